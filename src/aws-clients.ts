@@ -1,0 +1,32 @@
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy'
+import { S3Client } from '@aws-sdk/client-s3'
+
+export interface AwsClients {
+  s3: S3Client
+  codedeploy: CodeDeployClient
+}
+
+const USER_AGENT: [string, string] = ['codedeploy-action', '1']
+
+/**
+ * Clients built from the SDK's default credential chain. Endpoints come from the standard
+ * AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables, read by the SDK itself; with a custom
+ * S3 endpoint the bucket goes in the path, as S3-compatible servers expect.
+ */
+export function createClients(region: string, env: NodeJS.ProcessEnv): AwsClients {
+  const customS3Endpoint = Boolean(env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'])
+  return {
+    s3: new S3Client({ region, forcePathStyle: customS3Endpoint, maxAttempts: 5, customUserAgent: [USER_AGENT] }),
+    codedeploy: new CodeDeployClient({ region, maxAttempts: 5, customUserAgent: [USER_AGENT] })
+  }
+}
+
+export function destroyClients(clients: AwsClients): void {
+  clients.s3.destroy()
+  clients.codedeploy.destroy()
+}
+
+/** Per-request options carrying the cancel signal, when there is one. */
+export function abortable(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal ? { abortSignal: signal } : {}
+}

@@ -1,0 +1,82 @@
+import * as core from '@actions/core'
+import { createClients, destroyClients, type AwsClients } from './aws-clients.js'
+import { removeBundle } from './bundle.js'
+import { systemClock } from './clock.js'
+import { readSettings } from './inputs.js'
+import { failureMessage, runSucceeded, type RunReport } from './outcome.js'
+import { deploy, type Log } from './pipeline.js'
+import { writeReport } from './report.js'
+import { stopDeployment } from './stop.js'
+
+const log: Log = {
+  info: line => core.info(line),
+  warning: line => core.warning(line),
+  error: (message, title) => core.error(message, { title }),
+  group: (name, fn) => core.group(name, fn),
+  deploymentCreated: group => {
+    // Set at once, so a later step or a cancelled run still knows which deployment it started.
+    core.setOutput('deployment-id', group.deploymentId ?? '')
+    core.setOutput('deployment-url', group.url ?? '')
+  }
+}
+
+/** The action: runs the pipeline, then always reports, then fails the step once if it must. */
+export async function run(): Promise<void> {
+  const report: RunReport = {
+    settings: undefined,
+    bundle: undefined,
+    revision: undefined,
+    groups: [],
+    error: undefined,
+    cancelled: false,
+    startedAt: Date.now(),
+    endedAt: Date.now()
+  }
+  const cancel = new AbortController()
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (cancel.signal.aborted) return
+    core.info(`Received ${signal}: the workflow is being cancelled.`)
+    report.cancelled = true
+    cancel.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  let clients: AwsClients | undefined
+  try {
+    const settings = readSettings(name => core.getInput(name), process.env)
+    report.settings = settings
+    if (settings.githubEnvironment) core.warning('github-environment is not supported by this version yet: no GitHub deployment is recorded.')
+    clients = createClients(settings.region, process.env)
+    await deploy({ settings, clients, clock: systemClock, signal: cancel.signal, log, tempDir: process.env['RUNNER_TEMP'] || undefined, report })
+  } catch (error) {
+    report.error = error
+  }
+  try {
+    if (report.cancelled && clients) await stopOnCancel(report, clients)
+    report.endedAt = Date.now()
+    await writeReport(report)
+    if (!runSucceeded(report)) core.setFailed(failureMessage(report))
+  } catch (error) {
+    core.setFailed(`codedeploy-action failed while reporting: ${String(error)}`)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    if (report.bundle) await removeBundle(report.bundle)
+    if (clients) destroyClients(clients)
+  }
+}
+
+async function stopOnCancel(report: RunReport, clients: AwsClients): Promise<void> {
+  const running = report.groups.filter(g => g.deploymentId && !g.result?.final)
+  if (running.length === 0) return
+  if (!report.settings?.stopOnCancel) {
+    for (const g of running) core.warning(`Deployment ${g.deploymentId} keeps running (stop-on-cancel: false): ${g.url}`)
+    return
+  }
+  await Promise.all(running.map(async g => {
+    const { stopped, message } = await stopDeployment(clients.codedeploy, g.deploymentId!)
+    g.stopRequested = stopped
+    if (stopped) core.warning(message)
+    else core.error(message, { title: `Deployment ${g.deploymentId} may still be running` })
+  }))
+}

@@ -1,0 +1,119 @@
+/**
+ * ZIP record encoding (APPNOTE 6.3.x): local headers, central directory headers, end records,
+ * with ZIP64 extra fields where sizes, offsets or the entry count do not fit 32/16 bits.
+ */
+
+export const METHOD_STORE = 0
+export const METHOD_DEFLATE = 8
+const FLAG_UTF8 = 0x0800
+const MADE_BY_UNIX = (3 << 8) | 30
+const MAX32 = 0xffffffff
+const MAX16 = 0xffff
+/** 1980-01-01 00:00:00, the earliest DOS time: fixed so the same tree gives the same bytes. */
+const DOS_TIME = 0
+const DOS_DATE = (0 << 9) | (1 << 5) | 1
+
+export interface CentralRecord {
+  name: Buffer
+  method: number
+  crc: number
+  compressedSize: number
+  size: number
+  offset: number
+  /** st_mode: type and permission bits. */
+  unixMode: number
+  isDir: boolean
+  zip64Local: boolean
+}
+
+/** A local header; with `zip64`, sizes live in an extra field (reserved even while unknown). */
+export function localHeader(r: Omit<CentralRecord, 'offset' | 'unixMode' | 'isDir'>): Buffer {
+  const extra = r.zip64Local ? zip64Extra([r.size, r.compressedSize]) : Buffer.alloc(0)
+  const b = Buffer.alloc(30)
+  b.writeUInt32LE(0x04034b50, 0)
+  b.writeUInt16LE(r.zip64Local ? 45 : 20, 4)
+  b.writeUInt16LE(FLAG_UTF8, 6)
+  b.writeUInt16LE(r.method, 8)
+  b.writeUInt16LE(DOS_TIME, 10)
+  b.writeUInt16LE(DOS_DATE, 12)
+  b.writeUInt32LE(r.crc >>> 0, 14)
+  b.writeUInt32LE(r.zip64Local ? MAX32 : r.compressedSize, 18)
+  b.writeUInt32LE(r.zip64Local ? MAX32 : r.size, 22)
+  b.writeUInt16LE(r.name.length, 26)
+  b.writeUInt16LE(extra.length, 28)
+  return Buffer.concat([b, r.name, extra])
+}
+
+/** Offset of the CRC field inside a local header, for patching after streamed data. */
+export const LOCAL_CRC_OFFSET = 14
+
+export function centralHeader(r: CentralRecord): Buffer {
+  const big: number[] = []
+  const size = r.size >= MAX32 || r.zip64Local ? (big.push(r.size), MAX32) : r.size
+  const compressed = r.compressedSize >= MAX32 || r.zip64Local ? (big.push(r.compressedSize), MAX32) : r.compressedSize
+  const offset = r.offset >= MAX32 ? (big.push(r.offset), MAX32) : r.offset
+  const extra = big.length ? zip64Extra(big) : Buffer.alloc(0)
+  const b = Buffer.alloc(46)
+  b.writeUInt32LE(0x02014b50, 0)
+  b.writeUInt16LE(MADE_BY_UNIX, 4)
+  b.writeUInt16LE(big.length ? 45 : 20, 6)
+  b.writeUInt16LE(FLAG_UTF8, 8)
+  b.writeUInt16LE(r.method, 10)
+  b.writeUInt16LE(DOS_TIME, 12)
+  b.writeUInt16LE(DOS_DATE, 14)
+  b.writeUInt32LE(r.crc >>> 0, 16)
+  b.writeUInt32LE(compressed, 20)
+  b.writeUInt32LE(size, 24)
+  b.writeUInt16LE(r.name.length, 28)
+  b.writeUInt16LE(extra.length, 30)
+  b.writeUInt16LE(0, 32) // comment length
+  b.writeUInt16LE(0, 34) // disk number
+  b.writeUInt16LE(0, 36) // internal attributes
+  b.writeUInt32LE((((r.unixMode & 0xffff) << 16) | (r.isDir ? 0x10 : 0)) >>> 0, 38)
+  b.writeUInt32LE(offset, 42)
+  return Buffer.concat([b, r.name, extra])
+}
+
+/** The end records; ZIP64 ones first when the count, size or offset of the directory needs them. */
+export function endOfCentralDirectory(count: number, dirOffset: number, dirSize: number): Buffer {
+  const needs64 = count >= MAX16 || dirOffset >= MAX32 || dirSize >= MAX32
+  const parts: Buffer[] = []
+  if (needs64) {
+    const rec = Buffer.alloc(56)
+    rec.writeUInt32LE(0x06064b50, 0)
+    rec.writeBigUInt64LE(44n, 4)
+    rec.writeUInt16LE(MADE_BY_UNIX, 12)
+    rec.writeUInt16LE(45, 14)
+    rec.writeUInt32LE(0, 16)
+    rec.writeUInt32LE(0, 20)
+    rec.writeBigUInt64LE(BigInt(count), 24)
+    rec.writeBigUInt64LE(BigInt(count), 32)
+    rec.writeBigUInt64LE(BigInt(dirSize), 40)
+    rec.writeBigUInt64LE(BigInt(dirOffset), 48)
+    const locator = Buffer.alloc(20)
+    locator.writeUInt32LE(0x07064b50, 0)
+    locator.writeUInt32LE(0, 4)
+    locator.writeBigUInt64LE(BigInt(dirOffset + dirSize), 8)
+    locator.writeUInt32LE(1, 16)
+    parts.push(rec, locator)
+  }
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0)
+  end.writeUInt16LE(0, 4)
+  end.writeUInt16LE(0, 6)
+  end.writeUInt16LE(Math.min(count, MAX16), 8)
+  end.writeUInt16LE(Math.min(count, MAX16), 10)
+  end.writeUInt32LE(Math.min(dirSize, MAX32), 12)
+  end.writeUInt32LE(Math.min(dirOffset, MAX32), 16)
+  end.writeUInt16LE(0, 20)
+  parts.push(end)
+  return Buffer.concat(parts)
+}
+
+function zip64Extra(values: number[]): Buffer {
+  const b = Buffer.alloc(4 + 8 * values.length)
+  b.writeUInt16LE(0x0001, 0)
+  b.writeUInt16LE(8 * values.length, 2)
+  values.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), 4 + 8 * i))
+  return b
+}

@@ -1,0 +1,96 @@
+// @ts-check
+// The CodeDeploy simulator: state + runner + agent + HTTP server, and the test-facing API.
+import { Store } from './state.mjs'
+import { Faults } from './faults.mjs'
+import { Agent } from './agent.mjs'
+import { Runner } from './runner.mjs'
+import { startServer } from './server.mjs'
+import { deploymentOps } from './ops-deployments.mjs'
+import { readOps } from './ops-read.mjs'
+
+/**
+ * @typedef {import('./state.mjs').DeploymentRecord} DeploymentRecord
+ * @typedef {import('./server.mjs').RequestRecord} RequestRecord
+ * @typedef {import('./faults.mjs').FaultSpec} FaultSpec
+ * @typedef {import('./faults.mjs').HookRule} HookRule
+ *
+ * @typedef {object} GroupSpec
+ * @property {string} applicationName
+ * @property {string} name
+ * @property {number | string[]} [instances] how many instances (ids generated, stable per group name) or their ids; default 3
+ * @property {string} [deploymentConfigName] default CodeDeployDefault.OneAtATime
+ * @property {boolean | { enabled: boolean, events?: string[] }} [autoRollback] true: roll back on failure and on StopDeployment
+ * @property {string} [serviceRoleArn]
+ *
+ * @typedef {object} LocalCodeDeploy
+ * @property {string} endpoint
+ * @property {(spec: { name: string, computePlatform?: string }) => { applicationId: string, applicationName: string, computePlatform: string }} addApplication
+ * @property {(spec: GroupSpec) => { deploymentGroupId: string, deploymentGroupName: string, instances: string[] }} addDeploymentGroup
+ * @property {(spec: { name: string, minimumHealthyHosts: { type: 'HOST_COUNT' | 'FLEET_PERCENT', value: number } }) => void} addDeploymentConfig
+ * @property {(rule: HookRule) => void} failHook make a lifecycle event fail (once, in the next deployment that runs it)
+ * @property {(fault: FaultSpec) => void} injectFault make the next `count` matching API calls fail
+ * @property {RequestRecord[]} requests every call received, in order
+ * @property {(id: string) => DeploymentRecord} deployment the simulator's record (live; do not modify); throws for an unknown id
+ * @property {() => DeploymentRecord[]} deployments all records, oldest first
+ * @property {(id: string, timeoutMs?: number) => Promise<DeploymentRecord>} waitForEnd resolves when the deployment is final
+ * @property {() => Promise<void>} stop
+ */
+
+/**
+ * @param {{ stepMs: number, s3: import('@aws-sdk/client-s3').S3Client, tmpDir: string, log?: ((line: string) => void) | undefined }} options
+ * @returns {Promise<LocalCodeDeploy>}
+ */
+export async function startCodeDeploy({ stepMs, s3, tmpDir, log }) {
+  const store = new Store()
+  const faults = new Faults()
+  const agent = new Agent({ s3, tmpDir })
+  /** @type {(dep: any, group: any, ctx: any) => void} */
+  let onFinished = () => {}
+  const runner = new Runner({ stepMs, agent, faults, log, onFinished: (dep, group, ctx) => onFinished(dep, group, ctx) })
+  const deployments = deploymentOps({ store, runner, log })
+  onFinished = deployments.onFinished
+  /** @type {RequestRecord[]} */
+  const requests = []
+  const server = await startServer({ handlers: { ...readOps({ store }), ...deployments.ops }, faults, requests, log })
+
+  return {
+    endpoint: server.endpoint,
+    addApplication: (spec) => store.addApplication(spec),
+    addDeploymentGroup(spec) {
+      const g = store.addDeploymentGroup(spec)
+      return { deploymentGroupId: g.deploymentGroupId, deploymentGroupName: g.deploymentGroupName, instances: [...g.instances] }
+    },
+    addDeploymentConfig(spec) {
+      store.addDeploymentConfig(spec)
+    },
+    failHook: (rule) => faults.failHook(rule),
+    injectFault: (fault) => faults.injectFault(fault),
+    requests,
+    deployment(id) {
+      const dep = store.deployments.get(id)
+      if (!dep) throw new Error(`testbed: no deployment ${id}`)
+      return dep
+    },
+    deployments: () => [...store.deployments.values()],
+    async waitForEnd(id, timeoutMs) {
+      const dep = store.deployments.get(id)
+      if (!dep) throw new Error(`testbed: no deployment ${id}`)
+      const done = runner.whenFinal(dep)
+      if (timeoutMs === undefined) return done
+      /** @type {NodeJS.Timeout | undefined} */
+      let timer
+      const timeout = new Promise((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`testbed: deployment ${id} still ${dep.status} after ${timeoutMs} ms`)), timeoutMs)
+      })
+      try {
+        return /** @type {DeploymentRecord} */ (await Promise.race([done, timeout]))
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    async stop() {
+      runner.shutdown()
+      await server.close()
+    }
+  }
+}

@@ -1,0 +1,167 @@
+// @ts-check
+// Operations on deployments: CreateDeployment, GetDeployment, BatchGetDeployments,
+// ListDeployments, StopDeployment, and automatic rollbacks.
+import { fail } from './errors.mjs'
+import { isFinal } from './state.mjs'
+import { deploymentInfo } from './shapes.mjs'
+import { pageOf } from './paging.mjs'
+
+/**
+ * @typedef {import('./state.mjs').Store} Store
+ * @typedef {import('./runner.mjs').Runner} Runner
+ * @typedef {import('./state.mjs').DeploymentRecord} DeploymentRecord
+ * @typedef {import('./state.mjs').DeploymentGroup} DeploymentGroup
+ * @typedef {import('./runner.mjs').FinishContext} FinishContext
+ */
+
+const SERVER_BUNDLE_TYPES = ['tar', 'tgz', 'zip']
+const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN']
+const MAX_DESCRIPTION = 512
+
+/** @param {any} revision @param {string} platform */
+function checkRevision(revision, platform) {
+  if (!revision || typeof revision !== 'object') fail('RevisionRequiredException', 'The revision ID was not specified.')
+  const type = revision.revisionType
+  if (type === 'S3') {
+    const s3 = revision.s3Location
+    if (!s3 || typeof s3 !== 'object') fail('InvalidRevisionException', 'The revision is missing its s3Location.')
+    if (!s3.bucket) fail('InvalidRevisionException', 'The S3 revision is missing the bucket name.')
+    if (!s3.key) fail('InvalidRevisionException', 'The S3 revision is missing the object key.')
+    const allowed = platform === 'Server' ? SERVER_BUNDLE_TYPES : ['YAML', 'JSON']
+    if (!allowed.includes(s3.bundleType)) {
+      fail('InvalidRevisionException', `Bundle type ${s3.bundleType ?? '(none)'} is not valid for a ${platform} deployment; use one of ${allowed.join(', ')}.`)
+    }
+    return
+  }
+  if (type === 'AppSpecContent' || type === 'String') {
+    if (platform === 'Server') fail('InvalidRevisionException', `Revision type ${type} is only valid for Lambda and ECS deployments.`)
+    return
+  }
+  if (type === 'GitHub') fail('InvalidRevisionException', 'GitHub revisions are not supported by the testbed.')
+  fail('InvalidRevisionException', `The revision type ${type ?? '(none)'} is not valid.`)
+}
+
+/**
+ * @param {{ store: Store, runner: Runner, log?: ((line: string) => void) | undefined }} ctx
+ */
+export function deploymentOps({ store, runner, log }) {
+  /**
+   * @param {DeploymentGroup} group
+   * @param {{ revision: any, deploymentConfigName: string, description?: string | undefined, creator: string, fileExistsBehavior?: string | undefined,
+   *   ignoreApplicationStopFailures?: boolean | undefined, autoRollbackConfiguration?: any }} spec
+   */
+  function launch(group, spec) {
+    const config = store.config(spec.deploymentConfigName)
+    const dep = store.createDeployment(group, {
+      deploymentConfigName: config.deploymentConfigName,
+      minimumHealthyHosts: config.minimumHealthyHosts,
+      revision: JSON.parse(JSON.stringify(spec.revision)),
+      description: spec.description,
+      creator: spec.creator,
+      fileExistsBehavior: spec.fileExistsBehavior ?? 'DISALLOW',
+      ignoreApplicationStopFailures: spec.ignoreApplicationStopFailures ?? false,
+      autoRollbackConfiguration: spec.autoRollbackConfiguration
+        ? { enabled: Boolean(spec.autoRollbackConfiguration.enabled), events: [...(spec.autoRollbackConfiguration.events ?? [])] }
+        : { ...group.autoRollbackConfiguration, events: [...group.autoRollbackConfiguration.events] }
+    })
+    log?.(`CodeDeploy ${dep.deploymentId} Created for ${group.applicationName}/${group.deploymentGroupName} by ${spec.creator}`)
+    runner.start(dep, group)
+    return dep
+  }
+
+  /** Called by the runner when a deployment ends. @param {DeploymentRecord} dep @param {DeploymentGroup} group @param {FinishContext} ctx */
+  function onFinished(dep, group, ctx) {
+    if (ctx.reason === 'success' || dep.creator === 'codeDeployRollback') return
+    const cfg = dep.autoRollbackConfiguration
+    const wanted =
+      ctx.reason === 'stop'
+        ? (ctx.autoRollbackEnabled ?? (cfg.enabled && cfg.events.includes('DEPLOYMENT_STOP_ON_REQUEST')))
+        : cfg.enabled && cfg.events.includes('DEPLOYMENT_FAILURE')
+    if (!wanted) return
+    const last = group.lastSuccessfulRevision
+    if (!last) {
+      dep.rollbackInfo = { rollbackMessage: 'Automatic rollback was not performed because there is no previous successful deployment in the deployment group to roll back to.' }
+      return
+    }
+    const rollback = launch(group, { revision: last.revision, deploymentConfigName: dep.deploymentConfigName, creator: 'codeDeployRollback', fileExistsBehavior: dep.fileExistsBehavior })
+    rollback.rollbackInfo = { rollbackTriggeringDeploymentId: dep.deploymentId }
+    dep.rollbackInfo = {
+      rollbackDeploymentId: rollback.deploymentId,
+      rollbackMessage: `Deployment ${dep.deploymentId} ${ctx.reason === 'stop' ? 'was stopped' : 'failed'}; CodeDeploy started rollback deployment ${rollback.deploymentId} to the last successful revision (deployment ${last.deploymentId}).`
+    }
+  }
+
+  const ops = {
+    /** @param {any} input */
+    CreateDeployment(input) {
+      const app = store.app(input.applicationName)
+      const group = store.group(input.applicationName, input.deploymentGroupName)
+      const configName = input.deploymentConfigName ?? group.deploymentConfigName
+      store.config(configName)
+      checkRevision(input.revision, app.computePlatform)
+      if (input.fileExistsBehavior !== undefined && !FILE_EXISTS.includes(input.fileExistsBehavior)) {
+        fail('InvalidFileExistsBehaviorException', `The fileExistsBehavior value ${input.fileExistsBehavior} is not valid; use DISALLOW, OVERWRITE or RETAIN.`)
+      }
+      if (input.ignoreApplicationStopFailures !== undefined && typeof input.ignoreApplicationStopFailures !== 'boolean') {
+        fail('InvalidIgnoreApplicationStopFailuresValueException', 'The IgnoreApplicationStopFailures value is invalid.')
+      }
+      if (typeof input.description === 'string' && input.description.length > MAX_DESCRIPTION) {
+        fail('DescriptionTooLongException', `The description is too long: ${input.description.length} characters, at most ${MAX_DESCRIPTION} allowed.`)
+      }
+      if (group.activeDeploymentId) {
+        fail('DeploymentLimitExceededException', `The Deployment Group '${group.deploymentGroupName}' already has an active Deployment '${group.activeDeploymentId}'`)
+      }
+      const dep = launch(group, {
+        revision: input.revision,
+        deploymentConfigName: configName,
+        description: input.description,
+        creator: 'user',
+        fileExistsBehavior: input.fileExistsBehavior,
+        ignoreApplicationStopFailures: input.ignoreApplicationStopFailures,
+        autoRollbackConfiguration: input.autoRollbackConfiguration
+      })
+      return { deploymentId: dep.deploymentId }
+    },
+
+    /** @param {any} input */
+    GetDeployment(input) {
+      return { deploymentInfo: deploymentInfo(store.deployment(input.deploymentId)) }
+    },
+
+    /** @param {any} input */
+    BatchGetDeployments(input) {
+      const ids = input.deploymentIds
+      if (!Array.isArray(ids) || ids.length === 0) fail('DeploymentIdRequiredException', 'At least one deployment ID must be specified.')
+      if (ids.length > 25) fail('BatchLimitExceededException', 'The maximum number of names or IDs allowed for this request (25) was exceeded.')
+      const found = ids.map((id) => store.deployments.get(id)).filter((d) => d !== undefined)
+      return { deploymentsInfo: found.map(deploymentInfo) }
+    },
+
+    /** @param {any} input */
+    ListDeployments(input) {
+      if (input.deploymentGroupName !== undefined) store.group(input.applicationName, input.deploymentGroupName)
+      else if (input.applicationName !== undefined) store.app(input.applicationName)
+      const statuses = Array.isArray(input.includeOnlyStatuses) && input.includeOnlyStatuses.length ? new Set(input.includeOnlyStatuses) : null
+      const all = [...store.deployments.values()].reverse() // newest first
+      const { items, nextToken } = pageOf(
+        all,
+        input.nextToken,
+        (d) =>
+          (input.applicationName === undefined || d.applicationName === input.applicationName) &&
+          (input.deploymentGroupName === undefined || d.deploymentGroupName === input.deploymentGroupName) &&
+          (!statuses || statuses.has(d.status)),
+        100
+      )
+      return { deployments: items.map((d) => d.deploymentId), ...(nextToken ? { nextToken } : {}) }
+    },
+
+    /** @param {any} input */
+    StopDeployment(input) {
+      const dep = store.deployment(input.deploymentId)
+      if (isFinal(dep)) fail('DeploymentAlreadyCompletedException', `The deployment ${dep.deploymentId} has already completed.`)
+      runner.stop(dep, typeof input.autoRollbackEnabled === 'boolean' ? input.autoRollbackEnabled : undefined)
+      return { status: 'Pending', statusMessage: `Stop request for deployment ${dep.deploymentId} is pending.` }
+    }
+  }
+  return { ops, onFinished }
+}
