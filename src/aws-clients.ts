@@ -17,7 +17,8 @@ export function createClients(region: string, env: NodeJS.ProcessEnv): AwsClient
   const customS3Endpoint = Boolean(env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'])
   return {
     s3: new S3Client({ region, forcePathStyle: customS3Endpoint, maxAttempts: 5, customUserAgent: [USER_AGENT] }),
-    codedeploy: new CodeDeployClient({ region, maxAttempts: 5, customUserAgent: [USER_AGENT] })
+    // Few SDK attempts: the watch retries on its own schedule, with the deadline in view.
+    codedeploy: new CodeDeployClient({ region, maxAttempts: 3, customUserAgent: [USER_AGENT] })
   }
 }
 

@@ -28,7 +28,8 @@ export function isThrottling(error: unknown): boolean {
 
 export function isAccessDenied(error: unknown): boolean {
   const name = awsErrorName(error) ?? ''
-  return name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation' || (name === 'Forbidden' && httpStatus(error) === 403)
+  // S3 answers a refused HEAD with a bare 403, which the SDK can only call 'Unknown'.
+  return name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation' || httpStatus(error) === 403
 }
 
 /**

@@ -2,7 +2,6 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import type { Entry } from './collect.js'
 import type { BundleType } from './inputs.js'
 import { writeTgz } from './tar-writer.js'
@@ -25,9 +24,21 @@ export async function writeBundle(entries: readonly Entry[], type: BundleType, t
   return { file, type, size, sha256: await sha256File(file), entries: entries.length }
 }
 
+/** The file's SHA-256, read through one reused buffer (a stream would leave a gigabyte of garbage). */
 export async function sha256File(file: string): Promise<string> {
   const hash = crypto.createHash('sha256')
-  await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), hash)
+  const handle = await fs.promises.open(file, 'r')
+  try {
+    const buffer = Buffer.allocUnsafeSlow(1 << 20)
+    for (let position = 0; ; ) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position)
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+      position += bytesRead
+    }
+  } finally {
+    await handle.close()
+  }
   return hash.digest('hex')
 }
 

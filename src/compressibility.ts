@@ -1,5 +1,3 @@
-import * as zlib from 'node:zlib'
-
 /** Formats that are compressed already: deflating them costs time and gains nothing. */
 const COMPRESSED_EXTENSIONS = new Set([
   '7z', 'aac', 'apk', 'avif', 'br', 'bz2', 'ear', 'flac', 'gif', 'gz', 'heic', 'jar', 'jpeg', 'jpg',
@@ -7,10 +5,10 @@ const COMPRESSED_EXTENSIONS = new Set([
   'txz', 'war', 'webm', 'webp', 'whl', 'woff', 'woff2', 'xz', 'zip', 'zst'
 ])
 
-/** Sample deflated to judge a large file before streaming it. */
+/** Sample deflated to judge a large file before compressing all of it. */
 export const PROBE_BYTES = 256 * 1024
 /** Stored rather than deflated unless deflating saves at least this share. */
-const MIN_GAIN = 0.02
+export const MIN_GAIN = 0.02
 
 export function isKnownCompressed(name: string): boolean {
   const dot = name.lastIndexOf('.')
@@ -19,9 +17,4 @@ export function isKnownCompressed(name: string): boolean {
 
 export function worthDeflating(originalSize: number, deflatedSize: number): boolean {
   return deflatedSize <= originalSize * (1 - MIN_GAIN)
-}
-
-/** Deflates a sample: does this data compress at all? */
-export function probeCompresses(sample: Buffer, level: number): boolean {
-  return worthDeflating(sample.length, zlib.deflateRawSync(sample, { level }).length)
 }

@@ -19,7 +19,45 @@ export interface InstanceState {
   id: string
   status: string
   events: LifecycleEventState[]
+  /** ECS and Lambda targets: where production traffic stands. Absent for EC2/on-premises instances. */
+  traffic?: Traffic
 }
+
+/** The compute platforms CodeDeploy deploys to; EC2/on-premises is `Server`. */
+export type ComputePlatform = 'Server' | 'ECS' | 'Lambda'
+
+/** One task set of an ECS service: Blue serves production at the start, Green is the replacement. */
+export interface TaskSetState {
+  id: string
+  label: string | undefined
+  status: string | undefined
+  trafficWeight: number | undefined
+  desiredCount: number | undefined
+  runningCount: number | undefined
+  pendingCount: number | undefined
+  targetGroup: string | undefined
+}
+
+export interface EcsTraffic {
+  platform: 'ECS'
+  taskSets: TaskSetState[]
+  /** Green's share of production traffic, each distinct value the watch saw, in order. */
+  seen: number[]
+}
+
+export interface LambdaTraffic {
+  platform: 'Lambda'
+  functionName: string | undefined
+  alias: string | undefined
+  currentVersion: string | undefined
+  targetVersion: string | undefined
+  /** Percent of the alias's traffic on targetVersion. */
+  targetVersionWeight: number | undefined
+  /** targetVersionWeight, each distinct value the watch saw, in order. */
+  seen: number[]
+}
+
+export type Traffic = EcsTraffic | LambdaTraffic
 
 export interface FailedEvent extends Diagnostics {
   instanceId: string
@@ -31,8 +69,11 @@ export type Overview = Record<'Pending' | 'InProgress' | 'Succeeded' | 'Failed' 
 export interface DeploymentResult {
   deploymentId: string
   group: string
+  /** From GetDeployment; undefined until the deployment was read. */
+  computePlatform: ComputePlatform | undefined
   /** The last status seen (the final one unless the watch ended early). */
   status: string
+  /** CodeDeploy's final word (Succeeded, Failed, Stopped): nothing about it will change any more. */
   final: boolean
   timedOut: boolean
   cancelled: boolean
@@ -42,6 +83,11 @@ export interface DeploymentResult {
   instances: InstanceState[]
   failures: FailedEvent[]
   rollbackDeploymentId: string | undefined
+  /** CodeDeploy's note on the rollback, e.g. why none was made. */
+  rollbackMessage: string | undefined
+  /** The rollback deployment, followed to its end (or as far as the deadline allowed). */
+  rollback: DeploymentResult | undefined
+  deploymentConfigName: string | undefined
   createTime: Date | undefined
   completeTime: Date | undefined
   /** Set when the last attempts to reach CodeDeploy failed: the status above may be stale. */
@@ -49,6 +95,8 @@ export interface DeploymentResult {
 }
 
 export const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped'])
+/** Blue/green: the new instances are ready and CodeDeploy waits for someone to reroute traffic. */
+export const READY = 'Ready'
 export const FINAL_EVENT_STATUSES = new Set(['Succeeded', 'Failed', 'Skipped'])
 
 export function emptyOverview(): Overview {

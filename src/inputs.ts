@@ -1,6 +1,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ActionError } from './errors.js'
+import { readAppSpecInput, type AppSpecInput } from './inputs-appspec.js'
+import { readBucket, readBucketOwner, readKeyPrefix } from './inputs-s3.js'
 
 export type BundleType = 'zip' | 'tgz'
 export type UploadMode = 'auto' | 'always' | 'never'
@@ -12,6 +14,9 @@ export interface Settings {
   applicationName: string
   deploymentGroups: string[]
   deploymentConfig: string | undefined
+  /** ECS and Lambda: the AppSpec sent as content. Undefined for EC2/on-premises, which deploy a bundle. */
+  appspec: AppSpecInput | undefined
+  /** '' for ECS and Lambda deployments, which upload nothing. */
   s3Bucket: string
   s3KeyPrefix: string
   /** Absolute, symlinks resolved. */
@@ -19,6 +24,8 @@ export interface Settings {
   exclude: string[]
   bundleType: BundleType
   sha: string
+  /** `sha` names another commit than the workflow's: its bundle should already be in S3. */
+  redeploy: boolean
   upload: UploadMode
   description: string
   fileExistsBehavior: FileExistsBehavior | undefined
@@ -31,6 +38,7 @@ export interface Settings {
   s3KmsKeyId: string | undefined
   expectedBucketOwner: string | undefined
   githubEnvironment: string | undefined
+  githubToken: string | undefined
   repository: string | undefined
   runUrl: string | undefined
 }
@@ -47,25 +55,29 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
   // Required inputs first: a workflow missing one hears about that before anything else.
   const applicationName = required(input, 'application-name', 'the CodeDeploy application, e.g. `application-name: my-app`')
   const deploymentGroups = readGroups(input)
-  const s3Bucket = readBucket(input)
+  const appspec = readAppSpecInput(input, workspace)
+  // ECS and Lambda send the AppSpec as content: nothing is packaged or uploaded.
+  const server = appspec === undefined
+  const s3Bucket = server ? readBucket(input) : ''
   const sha = readSha(input, env)
+  const upload = server ? oneOf(input, 'upload', ['auto', 'always', 'never'] as const, 'auto') : 'auto'
   const repository = env['GITHUB_REPOSITORY'] || undefined
   const runUrl = repository && env['GITHUB_RUN_ID']
     ? `${env['GITHUB_SERVER_URL'] || 'https://github.com'}/${repository}/actions/runs/${env['GITHUB_RUN_ID']}`
     : undefined
 
-  const s3Sse = oneOf(input, 's3-sse', ['AES256', 'aws:kms'] as const, undefined)
-  const s3KmsKeyId = input('s3-kms-key-id') || undefined
+  const s3Sse = server ? oneOf(input, 's3-sse', ['AES256', 'aws:kms'] as const, undefined) : undefined
+  const s3KmsKeyId = server ? input('s3-kms-key-id') || undefined : undefined
   if (s3KmsKeyId && s3Sse !== 'aws:kms') {
     throw new ActionError('is set but s3-sse is not aws:kms.', {
       input: 's3-kms-key-id',
       fix: 'add `s3-sse: aws:kms`, or remove s3-kms-key-id.'
     })
   }
-  if (input('appspec')) {
-    throw new ActionError('is for ECS and Lambda deployments, which this version does not deploy yet.', {
-      input: 'appspec',
-      fix: 'remove it; for EC2/on-premises groups put appspec.yml at the root of source-dir.'
+  if (input('github-environment') && !input('github-token')) {
+    throw new ActionError('is empty, but github-environment needs a token to record the GitHub deployment.', {
+      input: 'github-token',
+      fix: 'leave github-token at its default (the workflow token) and give the job `permissions: deployments: write`.'
     })
   }
 
@@ -73,24 +85,28 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
     applicationName,
     deploymentGroups,
     deploymentConfig: input('deployment-config') || undefined,
+    appspec,
     s3Bucket,
-    s3KeyPrefix: readKeyPrefix(input),
-    sourceDir: readSourceDir(input, workspace),
-    exclude: lines(input('exclude')),
-    bundleType: oneOf(input, 'bundle-type', ['zip', 'tgz'] as const, 'zip'),
+    s3KeyPrefix: server ? readKeyPrefix(input) : '',
+    // Nothing is packaged with upload: never (nor for ECS and Lambda), so no checked-out tree is needed.
+    sourceDir: upload === 'never' || !server ? path.resolve(workspace, input('source-dir') || '.') : readSourceDir(input, workspace),
+    exclude: server ? lines(input('exclude')) : [],
+    bundleType: server ? oneOf(input, 'bundle-type', ['zip', 'tgz'] as const, 'zip') : 'zip',
     sha,
-    upload: oneOf(input, 'upload', ['auto', 'always', 'never'] as const, 'auto'),
+    redeploy: Boolean(input('sha')) && sha !== (env['GITHUB_SHA'] ?? '').toLowerCase(),
+    upload,
     description: readDescription(input, repository, sha, runUrl),
-    fileExistsBehavior: oneOf(input, 'file-exists-behavior', ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const, undefined),
-    ignoreApplicationStopFailures: bool(input, 'ignore-application-stop-failures', false),
+    fileExistsBehavior: server ? oneOf(input, 'file-exists-behavior', ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const, undefined) : undefined,
+    ignoreApplicationStopFailures: server && bool(input, 'ignore-application-stop-failures', false),
     wait: bool(input, 'wait', true),
     timeoutMinutes: readTimeout(input),
     stopOnCancel: bool(input, 'stop-on-cancel', true),
     region: readRegion(input, env),
     s3Sse,
     s3KmsKeyId,
-    expectedBucketOwner: readBucketOwner(input),
+    expectedBucketOwner: server ? readBucketOwner(input) : undefined,
     githubEnvironment: input('github-environment') || undefined,
+    githubToken: input('github-token') || undefined,
     repository,
     runUrl
   }
@@ -111,7 +127,9 @@ function lines(value: string): string[] {
 }
 
 function readGroups(input: InputReader): string[] {
-  const groups = lines(required(input, 'deployment-group', 'the deployment group, e.g. `deployment-group: production`'))
+  const what = 'the deployment group, e.g. `deployment-group: production`'
+  const groups = lines(required(input, 'deployment-group', what))
+  if (groups.length === 0) throw new ActionError('has no group name, only comments.', { input: 'deployment-group', fix: `set it to ${what}.` })
   const seen = new Set<string>()
   for (const group of groups) {
     if (seen.has(group)) {
@@ -152,29 +170,6 @@ function readTimeout(input: InputReader): number {
     })
   }
   return minutes
-}
-
-function readBucket(input: InputReader): string {
-  const bucket = required(input, 's3-bucket', 'the S3 bucket that holds the bundles, e.g. `s3-bucket: my-deploy-bundles`')
-  const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) && !bucket.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(bucket)
-  if (!valid) {
-    throw new ActionError(`'${bucket}' is not a valid S3 bucket name.`, {
-      input: 's3-bucket',
-      fix: 'use the bucket name alone (3-63 lowercase letters, digits, dots and hyphens), not an s3:// URI or ARN.'
-    })
-  }
-  return bucket
-}
-
-function readKeyPrefix(input: InputReader): string {
-  const prefix = input('s3-key-prefix')
-  if (prefix.startsWith('/') || prefix.split('/').includes('..') || /[\p{Cc}\\]/u.test(prefix)) {
-    throw new ActionError(`'${prefix}' is not a usable key prefix.`, {
-      input: 's3-key-prefix',
-      fix: 'use a relative prefix without a leading /, "..", backslashes or control characters, e.g. `s3-key-prefix: my-app/`.'
-    })
-  }
-  return prefix
 }
 
 function readSourceDir(input: InputReader, workspace: string): string {
@@ -223,7 +218,11 @@ function readSha(input: InputReader, env: NodeJS.ProcessEnv): string {
 
 function readDescription(input: InputReader, repository: string | undefined, sha: string, runUrl: string | undefined): string {
   const text = input('description') || [repository ? `${repository}@${sha.slice(0, 7)}` : sha.slice(0, 12), runUrl].filter(Boolean).join(' ')
-  return text.length <= DESCRIPTION_LIMIT ? text : `${text.slice(0, DESCRIPTION_LIMIT - 1)}…`
+  if (text.length <= DESCRIPTION_LIMIT) return text
+  // Cut whole code points: half an emoji would be an invalid string for the service.
+  let cut = text.slice(0, DESCRIPTION_LIMIT - 1)
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1)
+  return `${cut}…`
 }
 
 function readRegion(input: InputReader, env: NodeJS.ProcessEnv): string {
@@ -238,13 +237,4 @@ function readRegion(input: InputReader, env: NodeJS.ProcessEnv): string {
     throw new ActionError(`'${region}' is not an AWS region name.`, { input: 'aws-region', fix: 'use a region code such as us-east-1.' })
   }
   return region
-}
-
-function readBucketOwner(input: InputReader): string | undefined {
-  const owner = input('expected-bucket-owner')
-  if (!owner) return undefined
-  if (!/^\d{12}$/.test(owner)) {
-    throw new ActionError(`'${owner}' is not an AWS account id.`, { input: 'expected-bucket-owner', fix: 'use the 12-digit account id.' })
-  }
-  return owner
 }

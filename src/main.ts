@@ -4,7 +4,8 @@ import { removeBundle } from './bundle.js'
 import { systemClock } from './clock.js'
 import { readSettings } from './inputs.js'
 import { failureMessage, runSucceeded, type RunReport } from './outcome.js'
-import { deploy, type Log } from './pipeline.js'
+import { summaryLine } from './outputs.js'
+import { deploy, type Log, type PipelineContext } from './pipeline.js'
 import { writeReport } from './report.js'
 import { stopDeployment } from './stop.js'
 
@@ -13,6 +14,11 @@ const log: Log = {
   warning: line => core.warning(line),
   error: (message, title) => core.error(message, { title }),
   group: (name, fn) => core.group(name, fn),
+  block: (title, lines) => {
+    core.startGroup(title)
+    for (const line of lines) core.info(line)
+    core.endGroup()
+  },
   deploymentCreated: group => {
     // Set at once, so a later step or a cancelled run still knows which deployment it started.
     core.setOutput('deployment-id', group.deploymentId ?? '')
@@ -42,12 +48,14 @@ export async function run(): Promise<void> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   let clients: AwsClients | undefined
+  let ctx: PipelineContext | undefined
   try {
     const settings = readSettings(name => core.getInput(name), process.env)
     report.settings = settings
-    if (settings.githubEnvironment) core.warning('github-environment is not supported by this version yet: no GitHub deployment is recorded.')
+    if (settings.githubToken) core.setSecret(settings.githubToken)
     clients = createClients(settings.region, process.env)
-    await deploy({ settings, clients, clock: systemClock, signal: cancel.signal, log, tempDir: process.env['RUNNER_TEMP'] || undefined, report })
+    ctx = { settings, clients, clock: systemClock, signal: cancel.signal, log, tempDir: process.env['RUNNER_TEMP'] || undefined, report }
+    await deploy(ctx)
   } catch (error) {
     report.error = error
   }
@@ -55,7 +63,12 @@ export async function run(): Promise<void> {
     if (report.cancelled && clients) await stopOnCancel(report, clients)
     report.endedAt = Date.now()
     await writeReport(report)
-    if (!runSucceeded(report)) core.setFailed(failureMessage(report))
+    const succeeded = runSucceeded(report)
+    if (ctx?.github && (report.settings?.wait || !succeeded)) {
+      const state = succeeded ? 'success' : report.cancelled ? 'error' : 'failure'
+      await ctx.github.setStatus(state, summaryLine(report), report.groups.find(g => g.url)?.url)
+    }
+    if (!succeeded) core.setFailed(failureMessage(report))
   } catch (error) {
     core.setFailed(`codedeploy-action failed while reporting: ${String(error)}`)
   } finally {

@@ -1,5 +1,6 @@
 import { describeError, ActionError } from './errors.js'
-import { counts, durationSeconds, groupSucceeded, runSucceeded, type GroupOutcome, type RunReport } from './outcome.js'
+import { counts, durationSeconds, failureMessage, groupSucceeded, isReady, runSucceeded, type GroupOutcome, type RunReport } from './outcome.js'
+import { trafficText } from './traffic.js'
 import { s3Uri } from './upload.js'
 
 /**
@@ -15,6 +16,9 @@ export function computeOutputs(report: RunReport): Record<string, string> {
   const sum = (key: 'Succeeded' | 'Failed' | 'Skipped'): number => report.groups.reduce((n, g) => n + (g.result?.overview[key] ?? 0), 0)
   const total = report.groups.reduce((n, g) => n + (g.result ? Object.values(g.result.overview).reduce((a, b) => a + b, 0) : 0), 0)
   const errorText = report.error === undefined ? undefined : report.error instanceof ActionError ? report.error.describe() : describeError(report.error)
+  // A time-out or a cancel has no CodeDeploy message: the step's own diagnosis stands in, so a
+  // chat message built from error-message always says why.
+  const diagnosis = runSucceeded(report) ? undefined : failureMessage(report)
   const duration = durationSeconds(report)
 
   return {
@@ -27,13 +31,14 @@ export function computeOutputs(report: RunReport): Record<string, string> {
     'bundle-sha256': report.revision?.sha256 ?? report.bundle?.sha256 ?? '',
     'bundle-size': report.revision ? String(report.revision.size) : report.bundle ? String(report.bundle.size) : '',
     uploaded: report.revision ? String(report.revision.uploaded) : 'false',
+    'appspec-sha256': report.appspec?.sha256 ?? '',
     sha: s?.sha ?? '',
     'instances-succeeded': String(sum('Succeeded')),
     'instances-failed': String(sum('Failed')),
     'instances-skipped': String(sum('Skipped')),
     'instances-total': String(total),
     'error-code': failure?.errorCode ?? r?.errorCode ?? (report.error instanceof ActionError ? report.error.code ?? '' : report.error === undefined ? '' : 'Error'),
-    'error-message': failure?.message ?? r?.errorMessage ?? errorText ?? '',
+    'error-message': failure?.message ?? r?.errorMessage ?? errorText ?? diagnosis ?? '',
     'failed-instance': failure?.instanceId ?? '',
     'failed-event': failure?.event ?? '',
     'rollback-deployment-id': r?.rollbackDeploymentId ?? '',
@@ -55,7 +60,10 @@ function groupJson(g: GroupOutcome): Record<string, unknown> {
     'instances-skipped': o?.Skipped ?? 0,
     'instances-total': o ? Object.values(o).reduce((a, b) => a + b, 0) : 0,
     'failed-instance': g.result?.failures[0]?.instanceId ?? null,
-    'failed-event': g.result?.failures[0]?.event ?? null
+    'failed-event': g.result?.failures[0]?.event ?? null,
+    'deployment-config': g.result?.deploymentConfigName ?? null,
+    'rollback-deployment-id': g.result?.rollbackDeploymentId ?? null,
+    'rollback-status': g.result?.rollback?.status ?? null
   }
 }
 
@@ -69,10 +77,16 @@ export function summaryLine(report: RunReport): string {
     const r = g.result
     if (!g.deploymentId) return `${g.group}: not deployed`
     if (!r) return `${g.group}: ${g.deploymentId} created`
-    const state = r.cancelled ? (g.stopRequested ? 'Stopped (cancelled)' : `${r.status} (cancelled)`) : r.timedOut ? `${r.status} (timed out)` : r.status
+    const state = r.cancelled
+      ? (g.stopRequested ? 'Stopped (cancelled)' : `${r.status} (cancelled)`)
+      : r.timedOut ? `${r.status} (timed out)` : isReady(r) ? 'Ready (waiting for traffic reroute)' : r.status
     const failure = r.failures[0]
-    const where = failure ? ` at ${failure.event} on ${failure.instanceId}` : ''
-    return `${g.group}: ${g.deploymentId} ${state}${where}, ${counts(r)}`
+    const where = !failure ? '' : r.status === 'Succeeded' ? ` with failed instances (first: ${failure.event} on ${failure.instanceId})` : ` at ${failure.event} on ${failure.instanceId}`
+    const rb = r.rollback
+    const rollback = r.rollbackDeploymentId ? `, rollback ${r.rollbackDeploymentId} ${rb ? `${rb.status}${rb.final ? '' : ' (still running)'}` : 'started'}` : ''
+    const shifted = r.instances.find(i => i.traffic)?.traffic
+    const traffic = shifted && trafficText(shifted) ? `, traffic ${trafficText(shifted)}` : ''
+    return `${g.group}: ${g.deploymentId} ${state}${where}, ${counts(r)}${traffic}${rollback}`
   })
   const missing = s.deploymentGroups.filter(name => !report.groups.some(g => g.group === name))
   if (report.groups.length === 0 || missing.length) {

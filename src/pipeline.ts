@@ -1,13 +1,20 @@
 import type { AwsClients } from './aws-clients.js'
 import { checkAppSpec } from './appspec.js'
+import { appSpecFor, loadAppSpec } from './appspec-content.js'
+import { describeAppSpec } from './appspec-resources.js'
 import { writeBundle } from './bundle.js'
 import type { Clock } from './clock.js'
-import { collectEntries } from './collect.js'
-import { createDeployment, preflight } from './deploy.js'
+import { collectEntries, type Entry } from './collect.js'
+import { createDeployment } from './deploy.js'
+import { preflight } from './preflight.js'
+import { ActionError } from './errors.js'
+import { GithubDeployment } from './github-deployment.js'
+import type { ComputePlatform } from './deployment-state.js'
 import type { Settings } from './inputs.js'
+import type { AppSpecInput } from './inputs-appspec.js'
 import { consoleUrl, type GroupOutcome, type RunReport } from './outcome.js'
 import { ProgressPrinter } from './progress.js'
-import { bundleKey, requireExisting, s3Uri, uploadBundle, type BundleLocation } from './upload.js'
+import { bundleKey, findExisting, requireExisting, s3Uri, uploadBundle, type BundleLocation, type UploadedRevision } from './upload.js'
 import { watchDeployment } from './watch.js'
 
 /** How the pipeline talks to the job log, without knowing about @actions/core. */
@@ -16,6 +23,8 @@ export interface Log {
   warning(line: string): void
   error(message: string, title: string): void
   group<T>(name: string, fn: () => Promise<T>): Promise<T>
+  /** Lines folded under a title (many instances finishing at once). */
+  block(title: string, lines: readonly string[]): void
   /** Called as soon as a deployment exists, before any waiting. */
   deploymentCreated(group: GroupOutcome): void
 }
@@ -28,52 +37,31 @@ export interface PipelineContext {
   log: Log
   tempDir: string | undefined
   report: RunReport
+  /** Set by the pipeline when github-environment asks for a GitHub deployment. */
+  github?: GithubDeployment | undefined
 }
 
 /**
- * resolve inputs -> check appspec -> package -> upload (or reuse) -> CreateDeployment -> watch.
+ * resolve inputs -> check appspec -> package -> upload (or reuse) -> CreateDeployment -> watch;
+ * for ECS and Lambda: check the AppSpec -> CreateDeployment with it as content -> watch.
  * Fills `report` as it goes, so whatever happens the report tells how far it got.
  */
 export async function deploy(ctx: PipelineContext): Promise<void> {
-  const { settings: s, clients, log, report } = ctx
-  const deadline = report.startedAt + s.timeoutMinutes * 60_000
-  const location: BundleLocation = {
-    bucket: s.s3Bucket,
-    key: bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
-    bundleType: s.bundleType,
-    sse: s.s3Sse,
-    kmsKeyId: s.s3KmsKeyId,
-    expectedBucketOwner: s.expectedBucketOwner
+  const { settings: s, log } = ctx
+  const deadline = ctx.report.startedAt + s.timeoutMinutes * 60_000
+  if (s.appspec) await prepareAppSpec(ctx, s.appspec)
+  else await prepareBundle(ctx)
+  stopIfCancelled(ctx, 'before any deployment was created')
+
+  if (s.githubEnvironment && s.githubToken && s.repository) {
+    ctx.github = await GithubDeployment.create({
+      token: s.githubToken,
+      repository: s.repository,
+      environment: s.githubEnvironment,
+      sha: s.sha,
+      description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`
+    }, log.warning)
   }
-
-  const entries = s.upload === 'never' ? undefined : await log.group('Check the bundle', async () => {
-    const found = await collectEntries(s.sourceDir, s.exclude)
-    const appspec = checkAppSpec(s.sourceDir, found)
-    log.info(`${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s).`)
-    for (const warning of appspec.warnings) log.warning(warning)
-    return found
-  })
-
-  await log.group('Check CodeDeploy', async () => {
-    await preflight(clients.codedeploy, s.applicationName, s.deploymentGroups, s.deploymentConfig)
-    log.info(`Application ${s.applicationName} and group(s) ${s.deploymentGroups.join(', ')} found.`)
-  })
-
-  report.revision = await log.group(s.upload === 'never' ? 'Find the bundle' : 'Package and upload', async () => {
-    if (!entries) {
-      const existing = await requireExisting(clients.s3, location, ctx.signal)
-      log.info(`Deploying the existing ${s3Uri(location)} (${existing.size} bytes, eTag ${existing.eTag}).`)
-      return existing
-    }
-    const bundle = await writeBundle(entries, s.bundleType, ctx.tempDir)
-    report.bundle = bundle
-    log.info(`Bundle: ${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256}.`)
-    const revision = await uploadBundle(clients.s3, bundle, location, s.upload, { signal: ctx.signal })
-    log.info(revision.uploaded
-      ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}).`
-      : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`)
-    return revision
-  })
 
   // allSettled: one group failing must not stop the others from being followed to their end.
   const settled = await Promise.allSettled(s.deploymentGroups.map(group => deployToGroup(ctx, group, deadline)))
@@ -81,18 +69,120 @@ export async function deploy(ctx: PipelineContext): Promise<void> {
   if (failed) throw failed.reason
 }
 
+/** EC2/on-premises: the bundle, checked, packaged and uploaded (or the one already in S3). */
+async function prepareBundle(ctx: PipelineContext): Promise<void> {
+  const { settings: s, log, report } = ctx
+  const location = bundleLocation(s)
+  // A redeploy of another commit deploys that commit's bundle: the workspace holds a different tree.
+  const reuse = s.upload === 'never' || (s.redeploy && s.upload === 'auto')
+    ? await log.group('Find the bundle', () => findBundle(ctx, location))
+    : undefined
+
+  const entries = reuse ? undefined : await log.group('Check the bundle', () => checkSource(ctx))
+  stopIfCancelled(ctx, 'before checking CodeDeploy')
+  await checkCodeDeploy(ctx)
+  stopIfCancelled(ctx, 'before packaging')
+  report.revision = reuse ?? await log.group('Package and upload', () => packageAndUpload(ctx, entries ?? [], location))
+}
+
+/** ECS and Lambda: the AppSpec, read and checked; nothing is packaged or uploaded. */
+async function prepareAppSpec(ctx: PipelineContext, input: AppSpecInput): Promise<void> {
+  const { settings: s, log, report } = ctx
+  // Everything the file alone can tell is checked before any AWS call.
+  const loaded = await log.group('Check the AppSpec', async () => {
+    const found = loadAppSpec(input)
+    log.info(`${input.given}: ${found.content.length} characters, sha256 ${found.sha256}${input.vars.size ? `; filled ${input.vars.size} placeholder value(s) from appspec-vars` : ''}.`)
+    for (const warning of [...found.warnings, ...(found.checked?.warnings ?? [])]) log.warning(warning)
+    if (input.unused.length) log.warning(`Not used for an ECS or Lambda deployment (nothing is packaged or uploaded): ${input.unused.join(', ')}.`)
+    return found
+  })
+  stopIfCancelled(ctx, 'before checking CodeDeploy')
+  const platform = await checkCodeDeploy(ctx)
+  // Never Server here: preflight refuses an appspec for an EC2/on-premises application.
+  if (platform === 'Server') throw new ActionError('an AppSpec sent as content is for ECS and Lambda applications only.', { input: 'appspec' })
+  const checked = appSpecFor(loaded, platform, s.applicationName)
+  if (!loaded.checked) for (const warning of checked.warnings) log.warning(warning)
+  report.appspec = { path: input.given, content: loaded.content, sha256: loaded.sha256, checked }
+  log.info(`AppSpec: ${describeAppSpec(checked)}; sent as content (revisionType AppSpecContent), nothing uploaded.`)
+}
+
+async function checkCodeDeploy(ctx: PipelineContext): Promise<ComputePlatform> {
+  const { settings: s, clients, log, report } = ctx
+  return log.group('Check CodeDeploy', async () => {
+    const found = await preflight(clients.codedeploy, { applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given }, ctx.clock, ctx.signal)
+    report.computePlatform = found.platform
+    const services = [...found.ecsServices].map(([group, service]) => `${group} → ECS service ${service}`)
+    log.info(`Application ${s.applicationName} (${found.platform === 'Server' ? 'EC2/on-premises' : found.platform}) and group(s) ${s.deploymentGroups.join(', ')} found${services.length ? ` (${services.join(', ')})` : ''}.`)
+    return found.platform
+  })
+}
+
+/** Between stages: once the workflow is cancelled, nothing new is started. */
+function stopIfCancelled(ctx: PipelineContext, when: string): void {
+  if (ctx.signal.aborted) throw new ActionError(`Cancelled ${when}: nothing was deployed.`)
+}
+
+function bundleLocation(s: Settings): BundleLocation {
+  return {
+    bucket: s.s3Bucket,
+    key: bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
+    bundleType: s.bundleType,
+    sse: s.s3Sse,
+    kmsKeyId: s.s3KmsKeyId,
+    expectedBucketOwner: s.expectedBucketOwner
+  }
+}
+
+/** The existing object for `upload: never` (required) or a redeploy (used when present). */
+async function findBundle(ctx: PipelineContext, location: BundleLocation): Promise<UploadedRevision | undefined> {
+  const { settings: s, clients, log } = ctx
+  const existing = s.upload === 'never'
+    ? await requireExisting(clients.s3, location, ctx.signal)
+    : await findExisting(clients.s3, location, ctx.signal)
+  if (existing) {
+    log.info(`Deploying the existing ${s3Uri(location)} (${existing.size} bytes, eTag ${existing.eTag}${existing.version ? `, version ${existing.version}` : ''}); nothing is packaged.`)
+  } else {
+    log.warning(`No bundle for ${s.sha} at ${s3Uri(location)} yet: packaging source-dir, which must hold that commit (actions/checkout with ref: ${s.sha}).`)
+  }
+  return existing
+}
+
+async function checkSource(ctx: PipelineContext): Promise<Entry[]> {
+  const { settings: s, log } = ctx
+  const found = await collectEntries(s.sourceDir, s.exclude)
+  const appspec = checkAppSpec(s.sourceDir, found, s.exclude)
+  log.info(`${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s).`)
+  for (const warning of appspec.warnings) log.warning(warning)
+  return found
+}
+
+async function packageAndUpload(ctx: PipelineContext, entries: readonly Entry[], location: BundleLocation): Promise<UploadedRevision> {
+  const { settings: s, clients, log, report } = ctx
+  const bundle = await writeBundle(entries, s.bundleType, ctx.tempDir)
+  report.bundle = bundle
+  log.info(`Bundle: ${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256}.`)
+  const revision = await uploadBundle(clients.s3, bundle, location, s.upload, { signal: ctx.signal })
+  log.info(revision.uploaded
+    ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}).`
+    : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`)
+  return revision
+}
+
 async function deployToGroup(ctx: PipelineContext, group: string, deadline: number): Promise<void> {
   const { settings: s, clients, log, report } = ctx
   const prefix = s.deploymentGroups.length > 1 ? `[${group}] ` : ''
   const outcome: GroupOutcome = { group, deploymentId: undefined, url: undefined, result: undefined, stopRequested: false }
   report.groups.push(outcome)
-  if (ctx.signal.aborted || !report.revision) return
+  const revision = report.appspec
+    ? { revisionType: 'AppSpecContent' as const, content: report.appspec.content, sha256: report.appspec.sha256 }
+    : report.revision
+  if (ctx.signal.aborted || !revision) return
 
   outcome.deploymentId = await createDeployment(clients.codedeploy, {
     applicationName: s.applicationName,
     group,
     config: s.deploymentConfig,
-    revision: report.revision,
+    revision,
     description: s.description,
     fileExistsBehavior: s.fileExistsBehavior,
     ignoreApplicationStopFailures: s.ignoreApplicationStopFailures
@@ -100,8 +190,9 @@ async function deployToGroup(ctx: PipelineContext, group: string, deadline: numb
   outcome.url = consoleUrl(s.region, outcome.deploymentId)
   log.info(`${prefix}Created deployment ${outcome.deploymentId}: ${outcome.url}`)
   log.deploymentCreated(outcome)
+  await ctx.github?.setStatus('in_progress', `CodeDeploy ${outcome.deploymentId} (${group}) in progress`, outcome.url)
 
-  const printer = new ProgressPrinter({ info: log.info, error: log.error }, prefix)
+  const printer = new ProgressPrinter({ info: log.info, error: log.error, block: log.block }, prefix)
   outcome.result = await watchDeployment(clients.codedeploy, outcome.deploymentId, group, {
     clock: ctx.clock,
     deadline,

@@ -8,7 +8,7 @@ import { awsErrorName, describeError } from './errors.js'
 export async function stopDeployment(cd: CodeDeployClient, deploymentId: string, timeoutMs = 5000): Promise<{ stopped: boolean; message: string }> {
   try {
     const out = await cd.send(new StopDeploymentCommand({ deploymentId }), { abortSignal: AbortSignal.timeout(timeoutMs) })
-    return { stopped: true, message: `StopDeployment accepted for ${deploymentId} (${out.status ?? 'Pending'}${out.statusMessage ? `: ${out.statusMessage}` : ''}).` }
+    return { stopped: true, message: `Stopping deployment ${deploymentId} because the workflow was cancelled: StopDeployment accepted (${out.status ?? 'Pending'}${out.statusMessage ? `: ${out.statusMessage}` : ''}). The deployment group's rollback settings apply.` }
   } catch (error) {
     if (awsErrorName(error) === 'DeploymentAlreadyCompletedException') {
       return { stopped: false, message: `Deployment ${deploymentId} had already ended; nothing to stop.` }

@@ -1,12 +1,14 @@
 import { seconds, type DeploymentResult, type InstanceState } from './deployment-state.js'
 import { describeError } from './errors.js'
-import { durationSeconds, failureMessage, runSucceeded, type GroupOutcome, type RunReport } from './outcome.js'
+import { consoleUrl, counts, durationSeconds, endNotes, failureMessage, isReady, rollbackStory, runSucceeded, type GroupOutcome, type RunReport } from './outcome.js'
+import { code, esc, fenced, ICON } from './markdown.js'
+import { appSpecRows, targetSections } from './summary-targets.js'
 import { s3Uri } from './upload.js'
 
 /** Rows of the instance table shown at most; failed instances come first. */
 const MAX_ROWS = 50
+/** EC2/on-premises events in lifecycle order (ECS and Lambda targets have a table of their own). */
 const EVENT_ORDER = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService']
-const ICON: Record<string, string> = { Succeeded: '✅', Failed: '❌', Skipped: '⏭️', InProgress: '⏳', Pending: '…', Stopped: '⏹️', Ready: '🟡' }
 
 /** The job summary, in Markdown: true on success, failure, time-out and cancel alike. */
 export function renderSummary(report: RunReport): string {
@@ -21,8 +23,9 @@ export function renderSummary(report: RunReport): string {
   if (s) {
     rows.push(['Application', code(s.applicationName)])
     rows.push(['Commit', code(s.sha)])
-    rows.push(['Deployment config', s.deploymentConfig ? code(s.deploymentConfig) : "the group's default"])
+    rows.push(['Deployment config', configCell(report)])
   }
+  if (report.appspec) rows.push(...appSpecRows(report.appspec))
   if (report.revision) {
     const r = report.revision
     rows.push(['Bundle', `${code(s3Uri(r))}${r.uploaded ? ' (uploaded)' : ' (already there, reused)'}`])
@@ -35,24 +38,47 @@ export function renderSummary(report: RunReport): string {
   if (rows.length) {
     out.push('| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '')
   }
-  for (const g of report.groups) out.push(...groupSection(g))
+  for (const g of report.groups) out.push(...groupSection(g, s?.region))
   if (report.error !== undefined && report.groups.length === 0) {
     out.push('### Error', '', esc(describeError(report.error)), '')
   }
   return out.join('\n')
 }
 
-function groupSection(g: GroupOutcome): string[] {
+function configCell(report: RunReport): string {
+  const used = [...new Set(report.groups.map(g => g.result?.deploymentConfigName).filter((c): c is string => Boolean(c)))]
+  if (report.settings?.deploymentConfig) return code(report.settings.deploymentConfig)
+  return used.length ? `${used.map(code).join(', ')} (the group's own)` : "the group's default"
+}
+
+function groupSection(g: GroupOutcome, region: string | undefined): string[] {
   const r = g.result
   const out = [`### Deployment group ${code(g.group)}`, '']
   if (!g.deploymentId) return [...out, 'No deployment was created.', '']
-  const state = r ? `${ICON[r.status] ?? ''} ${r.status}${r.timedOut ? ' (still running: the watch timed out)' : ''}${r.cancelled ? (g.stopRequested ? ' (stopped: workflow cancelled)' : ' (workflow cancelled)') : ''}` : 'created'
-  out.push(`Deployment [${g.deploymentId}](${g.url}): **${state.trim()}**`, '')
+  out.push(`Deployment [${g.deploymentId}](${g.url}): ${r ? `**${stateText(r, g.stopRequested)}**, ${counts(r)}` : '**created**'}`, '')
   if (!r) return out
+  for (const note of endNotes(r)) out.push(`> ⚠️ ${esc(note)}`, '')
   if (r.errorCode || r.errorMessage) out.push(`CodeDeploy: ${code(r.errorCode ?? '')} ${esc(r.errorMessage ?? '')}`, '')
-  if (r.rollbackDeploymentId) out.push(`Rollback deployment: ${code(r.rollbackDeploymentId)}`, '')
-  out.push(...instanceTable(r), ...failureDetails(r))
+  const shifting = r.instances.some(i => i.traffic)
+  out.push(...(shifting ? targetSections(r) : [...instanceTable(r), ...eventTimings(r)]), ...failureDetails(r))
+  const story = rollbackStory(r)
+  if (r.rollbackDeploymentId) {
+    const link = region ? `[${r.rollbackDeploymentId}](${consoleUrl(region, r.rollbackDeploymentId)})` : code(r.rollbackDeploymentId)
+    out.push(`#### ↩️ Rollback deployment ${link}${r.rollback ? `: ${stateText(r.rollback, false)}` : ''}`, '', esc(story), '')
+    if (r.rollback?.instances.some(i => i.traffic)) out.push(...targetSections(r.rollback))
+    if (r.rollback) out.push(...failureDetails(r.rollback))
+  } else if (story) {
+    out.push(esc(story), '')
+  }
   return out
+}
+
+function stateText(r: DeploymentResult, stopRequested: boolean): string {
+  const why = r.timedOut
+    ? (r.lostContact ? ' (state unknown: CodeDeploy could not be reached until the time-out)' : ' (still running: the watch timed out)')
+    : r.cancelled ? (stopRequested ? ' (stopped: workflow cancelled)' : ' (workflow cancelled)')
+    : isReady(r) ? ' (waiting for traffic to be rerouted)' : ''
+  return `${ICON[r.status] ?? ''} ${r.status}${why}`.trim()
 }
 
 function instanceTable(r: DeploymentResult): string[] {
@@ -69,6 +95,21 @@ function instanceTable(r: DeploymentResult): string[] {
   return [...lines, '']
 }
 
+/** For a fleet too big for one row each: how every lifecycle event went, across all instances. */
+function eventTimings(r: DeploymentResult): string[] {
+  if (r.instances.length <= MAX_ROWS) return []
+  const lines = ['| Event | ✅ | ❌ | ⏭️ | median | slowest |', '|---|---|---|---|---|---|']
+  for (const name of eventNames(r.instances)) {
+    const events = r.instances.flatMap(i => i.events.filter(e => e.name === name).map(e => ({ id: i.id, e, s: seconds(e.startTime, e.endTime) })))
+    const n = (status: string): number => events.filter(x => x.e.status === status).length
+    const timed = events.filter((x): x is typeof x & { s: number } => x.s !== undefined && x.e.status !== 'Skipped').sort((a, b) => a.s - b.s)
+    const median = timed[Math.floor((timed.length - 1) / 2)]
+    const slowest = timed.at(-1)
+    lines.push(`| ${name} | ${n('Succeeded')} | ${n('Failed')} | ${n('Skipped')} | ${median ? `${median.s.toFixed(1)}s` : ''} | ${slowest ? `${slowest.s.toFixed(1)}s on ${code(slowest.id)}` : ''} |`)
+  }
+  return ['Lifecycle events across all instances:', '', ...lines, '']
+}
+
 function eventNames(instances: readonly InstanceState[]): string[] {
   const seen = new Set(instances.flatMap(i => i.events.map(e => e.name)))
   return [...EVENT_ORDER.filter(n => seen.has(n)), ...[...seen].filter(n => !EVENT_ORDER.includes(n))]
@@ -83,9 +124,11 @@ function eventCell(instance: InstanceState, name: string): string {
 
 function failureDetails(r: DeploymentResult): string[] {
   const out: string[] = []
+  // ECS and Lambda hooks are Lambda functions, not scripts.
+  const hookFunction = r.computePlatform === 'ECS' || r.computePlatform === 'Lambda' ? 'hook function ' : ''
   for (const f of r.failures.slice(0, 10)) {
     out.push(`#### ❌ ${code(f.instanceId)} failed ${f.event}`, '')
-    const head = [f.errorCode && code(f.errorCode), f.scriptName && `in ${code(f.scriptName)}`].filter(Boolean).join(' ')
+    const head = [f.errorCode && code(f.errorCode), f.scriptName && `in ${hookFunction}${code(f.scriptName)}`].filter(Boolean).join(' ')
     if (head) out.push(head, '')
     if (f.message) out.push(`> ${esc(f.message)}`, '')
     if (f.logTail?.trim()) out.push(...fenced(f.logTail.trimEnd()), '')
@@ -94,16 +137,3 @@ function failureDetails(r: DeploymentResult): string[] {
   return out
 }
 
-function fenced(text: string): string[] {
-  let fence = '```'
-  while (text.includes(fence)) fence += '`'
-  return [`${fence}text`, text, fence]
-}
-
-function esc(text: string): string {
-  return text.replace(/[|<>]/g, c => `&#${c.charCodeAt(0)};`).replace(/\r?\n/g, ' ')
-}
-
-function code(text: string): string {
-  return text ? `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\`` : ''
-}

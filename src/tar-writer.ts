@@ -2,9 +2,11 @@ import * as fs from 'node:fs'
 import * as zlib from 'node:zlib'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
+import { changedWhileBundling, unreadable } from './bundle-errors.js'
 import type { Entry } from './collect.js'
 
 const BLOCK = 512
+const CHUNK = 1 << 20
 /** 1980-01-01, the same fixed time the zip bundles carry. */
 const MTIME = 315532800
 
@@ -33,23 +35,45 @@ async function* tarStream(entries: readonly Entry[]): AsyncGenerator<Buffer> {
     }
     const type = entry.kind === 'dir' ? '5' : entry.kind === 'symlink' ? '2' : '0'
     yield header({ name, mode: entry.mode, size, type, linkTarget })
-    if (entry.kind === 'file') yield* fileData(entry.absolute, size)
+    if (entry.kind === 'file') yield* fileData(entry, size)
   }
   yield Buffer.alloc(BLOCK * 2)
 }
 
-/** Exactly `size` bytes (the size in the header), then padding to a whole block. */
-async function* fileData(file: string, size: number): AsyncGenerator<Buffer> {
-  if (size === 0) return
-  let sent = 0
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20, end: size - 1 })) {
-    const buf = chunk as Buffer
-    const take = buf.subarray(0, Math.min(buf.length, size - sent))
-    sent += take.length
-    yield take
-    if (sent >= size) break
+/**
+ * Exactly `size` bytes (the size in the header), then padding to a whole block. A file that is
+ * no longer that size is refused: the archive would not be the tree that was checked.
+ */
+async function* fileData(entry: Entry, size: number): AsyncGenerator<Buffer> {
+  if (size > 0) {
+    let handle: fs.promises.FileHandle
+    try {
+      handle = await fs.promises.open(entry.absolute, 'r')
+    } catch (error) {
+      throw unreadable(entry.path, error)
+    }
+    try {
+      for (let sent = 0; sent < size; ) {
+        // A fresh buffer each time: gzip may still hold the previous one.
+        const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - sent))
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, sent)
+        if (bytesRead === 0) throw changedWhileBundling(entry.path, 'it is shorter than when it was listed')
+        sent += bytesRead
+        yield bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead)
+      }
+      if ((await handle.read(Buffer.alloc(1), 0, 1, size)).bytesRead > 0) throw changedWhileBundling(entry.path, 'it grew')
+    } finally {
+      await handle.close()
+    }
+  } else {
+    let now: fs.Stats
+    try {
+      now = fs.statSync(entry.absolute)
+    } catch (error) {
+      throw unreadable(entry.path, error)
+    }
+    if (now.size !== 0) throw changedWhileBundling(entry.path, 'it grew')
   }
-  if (sent < size) throw new Error(`${file} shrank while it was being bundled`)
   const rest = size % BLOCK
   if (rest) yield Buffer.alloc(BLOCK - rest)
 }

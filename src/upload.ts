@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import {
   AbortMultipartUploadCommand,
@@ -11,7 +12,7 @@ import {
 import type { Bundle } from './bundle.js'
 import { abortable } from './aws-clients.js'
 import { ActionError, awsErrorName } from './errors.js'
-import { explainAwsError } from './aws-errors.js'
+import { explainAwsError, isAccessDenied } from './aws-errors.js'
 import type { BundleType, ServerSideEncryption, UploadMode } from './inputs.js'
 
 /** Where the bundle lives in S3 and how it is written there. */
@@ -41,6 +42,7 @@ export interface UploadOptions {
   /** Bundles larger than this go up in parts. */
   multipartThreshold?: number
   partSize?: number
+  /** Parts in flight at once; memory is this many part buffers, reused. */
   concurrency?: number
   signal?: AbortSignal
 }
@@ -48,6 +50,9 @@ export interface UploadOptions {
 /** Object metadata key holding the bundle's sha256 (x-amz-meta-sha256). */
 export const SHA256_METADATA = 'sha256'
 const MAX_PARTS = 10_000
+const MIN_PART = 5 << 20
+export const DEFAULT_MULTIPART_THRESHOLD = 16 << 20
+export const DEFAULT_PART_SIZE = 8 << 20
 
 export function bundleKey(prefix: string, sha: string, type: BundleType): string {
   return `${prefix}${sha}.${type}`
@@ -75,25 +80,33 @@ export async function findExisting(s3: S3Client, loc: BundleLocation, signal?: A
     const name = awsErrorName(error)
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
     if (name === 'NotFound' || name === 'NoSuchKey' || status === 404) return undefined
-    throw explainAwsError(error, `looking for ${s3Uri(loc)}`, 's3:GetObject (HeadObject)', `arn:aws:s3:::${loc.bucket}/${loc.key}`)
+    throw explainS3Error(error, `looking for ${s3Uri(loc)}`, 's3:GetObject (HeadObject; without s3:ListBucket, S3 answers a missing object with 403 too)', loc)
   }
 }
 
 /**
  * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256) are
- * already there. Large bundles go up in parts, streamed from disk, a few at a time.
+ * already there. Bodies are buffers, so the SDK can retry a throttled, failed or dropped request
+ * (it never retries a streamed one); big bundles go up in parts, a few at a time, through a
+ * fixed set of part buffers, so memory does not grow with the bundle.
  */
 export async function uploadBundle(s3: S3Client, bundle: Bundle, loc: BundleLocation, mode: UploadMode, options: UploadOptions = {}): Promise<UploadedRevision> {
   if (mode === 'auto') {
-    const existing = await findExisting(s3, loc, options.signal)
+    const existing = await findExisting(s3, loc, options.signal).catch((error: unknown) => {
+      // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
+      // upload. Under expected-bucket-owner the same 403 may mean another account's bucket:
+      // stop there, before writing anything.
+      if (error instanceof ActionError && isS3Refusal(error.cause) && !loc.expectedBucketOwner) return undefined
+      throw error
+    })
     if (existing && existing.sha256 === bundle.sha256 && existing.size === bundle.size) return existing
   }
-  const threshold = options.multipartThreshold ?? 64 << 20
+  const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD
   try {
     const written = bundle.size > threshold ? await putMultipart(s3, bundle, loc, options) : await putSingle(s3, bundle, loc, options.signal)
     return { bucket: loc.bucket, key: loc.key, bundleType: loc.bundleType, ...written, sha256: bundle.sha256, size: bundle.size, uploaded: true }
   } catch (error) {
-    throw explainAwsError(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', `arn:aws:s3:::${loc.bucket}/${loc.key}`)
+    throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc)
   }
 }
 
@@ -110,9 +123,11 @@ function objectParams(bundle: Bundle, loc: BundleLocation) {
 }
 
 async function putSingle(s3: S3Client, bundle: Bundle, loc: BundleLocation, signal?: AbortSignal): Promise<{ eTag: string; version: string | undefined }> {
+  const body = await fs.promises.readFile(bundle.file)
+  if (body.length !== bundle.size) throw new Error(`${bundle.file} changed after it was written`)
   const out = await s3.send(new PutObjectCommand({
     ...objectParams(bundle, loc),
-    Body: fs.createReadStream(bundle.file),
+    Body: body,
     ContentLength: bundle.size,
     // S3 checks the bytes it received against this before storing them.
     ChecksumSHA256: Buffer.from(bundle.sha256, 'hex').toString('base64')
@@ -121,31 +136,50 @@ async function putSingle(s3: S3Client, bundle: Bundle, loc: BundleLocation, sign
 }
 
 async function putMultipart(s3: S3Client, bundle: Bundle, loc: BundleLocation, options: UploadOptions): Promise<{ eTag: string; version: string | undefined }> {
-  const partSize = Math.max(options.partSize ?? 16 << 20, Math.ceil(bundle.size / MAX_PARTS))
+  const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART, Math.ceil(bundle.size / MAX_PARTS))
   const count = Math.ceil(bundle.size / partSize)
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand(objectParams(bundle, loc)), abortable(options.signal))
   if (!UploadId) throw new Error('S3 returned no UploadId for the multipart upload')
+  const file = await fs.promises.open(bundle.file, 'r')
+  // One part failing stops the others: their requests are cut, and awaited, before the abort.
+  const stop = new AbortController()
+  const onCancel = (): void => stop.abort()
+  options.signal?.addEventListener('abort', onCancel, { once: true })
+  if (options.signal?.aborted) stop.abort()
   try {
     const etags: string[] = new Array<string>(count)
     let next = 0
     const worker = async (): Promise<void> => {
-      while (next < count) {
+      const buffer = Buffer.allocUnsafeSlow(partSize)
+      while (next < count && !stop.signal.aborted) {
         const index = next++
         const start = index * partSize
         const length = Math.min(partSize, bundle.size - start)
+        const { bytesRead } = await file.read(buffer, 0, length, start)
+        if (bytesRead !== length) throw new Error(`${bundle.file} changed after it was written`)
+        const body = buffer.subarray(0, length)
         const out = await s3.send(new UploadPartCommand({
           Bucket: loc.bucket,
           Key: loc.key,
           UploadId,
           PartNumber: index + 1,
-          Body: fs.createReadStream(bundle.file, { start, end: start + length - 1 }),
+          Body: body,
           ContentLength: length,
+          // S3 refuses a part whose bytes do not match (BadDigest), so a bad part never lands.
+          ContentMD5: crypto.createHash('md5').update(body).digest('base64'),
           ExpectedBucketOwner: loc.expectedBucketOwner
-        }), abortable(options.signal))
+        }), abortable(stop.signal))
         etags[index] = out.ETag ?? ''
       }
     }
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, count) }, worker))
+    // The first failure is the cause; the others are the workers it cut off.
+    let cause: { error: unknown } | undefined
+    await Promise.allSettled(Array.from({ length: Math.min(options.concurrency ?? 4, count) }, () => worker().catch(error => {
+      cause ??= { error }
+      stop.abort()
+    })))
+    if (cause) throw cause.error
+    if (options.signal?.aborted) throw new Error('the upload was cancelled')
     const done = await s3.send(new CompleteMultipartUploadCommand({
       Bucket: loc.bucket,
       Key: loc.key,
@@ -158,11 +192,41 @@ async function putMultipart(s3: S3Client, bundle: Bundle, loc: BundleLocation, o
     // Never leave parts behind (they are billed and invisible): abort, then report the cause.
     await s3.send(new AbortMultipartUploadCommand({ Bucket: loc.bucket, Key: loc.key, UploadId, ExpectedBucketOwner: loc.expectedBucketOwner })).catch(() => undefined)
     throw error
+  } finally {
+    options.signal?.removeEventListener('abort', onCancel)
+    await file.close()
   }
 }
 
 function unquote(etag: string | undefined): string {
   return (etag ?? '').replace(/^"|"$/g, '')
+}
+
+/**
+ * S3 refuses with 403: a missing permission, a bucket of another account under
+ * expected-bucket-owner, or (HEAD, which has no body to name the error) either of those.
+ */
+function isS3Refusal(error: unknown): boolean {
+  return isAccessDenied(error) || (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode === 403
+}
+
+/** An S3 error as the user should read it; a refusal under expected-bucket-owner says so. */
+function explainS3Error(error: unknown, doing: string, permission: string, loc: BundleLocation): ActionError {
+  const refused = isS3Refusal(error)
+  // A HEAD refusal comes back nameless ("Unknown"): give it the name S3 would have said.
+  const named = refused && !isAccessDenied(error) ? Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }) : error
+  const explained = explainAwsError(named, doing, permission, `arn:aws:s3:::${loc.bucket}/${loc.key}`)
+  if (!loc.expectedBucketOwner || !refused) return named === error ? explained : new ActionError(explained.message, { ...fields(explained), cause: error })
+  return new ActionError(`${explained.message} S3 also answers so when the bucket is not owned by account ${loc.expectedBucketOwner}.`, {
+    input: 'expected-bucket-owner',
+    fix: `check that ${loc.bucket} belongs to account ${loc.expectedBucketOwner} (expected-bucket-owner), and ${explained.fix ?? 'that the role may write to it.'}`,
+    code: explained.code ?? 'AccessDenied',
+    cause: error
+  })
+}
+
+function fields(error: ActionError): { fix?: string; code?: string } {
+  return { ...(error.fix ? { fix: error.fix } : {}), ...(error.code ? { code: error.code } : {}) }
 }
 
 /** `upload: never` and redeploys: the object must already be there. */

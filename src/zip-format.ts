@@ -28,8 +28,8 @@ export interface CentralRecord {
 
 /** A local header; with `zip64`, sizes live in an extra field (reserved even while unknown). */
 export function localHeader(r: Omit<CentralRecord, 'offset' | 'unixMode' | 'isDir'>): Buffer {
-  const extra = r.zip64Local ? zip64Extra([r.size, r.compressedSize]) : Buffer.alloc(0)
-  const b = Buffer.alloc(30)
+  const extraLength = r.zip64Local ? 20 : 0
+  const b = Buffer.allocUnsafe(30 + r.name.length + extraLength)
   b.writeUInt32LE(0x04034b50, 0)
   b.writeUInt16LE(r.zip64Local ? 45 : 20, 4)
   b.writeUInt16LE(FLAG_UTF8, 6)
@@ -40,12 +40,43 @@ export function localHeader(r: Omit<CentralRecord, 'offset' | 'unixMode' | 'isDi
   b.writeUInt32LE(r.zip64Local ? MAX32 : r.compressedSize, 18)
   b.writeUInt32LE(r.zip64Local ? MAX32 : r.size, 22)
   b.writeUInt16LE(r.name.length, 26)
-  b.writeUInt16LE(extra.length, 28)
-  return Buffer.concat([b, r.name, extra])
+  b.writeUInt16LE(extraLength, 28)
+  r.name.copy(b, 30)
+  if (r.zip64Local) zip64Extra([r.size, r.compressedSize]).copy(b, 30 + r.name.length)
+  return b
 }
 
 /** Offset of the CRC field inside a local header, for patching after streamed data. */
 export const LOCAL_CRC_OFFSET = 14
+
+/**
+ * The central directory as it grows: encoded headers packed into 1 MiB blocks, about 100 bytes
+ * an entry, rather than an object per entry kept until the end.
+ */
+export class CentralDirectory {
+  private readonly blocks: Buffer[] = []
+  private block = Buffer.alloc(0)
+  private used = 0
+  count = 0
+
+  add(record: CentralRecord): void {
+    const header = centralHeader(record)
+    if (this.used + header.length > this.block.length) {
+      if (this.used > 0) this.blocks.push(this.block.subarray(0, this.used))
+      this.block = Buffer.allocUnsafe(Math.max(1 << 20, header.length))
+      this.used = 0
+    }
+    header.copy(this.block, this.used)
+    this.used += header.length
+    this.count++
+  }
+
+  /** The encoded directory, block by block. */
+  *chunks(): Generator<Buffer> {
+    yield* this.blocks
+    if (this.used > 0) yield this.block.subarray(0, this.used)
+  }
+}
 
 export function centralHeader(r: CentralRecord): Buffer {
   const big: number[] = []

@@ -17,6 +17,7 @@ import { startCodeDeploy } from './codedeploy/index.mjs'
  *
  * @typedef {object} TestbedOptions
  * @property {number} [stepMs] duration of one lifecycle event that runs something (default 200)
+ * @property {number} [trafficMinuteMs] ECS / Lambda traffic shifting: real ms per configured minute (default 200)
  * @property {boolean | ((line: string) => void)} [log] true: log to stderr; a function: receive each line; default silent
  *
  * @typedef {object} Testbed
@@ -46,7 +47,7 @@ export async function startTestbed(options = {}) {
   let s3
   try {
     s3 = await startS3({ directory: s3Dir, log })
-    const codedeploy = await startCodeDeploy({ stepMs, s3: s3.client, tmpDir: agentDir, log })
+    const codedeploy = await startCodeDeploy({ stepMs, trafficMinuteMs: options.trafficMinuteMs, s3: s3.client, tmpDir: agentDir, log })
     const started = s3
     const env = {
       AWS_ENDPOINT_URL_S3: started.endpoint,

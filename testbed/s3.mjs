@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module'
 import { S3Client, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { PatchedStore, s3PreMiddleware, S3_ACCOUNT_ID } from './s3-fixes.mjs'
+import { S3Faults } from './s3-faults.mjs'
 
 const require = createRequire(import.meta.url)
 const S3rver = /** @type {any} */ (require('s3rver'))
@@ -28,6 +29,12 @@ export const REGION = 'us-east-1'
  * @property {(name: string) => Promise<void>} createBucket
  * @property {(bucket: string, key: string) => Promise<S3ObjectResult>} getObject
  * @property {(bucket: string) => Promise<string[]>} listKeys
+ * @property {(fault: import('./s3-faults.mjs').S3FaultSpec) => void} injectFault make the next `count` matching requests fail
+ * @property {() => void} clearFaults drop the injected faults not used yet
+ * @property {import('./s3-faults.mjs').S3RequestRecord[]} requests every request received, in order
+ * @property {(bucket: string) => Promise<import('./s3-faults.mjs').MultipartUploadInProgress[]>} listMultipartUploads
+ *   multipart uploads neither completed nor aborted
+ * @property {() => Promise<void>} idle resolves once no request is being handled
  * @property {() => Promise<void>} stop
  */
 
@@ -57,6 +64,9 @@ export async function startS3(options) {
   server.store = server.context.store = store
   // Koa composes middleware when the server starts listening, so this runs before s3rver's own.
   server.middleware.unshift(s3PreMiddleware(store, options.log))
+  // Before the fixes, so an injected fault never reaches them or the store.
+  const faults = new S3Faults(store, options.log)
+  server.middleware.unshift(faults.middleware())
   // s3rver emits 'error' for every failed request (404s included); keep them out of the console.
   server.silent = true
   server.on('error', () => {})
@@ -101,7 +111,13 @@ export async function startS3(options) {
       } while (token)
       return keys
     },
+    injectFault: (fault) => faults.injectFault(fault),
+    clearFaults: () => faults.clearFaults(),
+    requests: faults.requests,
+    listMultipartUploads: (bucket) => faults.listMultipartUploads(bucket),
+    idle: () => faults.idle(),
     async stop() {
+      faults.close()
       client.destroy()
       server.httpServer?.closeAllConnections?.()
       await server.close()

@@ -67,7 +67,7 @@ describe('a valid appspec', () => {
   })
 
   test.each([
-    ['version as a string', `version: "0.0"\nos: linux\n`],
+    ['version 0 (the agent reads it as 0.0)', 'version: 0\nos: linux\n'],
     ['no hooks at all', 'version: 0.0\nos: linux\nfiles:\n  - source: /\n    destination: /srv\n'],
     ['windows with a hook', 'version: 0.0\nos: windows\nhooks:\n  BeforeInstall:\n    - location: scripts/before.ps1\n      timeout: 60\n'],
     ['CRLF line ends', 'version: 0.0\r\nos: linux\r\nhooks:\r\n  AfterInstall:\r\n    - location: scripts/start.sh\r\n']
@@ -98,8 +98,8 @@ describe('a valid appspec', () => {
 describe('finding appspec.yml', () => {
   test('a lone appspec.yaml: says CodeDeploy only reads appspec.yml and to rename it', async () => {
     const error = await checkError({ ...SCRIPTS, 'appspec.yaml': VALID })
-    expect(error.message).toMatch(/found appspec\.yaml at the root of .*, but CodeDeploy only reads appspec\.yml/)
-    expect(error.describe()).toMatch(/Fix: rename appspec\.yaml to appspec\.yml\.$/)
+    expect(error.message).toMatch(/found appspec\.yaml at the root of .*, but CodeDeploy only reads appspec\.yml/i)
+    expect(error.describe()).toMatch(/Fix: rename appspec\.yaml to appspec\.yml \(for an ECS or Lambda application, set the appspec input to its path instead\)\.$/)
   })
 
   test('a nested sub/appspec.yml: suggests source-dir: sub', async () => {
@@ -116,7 +116,7 @@ describe('finding appspec.yml', () => {
 
   test('no appspec anywhere: says what to add', async () => {
     const error = await checkError({ 'index.js': 'x' })
-    expect(error.describe()).toMatch(/^Input 'source-dir': no appspec\.yml at the root of .* Fix: add appspec\.yml \(version: 0\.0, os: linux/)
+    expect(error.describe()).toMatch(/^Input 'source-dir': no appspec\.yml at the root of .* Fix: add appspec\.yml \(version: 0\.0, os: linux/i)
   })
 })
 
@@ -140,7 +140,7 @@ describe('appspec problems', () => {
     ['reserved hook DownloadBundle', '  DownloadBundle:\n    - location: scripts/before.sh\n', /line 4: DownloadBundle is run by the CodeDeploy agent itself/],
     ['unknown hook', '  AfterDeploy:\n    - location: scripts/before.sh\n', /line 4: 'AfterDeploy' is not an EC2\/on-premises lifecycle event\..* Fix: use one of: ApplicationStop, BeforeInstall/],
     ['a hook that is not a list', '  BeforeInstall: scripts/before.sh\n', /line 4: BeforeInstall must be a list of scripts/],
-    ['a script without location', '  BeforeInstall:\n    - timeout: 10\n', /line 4: a script under BeforeInstall has no location\./],
+    ['a script without location', '  BeforeInstall:\n    - timeout: 10\n', /line 5: a script under BeforeInstall has no location\./],
     ['a location missing from the bundle', '  BeforeInstall:\n    - location: scripts/missing.sh\n', /line 5: BeforeInstall script 'scripts\/missing\.sh' is not in the bundle\./],
     ['timeout 0', '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 0\n', /line 6: timeout 0 of scripts\/before\.sh is not a whole number of seconds from 1 to 3600\./],
     ['timeout 3601', '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 3601\n', /line 6: timeout 3601 of scripts\/before\.sh is not a whole number/],
@@ -157,57 +157,47 @@ describe('appspec problems', () => {
     expect(error.describe()).toMatch(/^appspec\.yml line 6: runas \(on scripts\/before\.ps1\) is not supported on Windows\. Fix: remove runas\.$/i)
   })
 
-  // BUG: ActionError.describe() upper-cases the first character of every message, so the user
-  // reads "Appspec.yml line 6: ..." although the file must be named appspec.yml (lower case is
-  // what CodeDeploy looks for). Fix: in describe(), do not capitalise when the first word is a
-  // file name or code (contains '.', '/' or '`'), e.g. `/^[a-z]+\b(?![./`])/.test(text)` first.
-  test.failing('the message names the file as appspec.yml, not Appspec.yml', async () => {
+  // ActionError.describe() used to upper-case the first character ("Appspec.yml line 2: ..."),
+  // misnaming the file CodeDeploy looks for; this keeps it fixed.
+  test('the message names the file as appspec.yml, not Appspec.yml', async () => {
     const error = await checkError({ ...SCRIPTS, 'appspec.yml': 'version: 0.0\nos: ubuntu\n' })
     expect(error.describe()).toMatch(/^appspec\.yml line 2: /)
   })
 
   test('a hook location removed by an exclude pattern: the fix mentions exclude', async () => {
     const error = await checkError(withHooks('  BeforeInstall:\n    - location: scripts/before.sh\n'), ['scripts/*.sh'])
-    expect(error.message).toMatch(/BeforeInstall script 'scripts\/before\.sh' is not in the bundle/)
-    expect(error.describe()).toMatch(/Fix: add scripts\/before\.sh to source-dir \(and make sure no exclude pattern removes it\)/)
+    expect(error.message).toMatch(/BeforeInstall script 'scripts\/before\.sh' is not in the bundle: it is excluded/)
+    expect(error.input).toBe('exclude')
+    expect(error.describe()).toMatch(/Fix: take that pattern out of exclude, or add '!scripts\/before\.sh' after it\.$/)
   })
 
-  // BUG: a script that is on disk but excluded gets the same "is not in the bundle" message as a
-  // missing one, while appspec.yml itself gets "is excluded" with input 'exclude'. Fix: in
-  // readHooks, when fs.existsSync(path.join(sourceDir, location)) say "is excluded from the
-  // bundle by an exclude pattern" with input: 'exclude' (pass sourceDir down to readHooks).
-  test.failing('a hook location removed by an exclude pattern is reported as excluded', async () => {
+  // Fixed: an excluded script used to get the same message as a missing one.
+  test('a hook location removed by an exclude pattern is reported as excluded', async () => {
     const error = await checkError(withHooks('  BeforeInstall:\n    - location: scripts/before.sh\n'), ['scripts/*.sh'])
     expect(error.message).toMatch(/excluded/)
   })
 })
 
-describe('appspec details the checker gets wrong', () => {
-  // BUG: the line number comes from text.indexOf(`${event}:`), a substring search, so 'Install:'
-  // is found inside 'BeforeInstall:' (line 4) and the error points at the wrong line. Same for
-  // 'timeout' (first occurrence anywhere), 'os' (matches inside "hosts", "post"...) and 'runas'.
-  // Fix: search for the key at the start of a line, e.g. new RegExp(`^\\s*-?\\s*${key}\\s*:`, 'm'),
-  // and for per-script keys start the search at the line of that script's location.
-  test.failing('a reserved Install hook after BeforeInstall is reported at its own line', async () => {
+describe('appspec details the checker used to get wrong', () => {
+  // Fixed: line numbers came from a substring search ('Install:' found inside 'BeforeInstall:',
+  // 'os' inside a comment); they now come from the key's own line (src/appspec-lines.ts).
+  test('a reserved Install hook after BeforeInstall is reported at its own line', async () => {
     const error = await checkError(withHooks('  BeforeInstall:\n    - location: scripts/before.sh\n  Install:\n    - location: scripts/start.sh\n'))
     expect(error.message).toMatch(/^appspec\.yml line 6: Install is run by the CodeDeploy agent/)
   })
 
-  test.failing('a bad timeout on the second script is reported at its own line', async () => {
+  test('a bad timeout on the second script is reported at its own line', async () => {
     const error = await checkError(withHooks('  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 300\n    - location: scripts/start.sh\n      timeout: 5000\n'))
     expect(error.message).toMatch(/^appspec\.yml line 8: timeout 5000/)
   })
 
-  test.failing('a bad os is reported at the os line even after a comment that contains "os"', async () => {
+  test('a bad os is reported at the os line even after a comment that contains "os"', async () => {
     const error = await checkError({ ...SCRIPTS, 'appspec.yml': '# deploys to the web hosts\nversion: 0.0\nos: ubuntu\n' })
     expect(error.message).toMatch(/^appspec\.yml line 3: os is "ubuntu"/)
   })
 
-  // BUG: the agent runs File.join(deployment-archive, location), so `location: ./scripts/x.sh`
-  // works on the instance, but the checker looks the text up as it is (only leading '/' are
-  // dropped) and refuses a valid appspec. Fix: normalise with
-  // path.posix.normalize(location).replace(/^(\.\/|\/)+/, '') before the lookup.
-  test.failing('a location written ./scripts/start.sh is found in the bundle', async () => {
+  // Fixed: the agent runs File.join(deployment-archive, location), so `./scripts/x.sh` works there too.
+  test('a location written ./scripts/start.sh is found in the bundle', async () => {
     const spec = await check(withHooks('  ApplicationStart:\n    - location: ./scripts/start.sh\n'))
     expect(spec.hooks.map(h => h.location)).toEqual(['scripts/start.sh'])
   })

@@ -60,12 +60,14 @@ describe('readSettings defaults', () => {
       applicationName: 'shop',
       deploymentGroups: ['production'],
       deploymentConfig: undefined,
+      appspec: undefined,
       s3Bucket: 'my-bundles',
       s3KeyPrefix: '',
       sourceDir: fs.realpathSync(workspace),
       exclude: [],
       bundleType: 'zip',
       sha: SHA,
+      redeploy: false,
       upload: 'auto',
       description: `octo/shop@0123456 https://github.com/octo/shop/actions/runs/42`,
       fileExistsBehavior: undefined,
@@ -78,15 +80,17 @@ describe('readSettings defaults', () => {
       s3KmsKeyId: undefined,
       expectedBucketOwner: undefined,
       githubEnvironment: undefined,
+      githubToken: undefined,
       repository: 'octo/shop',
       runUrl: 'https://github.com/octo/shop/actions/runs/42'
     } satisfies Settings)
   })
 
   test('optional free-text inputs are passed through', () => {
-    const s = read({ 'deployment-config': 'CodeDeployDefault.OneAtATime', 'github-environment': 'prod', exclude: '*.log\n\n# comment\r\n/build/' })
+    const s = read({ 'deployment-config': 'CodeDeployDefault.OneAtATime', 'github-environment': 'prod', 'github-token': 'ghs_token', exclude: '*.log\n\n# comment\r\n/build/' })
     expect(s.deploymentConfig).toBe('CodeDeployDefault.OneAtATime')
     expect(s.githubEnvironment).toBe('prod')
+    expect(s.githubToken).toBe('ghs_token')
     expect(s.exclude).toEqual(['*.log', '/build/'])
   })
 })
@@ -255,6 +259,15 @@ describe('sha', () => {
     expect(read({ sha: given }).sha).toBe(given.toLowerCase())
   })
 
+  test.each([
+    ['no sha input', undefined, false],
+    ['the workflow commit again', SHA, false],
+    ['the workflow commit in upper case', SHA.toUpperCase(), false],
+    ['an earlier commit', 'f'.repeat(40), true]
+  ])('%s: redeploy is %p', (_why, given, redeploy) => {
+    expect(read({ sha: given }).redeploy).toBe(redeploy)
+  })
+
   test('GITHUB_SHA in upper case is lower-cased too', () => {
     expect(read({}, { ...baseEnv(), GITHUB_SHA: SHA.toUpperCase() }).sha).toBe(SHA)
   })
@@ -327,8 +340,72 @@ describe('encryption and ownership', () => {
     expect(error.describe()).toMatch(/is not an AWS account id\. Fix: use the 12-digit account id\./)
   })
 
-  test('appspec (ECS/Lambda only) is refused for now', () => {
-    expect(readError({ appspec: 'appspec.json' }).describe()).toMatch(/^Input 'appspec' is for ECS and Lambda deployments.* Fix: remove it/)
+  test('github-environment with an empty github-token is rejected, naming the token', () => {
+    const error = readError({ 'github-environment': 'production' })
+    expect(error.input).toBe('github-token')
+    expect(error.describe()).toMatch(/^Input 'github-token' is empty, but github-environment needs a token.* Fix: /)
+  })
+})
+
+describe('appspec and appspec-vars (ECS and Lambda)', () => {
+  const ECS = { appspec: 'deploy/appspec.yaml', 's3-bucket': undefined }
+  beforeEach(() => {
+    buildTree(parent, {
+      'ws/deploy/appspec.yaml': 'version: 0.0\n',
+      'ws/deploy/dir/keep': '',
+      'ws/outside-link.yaml': { symlink: '../outside/appspec.yml' }
+    })
+  })
+
+  test('an AppSpec path inside the workspace: s3-bucket is no longer required, and nothing of the bundle is read', () => {
+    const s = read({ ...ECS, 'source-dir': 'no/such/dir' })
+    expect(s.appspec).toEqual({ path: fs.realpathSync(path.join(workspace, 'deploy', 'appspec.yaml')), given: 'deploy/appspec.yaml', vars: new Map(), unused: ['source-dir'] })
+    expect([s.s3Bucket, s.s3KeyPrefix, s.exclude, s.upload, s.fileExistsBehavior, s.ignoreApplicationStopFailures]).toEqual(['', '', [], 'auto', undefined, false])
+  })
+
+  test('without appspec, s3-bucket is still required, and the fix points ECS and Lambda users at appspec', () => {
+    const error = readError({ 's3-bucket': undefined })
+    expect(error.input).toBe('s3-bucket')
+    expect(error.describe()).toMatch(/^Input 's3-bucket' is required and was not set\. Fix: .*set `appspec` to their AppSpec file instead/)
+  })
+
+  test('appspec-vars: NAME=value lines, comments and blank lines skipped, a value may hold = and :', () => {
+    const vars = read({ ...ECS, 'appspec-vars': '# from the render step\nTASK_DEFINITION = arn:aws:ecs:eu-west-1:123456789012:task-definition/web:42\r\n\n_v2=a=b' }).appspec?.vars
+    expect(vars).toEqual(new Map([['TASK_DEFINITION', 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:42'], ['_v2', 'a=b']]))
+  })
+
+  test.each([
+    ['a line without =', 'TASK_DEFINITION', /^Input 'appspec-vars': line 'TASK_DEFINITION' is not NAME=value\. Fix: write one `NAME=value` per line/],
+    ['a name with a dash', 'TASK-DEF=x', /line 'TASK-DEF=x' is not NAME=value/],
+    ['a name starting with a digit', '1ST=x', /line '1ST=x' is not NAME=value/],
+    ['a name set twice', 'A=1\nA=2', /^Input 'appspec-vars' names A twice\. Fix: keep one A= line\.$/],
+    ['an empty value (a step output that was not set)', 'TASK_DEFINITION=', /^Input 'appspec-vars' has an empty value for TASK_DEFINITION\. Fix: .*a step output that was not set/]
+  ])('appspec-vars with %s is rejected', (_why, vars, message) => {
+    const error = readError({ ...ECS, 'appspec-vars': vars })
+    expect(error.input).toBe('appspec-vars')
+    expect(error.describe()).toMatch(message)
+  })
+
+  test('appspec-vars without appspec is rejected: there is nothing to fill', () => {
+    const error = readError({ 'appspec-vars': 'A=1' })
+    expect(error.describe()).toMatch(/^Input 'appspec-vars' is set, but appspec is empty.* Fix: set appspec to the AppSpec file/)
+  })
+
+  test.each([
+    ['a missing file', 'deploy/appspec.yml', /'deploy\/appspec\.yml' does not exist \(looked for .*\)\. Fix: .*ECS and Lambda/],
+    ['a directory', 'deploy/dir', /'deploy\/dir' is a directory, not a file\./],
+    ['a path out of the workspace', '../outside/appspec.yml', /is outside the workspace/],
+    ['a symlink out of the workspace', 'outside-link.yaml', /is outside the workspace/]
+  ])('appspec naming %s is rejected', (_why, given, message) => {
+    const error = readError({ appspec: given, 's3-bucket': undefined })
+    expect(error.input).toBe('appspec')
+    expect(error.describe()).toMatch(message)
+  })
+
+  test('bundle inputs set to something else than their default are listed as unused; their values are not checked', () => {
+    const s = read({ ...ECS, 's3-bucket': 'my-bundles', 'bundle-type': 'tgz', upload: 'auto', exclude: '*.log', 's3-sse': 'nonsense', 'ignore-application-stop-failures': 'false', 's3-kms-key-id': 'alias/x' })
+    expect(s.appspec?.unused).toEqual(['s3-bucket', 'exclude', 'bundle-type', 's3-sse', 's3-kms-key-id'])
+    expect([s.s3Sse, s.s3KmsKeyId, s.bundleType]).toEqual([undefined, undefined, 'zip'])
   })
 })
 
@@ -346,11 +423,8 @@ describe('deployment-group', () => {
     expect(error.describe()).toBe("Input 'deployment-group' names 'blue' twice. Fix: list each group once.")
   })
 
-  // BUG: a deployment-group input made only of comment lines passes the "required" check (the raw
-  // text is not empty) but yields no groups at all; the run then deploys nothing and
-  // runSucceeded() reports success (0 of 0 groups). Fix: in readGroups, throw the same
-  // "is required" ActionError when lines(...) returns an empty list.
-  test.failing('only comment lines count as missing', () => {
+  // Comment lines alone would otherwise give zero groups, and a run that deploys nothing.
+  test('only comment lines count as missing', () => {
     const error = readError({ 'deployment-group': '# production' })
     expect(error.input).toBe('deployment-group')
   })
@@ -380,11 +454,8 @@ describe('description', () => {
     expect(description.startsWith(start)).toBe(true)
   })
 
-  // BUG: the cut is made with String.slice on UTF-16 code units, so an emoji (or any character
-  // outside the BMP) at the cut is split and a lone surrogate is sent to CreateDeployment.
-  // Fix: cut on code points, e.g. `[...text].slice(0, DESCRIPTION_LIMIT - 1).join('')` (and
-  // compare lengths in code points), or drop a trailing high surrogate after slicing.
-  test.failing('a cut never splits a character in two', () => {
+  // A lone surrogate at the cut would be an invalid string for CreateDeployment.
+  test('a cut never splits a character in two', () => {
     const description = read({ description: `${'x'.repeat(98)}🚀🚀🚀` }).description
     expect(description).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/)
   })

@@ -2,7 +2,7 @@ import { load } from 'js-yaml'
 import * as fs from 'node:fs'
 import { failuresOf, type DeploymentResult, type InstanceState } from '../../src/deployment-state.js'
 import { ActionError } from '../../src/errors.js'
-import type { RunReport } from '../../src/outcome.js'
+import { failureMessage, type RunReport } from '../../src/outcome.js'
 import { computeOutputs, summaryLine } from '../../src/outputs.js'
 import { renderSummary } from '../../src/summary.js'
 import { group, instance, result, revision, runReport, settings, SHA, T0 } from './helpers/report.js'
@@ -42,6 +42,7 @@ function failedResult(overrides: Partial<DeploymentResult> = {}): DeploymentResu
   })
 }
 
+const awsFlavoured = new ActionError('Access denied while reading x: may not call codedeploy:GetDeployment.', { code: 'AccessDeniedException', fix: 'allow it.' })
 const inputError = new ActionError('is required and was not set.', { input: 'application-name', fix: 'set it to the CodeDeploy application, e.g. `application-name: my-app`.' })
 
 /** The named scenarios every test below draws from. */
@@ -90,6 +91,7 @@ describe('computeOutputs', () => {
       'bundle-sha256': 'a'.repeat(64),
       'bundle-size': '12345',
       uploaded: 'true',
+      'appspec-sha256': '',
       sha: SHA,
       'instances-succeeded': '2',
       'instances-failed': '0',
@@ -121,7 +123,7 @@ describe('computeOutputs', () => {
       'rollback-deployment-id': 'd-ROLLBACK1',
       'instances-succeeded': '1',
       'instances-failed': '1',
-      summary: 'CodeDeploy shop @ 0123456 FAILED: production: d-FAILED001 Failed at ApplicationStart on i-0bbb, 1/2 instances succeeded, 1 failed in 83s'
+      summary: 'CodeDeploy shop @ 0123456 FAILED: production: d-FAILED001 Failed at ApplicationStart on i-0bbb, 1/2 instances succeeded, 1 failed, rollback d-ROLLBACK1 started in 83s'
     })
   })
 
@@ -138,7 +140,7 @@ describe('computeOutputs', () => {
     const outputs = computeOutputs(scenarios.inputError())
     expect(outputs).toEqual({
       'deployment-id': '', status: '', 'deployment-url': '', 'bundle-uri': '', 'bundle-etag': '', 'bundle-version': '',
-      'bundle-sha256': '', 'bundle-size': '', uploaded: 'false', sha: '',
+      'bundle-sha256': '', 'bundle-size': '', uploaded: 'false', 'appspec-sha256': '', sha: '',
       'instances-succeeded': '0', 'instances-failed': '0', 'instances-skipped': '0', 'instances-total': '0',
       'error-code': '',
       'error-message': inputError.describe(),
@@ -150,7 +152,7 @@ describe('computeOutputs', () => {
   })
 
   test.each([
-    ['an AWS-flavoured ActionError keeps its code', new ActionError('access denied while x.', { code: 'AccessDeniedException' }), 'AccessDeniedException', 'Access denied while x.'],
+    ['an AWS-flavoured ActionError keeps its code', awsFlavoured, 'AccessDeniedException', awsFlavoured.describe()],
     ['a plain Error', new TypeError('boom'), 'Error', 'TypeError: boom'],
     ['a thrown string', 'went wrong', 'Error', 'went wrong']
   ])('%s', (_why, error, code, message) => {
@@ -168,11 +170,8 @@ describe('computeOutputs', () => {
     })
   })
 
-  // BUG: when the step fails because the watch timed out (or the run was cancelled), the
-  // error-message output is empty although the step's failure message explains it; a later job
-  // posting error-message to chat has nothing to say. Fix: in computeOutputs, fall back to
-  // failureMessage(report) when !runSucceeded(report) and no more specific message exists.
-  test.failing('time-out: error-message says the deployment did not end in time', () => {
+  // A time-out or a cancel has no CodeDeploy message: the step's own diagnosis stands in.
+  test('time-out: error-message says the deployment did not end in time', () => {
     expect(computeOutputs(scenarios.timeout())['error-message']).toMatch(/did not end within timeout-minutes \(60\)/)
   })
 
@@ -187,8 +186,8 @@ describe('computeOutputs', () => {
   test('two groups: deployments JSON has one entry each; single outputs describe the failed one', () => {
     const outputs = computeOutputs(scenarios.twoGroups())
     expect(JSON.parse(outputs['deployments']!)).toEqual([
-      { group: 'production', 'deployment-id': 'd-SUCCESS01', status: 'Succeeded', url: URL_OF('d-SUCCESS01'), 'instances-succeeded': 2, 'instances-failed': 0, 'instances-skipped': 0, 'instances-total': 2, 'failed-instance': null, 'failed-event': null },
-      { group: 'staging', 'deployment-id': 'd-STAGING01', status: 'Failed', url: URL_OF('d-STAGING01'), 'instances-succeeded': 1, 'instances-failed': 1, 'instances-skipped': 0, 'instances-total': 2, 'failed-instance': 'i-0bbb', 'failed-event': 'ApplicationStart' }
+      { group: 'production', 'deployment-id': 'd-SUCCESS01', status: 'Succeeded', url: URL_OF('d-SUCCESS01'), 'instances-succeeded': 2, 'instances-failed': 0, 'instances-skipped': 0, 'instances-total': 2, 'failed-instance': null, 'failed-event': null, 'deployment-config': 'CodeDeployDefault.OneAtATime', 'rollback-deployment-id': null, 'rollback-status': null },
+      { group: 'staging', 'deployment-id': 'd-STAGING01', status: 'Failed', url: URL_OF('d-STAGING01'), 'instances-succeeded': 1, 'instances-failed': 1, 'instances-skipped': 0, 'instances-total': 2, 'failed-instance': 'i-0bbb', 'failed-event': 'ApplicationStart', 'deployment-config': 'CodeDeployDefault.OneAtATime', 'rollback-deployment-id': 'd-ROLLBACK1', 'rollback-status': null }
     ])
     expect(outputs).toMatchObject({
       'deployment-id': 'd-STAGING01',
@@ -197,16 +196,15 @@ describe('computeOutputs', () => {
       'instances-failed': '1',
       'instances-total': '4',
       'duration-seconds': '120',
-      summary: 'CodeDeploy shop @ 0123456 FAILED: production: d-SUCCESS01 Succeeded, 2/2 instances succeeded; staging: d-STAGING01 Failed at ApplicationStart on i-0bbb, 1/2 instances succeeded, 1 failed in 120s'
+      summary: 'CodeDeploy shop @ 0123456 FAILED: production: d-SUCCESS01 Succeeded, 2/2 instances succeeded; staging: d-STAGING01 Failed at ApplicationStart on i-0bbb, 1/2 instances succeeded, 1 failed, rollback d-ROLLBACK1 started in 120s'
     })
   })
 
   test('a group never created is named in the summary line', () => {
-    const report = runReport({
-      settings: settings({ deploymentGroups: ['production', 'staging'] }),
-      error: new ActionError('creating the deployment failed: DeploymentLimitExceededException')
-    })
-    expect(summaryLine(report)).toBe('CodeDeploy shop @ 0123456 FAILED: production: d-SUCCESS01 Succeeded, 2/2 instances succeeded; staging: not deployed: Creating the deployment failed: DeploymentLimitExceededException in 83s')
+    const error = new ActionError('Creating the deployment failed: DeploymentLimitExceededException', { fix: 'wait for the running deployment.' })
+    const report = runReport({ settings: settings({ deploymentGroups: ['production', 'staging'] }), error })
+    expect(summaryLine(report)).toBe(`CodeDeploy shop @ 0123456 FAILED: production: d-SUCCESS01 Succeeded, 2/2 instances succeeded; staging: not deployed: ${error.describe()} in 83s`)
+    expect(summaryLine(report)).toContain('staging: not deployed: Creating the deployment failed: DeploymentLimitExceededException Fix: wait')
   })
 
   test('the summary line is one line whatever the error text holds', () => {
@@ -236,13 +234,13 @@ describe('renderSummary', () => {
     for (const row of [
       '| Application | `shop` |',
       `| Commit | \`${SHA}\` |`,
-      "| Deployment config | the group's default |",
+      "| Deployment config | `CodeDeployDefault.OneAtATime` (the group's own) |",
       `| Bundle | \`s3://bundles/shop/${SHA}.zip\` (uploaded) |`,
       '| Bundle size | 12,345 bytes |',
       `| Bundle sha256 | \`${'a'.repeat(64)}\` |`,
       '| Object eTag / version | `9b2cf535f27731c974343645a3985328` / `v1` |',
       '| Duration | 83s |',
-      `Deployment [d-SUCCESS01](${URL_OF('d-SUCCESS01')}): **✅ Succeeded**`,
+      `Deployment [d-SUCCESS01](${URL_OF('d-SUCCESS01')}): **✅ Succeeded**, 2/2 instances succeeded`,
       '| Instance | Status | ApplicationStop | DownloadBundle | BeforeInstall | Install | AfterInstall | ApplicationStart | ValidateService |',
       '| `i-0aaa` | ✅ Succeeded | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s |'
     ]) expect(md.split('\n')).toContain(row)
@@ -254,7 +252,8 @@ describe('renderSummary', () => {
     expect(lines[0]).toBe('## ❌ CodeDeploy: shop → production')
     expect(lines).toContainEqual(expect.stringMatching(/^> Deployment d-FAILED001 \(shop\/production\) Failed\. ApplicationStart failed on i-0bbb \(ScriptFailed in scripts\/start\.sh\): Script at specified location/))
     expect(md).toContain('CodeDeploy: `HEALTH_CONSTRAINTS` The overall deployment failed')
-    expect(md).toContain('Rollback deployment: `d-ROLLBACK1`')
+    expect(lines).toContain(`#### ↩️ Rollback deployment [d-ROLLBACK1](${URL_OF('d-ROLLBACK1')})`)
+    expect(lines).toContain('CodeDeploy started rollback deployment d-ROLLBACK1.')
     const rows = lines.filter(l => l.startsWith('| `i-'))
     expect(rows[0]).toBe('| `i-0bbb` | ❌ Failed | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ❌ 2.0s | ⏭️ |')
     expect(rows[1]).toMatch(/^\| `i-0aaa` \| ✅ Succeeded/)
@@ -275,10 +274,28 @@ describe('renderSummary', () => {
     expect(md).not.toContain('| Instance |')
   })
 
-  test('time-out: still running, stale-status warning', () => {
-    const md = renderSummary(scenarios.timeout())
+  test('time-out in contact: where it stands, and that it is still running', () => {
+    const report = scenarios.timeout()
+    report.groups[0]!.result!.lostContact = undefined
+    const md = renderSummary(report)
     expect(md).toContain('**⏳ InProgress (still running: the watch timed out)**')
-    expect(md).toMatch(/^> Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\); last seen InProgress \(1\/2 instances succeeded\)\. It is still running: https:\/\/.*CodeDeploy could not be reached at the end \(ThrottlingException: Rate exceeded\), so this status may be stale\.$/m)
+    expect(md).toMatch(/^> Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\); last seen InProgress \(1\/2 instances succeeded, 1 in progress\)\. It is still running: https:\/\/\S+\.$/m)
+  })
+
+  test('time-out after losing contact: the last state seen, and that the state now is unknown, never "still running"', () => {
+    const md = renderSummary(scenarios.timeout())
+    expect(md).toContain('**⏳ InProgress (state unknown: CodeDeploy could not be reached until the time-out)**')
+    expect(md).toMatch(/^> Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\) as far as the action saw: last seen InProgress \(1\/2 instances succeeded, 1 in progress\), then CodeDeploy could not be reached \(ThrottlingException: Rate exceeded\), so its state now is unknown\. Check it at https:\/\/\S+\.$/m)
+    expect(md).not.toMatch(/still running/)
+  })
+
+  test('time-out without ever reading the deployment: its state is unknown, nothing else is claimed', () => {
+    const report = scenarios.timeout()
+    report.groups[0]!.result = result({ ...report.groups[0]!.result!, status: 'Unknown', overview: { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 }, instances: [] })
+    const message = failureMessage(report)
+    expect(message).toMatch(/^Deployment d-SLOW00001 \(shop\/production\) could not be followed: until timeout-minutes \(60\) ran out, CodeDeploy could not be reached \(ThrottlingException: Rate exceeded\), so its state is unknown\. Check it at https:/)
+    expect(message).not.toMatch(/still running|last seen/)
+    expect(renderSummary(report)).not.toMatch(/still running/)
   })
 
   test('cancel with stop requested', () => {

@@ -6,8 +6,9 @@ import { LIFECYCLE_EVENTS } from './state.mjs'
 /**
  * @typedef {object} FaultSpec
  * @property {string} operation e.g. 'GetDeployment', or '*' for any
- * @property {'throttle' | '5xx' | 'reset' | 'delay'} kind throttle: 400 ThrottlingException; 5xx: 500 InternalFailure
- *   (503 ServiceUnavailableException with status: 503); reset: the socket is destroyed; delay: answer normally after delayMs
+ * @property {'throttle' | '5xx' | 'reset' | 'delay' | 'lost'} kind throttle: 400 ThrottlingException; 5xx: 500 InternalFailure
+ *   (503 ServiceUnavailableException with status: 503); reset: the socket is destroyed before the call is handled;
+ *   lost: the call is handled, then the socket is destroyed (the client never hears it worked); delay: answer normally after delayMs
  * @property {number} [count] how many matching calls are affected (default 1)
  * @property {number} [status] for '5xx': 500 (default) or 503
  * @property {number} [delayMs] for 'delay' (default 1000)
@@ -32,7 +33,7 @@ export class Faults {
 
   /** @param {FaultSpec} spec */
   injectFault(spec) {
-    if (!['throttle', '5xx', 'reset', 'delay'].includes(spec.kind)) throw new Error(`testbed: unknown fault kind ${spec.kind}`)
+    if (!['throttle', '5xx', 'reset', 'delay', 'lost'].includes(spec.kind)) throw new Error(`testbed: unknown fault kind ${spec.kind}`)
     if (!spec.operation) throw new Error('testbed: injectFault needs an operation (or "*")')
     this.api.push({ ...spec, count: spec.count ?? 1 })
   }

@@ -3,7 +3,9 @@
 import { Store } from './state.mjs'
 import { Faults } from './faults.mjs'
 import { Agent } from './agent.mjs'
-import { Runner } from './runner.mjs'
+import { BlueGreenRunner } from './bluegreen.mjs'
+import { blueGreenOps, blueGreenApi } from './ops-bluegreen.mjs'
+import { registerTrafficConfigs } from './traffic.mjs'
 import { startServer } from './server.mjs'
 import { deploymentOps } from './ops-deployments.mjs'
 import { readOps } from './ops-read.mjs'
@@ -21,49 +23,52 @@ import { readOps } from './ops-read.mjs'
  * @property {string} [deploymentConfigName] default CodeDeployDefault.OneAtATime
  * @property {boolean | { enabled: boolean, events?: string[] }} [autoRollback] true: roll back on failure and on StopDeployment
  * @property {string} [serviceRoleArn]
+ * @property {{ clusterName: string, serviceName: string, desiredCount?: number }} [ecsService] ECS groups: the service (desiredCount: tasks per task set, default 2)
+ * @property {[string, string]} [targetGroups] ECS groups: the target group pair (default <service>-tg-1, <service>-tg-2)
+ *
+ * @typedef {{ name: string, minimumHealthyHosts: { type: 'HOST_COUNT' | 'FLEET_PERCENT', value: number } }
+ *   | { name: string, computePlatform: 'ECS' | 'Lambda', trafficRoutingConfig: import('./traffic.mjs').TrafficRoutingConfig }} ConfigSpec
  *
  * @typedef {object} LocalCodeDeploy
  * @property {string} endpoint
  * @property {(spec: { name: string, computePlatform?: string }) => { applicationId: string, applicationName: string, computePlatform: string }} addApplication
  * @property {(spec: GroupSpec) => { deploymentGroupId: string, deploymentGroupName: string, instances: string[] }} addDeploymentGroup
- * @property {(spec: { name: string, minimumHealthyHosts: { type: 'HOST_COUNT' | 'FLEET_PERCENT', value: number } }) => void} addDeploymentConfig
+ * @property {(spec: ConfigSpec) => void} addDeploymentConfig
  * @property {(rule: HookRule) => void} failHook make a lifecycle event fail (once, in the next deployment that runs it)
  * @property {(fault: FaultSpec) => void} injectFault make the next `count` matching API calls fail
  * @property {RequestRecord[]} requests every call received, in order
  * @property {(id: string) => DeploymentRecord} deployment the simulator's record (live; do not modify); throws for an unknown id
+ * @property {(id: string) => import('./target-record.mjs').TargetRecord | undefined} target an ECS or Lambda deployment's target record (live; do not modify)
  * @property {() => DeploymentRecord[]} deployments all records, oldest first
  * @property {(id: string, timeoutMs?: number) => Promise<DeploymentRecord>} waitForEnd resolves when the deployment is final
  * @property {() => Promise<void>} stop
  */
 
 /**
- * @param {{ stepMs: number, s3: import('@aws-sdk/client-s3').S3Client, tmpDir: string, log?: ((line: string) => void) | undefined }} options
+ * @param {{ stepMs: number, trafficMinuteMs?: number | undefined, s3: import('@aws-sdk/client-s3').S3Client, tmpDir: string, log?: ((line: string) => void) | undefined }} options
  * @returns {Promise<LocalCodeDeploy>}
  */
-export async function startCodeDeploy({ stepMs, s3, tmpDir, log }) {
+export async function startCodeDeploy({ stepMs, trafficMinuteMs = 200, s3, tmpDir, log }) {
   const store = new Store()
+  registerTrafficConfigs(store)
   const faults = new Faults()
   const agent = new Agent({ s3, tmpDir })
   /** @type {(dep: any, group: any, ctx: any) => void} */
   let onFinished = () => {}
-  const runner = new Runner({ stepMs, agent, faults, log, onFinished: (dep, group, ctx) => onFinished(dep, group, ctx) })
+  const runner = new BlueGreenRunner({ stepMs, agent, faults, log, onFinished: (dep, group, ctx) => onFinished(dep, group, ctx) }, { store, trafficMinuteMs })
   const deployments = deploymentOps({ store, runner, log })
-  onFinished = deployments.onFinished
+  onFinished = (dep, group, ctx) => (dep.computePlatform === 'Server' ? deployments.onFinished(dep, group, ctx) : runner.rollBack(dep, group, ctx, deployments.launch))
+  const api = blueGreenApi({ store, faults, runner })
   /** @type {RequestRecord[]} */
   const requests = []
-  const server = await startServer({ handlers: { ...readOps({ store }), ...deployments.ops }, faults, requests, log })
+  const server = await startServer({ handlers: blueGreenOps({ ...readOps({ store }), ...deployments.ops }, { store, runner }), faults, requests, log })
 
   return {
     endpoint: server.endpoint,
     addApplication: (spec) => store.addApplication(spec),
-    addDeploymentGroup(spec) {
-      const g = store.addDeploymentGroup(spec)
-      return { deploymentGroupId: g.deploymentGroupId, deploymentGroupName: g.deploymentGroupName, instances: [...g.instances] }
-    },
-    addDeploymentConfig(spec) {
-      store.addDeploymentConfig(spec)
-    },
-    failHook: (rule) => faults.failHook(rule),
+    addDeploymentGroup: (spec) => api.addDeploymentGroup(spec),
+    addDeploymentConfig: (spec) => api.addDeploymentConfig(spec),
+    failHook: (rule) => api.failHook(rule),
     injectFault: (fault) => faults.injectFault(fault),
     requests,
     deployment(id) {
@@ -72,6 +77,7 @@ export async function startCodeDeploy({ stepMs, s3, tmpDir, log }) {
       return dep
     },
     deployments: () => [...store.deployments.values()],
+    target: (id) => runner.targets.get(id),
     async waitForEnd(id, timeoutMs) {
       const dep = store.deployments.get(id)
       if (!dep) throw new Error(`testbed: no deployment ${id}`)

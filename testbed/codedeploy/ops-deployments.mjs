@@ -163,5 +163,5 @@ export function deploymentOps({ store, runner, log }) {
       return { status: 'Pending', statusMessage: `Stop request for deployment ${dep.deploymentId} is pending.` }
     }
   }
-  return { ops, onFinished }
+  return { ops, onFinished, launch }
 }

@@ -71,7 +71,7 @@ export async function startServer({ handlers, faults, requests, log }) {
           ? sendError(res, record, 503, 'ServiceUnavailableException', 'Service is unavailable, please try again later.')
           : sendError(res, record, fault.status ?? 500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.')
       }
-      await new Promise((resolve) => {
+      if (fault.kind === 'delay') await new Promise((resolve) => {
         const t = setTimeout(() => {
           delays.delete(t)
           resolve(undefined)
@@ -85,7 +85,15 @@ export async function startServer({ handlers, faults, requests, log }) {
     if (!handler) return sendError(res, record, 400, 'UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target header)'}`)
     if (!input || typeof input !== 'object' || Array.isArray(input)) return sendError(res, record, 400, 'SerializationException', 'The request body must be a JSON object.')
     try {
-      send(res, record, 200, await handler(input))
+      const output = await handler(input)
+      if (fault?.kind === 'lost') {
+        // Done on the server, but the answer never reaches the client.
+        log?.(`CodeDeploy ${operation} -> handled, answer lost (injected)`)
+        record.status = 200
+        req.socket.destroy()
+        return
+      }
+      send(res, record, 200, output)
     } catch (err) {
       if (err instanceof ServiceError) return sendError(res, record, err.status, err.type, err.message)
       log?.(`CodeDeploy ${operation} internal error: ${/** @type {Error} */ (err)?.stack ?? err}`)

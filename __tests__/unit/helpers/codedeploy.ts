@@ -75,11 +75,15 @@ export interface Snapshot {
   overview?: Partial<Record<'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | 'Skipped' | 'Ready', number>>
   errorInformation?: { code: string; message: string }
   rollbackDeploymentId?: string
+  rollbackMessage?: string
+  /** The deployment's autoRollbackConfiguration is enabled (on failure and on stop). */
+  autoRollback?: boolean
+  deploymentConfigName?: string
   targets?: FakeTarget[]
 }
 
 /**
- * Handlers for GetDeployment, ListDeploymentTargets (paged) and BatchGetDeploymentTargets that
+ * Handlers for GetDeployment, ListDeploymentTargets (paged, TargetStatus filter) and BatchGetDeploymentTargets that
  * answer from `at(elapsed ms, GetDeployment call number)`: a deployment moving along a timeline.
  * A handler in `override` replaces the generated one (e.g. to throw).
  */
@@ -104,13 +108,16 @@ export function deploymentHandlers(
         status: s.status as DeploymentInfo['status'],
         deploymentOverview: s.overview,
         createTime: new Date(start),
+        ...(s.deploymentConfigName ? { deploymentConfigName: s.deploymentConfigName } : {}),
+        ...(s.autoRollback ? { autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST'] } } : {}),
         ...(s.errorInformation ? { errorInformation: { code: s.errorInformation.code as NonNullable<DeploymentInfo['errorInformation']>['code'], message: s.errorInformation.message } } : {}),
-        ...(s.rollbackDeploymentId ? { rollbackInfo: { rollbackDeploymentId: s.rollbackDeploymentId } } : {})
+        ...(s.rollbackDeploymentId || s.rollbackMessage ? { rollbackInfo: { rollbackDeploymentId: s.rollbackDeploymentId, rollbackMessage: s.rollbackMessage } } : {})
       }
       return { deploymentInfo: info }
     },
     ListDeploymentTargets: input => {
-      const ids = (current().targets ?? []).map(t => t.id)
+      const wanted = (input['targetFilters'] as { TargetStatus?: string[] } | undefined)?.TargetStatus
+      const ids = (current().targets ?? []).filter(t => !wanted || wanted.includes(t.status)).map(t => t.id)
       const from = input['nextToken'] ? Number(input['nextToken']) : 0
       const next = from + pageSize
       return { targetIds: ids.slice(from, next), ...(next < ids.length ? { nextToken: String(next) } : {}) }

@@ -17,8 +17,10 @@ export type Node =
 export class TempDirs {
   private readonly made: string[] = []
 
-  make(prefix = 'cda-unit-'): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  /** `fast`: on a tmpfs when there is one (trees of many thousand files are much quicker there). */
+  make(prefix = 'cda-unit-', options: { fast?: boolean } = {}): string {
+    const base = options.fast && fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir()
+    const dir = fs.mkdtempSync(path.join(base, prefix))
     this.made.push(dir)
     return dir
   }

@@ -1,0 +1,29 @@
+// @ts-check
+// One packaging run in a process of its own, so its peak RSS is the packager's alone:
+//   node bench/lib/package-child.mjs <build-dir> <tree> <out-dir> <zip|tgz>
+// <build-dir> holds ncc builds of src/collect.ts and src/bundle.ts (made by package.bench.mjs).
+// Prints one JSON line: entries, size, sha256, the file written, milliseconds, maxRSS (bytes).
+import * as path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
+
+const [buildDir, tree, outDir, type] = process.argv.slice(2)
+if (!buildDir || !tree || !outDir || (type !== 'zip' && type !== 'tgz')) {
+  process.stderr.write('usage: package-child.mjs <build-dir> <tree> <out-dir> <zip|tgz>\n')
+  process.exit(2)
+}
+const started = performance.now()
+const { collectEntries } = await import(pathToFileURL(path.join(buildDir, 'collect', 'index.js')).href)
+const { writeBundle } = await import(pathToFileURL(path.join(buildDir, 'bundle', 'index.js')).href)
+// The action's defaults: node_modules/ out, .git/ out, nothing else excluded.
+const entries = await collectEntries(tree, [])
+const bundle = await writeBundle(entries, type, outDir)
+process.stdout.write(`${JSON.stringify({
+  entries: bundle.entries,
+  size: bundle.size,
+  sha256: bundle.sha256,
+  file: bundle.file,
+  ms: Math.round(performance.now() - started),
+  // resourceUsage().maxRSS is in kilobytes.
+  maxRss: process.resourceUsage().maxRSS * 1024
+})}\n`)

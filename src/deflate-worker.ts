@@ -1,0 +1,144 @@
+import { MIN_GAIN, PROBE_BYTES } from './compressibility.js'
+
+/**
+ * The code of a deflate worker thread, evaluated as CommonJS (a string, so the bundled action
+ * needs no second file). It reads files itself and writes its output straight into its slot of
+ * the shared memory the pool gave it, so nothing is allocated per file: a worker's memory stays
+ * a few MB however many gigabytes go through it.
+ *
+ * Deflating into a given buffer uses the zlib handle under Node's own deflateRawSync (its
+ * `writeSync`, unchanged since Node 10); where that is missing it falls back to deflateRawSync.
+ */
+export const WORKER_SOURCE = `
+'use strict'
+const { parentPort, workerData } = require('node:worker_threads')
+const fs = require('node:fs')
+const zlib = require('node:zlib')
+const { Z_FINISH, Z_SYNC_FLUSH } = zlib.constants
+const MIN_GAIN = ${MIN_GAIN}
+const PROBE_BYTES = ${PROBE_BYTES}
+const WINDOW = 32768
+const level = workerData.level
+const shared = Buffer.from(workerData.shared)
+const scratch = Buffer.allocUnsafeSlow(PROBE_BYTES)
+let input = Buffer.allocUnsafeSlow(1 << 20)
+
+const changed = (path, how) => Object.assign(new Error(path + ' changed while it was being bundled (' + how + ')'), { code: 'ECHANGED', path })
+
+/** A reusable buffer of at least size bytes. */
+function room(size) {
+  if (input.length < size) input = Buffer.allocUnsafeSlow(Math.max(size, input.length * 2))
+  return input
+}
+
+/** Exactly length bytes at position into target; with atEnd, the file must end there too. */
+function readExact(path, position, length, target, offset, atEnd) {
+  const fd = fs.openSync(path, 'r')
+  try {
+    let got = 0
+    while (got < length) {
+      const n = fs.readSync(fd, target, offset + got, length - got, position + got)
+      if (n === 0) throw changed(path, 'it is shorter than when it was listed')
+      got += n
+    }
+    if (atEnd && fs.readSync(fd, scratch, 0, 1, position + length) > 0) throw changed(path, 'it grew')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/**
+ * Deflates data into out[offset, offset + capacity); returns the length, or -1 when it does not
+ * fit. A fresh engine each time: one reset after other data can give different bytes (zlib keeps
+ * the old window), and the same tree must give the same bundle.
+ */
+function deflateInto(data, flush, dictionary, out, offset, capacity) {
+  const own = dictionary !== undefined
+  // chunkSize: the engine's own output buffer goes unused (output goes to out), so keep it tiny.
+  const e = zlib.createDeflateRaw(own ? { level, dictionary, chunkSize: 64 } : { level, chunkSize: 64 })
+  const handle = e._handle
+  const state = e._writeState
+  try {
+    if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array)) {
+      const packed = zlib.deflateRawSync(data, { level, finishFlush: flush, ...(own ? { dictionary } : {}) })
+      if (packed.length > capacity) return -1
+      packed.copy(out, offset)
+      return packed.length
+    }
+    let failure
+    const onError = error => { failure = error }
+    e.on('error', onError)
+    try {
+      let inOffset = 0
+      let inLength = data.length
+      let produced = 0
+      for (;;) {
+        handle.writeSync(flush, data, inOffset, inLength, out, offset + produced, capacity - produced)
+        if (failure) throw failure
+        const availOut = state[0]
+        const availIn = state[1]
+        produced = capacity - availOut
+        inOffset += inLength - availIn
+        inLength = availIn
+        if (availOut !== 0) return produced
+        if (produced >= capacity) return -1
+      }
+    } finally {
+      e.removeListener('error', onError)
+    }
+  } finally {
+    e.close()
+  }
+}
+
+function files(task) {
+  let at = task.offset
+  const results = task.files.map(f => {
+    if (!f.deflate || f.size === 0) {
+      readExact(f.path, 0, f.size, shared, at, true)
+      const crc = zlib.crc32(shared.subarray(at, at + f.size))
+      at += f.size
+      return { crc, size: f.size, deflated: false, length: f.size }
+    }
+    const raw = room(f.size).subarray(0, f.size)
+    readExact(f.path, 0, f.size, raw, 0, true)
+    const crc = zlib.crc32(raw)
+    // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
+    const n = deflateInto(raw, Z_FINISH, undefined, shared, at, Math.floor(f.size * (1 - MIN_GAIN)))
+    if (n < 0) raw.copy(shared, at)
+    at += n < 0 ? f.size : n
+    return { crc, size: f.size, deflated: n >= 0, length: n < 0 ? f.size : n }
+  })
+  return { files: results }
+}
+
+function range(task) {
+  if (!task.deflate) {
+    readExact(task.path, task.start, task.length, shared, task.offset, task.last)
+    return { crc: zlib.crc32(shared.subarray(task.offset, task.offset + task.length)), length: task.length }
+  }
+  const dictionary = Math.min(WINDOW, task.start)
+  const buf = room(dictionary + task.length)
+  readExact(task.path, task.start - dictionary, dictionary + task.length, buf, 0, task.last)
+  const raw = buf.subarray(dictionary, dictionary + task.length)
+  const n = deflateInto(raw, task.last ? Z_FINISH : Z_SYNC_FLUSH, dictionary > 0 ? buf.subarray(0, dictionary) : undefined, shared, task.offset, task.capacity)
+  if (n < 0) throw new Error('deflate output did not fit its slot')
+  return { crc: zlib.crc32(raw), length: n }
+}
+
+function probe(task) {
+  const size = Math.min(PROBE_BYTES, task.size)
+  const sample = room(size).subarray(0, size)
+  readExact(task.path, 0, size, sample, 0, false)
+  return { compresses: size > 0 && deflateInto(sample, Z_FINISH, undefined, scratch, 0, Math.floor(size * (1 - MIN_GAIN))) >= 0 }
+}
+
+parentPort.on('message', ({ id, task }) => {
+  try {
+    const result = task.kind === 'files' ? files(task) : task.kind === 'range' ? range(task) : probe(task)
+    parentPort.postMessage({ id, result })
+  } catch (error) {
+    parentPort.postMessage({ id, error: { message: String((error && error.message) || error), code: error && error.code, path: (error && error.path) || task.path } })
+  }
+})
+`
