@@ -73603,7 +73603,8 @@ function explainAwsError(error, doing, permission, resource) {
     if (isAccessDenied(error)) {
         return new ActionError(`Access denied while ${doing}: the workflow's AWS identity may not call ${permission} on ${resource}.`, {
             fix: `allow ${permission} on ${resource} in the IAM policy of the role the workflow assumes.`,
-            code: name ?? 'AccessDenied',
+            // A bare 403 (S3's answer to a refused HEAD) reaches the SDK nameless, as 'Unknown'.
+            code: name && name !== 'Unknown' ? name : 'AccessDenied',
             cause: error
         });
     }
@@ -73671,7 +73672,7 @@ async function uploadBundle(s3, bundle, loc, mode, options = {}) {
             // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
             // upload. Under expected-bucket-owner the same 403 may mean another account's bucket:
             // stop there, before writing anything.
-            if (error instanceof ActionError && isS3Refusal(error.cause) && !loc.expectedBucketOwner)
+            if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner)
                 return undefined;
             throw error;
         });
@@ -73783,30 +73784,17 @@ async function putMultipart(s3, bundle, loc, options) {
 function unquote(etag) {
     return (etag ?? '').replace(/^"|"$/g, '');
 }
-/**
- * S3 refuses with 403: a missing permission, a bucket of another account under
- * expected-bucket-owner, or (HEAD, which has no body to name the error) either of those.
- */
-function isS3Refusal(error) {
-    return isAccessDenied(error) || error?.$metadata?.httpStatusCode === 403;
-}
 /** An S3 error as the user should read it; a refusal under expected-bucket-owner says so. */
 function explainS3Error(error, doing, permission, loc) {
-    const refused = isS3Refusal(error);
-    // A HEAD refusal comes back nameless ("Unknown"): give it the name S3 would have said.
-    const named = refused && !isAccessDenied(error) ? Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }) : error;
-    const explained = explainAwsError(named, doing, permission, `arn:aws:s3:::${loc.bucket}/${loc.key}`);
-    if (!loc.expectedBucketOwner || !refused)
-        return named === error ? explained : new ActionError(explained.message, { ...fields(explained), cause: error });
+    const explained = explainAwsError(error, doing, permission, `arn:aws:s3:::${loc.bucket}/${loc.key}`);
+    if (!loc.expectedBucketOwner || !isAccessDenied(error))
+        return explained;
     return new ActionError(`${explained.message} S3 also answers so when the bucket is not owned by account ${loc.expectedBucketOwner}.`, {
         input: 'expected-bucket-owner',
         fix: `check that ${loc.bucket} belongs to account ${loc.expectedBucketOwner} (expected-bucket-owner), and ${explained.fix ?? 'that the role may write to it.'}`,
         code: explained.code ?? 'AccessDenied',
         cause: error
     });
-}
-function fields(error) {
-    return { ...(error.fix ? { fix: error.fix } : {}), ...(error.code ? { code: error.code } : {}) };
 }
 /** `upload: never` and redeploys: the object must already be there. */
 async function requireExisting(s3, loc, signal) {
@@ -77577,7 +77565,186 @@ var CHOMPING_KEEP = CHOMPING_MODE.KEEP;
 
 
 //# sourceMappingURL=js-yaml.mjs.map
+;// CONCATENATED MODULE: ./src/appspec-lines.ts
+/**
+ * Finds where a key of a block-style YAML document sits, so an error can name its line.
+ * js-yaml gives values without positions; this reads the text's indentation instead, which is
+ * enough for AppSpec files (block mappings and lists). Flow style falls back to the enclosing line.
+ */
+class YamlLines {
+    lines;
+    constructor(text) {
+        this.lines = text.split(/\r?\n/);
+    }
+    /** The whole document. */
+    get root() {
+        return { start: -1, end: this.lines.length };
+    }
+    /** 1-based line number for messages. */
+    lineOf(block) {
+        return block && block.start >= 0 ? block.start + 1 : undefined;
+    }
+    /**
+     * The block of `key` directly inside `parent` (a mapping, or a list item whose first key
+     * shares the dash's line). Comments and deeper keys of the same name are skipped.
+     */
+    key(parent, key) {
+        const column = this.keyColumn(parent);
+        if (column === undefined)
+            return undefined;
+        const pattern = new RegExp(`^${appspec_lines_escape(key)}\\s*:(\\s|$)`);
+        for (let i = Math.max(parent.start, 0); i < parent.end; i++) {
+            const at = this.contentColumn(i, i === parent.start);
+            if (at === column && pattern.test(this.lines[i].slice(at)))
+                return { start: i, end: this.blockEnd(i, column) };
+        }
+        return undefined;
+    }
+    /** The value written after `key:` on a key's own line, as text (comment dropped), if any. */
+    valueText(block) {
+        if (!block || block.start < 0)
+            return undefined;
+        const match = /^\s*(?:-\s+)?[^:#]+:\s*(.*)$/.exec(this.lines[block.start]);
+        const value = match?.[1]?.replace(/\s+#.*$/, '').trim();
+        return value ? value : undefined;
+    }
+    /** The list items directly inside `parent`, each from its dash to the next one. */
+    items(parent) {
+        const dashes = [];
+        let column;
+        for (let i = parent.start + 1; i < parent.end; i++) {
+            const line = this.lines[i];
+            const indent = line.search(/\S/);
+            if (indent < 0 || line[indent] === '#')
+                continue;
+            if (column === undefined && /^-(\s|$)/.test(line.slice(indent)))
+                column = indent;
+            if (indent === column && /^-(\s|$)/.test(line.slice(indent)))
+                dashes.push(i);
+        }
+        return dashes.map((start, n) => ({ start, end: dashes[n + 1] ?? parent.end }));
+    }
+    /** Column where the keys of a block start: after `key:` lines, the first nested line; after `- `, the text. */
+    keyColumn(block) {
+        if (block.start < 0)
+            return 0;
+        const own = this.lines[block.start];
+        const dash = /^(\s*)-\s+(?=\S)/.exec(own);
+        if (dash && !own.slice(dash[0].length).startsWith('#'))
+            return dash[0].length;
+        for (let i = block.start + 1; i < block.end; i++) {
+            const at = this.contentColumn(i, false);
+            if (at !== undefined)
+                return at;
+        }
+        return undefined;
+    }
+    /** Column of the first meaningful character of line i (after a leading dash when `afterDash`). */
+    contentColumn(i, afterDash) {
+        const line = this.lines[i];
+        const match = afterDash ? /^(\s*-\s+)(?=\S)/.exec(line) ?? /^\s*/.exec(line) : /^\s*/.exec(line);
+        const at = match ? match[0].length : 0;
+        if (at >= line.length || line[at] === '#')
+            return undefined;
+        return at;
+    }
+    /** End of the block opened by the key at line i: the next line indented no deeper (a list at the same column continues it). */
+    blockEnd(i, column) {
+        for (let j = i + 1; j < this.lines.length; j++) {
+            const line = this.lines[j];
+            const indent = line.search(/\S/);
+            if (indent < 0 || line[indent] === '#')
+                continue;
+            if (indent < column || (indent === column && !/^-(\s|$)/.test(line.slice(indent))))
+                return j;
+        }
+        return this.lines.length;
+    }
+}
+function appspec_lines_escape(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/appspec-doc.ts
+
+
+/**
+ * An ECS or Lambda AppSpec as parsed, with what its checks share: case-insensitive lookups
+ * (the service's own examples spell `Resources` and `resources` alike) and errors that name the
+ * file, the line where it can be found, and the input to fix.
+ */
+class AppSpecDoc {
+    name;
+    root;
+    lines;
+    text;
+    constructor(name, content, root) {
+        this.name = name;
+        this.root = root;
+        this.lines = new YamlLines(content);
+        this.text = content.split(/\r?\n/);
+    }
+    /** `at`: where in the document, or a line number already known. */
+    fail(problem, fix, at, input = 'appspec') {
+        const line = typeof at === 'number' ? at : at ? this.lineOf(at) : undefined;
+        throw new ActionError(`${this.name}${line ? ` line ${line}` : ''}: ${problem}`, { input, fix });
+    }
+    /** 1-based line of a key or list item; block YAML is followed exactly, JSON and flow style by the last key's first mention. */
+    lineOf(at) {
+        let block = this.lines.root;
+        for (const step of at) {
+            if (!block)
+                break;
+            block = typeof step === 'number' ? this.lines.items(block)[step] : this.lines.key(block, step);
+        }
+        const found = block ? this.lines.lineOf(block) : undefined;
+        if (found)
+            return found;
+        const key = [...at].reverse().find((s) => typeof s === 'string');
+        return key === undefined ? undefined : this.lineContaining(new RegExp(`(^|[\\s{,"'-])${appspec_doc_escape(key)}["']?\\s*:`));
+    }
+    /** First line, not a comment, where `pattern` matches. */
+    lineContaining(pattern) {
+        const i = this.text.findIndex(line => !/^\s*#/.test(line) && pattern.test(line));
+        return i < 0 ? undefined : i + 1;
+    }
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** The key of `obj` that matches `key` whatever its case, and its value. */
+function member(obj, key) {
+    if (!isRecord(obj))
+        return undefined;
+    const lower = key.toLowerCase();
+    const found = Object.keys(obj).find(k => k.toLowerCase() === lower);
+    return found === undefined ? undefined : [found, obj[found]];
+}
+function nonEmptyString(value) {
+    return typeof value === 'string' && value.trim() !== '';
+}
+/** A positive integer written as a number or a string ("3"), as text; undefined otherwise. */
+function positiveInteger(value) {
+    if (typeof value === 'number' && Number.isInteger(value) && value > 0)
+        return String(value);
+    if (typeof value === 'string' && /^[1-9]\d*$/.test(value.trim()))
+        return value.trim();
+    return undefined;
+}
+/** How a value reads in a message. */
+function shown(value) {
+    if (value === undefined)
+        return 'missing';
+    if (value === null)
+        return 'empty';
+    return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+}
+function appspec_doc_escape(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 ;// CONCATENATED MODULE: ./src/appspec-files.ts
+
 
 const TOP_LEVEL = ['version', 'os', 'files', 'permissions', 'hooks', 'file_exists_behavior'];
 const FILE_KEYS = ['source', 'destination'];
@@ -77755,106 +77922,6 @@ function editDistance(a, b) {
     return row[b.length];
 }
 
-;// CONCATENATED MODULE: ./src/appspec-lines.ts
-/**
- * Finds where a key of a block-style YAML document sits, so an error can name its line.
- * js-yaml gives values without positions; this reads the text's indentation instead, which is
- * enough for AppSpec files (block mappings and lists). Flow style falls back to the enclosing line.
- */
-class YamlLines {
-    lines;
-    constructor(text) {
-        this.lines = text.split(/\r?\n/);
-    }
-    /** The whole document. */
-    get root() {
-        return { start: -1, end: this.lines.length };
-    }
-    /** 1-based line number for messages. */
-    lineOf(block) {
-        return block && block.start >= 0 ? block.start + 1 : undefined;
-    }
-    /**
-     * The block of `key` directly inside `parent` (a mapping, or a list item whose first key
-     * shares the dash's line). Comments and deeper keys of the same name are skipped.
-     */
-    key(parent, key) {
-        const column = this.keyColumn(parent);
-        if (column === undefined)
-            return undefined;
-        const pattern = new RegExp(`^${appspec_lines_escape(key)}\\s*:(\\s|$)`);
-        for (let i = Math.max(parent.start, 0); i < parent.end; i++) {
-            const at = this.contentColumn(i, i === parent.start);
-            if (at === column && pattern.test(this.lines[i].slice(at)))
-                return { start: i, end: this.blockEnd(i, column) };
-        }
-        return undefined;
-    }
-    /** The value written after `key:` on a key's own line, as text (comment dropped), if any. */
-    valueText(block) {
-        if (!block || block.start < 0)
-            return undefined;
-        const match = /^\s*(?:-\s+)?[^:#]+:\s*(.*)$/.exec(this.lines[block.start]);
-        const value = match?.[1]?.replace(/\s+#.*$/, '').trim();
-        return value ? value : undefined;
-    }
-    /** The list items directly inside `parent`, each from its dash to the next one. */
-    items(parent) {
-        const dashes = [];
-        let column;
-        for (let i = parent.start + 1; i < parent.end; i++) {
-            const line = this.lines[i];
-            const indent = line.search(/\S/);
-            if (indent < 0 || line[indent] === '#')
-                continue;
-            if (column === undefined && /^-(\s|$)/.test(line.slice(indent)))
-                column = indent;
-            if (indent === column && /^-(\s|$)/.test(line.slice(indent)))
-                dashes.push(i);
-        }
-        return dashes.map((start, n) => ({ start, end: dashes[n + 1] ?? parent.end }));
-    }
-    /** Column where the keys of a block start: after `key:` lines, the first nested line; after `- `, the text. */
-    keyColumn(block) {
-        if (block.start < 0)
-            return 0;
-        const own = this.lines[block.start];
-        const dash = /^(\s*)-\s+(?=\S)/.exec(own);
-        if (dash && !own.slice(dash[0].length).startsWith('#'))
-            return dash[0].length;
-        for (let i = block.start + 1; i < block.end; i++) {
-            const at = this.contentColumn(i, false);
-            if (at !== undefined)
-                return at;
-        }
-        return undefined;
-    }
-    /** Column of the first meaningful character of line i (after a leading dash when `afterDash`). */
-    contentColumn(i, afterDash) {
-        const line = this.lines[i];
-        const match = afterDash ? /^(\s*-\s+)(?=\S)/.exec(line) ?? /^\s*/.exec(line) : /^\s*/.exec(line);
-        const at = match ? match[0].length : 0;
-        if (at >= line.length || line[at] === '#')
-            return undefined;
-        return at;
-    }
-    /** End of the block opened by the key at line i: the next line indented no deeper (a list at the same column continues it). */
-    blockEnd(i, column) {
-        for (let j = i + 1; j < this.lines.length; j++) {
-            const line = this.lines[j];
-            const indent = line.search(/\S/);
-            if (indent < 0 || line[indent] === '#')
-                continue;
-            if (indent < column || (indent === column && !/^-(\s|$)/.test(line.slice(indent))))
-                return j;
-        }
-        return this.lines.length;
-    }
-}
-function appspec_lines_escape(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 // EXTERNAL MODULE: ./node_modules/ignore/index.js
 var ignore = __nccwpck_require__(298);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
@@ -77966,6 +78033,7 @@ function excludedBy(relPath, exclude) {
 }
 
 ;// CONCATENATED MODULE: ./src/appspec.ts
+
 
 
 
@@ -78156,87 +78224,6 @@ function missingAppSpec(sourceDir, entries, exclude, isDirectory) {
         fix: `add ${APPSPEC_NAME} (version: 0.0, os: linux, files, hooks) at the root of the bundled directory, or point source-dir at the directory that has it.`
     });
 }
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-;// CONCATENATED MODULE: ./src/appspec-doc.ts
-
-
-/**
- * An ECS or Lambda AppSpec as parsed, with what its checks share: case-insensitive lookups
- * (the service's own examples spell `Resources` and `resources` alike) and errors that name the
- * file, the line where it can be found, and the input to fix.
- */
-class AppSpecDoc {
-    name;
-    root;
-    lines;
-    text;
-    constructor(name, content, root) {
-        this.name = name;
-        this.root = root;
-        this.lines = new YamlLines(content);
-        this.text = content.split(/\r?\n/);
-    }
-    /** `at`: where in the document, or a line number already known. */
-    fail(problem, fix, at, input = 'appspec') {
-        const line = typeof at === 'number' ? at : at ? this.lineOf(at) : undefined;
-        throw new ActionError(`${this.name}${line ? ` line ${line}` : ''}: ${problem}`, { input, fix });
-    }
-    /** 1-based line of a key or list item; block YAML is followed exactly, JSON and flow style by the last key's first mention. */
-    lineOf(at) {
-        let block = this.lines.root;
-        for (const step of at) {
-            if (!block)
-                break;
-            block = typeof step === 'number' ? this.lines.items(block)[step] : this.lines.key(block, step);
-        }
-        const found = block ? this.lines.lineOf(block) : undefined;
-        if (found)
-            return found;
-        const key = [...at].reverse().find((s) => typeof s === 'string');
-        return key === undefined ? undefined : this.lineContaining(new RegExp(`(^|[\\s{,"'-])${appspec_doc_escape(key)}["']?\\s*:`));
-    }
-    /** First line, not a comment, where `pattern` matches. */
-    lineContaining(pattern) {
-        const i = this.text.findIndex(line => !/^\s*#/.test(line) && pattern.test(line));
-        return i < 0 ? undefined : i + 1;
-    }
-}
-function appspec_doc_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/** The key of `obj` that matches `key` whatever its case, and its value. */
-function member(obj, key) {
-    if (!appspec_doc_isRecord(obj))
-        return undefined;
-    const lower = key.toLowerCase();
-    const found = Object.keys(obj).find(k => k.toLowerCase() === lower);
-    return found === undefined ? undefined : [found, obj[found]];
-}
-function nonEmptyString(value) {
-    return typeof value === 'string' && value.trim() !== '';
-}
-/** A positive integer written as a number or a string ("3"), as text; undefined otherwise. */
-function positiveInteger(value) {
-    if (typeof value === 'number' && Number.isInteger(value) && value > 0)
-        return String(value);
-    if (typeof value === 'string' && /^[1-9]\d*$/.test(value.trim()))
-        return value.trim();
-    return undefined;
-}
-/** How a value reads in a message. */
-function shown(value) {
-    if (value === undefined)
-        return 'missing';
-    if (value === null)
-        return 'empty';
-    return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
-}
-function appspec_doc_escape(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 ;// CONCATENATED MODULE: ./src/appspec-resources.ts
 
@@ -78275,14 +78262,14 @@ function checkResource(doc, platform) {
     return checked;
 }
 function properties(doc, body, at, type, example) {
-    if (!appspec_doc_isRecord(body))
+    if (!isRecord(body))
         doc.fail(`resource '${String(at.at(-1))}' must be a mapping with Type and Properties.`, `see ${example}.`, at);
     const typeEntry = member(body, 'Type');
     if (typeEntry?.[1] !== type) {
         doc.fail(`resource '${String(at.at(-1))}' has Type ${shown(typeEntry?.[1])}; it must be ${type}.`, `write \`Type: ${type}\`.`, typeEntry ? [...at, typeEntry[0]] : at);
     }
     const [key, props] = member(body, 'Properties') ?? ['Properties', undefined];
-    if (!appspec_doc_isRecord(props))
+    if (!isRecord(props))
         doc.fail(`resource '${String(at.at(-1))}' has no Properties.`, `add Properties (see ${example}).`, at);
     return [[...at, key], props];
 }
@@ -78296,7 +78283,7 @@ function ecsResource(doc, body, at) {
         doc.fail(`TaskDefinition '${taskDefinition}' is not a task definition ARN (nor family:revision), so ECS cannot create the replacement task set from it.`, 'use the ARN that registering the task definition returned (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>), e.g. through a <TASK_DEFINITION> placeholder and appspec-vars.', [...propsAt, tdKey]);
     }
     const [lbKey, lb] = member(props, 'LoadBalancerInfo') ?? ['LoadBalancerInfo', undefined];
-    if (!appspec_doc_isRecord(lb)) {
+    if (!isRecord(lb)) {
         doc.fail('LoadBalancerInfo is missing: CodeDeploy needs the container and port the load balancer sends traffic to.', 'add `LoadBalancerInfo:` with `ContainerName` and `ContainerPort` under Properties.', propsAt);
     }
     const containerName = member(lb, 'ContainerName')?.[1];
@@ -78346,7 +78333,7 @@ function hooks(doc, platform) {
     }
     const found = [];
     value.forEach((item, i) => {
-        if (!appspec_doc_isRecord(item))
+        if (!isRecord(item))
             doc.fail(`hook ${i + 1} is not \`<event>: <Lambda function>\`.`, `write it as \`- ${allowed.at(-1)}: ValidateFunction\`.`, [key, i]);
         for (const [event, fn] of Object.entries(item)) {
             if (!allowed.includes(event)) {
@@ -78454,7 +78441,7 @@ function parse(name, content, raw) {
             throw syntaxError(name, content, content !== raw, jsonError ?? error, error);
         }
     }
-    if (!appspec_doc_isRecord(doc)) {
+    if (!isRecord(doc)) {
         throw new ActionError(`${name} is not a ${jsonError === undefined && !/^\s*[{[]/.test(content) ? 'YAML mapping' : 'JSON object'}.`, {
             input: 'appspec',
             fix: 'start it with `version: 0.0`, then `Resources:` (see examples/ecs-appspec.yaml and examples/lambda-appspec.yaml).'
@@ -78509,7 +78496,7 @@ function collect(value, into) {
     else if (Array.isArray(value))
         for (const item of value)
             collect(item, into);
-    else if (appspec_doc_isRecord(value)) {
+    else if (isRecord(value)) {
         for (const [key, item] of Object.entries(value)) {
             into.push(key);
             collect(item, into);
@@ -78530,7 +78517,7 @@ function resourceType(doc) {
         doc.fail(`Resources lists ${resources.length} resources; a deployment deploys exactly one.`, 'keep one ECS service or one Lambda function per AppSpec; deploy others with their own deployment groups.', [key, 1]);
     }
     const resource = resources[0];
-    if (!appspec_doc_isRecord(resource) || Object.keys(resource).length !== 1) {
+    if (!isRecord(resource) || Object.keys(resource).length !== 1) {
         doc.fail('the resource must be a mapping with a single name (TargetService for ECS, any name for a Lambda function).', `write it as \`- TargetService:\` or \`- MyFunction:\` with Type and Properties under it (${example}).`, [key, 0]);
     }
     const [body] = Object.values(resource);

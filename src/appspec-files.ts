@@ -1,5 +1,6 @@
 import type { Block } from './appspec-lines.js'
-import { APPSPEC_NAME, bundlePath, isRecord, requireInBundle, type SpecContext } from './appspec.js'
+import { isRecord } from './appspec-doc.js'
+import { APPSPEC_NAME, bundlePath, requireInBundle, type SpecContext } from './appspec.js'
 
 const TOP_LEVEL = ['version', 'os', 'files', 'permissions', 'hooks', 'file_exists_behavior']
 const FILE_KEYS = ['source', 'destination']

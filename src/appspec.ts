@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { load } from 'js-yaml'
 import { checkFiles, checkPermissions, checkTopLevelKeys } from './appspec-files.js'
+import { isRecord } from './appspec-doc.js'
 import { YamlLines, type Block } from './appspec-lines.js'
 import { DEFAULT_EXCLUDES, excludedBy, type Entry } from './collect.js'
 import { ActionError } from './errors.js'
@@ -208,8 +209,4 @@ function missingAppSpec(sourceDir: string, entries: readonly Entry[], exclude: r
     input: 'source-dir',
     fix: `add ${APPSPEC_NAME} (version: 0.0, os: linux, files, hooks) at the root of the bundled directory, or point source-dir at the directory that has it.`
   })
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

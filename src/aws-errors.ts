@@ -42,7 +42,8 @@ export function explainAwsError(error: unknown, doing: string, permission: strin
   if (isAccessDenied(error)) {
     return new ActionError(`Access denied while ${doing}: the workflow's AWS identity may not call ${permission} on ${resource}.`, {
       fix: `allow ${permission} on ${resource} in the IAM policy of the role the workflow assumes.`,
-      code: name ?? 'AccessDenied',
+      // A bare 403 (S3's answer to a refused HEAD) reaches the SDK nameless, as 'Unknown'.
+      code: name && name !== 'Unknown' ? name : 'AccessDenied',
       cause: error
     })
   }

@@ -96,7 +96,7 @@ export async function uploadBundle(s3: S3Client, bundle: Bundle, loc: BundleLoca
       // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
       // upload. Under expected-bucket-owner the same 403 may mean another account's bucket:
       // stop there, before writing anything.
-      if (error instanceof ActionError && isS3Refusal(error.cause) && !loc.expectedBucketOwner) return undefined
+      if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner) return undefined
       throw error
     })
     if (existing && existing.sha256 === bundle.sha256 && existing.size === bundle.size) return existing
@@ -202,31 +202,16 @@ function unquote(etag: string | undefined): string {
   return (etag ?? '').replace(/^"|"$/g, '')
 }
 
-/**
- * S3 refuses with 403: a missing permission, a bucket of another account under
- * expected-bucket-owner, or (HEAD, which has no body to name the error) either of those.
- */
-function isS3Refusal(error: unknown): boolean {
-  return isAccessDenied(error) || (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode === 403
-}
-
 /** An S3 error as the user should read it; a refusal under expected-bucket-owner says so. */
 function explainS3Error(error: unknown, doing: string, permission: string, loc: BundleLocation): ActionError {
-  const refused = isS3Refusal(error)
-  // A HEAD refusal comes back nameless ("Unknown"): give it the name S3 would have said.
-  const named = refused && !isAccessDenied(error) ? Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }) : error
-  const explained = explainAwsError(named, doing, permission, `arn:aws:s3:::${loc.bucket}/${loc.key}`)
-  if (!loc.expectedBucketOwner || !refused) return named === error ? explained : new ActionError(explained.message, { ...fields(explained), cause: error })
+  const explained = explainAwsError(error, doing, permission, `arn:aws:s3:::${loc.bucket}/${loc.key}`)
+  if (!loc.expectedBucketOwner || !isAccessDenied(error)) return explained
   return new ActionError(`${explained.message} S3 also answers so when the bucket is not owned by account ${loc.expectedBucketOwner}.`, {
     input: 'expected-bucket-owner',
     fix: `check that ${loc.bucket} belongs to account ${loc.expectedBucketOwner} (expected-bucket-owner), and ${explained.fix ?? 'that the role may write to it.'}`,
     code: explained.code ?? 'AccessDenied',
     cause: error
   })
-}
-
-function fields(error: ActionError): { fix?: string; code?: string } {
-  return { ...(error.fix ? { fix: error.fix } : {}), ...(error.code ? { code: error.code } : {}) }
 }
 
 /** `upload: never` and redeploys: the object must already be there. */

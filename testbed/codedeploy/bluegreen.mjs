@@ -5,7 +5,7 @@
 // config's traffic routing, the rest finish at once. EC2/on-premises deployments are left to
 // the Runner this extends, which also does the bookkeeping at the end (finish, waiters, rollback).
 import { Runner } from './runner.mjs'
-import { isFinal } from './state.mjs'
+import { isFinal, rollbackWanted } from './state.mjs'
 import { loadAppSpec, parseAppSpec } from './appspec-content.mjs'
 import { ruleFailure, installFailure, STOPPED } from './failures.mjs'
 import { shiftPlan } from './traffic.mjs'
@@ -193,13 +193,7 @@ export class BlueGreenRunner extends Runner {
    * @param {(group: DeploymentGroup, spec: { revision: any, deploymentConfigName: string, creator: string }) => DeploymentRecord} launch
    */
   rollBack(dep, group, ctx, launch) {
-    if (ctx.reason === 'success' || dep.creator === 'codeDeployRollback') return
-    const cfg = dep.autoRollbackConfiguration
-    const wanted =
-      ctx.reason === 'stop'
-        ? (ctx.autoRollbackEnabled ?? (cfg.enabled && cfg.events.includes('DEPLOYMENT_STOP_ON_REQUEST')))
-        : cfg.enabled && cfg.events.includes('DEPLOYMENT_FAILURE')
-    if (!wanted) return
+    if (!rollbackWanted(dep, ctx)) return
     const t = this.targets.get(dep.deploymentId)
     if (!t || (t.platform === 'ECS' && !ecs.ecsCanRollBack(t))) {
       dep.rollbackInfo = { rollbackMessage: 'Automatic rollback was not performed because the deployment ended before it changed anything to roll back.' }

@@ -2,7 +2,7 @@
 // Operations on deployments: CreateDeployment, GetDeployment, BatchGetDeployments,
 // ListDeployments, StopDeployment, and automatic rollbacks.
 import { fail } from './errors.mjs'
-import { isFinal } from './state.mjs'
+import { isFinal, rollbackWanted } from './state.mjs'
 import { deploymentInfo } from './shapes.mjs'
 import { pageOf } from './paging.mjs'
 
@@ -71,13 +71,7 @@ export function deploymentOps({ store, runner, log }) {
 
   /** Called by the runner when a deployment ends. @param {DeploymentRecord} dep @param {DeploymentGroup} group @param {FinishContext} ctx */
   function onFinished(dep, group, ctx) {
-    if (ctx.reason === 'success' || dep.creator === 'codeDeployRollback') return
-    const cfg = dep.autoRollbackConfiguration
-    const wanted =
-      ctx.reason === 'stop'
-        ? (ctx.autoRollbackEnabled ?? (cfg.enabled && cfg.events.includes('DEPLOYMENT_STOP_ON_REQUEST')))
-        : cfg.enabled && cfg.events.includes('DEPLOYMENT_FAILURE')
-    if (!wanted) return
+    if (!rollbackWanted(dep, ctx)) return
     const last = group.lastSuccessfulRevision
     if (!last) {
       dep.rollbackInfo = { rollbackMessage: 'Automatic rollback was not performed because there is no previous successful deployment in the deployment group to roll back to.' }

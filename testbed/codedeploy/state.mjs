@@ -227,3 +227,16 @@ export function setInstanceStatus(dep, inst, status, now) {
 
 /** @param {DeploymentRecord} dep */
 export const isFinal = (dep) => FINAL_STATUSES.has(dep.status)
+
+/**
+ * Whether an ended deployment is rolled back: on failure, or on StopDeployment (its own
+ * autoRollbackEnabled first, else the group's settings); never a success or a rollback itself.
+ * @param {any} dep @param {{ reason: string, autoRollbackEnabled?: boolean | undefined }} ctx
+ */
+export function rollbackWanted(dep, ctx) {
+  if (ctx.reason === 'success' || dep.creator === 'codeDeployRollback') return false
+  const cfg = dep.autoRollbackConfiguration
+  return ctx.reason === 'stop'
+    ? (ctx.autoRollbackEnabled ?? (cfg.enabled && cfg.events.includes('DEPLOYMENT_STOP_ON_REQUEST')))
+    : cfg.enabled && cfg.events.includes('DEPLOYMENT_FAILURE')
+}
