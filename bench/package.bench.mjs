@@ -1,5 +1,5 @@
 // @ts-check
-// Packaging benchmark: the action's packager (src/collect.ts + src/bundle.ts, built with ncc
+// Packaging benchmark: the action's packager (src/source/walk-tree.ts + src/bundle/write-bundle.ts, built with ncc
 // exactly as they go into dist/) against Info-ZIP `zip -r -q` on the same generated trees, in
 // the same run. Prints wall time, peak RSS, bundle size and the time ratio against zip -r.
 //
@@ -56,8 +56,8 @@ function ensureInfoZip() {
 function buildPackager() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cda-bench-build-'))
   const ncc = path.join(ROOT, 'node_modules', '.bin', 'ncc')
-  for (const name of ['collect', 'bundle']) {
-    execFileSync(ncc, ['build', `src/${name}.ts`, '-o', path.join(dir, name), '-q', '--target', 'es2022'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
+  for (const { name, source } of [{ name: 'walk-tree', source: 'src/source/walk-tree.ts' }, { name: 'write-bundle', source: 'src/bundle/write-bundle.ts' }]) {
+    execFileSync(ncc, ['build', source, '-o', path.join(dir, name), '-q', '--target', 'es2022'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
   }
   return dir
 }

@@ -16,7 +16,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startTestbed } from '../testbed/index.mjs'
-import { runAction } from '../testbed/run-action.mjs'
+import { runAction } from '../testbed/harness/run-action.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const INSTANCES = Number(process.env['BENCH_INSTANCES'] ?? 1000)

@@ -71898,7 +71898,7 @@ function getIDToken(aud) {
 var dist_cjs = __nccwpck_require__(7507);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var client_s3_dist_cjs = __nccwpck_require__(3711);
-;// CONCATENATED MODULE: ./src/aws-clients.ts
+;// CONCATENATED MODULE: ./src/aws/clients.ts
 
 
 const USER_AGENT = ['codedeploy-action', '1'];
@@ -71938,7 +71938,7 @@ var external_node_zlib_ = __nccwpck_require__(8522);
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./src/errors.ts
+;// CONCATENATED MODULE: ./src/core/errors.ts
 /**
  * The one error type of the action: what went wrong, and what the user should do about it.
  * `input` names the action input at fault when there is one, so the message can point at it.
@@ -71986,7 +71986,7 @@ function errors_awsErrorName(error) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/bundle-errors.ts
+;// CONCATENATED MODULE: ./src/bundle/source-errors.ts
 
 const FIX = (name) => `make sure no other step writes to or removes files under source-dir while the action runs, and that the runner can read '${name}', or add it to exclude.`;
 /** A file whose size is not what it was when the tree was listed: the bundle would not be a snapshot. */
@@ -72001,7 +72001,7 @@ function unreadable(name, error) {
     return new ActionError(`could not read '${name}' to bundle it (${reason}).`, { input: 'source-dir', fix: FIX(name), cause: error });
 }
 
-;// CONCATENATED MODULE: ./src/tar-writer.ts
+;// CONCATENATED MODULE: ./src/bundle/tar/write-tgz.ts
 
 
 
@@ -72131,7 +72131,7 @@ function header(h) {
     return b;
 }
 
-;// CONCATENATED MODULE: ./src/compressibility.ts
+;// CONCATENATED MODULE: ./src/bundle/zip/compressibility.ts
 /** Formats that are compressed already: deflating them costs time and gains nothing. */
 const COMPRESSED_EXTENSIONS = new Set([
     '7z', 'aac', 'apk', 'avif', 'br', 'bz2', 'ear', 'flac', 'gif', 'gz', 'heic', 'jar', 'jpeg', 'jpg',
@@ -72150,7 +72150,7 @@ function worthDeflating(originalSize, deflatedSize) {
     return deflatedSize <= originalSize * (1 - MIN_GAIN);
 }
 
-;// CONCATENATED MODULE: ./src/crc32.ts
+;// CONCATENATED MODULE: ./src/bundle/zip/crc32.ts
 /**
  * CRC-32 of two pieces joined, from the CRC of each and the length of the second (zlib's
  * crc32_combine): lets a file's pieces be checksummed in parallel and joined in order.
@@ -72193,7 +72193,7 @@ function square(target, matrix) {
 
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
-;// CONCATENATED MODULE: ./src/deflate-worker.ts
+;// CONCATENATED MODULE: ./src/bundle/zip/deflate-worker.ts
 
 /**
  * The code of a deflate worker thread, evaluated as CommonJS (a string, so the bundled action
@@ -72338,7 +72338,7 @@ parentPort.on('message', ({ id, task }) => {
 })
 `;
 
-;// CONCATENATED MODULE: ./src/deflate-pool.ts
+;// CONCATENATED MODULE: ./src/bundle/zip/deflate-pool.ts
 
 
 
@@ -72456,7 +72456,7 @@ class DeflatePool {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./src/file-sink.ts
+;// CONCATENATED MODULE: ./src/bundle/zip/file-sink.ts
 
 const BUFFER_BYTES = 1 << 20;
 /**
@@ -72569,7 +72569,7 @@ class FileSink {
     }
 }
 
-;// CONCATENATED MODULE: ./src/zip-format.ts
+;// CONCATENATED MODULE: ./src/bundle/zip/format.ts
 /**
  * ZIP record encoding (APPNOTE 6.3.x): local headers, central directory headers, end records,
  * with ZIP64 extra fields where sizes, offsets or the entry count do not fit 32/16 bits.
@@ -72702,7 +72702,7 @@ function zip64Extra(values) {
     return b;
 }
 
-;// CONCATENATED MODULE: ./src/zip-writer.ts
+;// CONCATENATED MODULE: ./src/bundle/zip/write-zip.ts
 
 
 
@@ -72923,7 +72923,7 @@ function explainReadError(error, entries) {
     return changedWhileBundling(name, /\(it grew\)$/.test(error.message) ? 'it grew' : 'it is shorter than when it was listed', error);
 }
 
-;// CONCATENATED MODULE: ./src/bundle.ts
+;// CONCATENATED MODULE: ./src/bundle/write-bundle.ts
 
 
 
@@ -72961,7 +72961,7 @@ async function removeBundle(bundle) {
     await external_node_fs_.promises.rm(external_node_path_.dirname(bundle.file), { recursive: true, force: true }).catch(() => undefined);
 }
 
-;// CONCATENATED MODULE: ./src/clock.ts
+;// CONCATENATED MODULE: ./src/core/clock.ts
 const systemClock = {
     now: () => Date.now(),
     sleep: (ms, signal) => new Promise(resolve => {
@@ -72981,7 +72981,7 @@ function backoff(attempt, baseMs, maxMs, random = Math.random) {
     return Math.round(random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
-;// CONCATENATED MODULE: ./src/inputs-appspec.ts
+;// CONCATENATED MODULE: ./src/inputs/appspec.ts
 
 
 
@@ -73059,7 +73059,7 @@ function readVars(text) {
     return vars;
 }
 
-;// CONCATENATED MODULE: ./src/inputs-s3.ts
+;// CONCATENATED MODULE: ./src/inputs/s3.ts
 
 /** The S3 side of the inputs: where bundles live, checked before any request is made. */
 function readBucket(input) {
@@ -73099,7 +73099,7 @@ function readBucketOwner(input) {
     return owner;
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+;// CONCATENATED MODULE: ./src/inputs/read-settings.ts
 
 
 
@@ -73295,12 +73295,12 @@ function readRegion(input, env) {
     return region;
 }
 
-;// CONCATENATED MODULE: ./src/deployment-state.ts
+;// CONCATENATED MODULE: ./src/watch/deployment-result.ts
 /** What the watch knows about a deployment: plain values, shared by watch, progress and report. */
 const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped']);
 /** Blue/green: the new instances are ready and CodeDeploy waits for someone to reroute traffic. */
 const READY = 'Ready';
-const deployment_state_FINAL_EVENT_STATUSES = new Set(['Succeeded', 'Failed', 'Skipped']);
+const deployment_result_FINAL_EVENT_STATUSES = new Set(['Succeeded', 'Failed', 'Skipped']);
 function emptyOverview() {
     return { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
 }
@@ -73326,7 +73326,7 @@ function seconds(start, end) {
     return start && end ? Math.max(0, (end.getTime() - start.getTime()) / 1000) : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/traffic.ts
+;// CONCATENATED MODULE: ./src/watch/traffic.ts
 /**
  * ECS and Lambda deployment targets: their traffic state as plain values, and how it reads in
  * the log and the summary. Blue/Green for ECS task sets; current/target version for a Lambda alias.
@@ -73408,7 +73408,7 @@ function targetNoun(platform) {
     return platform === 'ECS' || platform === 'Lambda' ? 'targets' : 'instances';
 }
 
-;// CONCATENATED MODULE: ./src/outcome.ts
+;// CONCATENATED MODULE: ./src/report/run-report.ts
 
 
 
@@ -73560,7 +73560,7 @@ function failureMessage(report) {
     return report.cancelled ? 'Cancelled before a deployment was created.' : 'The deployment did not succeed.';
 }
 
-;// CONCATENATED MODULE: ./src/aws-errors.ts
+;// CONCATENATED MODULE: ./src/aws/service-errors.ts
 
 const THROTTLING = new Set([
     'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded',
@@ -73618,7 +73618,7 @@ function explainAwsError(error, doing, permission, resource) {
     return new ActionError(`${doing} failed: ${describeError(error)}`, { code: name ?? 'Error', cause: error });
 }
 
-;// CONCATENATED MODULE: ./src/upload.ts
+;// CONCATENATED MODULE: ./src/upload/upload-bundle.ts
 
 
 
@@ -73808,7 +73808,7 @@ async function requireExisting(s3, loc, signal) {
     return existing;
 }
 
-;// CONCATENATED MODULE: ./src/outputs.ts
+;// CONCATENATED MODULE: ./src/report/outputs.ts
 
 
 
@@ -77565,7 +77565,7 @@ var CHOMPING_KEEP = CHOMPING_MODE.KEEP;
 
 
 //# sourceMappingURL=js-yaml.mjs.map
-;// CONCATENATED MODULE: ./src/appspec-lines.ts
+;// CONCATENATED MODULE: ./src/appspec/yaml-lines.ts
 /**
  * Finds where a key of a block-style YAML document sits, so an error can name its line.
  * js-yaml gives values without positions; this reads the text's indentation instead, which is
@@ -77592,7 +77592,7 @@ class YamlLines {
         const column = this.keyColumn(parent);
         if (column === undefined)
             return undefined;
-        const pattern = new RegExp(`^${appspec_lines_escape(key)}\\s*:(\\s|$)`);
+        const pattern = new RegExp(`^${yaml_lines_escape(key)}\\s*:(\\s|$)`);
         for (let i = Math.max(parent.start, 0); i < parent.end; i++) {
             const at = this.contentColumn(i, i === parent.start);
             if (at === column && pattern.test(this.lines[i].slice(at)))
@@ -77661,11 +77661,11 @@ class YamlLines {
         return this.lines.length;
     }
 }
-function appspec_lines_escape(text) {
+function yaml_lines_escape(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-;// CONCATENATED MODULE: ./src/appspec-doc.ts
+;// CONCATENATED MODULE: ./src/appspec/doc.ts
 
 
 /**
@@ -77701,7 +77701,7 @@ class AppSpecDoc {
         if (found)
             return found;
         const key = [...at].reverse().find((s) => typeof s === 'string');
-        return key === undefined ? undefined : this.lineContaining(new RegExp(`(^|[\\s{,"'-])${appspec_doc_escape(key)}["']?\\s*:`));
+        return key === undefined ? undefined : this.lineContaining(new RegExp(`(^|[\\s{,"'-])${doc_escape(key)}["']?\\s*:`));
     }
     /** First line, not a comment, where `pattern` matches. */
     lineContaining(pattern) {
@@ -77739,11 +77739,11 @@ function shown(value) {
         return 'empty';
     return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
 }
-function appspec_doc_escape(text) {
+function doc_escape(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-;// CONCATENATED MODULE: ./src/appspec-files.ts
+;// CONCATENATED MODULE: ./src/appspec/ec2/sections.ts
 
 
 const TOP_LEVEL = ['version', 'os', 'files', 'permissions', 'hooks', 'file_exists_behavior'];
@@ -77925,7 +77925,7 @@ function editDistance(a, b) {
 // EXTERNAL MODULE: ./node_modules/ignore/index.js
 var ignore = __nccwpck_require__(298);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
-;// CONCATENATED MODULE: ./src/collect.ts
+;// CONCATENATED MODULE: ./src/source/walk-tree.ts
 
 
 
@@ -77938,7 +77938,7 @@ const ALWAYS_EXCLUDED = '.git';
  * Lists what the bundle will hold: every file, directory and symlink under `root`, minus the
  * excluded ones, sorted by path so the same tree always gives the same bundle.
  */
-async function collectEntries(root, exclude) {
+async function walkSourceTree(root, exclude) {
     // Case-sensitive, as git is on Linux: `*.LOG` does not leave out `app.log`.
     const matcher = ignore_default()({ ignorecase: false }).add([...DEFAULT_EXCLUDES, ...exclude]);
     const realRoot = external_node_fs_.realpathSync(root);
@@ -77961,7 +77961,7 @@ async function collectEntries(root, exclude) {
                 continue;
             }
             // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
-            if (matcher.ignores(rel) || (stat.isSymbolicLink() && collect_isDirectory(absolute) && matcher.ignores(`${rel}/`)))
+            if (matcher.ignores(rel) || (stat.isSymbolicLink() && walk_tree_isDirectory(absolute) && matcher.ignores(`${rel}/`)))
                 continue;
             refuseBackslash(rel);
             if (stat.isSymbolicLink()) {
@@ -78011,7 +78011,7 @@ function refuseEscapingLink(realRoot, absolute, rel, linkTarget) {
     if (real !== undefined && !isInside(realRoot, real))
         refuse('outside source-dir once resolved');
 }
-function collect_isDirectory(file) {
+function walk_tree_isDirectory(file) {
     try {
         return external_node_fs_.statSync(file).isDirectory();
     }
@@ -78032,7 +78032,7 @@ function excludedBy(relPath, exclude) {
     return ignore_default()({ ignorecase: false }).add([...DEFAULT_EXCLUDES, ...exclude]).test(relPath).rule?.pattern;
 }
 
-;// CONCATENATED MODULE: ./src/appspec.ts
+;// CONCATENATED MODULE: ./src/appspec/ec2/check-appspec.ts
 
 
 
@@ -78140,7 +78140,7 @@ function readHooks(ctx, value, at) {
             const script = item;
             const written = script['location'].trim();
             const location = bundlePath(written, ctx.os);
-            const timeout = appspec_readTimeout(script['timeout']);
+            const timeout = check_appspec_readTimeout(script['timeout']);
             if (timeout === null) {
                 fail(`timeout ${JSON.stringify(script['timeout'])} of ${location} is not a whole number of seconds from 1 to ${MAX_HOOK_TIMEOUT}.`, `use at most ${MAX_HOOK_TIMEOUT}; split longer work across hooks.`, keyAt('timeout'));
             }
@@ -78160,7 +78160,7 @@ function readHooks(ctx, value, at) {
     return scripts;
 }
 /** A timeout as the agent reads it (a number, or digits), undefined when absent, null when invalid. */
-function appspec_readTimeout(value) {
+function check_appspec_readTimeout(value) {
     if (value === undefined || value === null)
         return undefined;
     const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
@@ -78225,7 +78225,7 @@ function missingAppSpec(sourceDir, entries, exclude, isDirectory) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/appspec-resources.ts
+;// CONCATENATED MODULE: ./src/appspec/ecs-lambda/resources.ts
 
 /** The lifecycle events a hook function can be attached to, per platform, in lifecycle order. */
 const HOOK_EVENTS = {
@@ -78361,7 +78361,7 @@ function describeAppSpec(a) {
     return l ? `Lambda function ${l.name} alias ${l.alias}, version ${l.currentVersion} → ${l.targetVersion}${hooks}` : `${a.platform}${hooks}`;
 }
 
-;// CONCATENATED MODULE: ./src/appspec-content.ts
+;// CONCATENATED MODULE: ./src/appspec/ecs-lambda/content.ts
 
 
 
@@ -78479,13 +78479,13 @@ function checkPlaceholders(doc, input, used) {
             continue;
         const name = match[1] ?? match[2] ?? '';
         const near = [...input.vars.keys()].find(k => k.toLowerCase() === name.toLowerCase());
-        doc.fail(`placeholder ${match[0]} is not filled.`, `add a line \`${name}=<value>\` to appspec-vars${near ? ` (it has ${near}: names are case-sensitive)` : ''}, e.g. the output of the step that registered or published it.`, doc.lineContaining(new RegExp(appspec_doc_escape(match[0]))), 'appspec-vars');
+        doc.fail(`placeholder ${match[0]} is not filled.`, `add a line \`${name}=<value>\` to appspec-vars${near ? ` (it has ${near}: names are case-sensitive)` : ''}, e.g. the output of the step that registered or published it.`, doc.lineContaining(new RegExp(doc_escape(match[0]))), 'appspec-vars');
     }
     for (const name of used) {
         const value = input.vars.get(name) ?? '';
         if (scalars.some(text => text.includes(value)))
             continue;
-        doc.fail(`the value of ${name} changed the AppSpec's structure where it was filled in: it holds YAML or JSON syntax (such as ': ', ' #' or a quote).`, `quote the placeholder in the AppSpec, e.g. \`TaskDefinition: "<${name}>"\`, or check the value.`, doc.lineContaining(new RegExp(appspec_doc_escape(value))), 'appspec-vars');
+        doc.fail(`the value of ${name} changed the AppSpec's structure where it was filled in: it holds YAML or JSON syntax (such as ': ', ' #' or a quote).`, `quote the placeholder in the AppSpec, e.g. \`TaskDefinition: "<${name}>"\`, or check the value.`, doc.lineContaining(new RegExp(doc_escape(value))), 'appspec-vars');
     }
 }
 function collect(value, into) {
@@ -78525,7 +78525,7 @@ function resourceType(doc) {
     return typeof type === 'string' ? TYPES[type] : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/deploy.ts
+;// CONCATENATED MODULE: ./src/deploy/create-deployment.ts
 
 
 
@@ -78679,7 +78679,7 @@ async function findOurs(cd, req, ids) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/preflight.ts
+;// CONCATENATED MODULE: ./src/deploy/preflight.ts
 
 
 
@@ -83769,7 +83769,7 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./src/github-deployment.ts
+;// CONCATENATED MODULE: ./src/github/github-deployment.ts
 
 
 /**
@@ -83848,7 +83848,7 @@ function explain(error) {
     return describeError(error);
 }
 
-;// CONCATENATED MODULE: ./src/progress.ts
+;// CONCATENATED MODULE: ./src/watch/progress-printer.ts
 
 
 /** GitHub shows at most 10 error annotations per step; further failures are told in the log. */
@@ -83918,7 +83918,7 @@ class ProgressPrinter {
                     this.traffic(instance.id, instance.traffic);
                 for (const event of instance.events) {
                     const key = `${instance.id}/${event.name}`;
-                    if (!deployment_state_FINAL_EVENT_STATUSES.has(event.status) || this.printed.has(key))
+                    if (!deployment_result_FINAL_EVENT_STATUSES.has(event.status) || this.printed.has(key))
                         continue;
                     this.printed.add(key);
                     const duration = took(event);
@@ -84023,7 +84023,7 @@ function took(event) {
     return s === undefined ? undefined : `${s.toFixed(1)}s`;
 }
 
-;// CONCATENATED MODULE: ./src/poll-budget.ts
+;// CONCATENATED MODULE: ./src/watch/call-budget.ts
 /**
  * A token bucket for API calls: `perMinute` on average, at most `burst` at once. The watch asks
  * it before optional reads (instance details), so a 1,000-instance deployment costs about as
@@ -84059,7 +84059,7 @@ class CallBudget {
     }
 }
 
-;// CONCATENATED MODULE: ./src/rollback.ts
+;// CONCATENATED MODULE: ./src/watch/rollback-link.ts
 
 
 /** How long to wait, twice at most, for CodeDeploy to link the rollback it starts. */
@@ -84095,7 +84095,7 @@ function rollbackExpected(info) {
     return false;
 }
 
-;// CONCATENATED MODULE: ./src/targets.ts
+;// CONCATENATED MODULE: ./src/watch/target-tracker.ts
 
 
 
@@ -84277,7 +84277,7 @@ function isEventDone(event) {
     return FINAL_EVENT_STATUSES.has(event.status);
 }
 
-;// CONCATENATED MODULE: ./src/watch.ts
+;// CONCATENATED MODULE: ./src/watch/watch-deployment.ts
 
 
 
@@ -84383,7 +84383,7 @@ async function follow(cd, deploymentId, group, opts) {
 }
 /** Prints what changed. A transient failure skips this round, except at the end, where it retries. */
 async function refreshTargets(tracker, budget, overview, opts, final) {
-    const compact = watch_total(overview) > SMALL_FLEET;
+    const compact = watch_deployment_total(overview) > SMALL_FLEET;
     for (let attempt = 0;; attempt++) {
         const before = tracker.calls;
         try {
@@ -84416,7 +84416,7 @@ function overviewOf(info) {
         ? { Pending: o.Pending ?? 0, InProgress: o.InProgress ?? 0, Succeeded: o.Succeeded ?? 0, Failed: o.Failed ?? 0, Skipped: o.Skipped ?? 0, Ready: o.Ready ?? 0 }
         : emptyOverview();
 }
-function watch_total(o) {
+function watch_deployment_total(o) {
     return o.Pending + o.InProgress + o.Succeeded + o.Failed + o.Skipped + o.Ready;
 }
 function platformOf(info) {
@@ -84571,7 +84571,7 @@ async function findBundle(ctx, location) {
 }
 async function checkSource(ctx) {
     const { settings: s, log } = ctx;
-    const found = await collectEntries(s.sourceDir, s.exclude);
+    const found = await walkSourceTree(s.sourceDir, s.exclude);
     const appspec = checkAppSpec(s.sourceDir, found, s.exclude);
     log.info(`${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s).`);
     for (const warning of appspec.warnings)
@@ -84623,7 +84623,7 @@ async function deployToGroup(ctx, group, deadline) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/markdown.ts
+;// CONCATENATED MODULE: ./src/report/markdown.ts
 /** Markdown pieces for the job summary: table-safe text, code spans, fenced blocks, status icons. */
 const ICON = { Succeeded: '✅', Failed: '❌', Skipped: '⏭️', InProgress: '⏳', Pending: '…', Stopped: '⏹️', Ready: '🟡' };
 /** Text that can sit in a table cell or a quote: no raw pipes, tags or line breaks. */
@@ -84640,7 +84640,7 @@ function fenced(text) {
     return [`${fence}text`, text, fence];
 }
 
-;// CONCATENATED MODULE: ./src/summary-targets.ts
+;// CONCATENATED MODULE: ./src/report/summary-targets.ts
 
 
 
@@ -84705,7 +84705,7 @@ function versionTable(t) {
     ];
 }
 
-;// CONCATENATED MODULE: ./src/summary.ts
+;// CONCATENATED MODULE: ./src/report/summary.ts
 
 
 
@@ -84855,7 +84855,7 @@ function failureDetails(r) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/report/write-report.ts
 
 
 
@@ -84873,7 +84873,7 @@ async function writeReport(report) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/stop.ts
+;// CONCATENATED MODULE: ./src/deploy/stop-deployment.ts
 
 
 /**

@@ -1,13 +1,13 @@
 import * as core from '@actions/core'
-import { createClients, destroyClients, type AwsClients } from './aws-clients.js'
-import { removeBundle } from './bundle.js'
-import { systemClock } from './clock.js'
-import { readSettings } from './inputs.js'
-import { failureMessage, runSucceeded, type RunReport } from './outcome.js'
-import { summaryLine } from './outputs.js'
+import { createClients, destroyClients, type AwsClients } from './aws/clients.js'
+import { removeBundle } from './bundle/write-bundle.js'
+import { systemClock } from './core/clock.js'
+import { readSettings } from './inputs/read-settings.js'
+import { failureMessage, runSucceeded, type RunReport } from './report/run-report.js'
+import { summaryLine } from './report/outputs.js'
 import { deploy, type Log, type PipelineContext } from './pipeline.js'
-import { writeReport } from './report.js'
-import { stopDeployment } from './stop.js'
+import { writeReport } from './report/write-report.js'
+import { stopDeployment } from './deploy/stop-deployment.js'
 
 const log: Log = {
   info: line => core.info(line),

@@ -1,21 +1,21 @@
-import type { AwsClients } from './aws-clients.js'
-import { checkAppSpec } from './appspec.js'
-import { appSpecFor, loadAppSpec } from './appspec-content.js'
-import { describeAppSpec } from './appspec-resources.js'
-import { writeBundle } from './bundle.js'
-import type { Clock } from './clock.js'
-import { collectEntries, type Entry } from './collect.js'
-import { createDeployment } from './deploy.js'
-import { preflight } from './preflight.js'
-import { ActionError } from './errors.js'
-import { GithubDeployment } from './github-deployment.js'
-import type { ComputePlatform } from './deployment-state.js'
-import type { Settings } from './inputs.js'
-import type { AppSpecInput } from './inputs-appspec.js'
-import { consoleUrl, type GroupOutcome, type RunReport } from './outcome.js'
-import { ProgressPrinter } from './progress.js'
-import { bundleKey, findExisting, requireExisting, s3Uri, uploadBundle, type BundleLocation, type UploadedRevision } from './upload.js'
-import { watchDeployment } from './watch.js'
+import type { AwsClients } from './aws/clients.js'
+import { checkAppSpec } from './appspec/ec2/check-appspec.js'
+import { appSpecFor, loadAppSpec } from './appspec/ecs-lambda/content.js'
+import { describeAppSpec } from './appspec/ecs-lambda/resources.js'
+import { writeBundle } from './bundle/write-bundle.js'
+import type { Clock } from './core/clock.js'
+import { walkSourceTree, type Entry } from './source/walk-tree.js'
+import { createDeployment } from './deploy/create-deployment.js'
+import { preflight } from './deploy/preflight.js'
+import { ActionError } from './core/errors.js'
+import { GithubDeployment } from './github/github-deployment.js'
+import type { ComputePlatform } from './watch/deployment-result.js'
+import type { Settings } from './inputs/read-settings.js'
+import type { AppSpecInput } from './inputs/appspec.js'
+import { consoleUrl, type GroupOutcome, type RunReport } from './report/run-report.js'
+import { ProgressPrinter } from './watch/progress-printer.js'
+import { bundleKey, findExisting, requireExisting, s3Uri, uploadBundle, type BundleLocation, type UploadedRevision } from './upload/upload-bundle.js'
+import { watchDeployment } from './watch/watch-deployment.js'
 
 /** How the pipeline talks to the job log, without knowing about @actions/core. */
 export interface Log {
@@ -149,7 +149,7 @@ async function findBundle(ctx: PipelineContext, location: BundleLocation): Promi
 
 async function checkSource(ctx: PipelineContext): Promise<Entry[]> {
   const { settings: s, log } = ctx
-  const found = await collectEntries(s.sourceDir, s.exclude)
+  const found = await walkSourceTree(s.sourceDir, s.exclude)
   const appspec = checkAppSpec(s.sourceDir, found, s.exclude)
   log.info(`${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s).`)
   for (const warning of appspec.warnings) log.warning(warning)

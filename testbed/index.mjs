@@ -7,11 +7,11 @@
 import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { startS3, S3_CREDENTIALS, REGION } from './s3.mjs'
+import { startS3, S3_CREDENTIALS, REGION } from './s3/server.mjs'
 import { startCodeDeploy } from './codedeploy/index.mjs'
 
 /**
- * @typedef {import('./s3.mjs').LocalS3} LocalS3
+ * @typedef {import('./s3/server.mjs').LocalS3} LocalS3
  * @typedef {import('./codedeploy/index.mjs').LocalCodeDeploy} LocalCodeDeploy
  * @typedef {import('./codedeploy/state.mjs').DeploymentRecord} DeploymentRecord
  *

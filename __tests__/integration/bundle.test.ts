@@ -12,7 +12,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3'
 import { makeWorkspace } from './workspace.js'
 
 const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/run-action.mjs')
+const { runAction } = await import('../../testbed/harness/run-action.mjs')
 
 type Testbed = Awaited<ReturnType<typeof startTestbed>>
 type RunResult = Awaited<ReturnType<typeof runAction>>

@@ -10,7 +10,7 @@ import AdmZip from 'adm-zip'
 import { makeWorkspace } from './workspace.js'
 
 const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/run-action.mjs')
+const { runAction } = await import('../../testbed/harness/run-action.mjs')
 
 type Testbed = Awaited<ReturnType<typeof startTestbed>>
 

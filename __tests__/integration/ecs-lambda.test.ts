@@ -11,7 +11,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/run-action.mjs')
+const { runAction } = await import('../../testbed/harness/run-action.mjs')
 
 type Testbed = Awaited<ReturnType<typeof startTestbed>>
 type RunResult = Awaited<ReturnType<typeof runAction>>

@@ -13,7 +13,7 @@ import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCom
 import { makeWorkspace } from './workspace.js'
 
 const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/run-action.mjs')
+const { runAction } = await import('../../testbed/harness/run-action.mjs')
 
 type Testbed = Awaited<ReturnType<typeof startTestbed>>
 type Workspace = ReturnType<typeof makeWorkspace>

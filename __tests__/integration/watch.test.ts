@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process'
 import { makeWorkspace } from './workspace.js'
 
 const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/run-action.mjs')
+const { runAction } = await import('../../testbed/harness/run-action.mjs')
 
 type Testbed = Awaited<ReturnType<typeof startTestbed>>
 type RunResult = Awaited<ReturnType<typeof runAction>>

@@ -7,8 +7,8 @@ import * as path from 'node:path'
 import { makeWorkspace } from './workspace.js'
 
 const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/run-action.mjs')
-const { startGithubApi } = await import('../../testbed/github-api.mjs')
+const { runAction } = await import('../../testbed/harness/run-action.mjs')
+const { startGithubApi } = await import('../../testbed/harness/github-api.mjs')
 
 type Testbed = Awaited<ReturnType<typeof startTestbed>>
 

@@ -1,7 +1,7 @@
 // @ts-check
 // One packaging run in a process of its own, so its peak RSS is the packager's alone:
 //   node bench/lib/package-child.mjs <build-dir> <tree> <out-dir> <zip|tgz>
-// <build-dir> holds ncc builds of src/collect.ts and src/bundle.ts (made by package.bench.mjs).
+// <build-dir> holds ncc builds of src/source/walk-tree.ts and src/bundle/write-bundle.ts (made by package.bench.mjs).
 // Prints one JSON line: entries, size, sha256, the file written, milliseconds, maxRSS (bytes).
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -13,10 +13,10 @@ if (!buildDir || !tree || !outDir || (type !== 'zip' && type !== 'tgz')) {
   process.exit(2)
 }
 const started = performance.now()
-const { collectEntries } = await import(pathToFileURL(path.join(buildDir, 'collect', 'index.js')).href)
-const { writeBundle } = await import(pathToFileURL(path.join(buildDir, 'bundle', 'index.js')).href)
+const { walkSourceTree } = await import(pathToFileURL(path.join(buildDir, 'walk-tree', 'index.js')).href)
+const { writeBundle } = await import(pathToFileURL(path.join(buildDir, 'write-bundle', 'index.js')).href)
 // The action's defaults: node_modules/ out, .git/ out, nothing else excluded.
-const entries = await collectEntries(tree, [])
+const entries = await walkSourceTree(tree, [])
 const bundle = await writeBundle(entries, type, outDir)
 process.stdout.write(`${JSON.stringify({
   entries: bundle.entries,

@@ -1,0 +1,71 @@
+import { ProgressPrinter } from '../../src/watch/progress-printer.js'
+import { watchDeployment, type WatchOptions } from '../../src/watch/watch-deployment.js'
+import { FakeClock } from './clock.js'
+import { deploymentHandlers, FakeCodeDeploy, type Handler, type Snapshot } from './codedeploy.js'
+
+export const MINUTE = 60_000
+
+/** What a watch printed, warned and annotated, in order, with the (virtual) time of each line. */
+export class Recorder {
+  readonly info: string[] = []
+  readonly errors: Array<{ message: string; title: string; at: number }> = []
+  readonly warnings: string[] = []
+  readonly blocks: Array<{ title: string; lines: readonly string[] }> = []
+  /** Every line as the log would show it: info, `::error title=..::..`, and group markers. */
+  readonly log: string[] = []
+
+  constructor(private readonly clock: { now(): number } = { now: () => 0 }, withBlocks = false) {
+    this.printer = new ProgressPrinter({
+      info: line => { this.info.push(line); this.log.push(line) },
+      error: (message, title) => { this.errors.push({ message, title, at: this.clock.now() }); this.log.push(`::error title=${title}::${message}`) },
+      ...(withBlocks ? { block: (title: string, lines: readonly string[]) => { this.blocks.push({ title, lines }); this.log.push(`::group::${title}`, ...lines, '::endgroup::') } } : {})
+    })
+  }
+
+  readonly printer: ProgressPrinter
+}
+
+/**
+ * Handlers for several deployments at once (a deployment and its rollback), each following its
+ * own timeline; requests go to the one their deploymentId names.
+ */
+export function deployments(clock: FakeClock, timelines: Record<string, (elapsedMs: number, call: number) => Snapshot>, options: { pageSize?: number } = {}): Partial<Record<string, Handler>> {
+  const each = Object.fromEntries(Object.entries(timelines).map(([id, at]) => [id, deploymentHandlers(clock, at, { deploymentId: id, ...options })]))
+  const route = (command: string): Handler => (input, call) => {
+    const handlers = each[String(input['deploymentId'])]
+    const handler = handlers?.[command]
+    if (!handler) throw Object.assign(new Error(`no deployment ${String(input['deploymentId'])}`), { name: 'DeploymentDoesNotExistException', $metadata: { httpStatusCode: 400 } })
+    return handler(input, call)
+  }
+  return { GetDeployment: route('GetDeployment'), ListDeploymentTargets: route('ListDeploymentTargets'), BatchGetDeploymentTargets: route('BatchGetDeploymentTargets') }
+}
+
+export interface WatchSetup {
+  clock: FakeClock
+  cd: FakeCodeDeploy
+  log: Recorder
+  start: number
+  watch: (extra?: Partial<WatchOptions>) => ReturnType<typeof watchDeployment>
+}
+
+/** A watch of `deploymentId` against these handlers, with a 30 min deadline and no jitter. */
+export function watchSetup(make: (clock: FakeClock) => Partial<Record<string, Handler>>, options: { deploymentId?: string; blocks?: boolean } = {}): WatchSetup {
+  const clock = new FakeClock()
+  const cd = new FakeCodeDeploy(make(clock))
+  const log = new Recorder(clock, options.blocks ?? false)
+  const start = clock.now()
+  return {
+    clock,
+    cd,
+    log,
+    start,
+    watch: extra => watchDeployment(cd.client, options.deploymentId ?? 'd-TESTDEPLOY', 'production', {
+      clock,
+      deadline: start + 30 * MINUTE,
+      printer: log.printer,
+      warn: line => log.warnings.push(line),
+      random: () => 0.5,
+      ...extra
+    })
+  }
+}

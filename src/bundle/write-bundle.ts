@@ -1,0 +1,48 @@
+import * as crypto from 'node:crypto'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import type { Entry } from '../source/walk-tree.js'
+import type { BundleType } from '../inputs/read-settings.js'
+import { writeTgz } from './tar/write-tgz.js'
+import { writeZip } from './zip/write-zip.js'
+
+/** A bundle on disk, ready to upload. */
+export interface Bundle {
+  file: string
+  type: BundleType
+  size: number
+  sha256: string
+  entries: number
+}
+
+/** Writes the entries as a zip or tgz in a fresh temp directory (RUNNER_TEMP on a runner). */
+export async function writeBundle(entries: readonly Entry[], type: BundleType, tempRoot = os.tmpdir()): Promise<Bundle> {
+  const dir = await fs.promises.mkdtemp(path.join(tempRoot, 'codedeploy-bundle-'))
+  const file = path.join(dir, `bundle.${type}`)
+  const size = type === 'zip' ? await writeZip(entries, file) : await writeTgz(entries, file)
+  return { file, type, size, sha256: await sha256File(file), entries: entries.length }
+}
+
+/** The file's SHA-256, read through one reused buffer (a stream would leave a gigabyte of garbage). */
+export async function sha256File(file: string): Promise<string> {
+  const hash = crypto.createHash('sha256')
+  const handle = await fs.promises.open(file, 'r')
+  try {
+    const buffer = Buffer.allocUnsafeSlow(1 << 20)
+    for (let position = 0; ; ) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position)
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+      position += bytesRead
+    }
+  } finally {
+    await handle.close()
+  }
+  return hash.digest('hex')
+}
+
+/** Removes the bundle's temp directory; never fails the step over a leftover temp file. */
+export async function removeBundle(bundle: Bundle): Promise<void> {
+  await fs.promises.rm(path.dirname(bundle.file), { recursive: true, force: true }).catch(() => undefined)
+}

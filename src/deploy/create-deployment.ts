@@ -1,0 +1,181 @@
+import {
+  CreateDeploymentCommand,
+  BatchGetDeploymentsCommand,
+  GetDeploymentCommand,
+  ListDeploymentsCommand,
+  type CodeDeployClient,
+  type DeploymentInfo,
+  type RevisionLocation
+} from '@aws-sdk/client-codedeploy'
+import { abortable } from '../aws/clients.js'
+import { explainAwsError, isTransient } from '../aws/service-errors.js'
+import type { Clock } from '../core/clock.js'
+import { ActionError, awsErrorName } from '../core/errors.js'
+import type { FileExistsBehavior } from '../inputs/read-settings.js'
+import type { UploadedRevision } from '../upload/upload-bundle.js'
+
+/** ECS and Lambda: the AppSpec itself, sent as content with its sha256. */
+export interface AppSpecContentRevision {
+  revisionType: 'AppSpecContent'
+  content: string
+  sha256: string
+}
+
+export interface DeploymentRequest {
+  applicationName: string
+  group: string
+  config: string | undefined
+  revision: UploadedRevision | AppSpecContentRevision
+  description: string
+  fileExistsBehavior: FileExistsBehavior | undefined
+  ignoreApplicationStopFailures: boolean
+}
+
+export interface WaitContext {
+  clock: Clock
+  deadline: number
+  signal?: AbortSignal
+  log: (line: string) => void
+}
+
+const ACTIVE = ['Created', 'Queued', 'InProgress', 'Ready'] as const
+const FINAL = new Set(['Succeeded', 'Failed', 'Stopped'])
+/** Waiting for a busy group: a first look soon, then every 10 s. */
+const BUSY_FIRST_POLL_MS = 2000
+const BUSY_POLL_MS = 10_000
+
+/**
+ * CreateDeployment. A group busy with another deployment is waited for (its id is logged) and
+ * the call retried, until the deadline; transient faults are retried the same way.
+ */
+export async function createDeployment(cd: CodeDeployClient, req: DeploymentRequest, ctx: WaitContext): Promise<string> {
+  // Set once an attempt failed in a way that may have created the deployment all the same.
+  let mayExist = false
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const command = new CreateDeploymentCommand({
+        applicationName: req.applicationName,
+        deploymentGroupName: req.group,
+        deploymentConfigName: req.config,
+        description: req.description,
+        revision: revisionLocation(req.revision),
+        // Bundle-only settings: ECS and Lambda deployments have no files and no ApplicationStop.
+        ...('revisionType' in req.revision ? {} : { fileExistsBehavior: req.fileExistsBehavior, ignoreApplicationStopFailures: req.ignoreApplicationStopFailures })
+      })
+      // The SDK retries a dropped connection by itself, so a lost answer can surface only as the
+      // retry's refusal (the group busy with the deployment it did create): note every attempt that failed.
+      command.middlewareStack.add(next => async args => {
+        try {
+          return await next(args)
+        } catch (error) {
+          if (isTransient(error)) mayExist = true
+          throw error
+        }
+      }, { step: 'deserialize', priority: 'high', name: 'codedeployActionLostAnswer' })
+      const out = await cd.send(command)
+      // Deliberately not abortable: a request cut off mid-flight could create a deployment nobody sees.
+      if (!out.deploymentId) throw new Error('CreateDeployment returned no deploymentId')
+      return out.deploymentId
+    } catch (error) {
+      if (ctx.signal?.aborted) throw error
+      if (awsErrorName(error) === 'DeploymentLimitExceededException') {
+        const ours = await waitForActiveDeployment(cd, req, ctx, error, mayExist)
+        if (ours) return ours
+      } else if (isTransient(error) && ctx.clock.now() < ctx.deadline) {
+        mayExist = true
+        // The service may have created it before the answer was lost: never start a second one.
+        const created = await findOurs(cd, req, await activeDeployments(cd, req).catch(() => []))
+        if (created) {
+          ctx.log(`CreateDeployment's answer was lost (${awsErrorName(error) ?? 'error'}), but it created deployment ${created}: following it.`)
+          return created
+        }
+        ctx.log(`CreateDeployment: ${awsErrorName(error) ?? 'error'}; trying again.`)
+        await ctx.clock.sleep(Math.min(30_000, 1000 * 2 ** attempt), ctx.signal)
+      } else {
+        throw explainAwsError(error, `creating the deployment in ${req.applicationName}/${req.group}`, 'codedeploy:CreateDeployment', `deployment group ${req.applicationName}/${req.group}`)
+      }
+    }
+  }
+}
+
+function revisionLocation(r: DeploymentRequest['revision']): RevisionLocation {
+  if ('revisionType' in r) return { revisionType: 'AppSpecContent', appSpecContent: { content: r.content, sha256: r.sha256 } }
+  return { revisionType: 'S3', s3Location: { bucket: r.bucket, key: r.key, bundleType: r.bundleType, eTag: r.eTag || undefined, version: r.version } }
+}
+
+/** Waits until the group is free (undefined), or returns the id when the active deployment is ours. */
+async function waitForActiveDeployment(cd: CodeDeployClient, req: DeploymentRequest, ctx: WaitContext, refusal: unknown, mayExist: boolean): Promise<string | undefined> {
+  const active = await activeDeployment(cd, req, refusal)
+  // A retry after a lost answer is refused because of our own deployment: adopt it. Without a
+  // lost answer the active one is another run's, even one of the same bundle and description
+  // (a re-run of the same workflow run has the same link).
+  const ours = active && mayExist ? await findOurs(cd, req, [active]) : undefined
+  if (ours) {
+    ctx.log(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`)
+    return ours
+  }
+  if (!active) {
+    // It ended between the refusal and the look-up (or cannot be named): try again shortly.
+    if (ctx.clock.now() >= ctx.deadline) throw explainAwsError(refusal, `creating the deployment in ${req.applicationName}/${req.group}`, 'codedeploy:CreateDeployment', `deployment group ${req.applicationName}/${req.group}`)
+    await ctx.clock.sleep(Math.min(BUSY_POLL_MS, Math.max(0, ctx.deadline - ctx.clock.now())), ctx.signal)
+    return undefined
+  }
+  ctx.log(`Deployment group '${req.group}' is busy with deployment ${active}; waiting for it to end (within timeout-minutes), then deploying.`)
+  let pause = BUSY_FIRST_POLL_MS
+  let last = ''
+  while (ctx.clock.now() < ctx.deadline && !ctx.signal?.aborted) {
+    await ctx.clock.sleep(Math.min(pause, Math.max(0, ctx.deadline - ctx.clock.now())), ctx.signal)
+    pause = Math.min(BUSY_POLL_MS, pause * 2)
+    const status = await cd.send(new GetDeploymentCommand({ deploymentId: active }), abortable(ctx.signal)).then(
+      out => out.deploymentInfo?.status,
+      error => (isTransient(error) || ctx.signal?.aborted ? undefined : Promise.reject(explainAwsError(error, `reading deployment ${active}`, 'codedeploy:GetDeployment', `deployment ${active}`)))
+    )
+    if (status && FINAL.has(status)) {
+      ctx.log(`Deployment ${active} ended (${status}); creating ours.`)
+      return undefined
+    }
+    if (status && status !== last && last) ctx.log(`Deployment ${active} is ${status}; still waiting.`)
+    if (status) last = status
+  }
+  if (ctx.signal?.aborted) throw new ActionError('Cancelled while waiting for the deployment group to be free.')
+  throw new ActionError(`deployment group '${req.group}' stayed busy with deployment ${active} until the time-out.`, {
+    input: 'timeout-minutes',
+    fix: `wait for ${active} to finish (or stop it), or raise timeout-minutes.`,
+    code: 'DeploymentLimitExceededException'
+  })
+}
+
+function sameRevision(d: DeploymentInfo, r: DeploymentRequest['revision']): boolean {
+  if ('revisionType' in r) return d.revision?.appSpecContent?.sha256 === r.sha256
+  const loc = d.revision?.s3Location
+  return loc?.bucket === r.bucket && loc.key === r.key && (loc.eTag ?? '') === (r.eTag || '')
+}
+
+async function activeDeployments(cd: CodeDeployClient, req: DeploymentRequest): Promise<string[]> {
+  const out = await cd.send(new ListDeploymentsCommand({ applicationName: req.applicationName, deploymentGroupName: req.group, includeOnlyStatuses: [...ACTIVE] }))
+  return out.deployments ?? []
+}
+
+async function activeDeployment(cd: CodeDeployClient, req: DeploymentRequest, refusal: unknown): Promise<string | undefined> {
+  try {
+    return (await activeDeployments(cd, req))[0]
+  } catch {
+    // Without codedeploy:ListDeployments, the refusal itself names the deployment.
+    return /\b(d-[A-Z0-9]{9})\b/.exec(String((refusal as Error).message))?.[1]
+  }
+}
+
+/**
+ * The deployment among `ids` that this run created: same revision (bucket, key, eTag, or the
+ * AppSpec's sha256) and the same
+ * description, which carries this run's link when generated. Undefined when none is, or on doubt.
+ */
+async function findOurs(cd: CodeDeployClient, req: DeploymentRequest, ids: readonly string[]): Promise<string | undefined> {
+  if (ids.length === 0) return undefined
+  try {
+    const out = await cd.send(new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(0, 25) }))
+    return out.deploymentsInfo?.find(d => d.description === req.description && sameRevision(d, req.revision))?.deploymentId
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,34 @@
+import { GetDeploymentCommand, type CodeDeployClient, type DeploymentInfo } from '@aws-sdk/client-codedeploy'
+import { abortable } from '../aws/clients.js'
+import type { Clock } from '../core/clock.js'
+
+/** How long to wait, twice at most, for CodeDeploy to link the rollback it starts. */
+const LINK_WAIT_MS = 2000
+
+/**
+ * CodeDeploy can report a deployment Failed (or Stopped) a moment before `rollbackInfo` names the
+ * rollback it starts. When the deployment's own settings say a rollback should follow, read it
+ * again briefly, so the rollback is reported and followed rather than missed.
+ */
+export async function awaitRollbackInfo(cd: CodeDeployClient, info: DeploymentInfo, clock: Clock, signal: AbortSignal | undefined): Promise<DeploymentInfo> {
+  let current = info
+  for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal?.aborted; attempt++) {
+    await clock.sleep(LINK_WAIT_MS, signal)
+    try {
+      current = (await cd.send(new GetDeploymentCommand({ deploymentId: info.deploymentId }), abortable(signal))).deploymentInfo ?? current
+    } catch {
+      return current
+    }
+  }
+  return current
+}
+
+function rollbackExpected(info: DeploymentInfo): boolean {
+  const config = info.autoRollbackConfiguration
+  const linked = info.rollbackInfo?.rollbackDeploymentId || info.rollbackInfo?.rollbackMessage || info.rollbackInfo?.rollbackTriggeringDeploymentId
+  if (!config?.enabled || linked) return false
+  const events = config.events ?? []
+  if (info.status === 'Failed') return events.includes('DEPLOYMENT_FAILURE')
+  if (info.status === 'Stopped') return events.includes('DEPLOYMENT_STOP_ON_REQUEST') || events.includes('DEPLOYMENT_STOP_ON_ALARM')
+  return false
+}

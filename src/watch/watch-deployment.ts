@@ -1,0 +1,190 @@
+import { GetDeploymentCommand, type CodeDeployClient, type DeploymentInfo } from '@aws-sdk/client-codedeploy'
+import { abortable } from '../aws/clients.js'
+import { explainAwsError, isTransient } from '../aws/service-errors.js'
+import { backoff, type Clock } from '../core/clock.js'
+import {
+  emptyOverview,
+  failuresOf,
+  FINAL_STATUSES,
+  READY,
+  type ComputePlatform,
+  type DeploymentResult,
+  type Overview
+} from './deployment-result.js'
+import { describeError } from '../core/errors.js'
+import { endNotes } from '../report/run-report.js'
+import { CallBudget } from './call-budget.js'
+import type { ProgressPrinter } from './progress-printer.js'
+import { awaitRollbackInfo } from './rollback-link.js'
+import { SMALL_FLEET, TargetTracker } from './target-tracker.js'
+
+export interface WatchOptions {
+  clock: Clock
+  /** Epoch ms after which the watch gives up (the deployment keeps running). */
+  deadline: number
+  signal?: AbortSignal | undefined
+  printer: ProgressPrinter
+  warn: (line: string) => void
+  /** GetDeployment interval: min after a status change or a new failure, growing up to max. */
+  minPollMs?: number
+  maxPollMs?: number
+  /** Average calls a minute allowed for reading instances (GetDeployment not included). */
+  targetCallsPerMinute?: number
+  random?: () => number
+  /** Read the deployment once and return where it stands (`wait: false`). */
+  once?: boolean
+  /** Follow an automatic rollback to its end (default true). */
+  followRollback?: boolean
+}
+
+/** Calls the instance reads may make at once, e.g. the first listing of a 1,000-instance fleet. */
+const TARGET_BURST = 30
+const NOT_STARTED = new Set(['Created', 'Queued'])
+const ROLLBACK_AIM: Record<ComputePlatform, string> = {
+  Server: 'restore the last successful revision',
+  ECS: 'route production traffic back to the original task set',
+  Lambda: 'point the alias back at the original version'
+}
+
+/**
+ * Follows a deployment to its end (or the deadline, or a cancel), streaming progress, then
+ * follows the automatic rollback CodeDeploy started for it, if any. It never reports an outcome
+ * it did not see: when CodeDeploy cannot be reached it keeps trying until the deadline and says so.
+ */
+export async function watchDeployment(cd: CodeDeployClient, deploymentId: string, group: string, opts: WatchOptions): Promise<DeploymentResult> {
+  const result = await follow(cd, deploymentId, group, opts)
+  for (const line of endNotes(result)) opts.warn(line)
+  const rollbackId = result.rollbackDeploymentId
+  if (!result.final || !rollbackId || opts.once || opts.followRollback === false || opts.signal?.aborted) return result
+  opts.printer.note(`CodeDeploy started rollback deployment ${rollbackId} to ${ROLLBACK_AIM[result.computePlatform ?? 'Server']}; following it to its end.`)
+  result.rollback = await follow(cd, rollbackId, group, { ...opts, printer: opts.printer.child(`[rollback] `) })
+  return result
+}
+
+async function follow(cd: CodeDeployClient, deploymentId: string, group: string, opts: WatchOptions): Promise<DeploymentResult> {
+  const { clock, signal } = opts
+  const minPoll = opts.minPollMs ?? 2000
+  const maxPoll = opts.maxPollMs ?? 4000
+  const budget = new CallBudget(clock, opts.targetCallsPerMinute ?? 30, TARGET_BURST)
+  const tracker = new TargetTracker(cd, deploymentId)
+  let info: DeploymentInfo | undefined
+  let interval = minPoll
+  let misses = 0
+  let lostContact: string | undefined
+  let lastStatus = ''
+  let lastFailed = 0
+  let lastCounts = ''
+
+  const result = (extra: Partial<DeploymentResult>): DeploymentResult => buildResult(deploymentId, group, info, tracker, { lostContact, ...extra })
+
+  for (;;) {
+    if (signal?.aborted) return result({ cancelled: true })
+    const polledAt = clock.now()
+    try {
+      info = (await cd.send(new GetDeploymentCommand({ deploymentId }), abortable(signal))).deploymentInfo
+      if (misses > 0) opts.warn(`Back in contact with CodeDeploy after ${misses} failed attempt(s).`)
+      misses = 0
+      lostContact = undefined
+    } catch (error) {
+      if (signal?.aborted) return result({ cancelled: true })
+      if (!isTransient(error)) throw explainAwsError(error, `reading deployment ${deploymentId}`, 'codedeploy:GetDeployment', `deployment ${deploymentId}`)
+      misses++
+      lostContact = describeError(error)
+      if (misses === 1 || misses % 10 === 0) opts.warn(`Cannot reach CodeDeploy (${lostContact}); still trying until the time-out.`)
+      if (clock.now() >= opts.deadline) return result({ timedOut: true })
+      await clock.sleep(Math.min(backoff(misses, 1000, 15_000, opts.random) + 1000, Math.max(0, opts.deadline - clock.now())), signal)
+      continue
+    }
+    if (!info) throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}`)
+    const status = info.status ?? 'Unknown'
+    const final = FINAL_STATUSES.has(status)
+    if (final) info = await awaitRollbackInfo(cd, info, clock, signal)
+    const overview = overviewOf(info)
+    const counts = JSON.stringify(overview)
+    if (!NOT_STARTED.has(status) && (final || counts !== lastCounts || tracker.wants(overview))) {
+      await refreshTargets(tracker, budget, overview, opts, final)
+    }
+    lastCounts = counts
+    // After the instances, so the final status line comes last in the log.
+    opts.printer.deployment(info)
+    if (final) return result({ final: true })
+    if (status === READY || opts.once) return result({})
+    if (clock.now() >= opts.deadline) return result({ timedOut: true })
+    // A new stage or a new failure is worth a quick look; otherwise ease off, up to maxPoll, so
+    // the end is still seen within maxPoll plus one request.
+    const hurry = status !== lastStatus || overview.Failed > lastFailed
+    interval = hurry ? minPoll : Math.min(maxPoll, Math.round(interval * 1.5))
+    lastStatus = status
+    lastFailed = overview.Failed
+    const wait = Math.max(0, interval - (clock.now() - polledAt))
+    await clock.sleep(Math.min(wait, Math.max(0, opts.deadline - clock.now())), signal)
+  }
+}
+
+/** Prints what changed. A transient failure skips this round, except at the end, where it retries. */
+async function refreshTargets(tracker: TargetTracker, budget: CallBudget, overview: Overview, opts: WatchOptions, final: boolean): Promise<void> {
+  const compact = total(overview) > SMALL_FLEET
+  for (let attempt = 0; ; attempt++) {
+    const before = tracker.calls
+    try {
+      const changed = await tracker.refresh(overview, { final, allowance: budget.available(), signal: opts.signal })
+      opts.printer.instances(changed, { compact })
+      return
+    } catch (error) {
+      if (opts.signal?.aborted) return
+      if (!isTransient(error)) {
+        opts.warn(`Could not read the deployment's instances: ${describeError(error)}`)
+        return
+      }
+      if (!final || attempt >= 4) {
+        if (final) opts.warn(`Could not read the final state of every instance: ${describeError(error)}`)
+        return
+      }
+      await opts.clock.sleep(backoff(attempt, 500, 8000, opts.random) + 250, opts.signal)
+    } finally {
+      budget.spend(tracker.calls - before)
+    }
+  }
+}
+
+function overviewOf(info: DeploymentInfo | undefined): Overview {
+  const o = info?.deploymentOverview
+  return o
+    ? { Pending: o.Pending ?? 0, InProgress: o.InProgress ?? 0, Succeeded: o.Succeeded ?? 0, Failed: o.Failed ?? 0, Skipped: o.Skipped ?? 0, Ready: o.Ready ?? 0 }
+    : emptyOverview()
+}
+
+function total(o: Overview): number {
+  return o.Pending + o.InProgress + o.Succeeded + o.Failed + o.Skipped + o.Ready
+}
+
+function platformOf(info: DeploymentInfo | undefined): ComputePlatform | undefined {
+  const p = info?.computePlatform
+  return p === 'Server' || p === 'ECS' || p === 'Lambda' ? p : undefined
+}
+
+function buildResult(deploymentId: string, group: string, info: DeploymentInfo | undefined, tracker: TargetTracker, extra: Partial<DeploymentResult>): DeploymentResult {
+  const instances = tracker.instances
+  return {
+    deploymentId,
+    group,
+    computePlatform: platformOf(info),
+    status: info?.status ?? 'Unknown',
+    final: false,
+    timedOut: false,
+    cancelled: false,
+    errorCode: info?.errorInformation?.code,
+    errorMessage: info?.errorInformation?.message,
+    overview: overviewOf(info),
+    instances,
+    failures: failuresOf(instances),
+    rollbackDeploymentId: info?.rollbackInfo?.rollbackDeploymentId,
+    rollbackMessage: info?.rollbackInfo?.rollbackMessage,
+    rollback: undefined,
+    deploymentConfigName: info?.deploymentConfigName,
+    createTime: info?.createTime,
+    completeTime: info?.completeTime,
+    lostContact: undefined,
+    ...extra
+  }
+}
