@@ -1,5 +1,5 @@
 import type { DeploymentResult, FailedEvent, InstanceState } from '../../src/watch/deployment-result.js'
-import type { Settings } from '../../src/inputs/read-settings.js'
+import type { Settings } from '../../src/inputs/settings.js'
 import type { GroupOutcome, RunReport } from '../../src/report/run-report.js'
 import type { UploadedRevision } from '../../src/upload/upload-bundle.js'
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import type { Entry } from '../source/walk-tree.js'
-import type { BundleType } from '../inputs/read-settings.js'
+import type { BundleType } from '../core/domain.js'
 import { writeTgz } from './tar/write-tgz.js'
 import { writeZip } from './zip/write-zip.js'
 

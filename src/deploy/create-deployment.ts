@@ -11,7 +11,7 @@ import { abortable } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
 import type { Clock } from '../core/clock.js'
 import { ActionError, awsErrorName } from '../core/errors.js'
-import type { FileExistsBehavior } from '../inputs/read-settings.js'
+import type { FileExistsBehavior } from '../core/domain.js'
 import type { UploadedRevision } from '../upload/upload-bundle.js'
 
 /** ECS and Lambda: the AppSpec itself, sent as content with its sha256. */

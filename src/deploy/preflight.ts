@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-codedeploy'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
 import { backoff, type Clock } from '../core/clock.js'
-import type { ComputePlatform } from '../watch/deployment-result.js'
+import type { ComputePlatform } from '../core/domain.js'
 import { ActionError, awsErrorName } from '../core/errors.js'
 
 /** Throttling or a 5xx while checking is retried this many times before it fails the step. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ActionError } from '../core/errors.js'
-import type { InputReader } from './read-settings.js'
+import type { InputReader } from './reader.js'
 
 /** ECS and Lambda: the AppSpec sent as content instead of a bundle. */
 export interface AppSpecInput {

@@ -1,50 +1,10 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ActionError } from '../core/errors.js'
-import { readAppSpecInput, type AppSpecInput } from './appspec.js'
+import { readAppSpecInput } from './appspec.js'
+import { bool, lines, oneOf, required, type InputReader } from './reader.js'
+import type { Settings } from './settings.js'
 import { readBucket, readBucketOwner, readKeyPrefix } from './s3.js'
-
-export type BundleType = 'zip' | 'tgz'
-export type UploadMode = 'auto' | 'always' | 'never'
-export type FileExistsBehavior = 'DISALLOW' | 'OVERWRITE' | 'RETAIN'
-export type ServerSideEncryption = 'AES256' | 'aws:kms'
-
-/** Everything the action needs, read and checked once, before any work is done. */
-export interface Settings {
-  applicationName: string
-  deploymentGroups: string[]
-  deploymentConfig: string | undefined
-  /** ECS and Lambda: the AppSpec sent as content. Undefined for EC2/on-premises, which deploy a bundle. */
-  appspec: AppSpecInput | undefined
-  /** '' for ECS and Lambda deployments, which upload nothing. */
-  s3Bucket: string
-  s3KeyPrefix: string
-  /** Absolute, symlinks resolved. */
-  sourceDir: string
-  exclude: string[]
-  bundleType: BundleType
-  sha: string
-  /** `sha` names another commit than the workflow's: its bundle should already be in S3. */
-  redeploy: boolean
-  upload: UploadMode
-  description: string
-  fileExistsBehavior: FileExistsBehavior | undefined
-  ignoreApplicationStopFailures: boolean
-  wait: boolean
-  timeoutMinutes: number
-  stopOnCancel: boolean
-  region: string
-  s3Sse: ServerSideEncryption | undefined
-  s3KmsKeyId: string | undefined
-  expectedBucketOwner: string | undefined
-  githubEnvironment: string | undefined
-  githubToken: string | undefined
-  repository: string | undefined
-  runUrl: string | undefined
-}
-
-/** Reads one input by its action.yml name, already trimmed ('' when unset). */
-export type InputReader = (name: string) => string
 
 /** CreateDeployment refuses longer descriptions. */
 export const DESCRIPTION_LIMIT = 100
@@ -112,20 +72,6 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
   }
 }
 
-function required(input: InputReader, name: string, what: string): string {
-  const value = input(name)
-  if (!value) throw new ActionError('is required and was not set.', { input: name, fix: `set it to ${what}.` })
-  return value
-}
-
-/** Non-empty lines, trimmed; `#` starts a comment line. */
-function lines(value: string): string[] {
-  return value
-    .split(/\r?\n/)
-    .map(line => line.trim())
-    .filter(line => line !== '' && !line.startsWith('#'))
-}
-
 function readGroups(input: InputReader): string[] {
   const what = 'the deployment group, e.g. `deployment-group: production`'
   const groups = lines(required(input, 'deployment-group', what))
@@ -138,25 +84,6 @@ function readGroups(input: InputReader): string[] {
     seen.add(group)
   }
   return groups
-}
-
-function oneOf<T extends string, D extends T | undefined>(input: InputReader, name: string, allowed: readonly T[], fallback: D): T | D {
-  const value = input(name)
-  if (!value) return fallback
-  const match = allowed.find(option => option.toLowerCase() === value.toLowerCase())
-  if (match === undefined) {
-    throw new ActionError(`'${value}' is not a valid value.`, { input: name, fix: `use one of: ${allowed.join(', ')}.` })
-  }
-  return match
-}
-
-// The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them.
-function bool(input: InputReader, name: string, fallback: boolean): boolean {
-  const value = input(name)
-  if (!value) return fallback
-  if (['true', 'True', 'TRUE'].includes(value)) return true
-  if (['false', 'False', 'FALSE'].includes(value)) return false
-  throw new ActionError(`'${value}' is not a boolean.`, { input: name, fix: 'use true or false.' })
 }
 
 function readTimeout(input: InputReader): number {

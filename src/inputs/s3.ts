@@ -1,5 +1,5 @@
 import { ActionError } from '../core/errors.js'
-import type { InputReader } from './read-settings.js'
+import type { InputReader } from './reader.js'
 
 /** The S3 side of the inputs: where bundles live, checked before any request is made. */
 

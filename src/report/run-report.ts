@@ -1,8 +1,9 @@
+import type { ComputePlatform } from '../core/domain.js'
 import type { CheckedAppSpec } from '../appspec/ecs-lambda/resources.js'
 import type { Bundle } from '../bundle/write-bundle.js'
-import { READY, type ComputePlatform, type DeploymentResult } from '../watch/deployment-result.js'
+import { READY, type DeploymentResult } from '../watch/deployment-result.js'
 import { describeError } from '../core/errors.js'
-import type { Settings } from '../inputs/read-settings.js'
+import type { Settings } from '../inputs/settings.js'
 import { replacementName, targetNoun } from '../watch/traffic.js'
 import type { UploadedRevision } from '../upload/upload-bundle.js'
 

@@ -13,7 +13,7 @@ import type { Bundle } from '../bundle/write-bundle.js'
 import { abortable } from '../aws/clients.js'
 import { ActionError, awsErrorName } from '../core/errors.js'
 import { explainAwsError, isAccessDenied } from '../aws/service-errors.js'
-import type { BundleType, ServerSideEncryption, UploadMode } from '../inputs/read-settings.js'
+import type { BundleType, ServerSideEncryption, UploadMode } from '../core/domain.js'
 
 /** Where the bundle lives in S3 and how it is written there. */
 export interface BundleLocation {

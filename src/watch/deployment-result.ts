@@ -1,3 +1,5 @@
+import type { ComputePlatform } from '../core/domain.js'
+
 /** What the watch knows about a deployment: plain values, shared by watch, progress and report. */
 
 export interface Diagnostics {
@@ -22,9 +24,6 @@ export interface InstanceState {
   /** ECS and Lambda targets: where production traffic stands. Absent for EC2/on-premises instances. */
   traffic?: Traffic
 }
-
-/** The compute platforms CodeDeploy deploys to; EC2/on-premises is `Server`. */
-export type ComputePlatform = 'Server' | 'ECS' | 'Lambda'
 
 /** One task set of an ECS service: Blue serves production at the start, Green is the replacement. */
 export interface TaskSetState {

@@ -1,5 +1,6 @@
+import type { ComputePlatform } from '../core/domain.js'
 import type { DeploymentInfo } from '@aws-sdk/client-codedeploy'
-import { FINAL_EVENT_STATUSES, seconds, type ComputePlatform, type Diagnostics, type InstanceState, type LifecycleEventState, type Traffic } from './deployment-result.js'
+import { FINAL_EVENT_STATUSES, seconds, type Diagnostics, type InstanceState, type LifecycleEventState, type Traffic } from './deployment-result.js'
 import { targetNoun, taskSetText, trafficText } from './traffic.js'
 
 /** Where progress goes: the job log, and error annotations for failed hooks. */

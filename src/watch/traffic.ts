@@ -1,5 +1,6 @@
+import type { ComputePlatform } from '../core/domain.js'
 import type { ECSTarget, LambdaTarget } from '@aws-sdk/client-codedeploy'
-import type { ComputePlatform, EcsTraffic, LambdaTraffic, TaskSetState, Traffic } from './deployment-result.js'
+import type { EcsTraffic, LambdaTraffic, TaskSetState, Traffic } from './deployment-result.js'
 
 /**
  * ECS and Lambda deployment targets: their traffic state as plain values, and how it reads in

@@ -1,3 +1,4 @@
+import type { ComputePlatform } from '../core/domain.js'
 import { GetDeploymentCommand, type CodeDeployClient, type DeploymentInfo } from '@aws-sdk/client-codedeploy'
 import { abortable } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
@@ -7,7 +8,7 @@ import {
   failuresOf,
   FINAL_STATUSES,
   READY,
-  type ComputePlatform,
+  
   type DeploymentResult,
   type Overview
 } from './deployment-result.js'

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ActionError } from '../../../src/core/errors.js'
-import { DESCRIPTION_LIMIT, readSettings, type Settings } from '../../../src/inputs/read-settings.js'
+import { DESCRIPTION_LIMIT, readSettings } from '../../../src/inputs/read-settings.js'
+import type { Settings } from '../../../src/inputs/settings.js'
 import { buildTree, TempDirs } from '../../helpers/tree.js'
 
 const SHA = '0123456789abcdef0123456789abcdef01234567'

@@ -73,7 +73,7 @@ const scenarios = {
 
 describe('computeOutputs', () => {
   test('sets exactly the outputs action.yml declares', () => {
-    const declared = Object.keys((load(fs.readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as { outputs: object }).outputs)
+    const declared = Object.keys((load(fs.readFileSync(new URL('../../../action.yml', import.meta.url), 'utf8')) as { outputs: object }).outputs)
     for (const make of Object.values(scenarios)) {
       expect(Object.keys(computeOutputs(make())).sort()).toEqual([...declared].sort())
     }

@@ -4,10 +4,9 @@ import { load } from 'js-yaml'
 import { checkFiles, checkPermissions, checkTopLevelKeys } from './sections.js'
 import { isRecord } from '../doc.js'
 import { YamlLines, type Block } from '../yaml-lines.js'
-import { DEFAULT_EXCLUDES, excludedBy, type Entry } from '../../source/walk-tree.js'
+import { excludedBy, type Entry } from '../../source/walk-tree.js'
+import { APPSPEC_NAME, bundlePath, requireInBundle, type AppSpecOs, type SpecContext } from './spec-context.js'
 import { ActionError } from '../../core/errors.js'
-
-export const APPSPEC_NAME = 'appspec.yml'
 
 /** The EC2/on-premises lifecycle hooks a revision may run scripts in. */
 const HOOKS = [
@@ -18,8 +17,6 @@ const HOOKS = [
 const RESERVED = new Set(['Start', 'DownloadBundle', 'Install', 'BlockTraffic', 'AllowTraffic', 'End'])
 /** The agent's limit for one script, and for all the scripts of one lifecycle event together. */
 const MAX_HOOK_TIMEOUT = 3600
-
-export type AppSpecOs = 'linux' | 'windows'
 
 export interface HookScript {
   event: string
@@ -33,17 +30,6 @@ export interface AppSpec {
   hooks: HookScript[]
   /** Not fatal, but worth a line in the log (e.g. a script without its exec bit). */
   warnings: string[]
-}
-
-/** What the checks of each section share: the text's lines, the bundle, and how to fail. */
-export interface SpecContext {
-  lines: YamlLines
-  os: AppSpecOs
-  byPath: Map<string, Entry>
-  sourceDir: string
-  exclude: readonly string[]
-  warnings: string[]
-  fail(problem: string, fix: string, at?: Block, input?: string): never
 }
 
 /**
@@ -151,37 +137,6 @@ function readTimeout(value: unknown): number | undefined | null {
   if (value === undefined || value === null) return undefined
   const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_HOOK_TIMEOUT ? n : null
-}
-
-/** A path as the agent joins it to the bundle root: leading `/` and `./` dropped, `\` read as `/` on Windows. */
-export function bundlePath(written: string, os: AppSpecOs): string {
-  const slashed = os === 'windows' ? written.replace(/\\/g, '/') : written
-  const normal = path.posix.normalize(slashed).replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '')
-  return normal === '.' ? '' : normal
-}
-
-/** Fails unless `location` is in the bundle (as a `kind`), saying whether it is missing or excluded. */
-export function requireInBundle(ctx: SpecContext, location: string, what: string, at: Block | undefined, kind?: Entry['kind']): Entry | undefined {
-  if (location === '..' || location.startsWith('../')) {
-    return ctx.fail(`${what} points outside the bundle.`, 'use a path relative to the bundle root (the directory that holds appspec.yml).', at)
-  }
-  if (location === '') return undefined
-  const entry = ctx.byPath.get(location)
-  if (entry && (!kind || entry.kind === kind || entry.kind === 'symlink')) return entry
-  if (entry) return ctx.fail(`${what} is a ${entry.kind === 'dir' ? 'directory' : entry.kind}, not a ${kind}.`, `point it at a ${kind} in the bundle.`, at)
-  const onDisk = fs.existsSync(path.join(ctx.sourceDir, location))
-  if (onDisk) {
-    const rule = excludedBy(location, ctx.exclude)
-    return ctx.fail(`${what} is not in the bundle: it is excluded by ${rule ? `'${rule}'` : 'an exclude pattern'}.`,
-      exclusionFix(location, rule), at, 'exclude')
-  }
-  return ctx.fail(`${what} is not in the bundle.`, `add ${location} to source-dir (and make sure no exclude pattern removes it), or fix the location.`, at)
-}
-
-function exclusionFix(location: string, rule: string | undefined): string {
-  if (rule === '.git') return 'move it out of .git/: .git/ is never bundled.'
-  if (rule && DEFAULT_EXCLUDES.includes(rule)) return `add '!${rule}' to exclude: ${rule} is left out by default.`
-  return `take ${rule ? `'${rule}'` : 'that pattern'} out of exclude, or add '!${location}' after it.`
 }
 
 function missingAppSpec(sourceDir: string, entries: readonly Entry[], exclude: readonly string[], isDirectory: boolean): ActionError {

@@ -1,0 +1,52 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import type { Block, YamlLines } from '../yaml-lines.js'
+import { DEFAULT_EXCLUDES, excludedBy, type Entry } from '../../source/walk-tree.js'
+
+/** What every check of appspec.yml shares: its name, the bundle it must match, and how paths in it read. */
+
+export const APPSPEC_NAME = 'appspec.yml'
+
+export type AppSpecOs = 'linux' | 'windows'
+
+/** What the checks of each section share: the text's lines, the bundle, and how to fail. */
+export interface SpecContext {
+  lines: YamlLines
+  os: AppSpecOs
+  byPath: Map<string, Entry>
+  sourceDir: string
+  exclude: readonly string[]
+  warnings: string[]
+  fail(problem: string, fix: string, at?: Block, input?: string): never
+}
+
+/** A path as the agent joins it to the bundle root: leading `/` and `./` dropped, `\` read as `/` on Windows. */
+export function bundlePath(written: string, os: AppSpecOs): string {
+  const slashed = os === 'windows' ? written.replace(/\\/g, '/') : written
+  const normal = path.posix.normalize(slashed).replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '')
+  return normal === '.' ? '' : normal
+}
+
+/** Fails unless `location` is in the bundle (as a `kind`), saying whether it is missing or excluded. */
+export function requireInBundle(ctx: SpecContext, location: string, what: string, at: Block | undefined, kind?: Entry['kind']): Entry | undefined {
+  if (location === '..' || location.startsWith('../')) {
+    return ctx.fail(`${what} points outside the bundle.`, 'use a path relative to the bundle root (the directory that holds appspec.yml).', at)
+  }
+  if (location === '') return undefined
+  const entry = ctx.byPath.get(location)
+  if (entry && (!kind || entry.kind === kind || entry.kind === 'symlink')) return entry
+  if (entry) return ctx.fail(`${what} is a ${entry.kind === 'dir' ? 'directory' : entry.kind}, not a ${kind}.`, `point it at a ${kind} in the bundle.`, at)
+  const onDisk = fs.existsSync(path.join(ctx.sourceDir, location))
+  if (onDisk) {
+    const rule = excludedBy(location, ctx.exclude)
+    return ctx.fail(`${what} is not in the bundle: it is excluded by ${rule ? `'${rule}'` : 'an exclude pattern'}.`,
+      exclusionFix(location, rule), at, 'exclude')
+  }
+  return ctx.fail(`${what} is not in the bundle.`, `add ${location} to source-dir (and make sure no exclude pattern removes it), or fix the location.`, at)
+}
+
+function exclusionFix(location: string, rule: string | undefined): string {
+  if (rule === '.git') return 'move it out of .git/: .git/ is never bundled.'
+  if (rule && DEFAULT_EXCLUDES.includes(rule)) return `add '!${rule}' to exclude: ${rule} is left out by default.`
+  return `take ${rule ? `'${rule}'` : 'that pattern'} out of exclude, or add '!${location}' after it.`
+}

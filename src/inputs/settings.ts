@@ -1,0 +1,36 @@
+import type { BundleType, FileExistsBehavior, ServerSideEncryption, UploadMode } from '../core/domain.js'
+import type { AppSpecInput } from './appspec.js'
+
+/** Everything the action needs, read and checked once, before any work is done. */
+export interface Settings {
+  applicationName: string
+  deploymentGroups: string[]
+  deploymentConfig: string | undefined
+  /** ECS and Lambda: the AppSpec sent as content. Undefined for EC2/on-premises, which deploy a bundle. */
+  appspec: AppSpecInput | undefined
+  /** '' for ECS and Lambda deployments, which upload nothing. */
+  s3Bucket: string
+  s3KeyPrefix: string
+  /** Absolute, symlinks resolved. */
+  sourceDir: string
+  exclude: string[]
+  bundleType: BundleType
+  sha: string
+  /** `sha` names another commit than the workflow's: its bundle should already be in S3. */
+  redeploy: boolean
+  upload: UploadMode
+  description: string
+  fileExistsBehavior: FileExistsBehavior | undefined
+  ignoreApplicationStopFailures: boolean
+  wait: boolean
+  timeoutMinutes: number
+  stopOnCancel: boolean
+  region: string
+  s3Sse: ServerSideEncryption | undefined
+  s3KmsKeyId: string | undefined
+  expectedBucketOwner: string | undefined
+  githubEnvironment: string | undefined
+  githubToken: string | undefined
+  repository: string | undefined
+  runUrl: string | undefined
+}
