@@ -1,15 +1,17 @@
 import * as core from '@actions/core'
-import { createClients, destroyClients, type AwsClients } from './aws/clients.js'
+import { createClients, destroyClients } from './aws/clients.js'
+import { type AwsClients } from './core/deps.js'
 import { removeBundle } from './bundle/write-bundle.js'
 import { systemClock } from './core/clock.js'
 import { readSettings } from './inputs/read-settings.js'
-import { failureMessage, runSucceeded, type RunReport } from './report/run-report.js'
+import { failureMessage } from './report/diagnosis.js'
+import { runSucceeded, type RunReport } from './report/run-report.js'
 import { summaryLine } from './report/outputs.js'
-import { deploy, type Log, type PipelineContext } from './pipeline.js'
+import { runPipeline, type PipelineContext, type PipelineLog } from './pipeline.js'
 import { writeReport } from './report/write-report.js'
 import { stopDeployment } from './deploy/stop-deployment.js'
 
-const log: Log = {
+const log: PipelineLog = {
   info: line => core.info(line),
   warning: line => core.warning(line),
   error: (message, title) => core.error(message, { title }),
@@ -55,7 +57,7 @@ export async function run(): Promise<void> {
     if (settings.githubToken) core.setSecret(settings.githubToken)
     clients = createClients(settings.region, process.env)
     ctx = { settings, clients, clock: systemClock, signal: cancel.signal, log, tempDir: process.env['RUNNER_TEMP'] || undefined, report }
-    await deploy(ctx)
+    await runPipeline(ctx)
   } catch (error) {
     report.error = error
   }
@@ -87,7 +89,7 @@ async function stopOnCancel(report: RunReport, clients: AwsClients): Promise<voi
     return
   }
   await Promise.all(running.map(async g => {
-    const { stopped, message } = await stopDeployment(clients.codedeploy, g.deploymentId!)
+    const { stopped, message } = await stopDeployment(g.deploymentId!, { clients })
     g.stopRequested = stopped
     if (stopped) core.warning(message)
     else core.error(message, { title: `Deployment ${g.deploymentId} may still be running` })

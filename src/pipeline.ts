@@ -1,4 +1,4 @@
-import type { AwsClients } from './aws/clients.js'
+import { prefixedLog, type AwsClients, type Log, type StageDeps } from './core/deps.js'
 import { checkAppSpec } from './appspec/ec2/check-appspec.js'
 import { appSpecFor, loadAppSpec } from './appspec/ecs-lambda/content.js'
 import { describeAppSpec } from './appspec/ecs-lambda/resources.js'
@@ -12,19 +12,16 @@ import { GithubDeployment } from './github/github-deployment.js'
 import type { ComputePlatform } from './core/domain.js'
 import type { Settings } from './inputs/settings.js'
 import type { AppSpecInput } from './inputs/appspec.js'
-import { consoleUrl, type GroupOutcome, type RunReport } from './report/run-report.js'
+import { consoleUrl } from './deploy/console-url.js'
+import { type GroupOutcome, type RunReport } from './report/run-report.js'
 import { ProgressPrinter } from './watch/progress-printer.js'
-import { bundleKey, findExisting, requireExisting, s3Uri, uploadBundle, type BundleLocation, type UploadedRevision } from './upload/upload-bundle.js'
+import { bundleKey, s3Uri, type BundleLocation, type UploadedRevision } from './upload/location.js'
+import { findExisting, requireExisting } from './upload/existing-object.js'
+import { uploadBundle } from './upload/upload-bundle.js'
 import { watchDeployment } from './watch/watch-deployment.js'
 
-/** How the pipeline talks to the job log, without knowing about @actions/core. */
-export interface Log {
-  info(line: string): void
-  warning(line: string): void
-  error(message: string, title: string): void
-  group<T>(name: string, fn: () => Promise<T>): Promise<T>
-  /** Lines folded under a title (many instances finishing at once). */
-  block(title: string, lines: readonly string[]): void
+/** The job log, plus the moment a deployment exists (main sets its outputs at once). */
+export interface PipelineLog extends Log {
   /** Called as soon as a deployment exists, before any waiting. */
   deploymentCreated(group: GroupOutcome): void
 }
@@ -34,7 +31,7 @@ export interface PipelineContext {
   clients: AwsClients
   clock: Clock
   signal: AbortSignal
-  log: Log
+  log: PipelineLog
   tempDir: string | undefined
   report: RunReport
   /** Set by the pipeline when github-environment asks for a GitHub deployment. */
@@ -46,9 +43,8 @@ export interface PipelineContext {
  * for ECS and Lambda: check the AppSpec -> CreateDeployment with it as content -> watch.
  * Fills `report` as it goes, so whatever happens the report tells how far it got.
  */
-export async function deploy(ctx: PipelineContext): Promise<void> {
+export async function runPipeline(ctx: PipelineContext): Promise<void> {
   const { settings: s, log } = ctx
-  const deadline = ctx.report.startedAt + s.timeoutMinutes * 60_000
   if (s.appspec) await prepareAppSpec(ctx, s.appspec)
   else await prepareBundle(ctx)
   stopIfCancelled(ctx, 'before any deployment was created')
@@ -64,7 +60,7 @@ export async function deploy(ctx: PipelineContext): Promise<void> {
   }
 
   // allSettled: one group failing must not stop the others from being followed to their end.
-  const settled = await Promise.allSettled(s.deploymentGroups.map(group => deployToGroup(ctx, group, deadline)))
+  const settled = await Promise.allSettled(s.deploymentGroups.map(group => deployToGroup(ctx, group)))
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed) throw failed.reason
 }
@@ -107,14 +103,20 @@ async function prepareAppSpec(ctx: PipelineContext, input: AppSpecInput): Promis
 }
 
 async function checkCodeDeploy(ctx: PipelineContext): Promise<ComputePlatform> {
-  const { settings: s, clients, log, report } = ctx
+  const { settings: s, log, report } = ctx
   return log.group('Check CodeDeploy', async () => {
-    const found = await preflight(clients.codedeploy, { applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given }, ctx.clock, ctx.signal)
+    const found = await preflight({ applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given }, stageDeps(ctx))
     report.computePlatform = found.platform
     const services = [...found.ecsServices].map(([group, service]) => `${group} → ECS service ${service}`)
     log.info(`Application ${s.applicationName} (${found.platform === 'Server' ? 'EC2/on-premises' : found.platform}) and group(s) ${s.deploymentGroups.join(', ')} found${services.length ? ` (${services.join(', ')})` : ''}.`)
     return found.platform
   })
+}
+
+/** What every stage is given; the deadline is timeout-minutes from the start of the run. */
+function stageDeps(ctx: PipelineContext): StageDeps {
+  const deadline = ctx.report.startedAt + ctx.settings.timeoutMinutes * 60_000
+  return { clients: ctx.clients, clock: ctx.clock, signal: ctx.signal, deadline, log: ctx.log }
 }
 
 /** Between stages: once the workflow is cancelled, nothing new is started. */
@@ -135,10 +137,8 @@ function bundleLocation(s: Settings): BundleLocation {
 
 /** The existing object for `upload: never` (required) or a redeploy (used when present). */
 async function findBundle(ctx: PipelineContext, location: BundleLocation): Promise<UploadedRevision | undefined> {
-  const { settings: s, clients, log } = ctx
-  const existing = s.upload === 'never'
-    ? await requireExisting(clients.s3, location, ctx.signal)
-    : await findExisting(clients.s3, location, ctx.signal)
+  const { settings: s, log } = ctx
+  const existing = s.upload === 'never' ? await requireExisting(location, ctx) : await findExisting(location, ctx)
   if (existing) {
     log.info(`Deploying the existing ${s3Uri(location)} (${existing.size} bytes, eTag ${existing.eTag}${existing.version ? `, version ${existing.version}` : ''}); nothing is packaged.`)
   } else {
@@ -157,20 +157,21 @@ async function checkSource(ctx: PipelineContext): Promise<Entry[]> {
 }
 
 async function packageAndUpload(ctx: PipelineContext, entries: readonly Entry[], location: BundleLocation): Promise<UploadedRevision> {
-  const { settings: s, clients, log, report } = ctx
+  const { settings: s, log, report } = ctx
   const bundle = await writeBundle(entries, s.bundleType, ctx.tempDir)
   report.bundle = bundle
   log.info(`Bundle: ${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256}.`)
-  const revision = await uploadBundle(clients.s3, bundle, location, s.upload, { signal: ctx.signal })
+  const revision = await uploadBundle(bundle, location, s.upload, ctx)
   log.info(revision.uploaded
     ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}).`
     : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`)
   return revision
 }
 
-async function deployToGroup(ctx: PipelineContext, group: string, deadline: number): Promise<void> {
-  const { settings: s, clients, log, report } = ctx
+async function deployToGroup(ctx: PipelineContext, group: string): Promise<void> {
+  const { settings: s, log, report } = ctx
   const prefix = s.deploymentGroups.length > 1 ? `[${group}] ` : ''
+  const deps = { ...stageDeps(ctx), log: prefixedLog(log, prefix) }
   const outcome: GroupOutcome = { group, deploymentId: undefined, url: undefined, result: undefined, stopRequested: false }
   report.groups.push(outcome)
   const revision = report.appspec
@@ -178,7 +179,7 @@ async function deployToGroup(ctx: PipelineContext, group: string, deadline: numb
     : report.revision
   if (ctx.signal.aborted || !revision) return
 
-  outcome.deploymentId = await createDeployment(clients.codedeploy, {
+  outcome.deploymentId = await createDeployment({
     applicationName: s.applicationName,
     group,
     config: s.deploymentConfig,
@@ -186,19 +187,12 @@ async function deployToGroup(ctx: PipelineContext, group: string, deadline: numb
     description: s.description,
     fileExistsBehavior: s.fileExistsBehavior,
     ignoreApplicationStopFailures: s.ignoreApplicationStopFailures
-  }, { clock: ctx.clock, deadline, signal: ctx.signal, log: line => log.info(`${prefix}${line}`) })
+  }, deps)
   outcome.url = consoleUrl(s.region, outcome.deploymentId)
   log.info(`${prefix}Created deployment ${outcome.deploymentId}: ${outcome.url}`)
   log.deploymentCreated(outcome)
   await ctx.github?.setStatus('in_progress', `CodeDeploy ${outcome.deploymentId} (${group}) in progress`, outcome.url)
 
   const printer = new ProgressPrinter({ info: log.info, error: log.error, block: log.block }, prefix)
-  outcome.result = await watchDeployment(clients.codedeploy, outcome.deploymentId, group, {
-    clock: ctx.clock,
-    deadline,
-    signal: ctx.signal,
-    printer,
-    warn: line => log.warning(`${prefix}${line}`),
-    once: !s.wait
-  })
+  outcome.result = await watchDeployment(outcome.deploymentId, group, deps, { printer, once: !s.wait })
 }

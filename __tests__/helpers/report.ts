@@ -1,7 +1,7 @@
 import type { DeploymentResult, FailedEvent, InstanceState } from '../../src/watch/deployment-result.js'
 import type { Settings } from '../../src/inputs/settings.js'
 import type { GroupOutcome, RunReport } from '../../src/report/run-report.js'
-import type { UploadedRevision } from '../../src/upload/upload-bundle.js'
+import type { UploadedRevision } from '../../src/upload/location.js'
 
 export const SHA = '0123456789abcdef0123456789abcdef01234567'
 export const T0 = Date.UTC(2024, 4, 1, 12, 0, 0)

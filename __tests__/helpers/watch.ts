@@ -1,7 +1,9 @@
 import { ProgressPrinter } from '../../src/watch/progress-printer.js'
+import type { Log } from '../../src/core/deps.js'
 import { watchDeployment, type WatchOptions } from '../../src/watch/watch-deployment.js'
 import { FakeClock } from './clock.js'
 import { deploymentHandlers, FakeCodeDeploy, type Handler, type Snapshot } from './codedeploy.js'
+import { fakeDeps } from './deps.js'
 
 export const MINUTE = 60_000
 
@@ -23,6 +25,30 @@ export class Recorder {
   }
 
   readonly printer: ProgressPrinter
+
+  /** The stage log the watch warns through (its progress goes through `printer`). */
+  asLog(): Log {
+    return {
+      info: line => {
+        this.info.push(line)
+        this.log.push(line)
+      },
+      warning: line => this.warnings.push(line),
+      error: (message, title) => this.errors.push({ message, title, at: this.clock.now() }),
+      group: (_name, fn) => fn(),
+      block: (title, lines) => this.blocks.push({ title, lines })
+    }
+  }
+}
+
+/** What a test may change for one watch: the deadline, the cancel signal, and the watch's options. */
+export type WatchExtra = Partial<WatchOptions> & { deadline?: number; signal?: AbortSignal }
+
+/** Runs the watch as the pipeline does, with fakes for every dependency. */
+export function startWatch(cd: FakeCodeDeploy, clock: FakeClock, log: Recorder, deploymentId: string, extra: WatchExtra = {}): ReturnType<typeof watchDeployment> {
+  const { deadline, signal, ...options } = extra
+  const deps = fakeDeps({ codedeploy: cd.client, clock, log: log.asLog(), deadline: deadline ?? clock.now() + 30 * MINUTE, ...(signal ? { signal } : {}) })
+  return watchDeployment(deploymentId, 'production', deps, { printer: log.printer, random: () => 0.5, ...options })
 }
 
 /**
@@ -45,7 +71,7 @@ export interface WatchSetup {
   cd: FakeCodeDeploy
   log: Recorder
   start: number
-  watch: (extra?: Partial<WatchOptions>) => ReturnType<typeof watchDeployment>
+  watch: (extra?: WatchExtra) => ReturnType<typeof watchDeployment>
 }
 
 /** A watch of `deploymentId` against these handlers, with a 30 min deadline and no jitter. */
@@ -59,13 +85,6 @@ export function watchSetup(make: (clock: FakeClock) => Partial<Record<string, Ha
     cd,
     log,
     start,
-    watch: extra => watchDeployment(cd.client, options.deploymentId ?? 'd-TESTDEPLOY', 'production', {
-      clock,
-      deadline: start + 30 * MINUTE,
-      printer: log.printer,
-      warn: line => log.warnings.push(line),
-      random: () => 0.5,
-      ...extra
-    })
+    watch: extra => startWatch(cd, clock, log, options.deploymentId ?? 'd-TESTDEPLOY', { deadline: start + 30 * MINUTE, ...extra })
   }
 }

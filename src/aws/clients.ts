@@ -1,10 +1,6 @@
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy'
 import { S3Client } from '@aws-sdk/client-s3'
-
-export interface AwsClients {
-  s3: S3Client
-  codedeploy: CodeDeployClient
-}
+import type { AwsClients } from '../core/deps.js'
 
 const USER_AGENT: [string, string] = ['codedeploy-action', '1']
 

@@ -9,10 +9,10 @@ import {
 } from '@aws-sdk/client-codedeploy'
 import { abortable } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
-import type { Clock } from '../core/clock.js'
+import type { StageDeps } from '../core/deps.js'
 import { ActionError, awsErrorName } from '../core/errors.js'
 import type { FileExistsBehavior } from '../core/domain.js'
-import type { UploadedRevision } from '../upload/upload-bundle.js'
+import type { UploadedRevision } from '../upload/location.js'
 
 /** ECS and Lambda: the AppSpec itself, sent as content with its sha256. */
 export interface AppSpecContentRevision {
@@ -31,12 +31,8 @@ export interface DeploymentRequest {
   ignoreApplicationStopFailures: boolean
 }
 
-export interface WaitContext {
-  clock: Clock
-  deadline: number
-  signal?: AbortSignal
-  log: (line: string) => void
-}
+/** CreateDeployment waits (for a busy group) and logs; it reads nothing else of the run. */
+export type CreateDeps = Pick<StageDeps, 'clients' | 'clock' | 'deadline' | 'signal' | 'log'>
 
 const ACTIVE = ['Created', 'Queued', 'InProgress', 'Ready'] as const
 const FINAL = new Set(['Succeeded', 'Failed', 'Stopped'])
@@ -48,7 +44,8 @@ const BUSY_POLL_MS = 10_000
  * CreateDeployment. A group busy with another deployment is waited for (its id is logged) and
  * the call retried, until the deadline; transient faults are retried the same way.
  */
-export async function createDeployment(cd: CodeDeployClient, req: DeploymentRequest, ctx: WaitContext): Promise<string> {
+export async function createDeployment(req: DeploymentRequest, deps: CreateDeps): Promise<string> {
+  const cd = deps.clients.codedeploy
   // Set once an attempt failed in a way that may have created the deployment all the same.
   let mayExist = false
   for (let attempt = 0; ; attempt++) {
@@ -77,20 +74,20 @@ export async function createDeployment(cd: CodeDeployClient, req: DeploymentRequ
       if (!out.deploymentId) throw new Error('CreateDeployment returned no deploymentId')
       return out.deploymentId
     } catch (error) {
-      if (ctx.signal?.aborted) throw error
+      if (deps.signal?.aborted) throw error
       if (awsErrorName(error) === 'DeploymentLimitExceededException') {
-        const ours = await waitForActiveDeployment(cd, req, ctx, error, mayExist)
+        const ours = await waitForActiveDeployment(cd, req, deps, error, mayExist)
         if (ours) return ours
-      } else if (isTransient(error) && ctx.clock.now() < ctx.deadline) {
+      } else if (isTransient(error) && deps.clock.now() < deps.deadline) {
         mayExist = true
         // The service may have created it before the answer was lost: never start a second one.
         const created = await findOurs(cd, req, await activeDeployments(cd, req).catch(() => []))
         if (created) {
-          ctx.log(`CreateDeployment's answer was lost (${awsErrorName(error) ?? 'error'}), but it created deployment ${created}: following it.`)
+          deps.log.info(`CreateDeployment's answer was lost (${awsErrorName(error) ?? 'error'}), but it created deployment ${created}: following it.`)
           return created
         }
-        ctx.log(`CreateDeployment: ${awsErrorName(error) ?? 'error'}; trying again.`)
-        await ctx.clock.sleep(Math.min(30_000, 1000 * 2 ** attempt), ctx.signal)
+        deps.log.info(`CreateDeployment: ${awsErrorName(error) ?? 'error'}; trying again.`)
+        await deps.clock.sleep(Math.min(30_000, 1000 * 2 ** attempt), deps.signal)
       } else {
         throw explainAwsError(error, `creating the deployment in ${req.applicationName}/${req.group}`, 'codedeploy:CreateDeployment', `deployment group ${req.applicationName}/${req.group}`)
       }
@@ -104,14 +101,14 @@ function revisionLocation(r: DeploymentRequest['revision']): RevisionLocation {
 }
 
 /** Waits until the group is free (undefined), or returns the id when the active deployment is ours. */
-async function waitForActiveDeployment(cd: CodeDeployClient, req: DeploymentRequest, ctx: WaitContext, refusal: unknown, mayExist: boolean): Promise<string | undefined> {
+async function waitForActiveDeployment(cd: CodeDeployClient, req: DeploymentRequest, ctx: CreateDeps, refusal: unknown, mayExist: boolean): Promise<string | undefined> {
   const active = await activeDeployment(cd, req, refusal)
   // A retry after a lost answer is refused because of our own deployment: adopt it. Without a
   // lost answer the active one is another run's, even one of the same bundle and description
   // (a re-run of the same workflow run has the same link).
   const ours = active && mayExist ? await findOurs(cd, req, [active]) : undefined
   if (ours) {
-    ctx.log(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`)
+    ctx.log.info(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`)
     return ours
   }
   if (!active) {
@@ -120,7 +117,7 @@ async function waitForActiveDeployment(cd: CodeDeployClient, req: DeploymentRequ
     await ctx.clock.sleep(Math.min(BUSY_POLL_MS, Math.max(0, ctx.deadline - ctx.clock.now())), ctx.signal)
     return undefined
   }
-  ctx.log(`Deployment group '${req.group}' is busy with deployment ${active}; waiting for it to end (within timeout-minutes), then deploying.`)
+  ctx.log.info(`Deployment group '${req.group}' is busy with deployment ${active}; waiting for it to end (within timeout-minutes), then deploying.`)
   let pause = BUSY_FIRST_POLL_MS
   let last = ''
   while (ctx.clock.now() < ctx.deadline && !ctx.signal?.aborted) {
@@ -131,10 +128,10 @@ async function waitForActiveDeployment(cd: CodeDeployClient, req: DeploymentRequ
       error => (isTransient(error) || ctx.signal?.aborted ? undefined : Promise.reject(explainAwsError(error, `reading deployment ${active}`, 'codedeploy:GetDeployment', `deployment ${active}`)))
     )
     if (status && FINAL.has(status)) {
-      ctx.log(`Deployment ${active} ended (${status}); creating ours.`)
+      ctx.log.info(`Deployment ${active} ended (${status}); creating ours.`)
       return undefined
     }
-    if (status && status !== last && last) ctx.log(`Deployment ${active} is ${status}; still waiting.`)
+    if (status && status !== last && last) ctx.log.info(`Deployment ${active} is ${status}; still waiting.`)
     if (status) last = status
   }
   if (ctx.signal?.aborted) throw new ActionError('Cancelled while waiting for the deployment group to be free.')

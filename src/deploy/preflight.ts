@@ -1,11 +1,11 @@
 import {
   GetApplicationCommand,
   GetDeploymentConfigCommand,
-  GetDeploymentGroupCommand,
-  type CodeDeployClient
+  GetDeploymentGroupCommand
 } from '@aws-sdk/client-codedeploy'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
 import { backoff, type Clock } from '../core/clock.js'
+import type { StageDeps } from '../core/deps.js'
 import type { ComputePlatform } from '../core/domain.js'
 import { ActionError, awsErrorName } from '../core/errors.js'
 
@@ -38,8 +38,10 @@ const CONFIG_EXAMPLES: Record<ComputePlatform, string> = {
  * group and the named deployment config exist for its compute platform, so a typo fails in
  * seconds with its name.
  */
-export async function preflight(cd: CodeDeployClient, req: PreflightRequest, clock: Clock, signal?: AbortSignal): Promise<PreflightResult> {
+export async function preflight(req: PreflightRequest, deps: Pick<StageDeps, 'clients' | 'clock' | 'signal'>): Promise<PreflightResult> {
   const { applicationName, config } = req
+  const { clock, signal } = deps
+  const cd = deps.clients.codedeploy
   const call = <T>(send: () => Promise<T>, doing: string, permission: string, resource: string, explain: Explain): Promise<T> =>
     withRetry(send, clock, signal, doing, permission, resource, explain)
   const app = await call(() => cd.send(new GetApplicationCommand({ applicationName })), 'reading the application', 'codedeploy:GetApplication', `application ${applicationName}`, {

@@ -1,9 +1,12 @@
 import { seconds, type DeploymentResult, type InstanceState } from '../watch/deployment-result.js'
 import { describeError } from '../core/errors.js'
-import { consoleUrl, counts, durationSeconds, endNotes, failureMessage, isReady, rollbackStory, runSucceeded, type GroupOutcome, type RunReport } from './run-report.js'
+import { consoleUrl } from '../deploy/console-url.js'
+import { counts, failureMessage, rollbackStory } from './diagnosis.js'
+import { durationSeconds, runSucceeded, type GroupOutcome, type RunReport } from './run-report.js'
+import { endNotes, isReady } from '../watch/end-notes.js'
 import { code, esc, fenced, ICON } from './markdown.js'
 import { appSpecRows, targetSections } from './summary-targets.js'
-import { s3Uri } from '../upload/upload-bundle.js'
+import { s3Uri } from '../upload/location.js'
 
 /** Rows of the instance table shown at most; failed instances come first. */
 const MAX_ROWS = 50

@@ -1,6 +1,6 @@
-import { GetDeploymentCommand, type CodeDeployClient, type DeploymentInfo } from '@aws-sdk/client-codedeploy'
+import { GetDeploymentCommand, type DeploymentInfo } from '@aws-sdk/client-codedeploy'
 import { abortable } from '../aws/clients.js'
-import type { Clock } from '../core/clock.js'
+import type { StageDeps } from '../core/deps.js'
 
 /** How long to wait, twice at most, for CodeDeploy to link the rollback it starts. */
 const LINK_WAIT_MS = 2000
@@ -10,12 +10,13 @@ const LINK_WAIT_MS = 2000
  * rollback it starts. When the deployment's own settings say a rollback should follow, read it
  * again briefly, so the rollback is reported and followed rather than missed.
  */
-export async function awaitRollbackInfo(cd: CodeDeployClient, info: DeploymentInfo, clock: Clock, signal: AbortSignal | undefined): Promise<DeploymentInfo> {
+export async function awaitRollbackInfo(info: DeploymentInfo, deps: Pick<StageDeps, 'clients' | 'clock' | 'signal'>): Promise<DeploymentInfo> {
+  const { clock, signal } = deps
   let current = info
   for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal?.aborted; attempt++) {
     await clock.sleep(LINK_WAIT_MS, signal)
     try {
-      current = (await cd.send(new GetDeploymentCommand({ deploymentId: info.deploymentId }), abortable(signal))).deploymentInfo ?? current
+      current = (await deps.clients.codedeploy.send(new GetDeploymentCommand({ deploymentId: info.deploymentId }), abortable(signal))).deploymentInfo ?? current
     } catch {
       return current
     }

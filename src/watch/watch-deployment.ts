@@ -1,8 +1,9 @@
 import type { ComputePlatform } from '../core/domain.js'
-import { GetDeploymentCommand, type CodeDeployClient, type DeploymentInfo } from '@aws-sdk/client-codedeploy'
+import { GetDeploymentCommand, type DeploymentInfo } from '@aws-sdk/client-codedeploy'
 import { abortable } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
-import { backoff, type Clock } from '../core/clock.js'
+import { backoff } from '../core/clock.js'
+import type { StageDeps } from '../core/deps.js'
 import {
   emptyOverview,
   failuresOf,
@@ -13,19 +14,17 @@ import {
   type Overview
 } from './deployment-result.js'
 import { describeError } from '../core/errors.js'
-import { endNotes } from '../report/run-report.js'
+import { endNotes } from './end-notes.js'
 import { CallBudget } from './call-budget.js'
 import type { ProgressPrinter } from './progress-printer.js'
 import { awaitRollbackInfo } from './rollback-link.js'
 import { SMALL_FLEET, TargetTracker } from './target-tracker.js'
 
+/** The watch reads CodeDeploy until `deadline` (then gives up; the deployment keeps running). */
+export type WatchDeps = Pick<StageDeps, 'clients' | 'clock' | 'deadline' | 'signal' | 'log'>
+
 export interface WatchOptions {
-  clock: Clock
-  /** Epoch ms after which the watch gives up (the deployment keeps running). */
-  deadline: number
-  signal?: AbortSignal | undefined
   printer: ProgressPrinter
-  warn: (line: string) => void
   /** GetDeployment interval: min after a status change or a new failure, growing up to max. */
   minPollMs?: number
   maxPollMs?: number
@@ -52,18 +51,19 @@ const ROLLBACK_AIM: Record<ComputePlatform, string> = {
  * follows the automatic rollback CodeDeploy started for it, if any. It never reports an outcome
  * it did not see: when CodeDeploy cannot be reached it keeps trying until the deadline and says so.
  */
-export async function watchDeployment(cd: CodeDeployClient, deploymentId: string, group: string, opts: WatchOptions): Promise<DeploymentResult> {
-  const result = await follow(cd, deploymentId, group, opts)
-  for (const line of endNotes(result)) opts.warn(line)
+export async function watchDeployment(deploymentId: string, group: string, deps: WatchDeps, opts: WatchOptions): Promise<DeploymentResult> {
+  const result = await follow(deploymentId, group, deps, opts)
+  for (const line of endNotes(result)) deps.log.warning(line)
   const rollbackId = result.rollbackDeploymentId
-  if (!result.final || !rollbackId || opts.once || opts.followRollback === false || opts.signal?.aborted) return result
+  if (!result.final || !rollbackId || opts.once || opts.followRollback === false || deps.signal.aborted) return result
   opts.printer.note(`CodeDeploy started rollback deployment ${rollbackId} to ${ROLLBACK_AIM[result.computePlatform ?? 'Server']}; following it to its end.`)
-  result.rollback = await follow(cd, rollbackId, group, { ...opts, printer: opts.printer.child(`[rollback] `) })
+  result.rollback = await follow(rollbackId, group, deps, { ...opts, printer: opts.printer.child(`[rollback] `) })
   return result
 }
 
-async function follow(cd: CodeDeployClient, deploymentId: string, group: string, opts: WatchOptions): Promise<DeploymentResult> {
-  const { clock, signal } = opts
+async function follow(deploymentId: string, group: string, deps: WatchDeps, opts: WatchOptions): Promise<DeploymentResult> {
+  const { clock, signal, deadline } = deps
+  const cd = deps.clients.codedeploy
   const minPoll = opts.minPollMs ?? 2000
   const maxPoll = opts.maxPollMs ?? 4000
   const budget = new CallBudget(clock, opts.targetCallsPerMinute ?? 30, TARGET_BURST)
@@ -79,38 +79,38 @@ async function follow(cd: CodeDeployClient, deploymentId: string, group: string,
   const result = (extra: Partial<DeploymentResult>): DeploymentResult => buildResult(deploymentId, group, info, tracker, { lostContact, ...extra })
 
   for (;;) {
-    if (signal?.aborted) return result({ cancelled: true })
+    if (signal.aborted) return result({ cancelled: true })
     const polledAt = clock.now()
     try {
       info = (await cd.send(new GetDeploymentCommand({ deploymentId }), abortable(signal))).deploymentInfo
-      if (misses > 0) opts.warn(`Back in contact with CodeDeploy after ${misses} failed attempt(s).`)
+      if (misses > 0) deps.log.warning(`Back in contact with CodeDeploy after ${misses} failed attempt(s).`)
       misses = 0
       lostContact = undefined
     } catch (error) {
-      if (signal?.aborted) return result({ cancelled: true })
+      if (signal.aborted) return result({ cancelled: true })
       if (!isTransient(error)) throw explainAwsError(error, `reading deployment ${deploymentId}`, 'codedeploy:GetDeployment', `deployment ${deploymentId}`)
       misses++
       lostContact = describeError(error)
-      if (misses === 1 || misses % 10 === 0) opts.warn(`Cannot reach CodeDeploy (${lostContact}); still trying until the time-out.`)
-      if (clock.now() >= opts.deadline) return result({ timedOut: true })
-      await clock.sleep(Math.min(backoff(misses, 1000, 15_000, opts.random) + 1000, Math.max(0, opts.deadline - clock.now())), signal)
+      if (misses === 1 || misses % 10 === 0) deps.log.warning(`Cannot reach CodeDeploy (${lostContact}); still trying until the time-out.`)
+      if (clock.now() >= deadline) return result({ timedOut: true })
+      await clock.sleep(Math.min(backoff(misses, 1000, 15_000, opts.random) + 1000, Math.max(0, deadline - clock.now())), signal)
       continue
     }
     if (!info) throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}`)
     const status = info.status ?? 'Unknown'
     const final = FINAL_STATUSES.has(status)
-    if (final) info = await awaitRollbackInfo(cd, info, clock, signal)
+    if (final) info = await awaitRollbackInfo(info, deps)
     const overview = overviewOf(info)
     const counts = JSON.stringify(overview)
     if (!NOT_STARTED.has(status) && (final || counts !== lastCounts || tracker.wants(overview))) {
-      await refreshTargets(tracker, budget, overview, opts, final)
+      await refreshTargets(tracker, budget, overview, deps, opts, final)
     }
     lastCounts = counts
     // After the instances, so the final status line comes last in the log.
     opts.printer.deployment(info)
     if (final) return result({ final: true })
     if (status === READY || opts.once) return result({})
-    if (clock.now() >= opts.deadline) return result({ timedOut: true })
+    if (clock.now() >= deadline) return result({ timedOut: true })
     // A new stage or a new failure is worth a quick look; otherwise ease off, up to maxPoll, so
     // the end is still seen within maxPoll plus one request.
     const hurry = status !== lastStatus || overview.Failed > lastFailed
@@ -118,30 +118,30 @@ async function follow(cd: CodeDeployClient, deploymentId: string, group: string,
     lastStatus = status
     lastFailed = overview.Failed
     const wait = Math.max(0, interval - (clock.now() - polledAt))
-    await clock.sleep(Math.min(wait, Math.max(0, opts.deadline - clock.now())), signal)
+    await clock.sleep(Math.min(wait, Math.max(0, deadline - clock.now())), signal)
   }
 }
 
 /** Prints what changed. A transient failure skips this round, except at the end, where it retries. */
-async function refreshTargets(tracker: TargetTracker, budget: CallBudget, overview: Overview, opts: WatchOptions, final: boolean): Promise<void> {
+async function refreshTargets(tracker: TargetTracker, budget: CallBudget, overview: Overview, deps: WatchDeps, opts: WatchOptions, final: boolean): Promise<void> {
   const compact = total(overview) > SMALL_FLEET
   for (let attempt = 0; ; attempt++) {
     const before = tracker.calls
     try {
-      const changed = await tracker.refresh(overview, { final, allowance: budget.available(), signal: opts.signal })
+      const changed = await tracker.refresh(overview, { final, allowance: budget.available(), signal: deps.signal })
       opts.printer.instances(changed, { compact })
       return
     } catch (error) {
-      if (opts.signal?.aborted) return
+      if (deps.signal.aborted) return
       if (!isTransient(error)) {
-        opts.warn(`Could not read the deployment's instances: ${describeError(error)}`)
+        deps.log.warning(`Could not read the deployment's instances: ${describeError(error)}`)
         return
       }
       if (!final || attempt >= 4) {
-        if (final) opts.warn(`Could not read the final state of every instance: ${describeError(error)}`)
+        if (final) deps.log.warning(`Could not read the final state of every instance: ${describeError(error)}`)
         return
       }
-      await opts.clock.sleep(backoff(attempt, 500, 8000, opts.random) + 250, opts.signal)
+      await deps.clock.sleep(backoff(attempt, 500, 8000, opts.random) + 250, deps.signal)
     } finally {
       budget.spend(tracker.calls - before)
     }

@@ -7,6 +7,7 @@ import { createDeployment, type DeploymentRequest } from '../../../src/deploy/cr
 import { preflight } from '../../../src/deploy/preflight.js'
 import { FakeClock } from '../../helpers/clock.js'
 import { awsError, FakeCodeDeploy, type Handler } from '../../helpers/codedeploy.js'
+import { fakeDeps, LineLog } from '../../helpers/deps.js'
 
 const MINUTE = 60_000
 const BUSY = 'd-BUSY00001'
@@ -25,9 +26,11 @@ const request: DeploymentRequest = {
 function setup(handlers: Partial<Record<string, Handler>>, minutes = 10) {
   const clock = new FakeClock()
   const cd = new FakeCodeDeploy(handlers)
-  const lines: string[] = []
+  const log = new LineLog()
   const deadline = clock.now() + minutes * MINUTE
-  return { clock, cd, lines, create: (signal?: AbortSignal) => createDeployment(cd.client, request, { clock, deadline, log: line => lines.push(line), ...(signal ? { signal } : {}) }) }
+  const create = (signal?: AbortSignal): Promise<string> =>
+    createDeployment(request, fakeDeps({ codedeploy: cd.client, clock, deadline, log, ...(signal ? { signal } : {}) }))
+  return { clock, cd, lines: log.lines, create }
 }
 
 describe('createDeployment', () => {
@@ -120,7 +123,7 @@ describe('createDeployment', () => {
   test('an ECS or Lambda AppSpec goes as content with its sha256, without the bundle-only settings', async () => {
     const cd = new FakeCodeDeploy({ CreateDeployment: () => ({ deploymentId: 'd-ECS000001' }) })
     const content = 'version: 0.0\n'
-    const id = await createDeployment(cd.client, { ...request, fileExistsBehavior: 'OVERWRITE', ignoreApplicationStopFailures: true, revision: { revisionType: 'AppSpecContent', content, sha256: 'c'.repeat(64) } }, { clock: new FakeClock(), deadline: Infinity, log: () => undefined })
+    const id = await createDeployment({ ...request, fileExistsBehavior: 'OVERWRITE', ignoreApplicationStopFailures: true, revision: { revisionType: 'AppSpecContent', content, sha256: 'c'.repeat(64) } }, fakeDeps({ codedeploy: cd.client }))
     expect(id).toBe('d-ECS000001')
     const sent = cd.inputs('CreateDeployment')[0]!
     expect(sent['revision']).toEqual({ revisionType: 'AppSpecContent', appSpecContent: { content, sha256: 'c'.repeat(64) } })
@@ -143,7 +146,7 @@ describe('preflight', () => {
     GetDeploymentConfig: () => ({ deploymentConfigInfo: { deploymentConfigName: 'CodeDeployDefault.AllAtOnce' } })
   }
   const run = (override: Partial<Record<string, Handler>>, config?: string) =>
-    preflight(new FakeCodeDeploy({ ...ok, ...override }).client, check(config), new FakeClock()).then(() => undefined, (e: unknown) => (e as ActionError).describe())
+    preflight(check(config), fakeDeps({ codedeploy: new FakeCodeDeploy({ ...ok, ...override }).client })).then(() => undefined, (e: unknown) => (e as ActionError).describe())
 
   test.each([
     ['an unknown application', { GetApplication: () => { throw awsError('ApplicationDoesNotExistException') } }, undefined, /^Input 'application-name': application 'shop' does not exist in this account and region\. Fix: /],
@@ -156,7 +159,7 @@ describe('preflight', () => {
 
   test('all there: passes, and reads the config only when one is named', async () => {
     const cd = new FakeCodeDeploy(ok)
-    expect(await preflight(cd.client, check(), new FakeClock())).toEqual({ platform: 'Server', ecsServices: new Map() })
+    expect(await preflight(check(), fakeDeps({ codedeploy: cd.client }))).toEqual({ platform: 'Server', ecsServices: new Map() })
     expect(cd.calls.map(c => c.command)).toEqual(['GetApplication', 'GetDeploymentGroup'])
   })
 
@@ -168,19 +171,19 @@ describe('preflight', () => {
 
   test('an ECS application with an appspec: its platform and each group\'s service, a traffic-shifting config accepted', async () => {
     const cd = new FakeCodeDeploy(ecs)
-    const found = await preflight(cd.client, check('CodeDeployDefault.ECSCanary10Percent5Minutes', 'appspec.yaml'), new FakeClock())
+    const found = await preflight(check('CodeDeployDefault.ECSCanary10Percent5Minutes', 'appspec.yaml'), fakeDeps({ codedeploy: cd.client }))
     expect(found).toEqual({ platform: 'ECS', ecsServices: new Map([['production', 'main/web']]) })
     expect(cd.calls.map(c => c.command)).toEqual(['GetApplication', 'GetDeploymentGroup', 'GetDeploymentConfig'])
   })
 
   test('an ECS application refuses a Server config, naming the input and configs that fit', async () => {
-    const error = await preflight(new FakeCodeDeploy(ecs).client, check('CodeDeployDefault.OneAtATime', 'appspec.yaml'), new FakeClock()).then(() => undefined, (e: unknown) => e as ActionError)
+    const error = await preflight(check('CodeDeployDefault.OneAtATime', 'appspec.yaml'), fakeDeps({ codedeploy: new FakeCodeDeploy(ecs).client })).then(() => undefined, (e: unknown) => e as ActionError)
     expect(error?.describe()).toBe("Input 'deployment-config': deployment config 'CodeDeployDefault.OneAtATime' is for Server deployments; application 'shop' deploys to ECS. Fix: use an ECS config such as CodeDeployDefault.ECSAllAtOnce, ECSLinear10PercentEvery1Minutes or ECSCanary10Percent5Minutes, or leave it empty for the group's own.")
   })
 
   test('an appspec for an EC2/on-premises application is refused before the groups are read', async () => {
     const cd = new FakeCodeDeploy(ok)
-    const error = await preflight(cd.client, check(undefined, 'appspec.yaml'), new FakeClock()).then(() => undefined, (e: unknown) => e as ActionError)
+    const error = await preflight(check(undefined, 'appspec.yaml'), fakeDeps({ codedeploy: cd.client })).then(() => undefined, (e: unknown) => e as ActionError)
     expect(error?.input).toBe('appspec')
     expect(error?.describe()).toMatch(/^Input 'appspec' is set, but application 'shop' is an EC2\/on-premises \(Server\) application.* Fix: remove appspec \(and appspec-vars\) and set s3-bucket and source-dir/)
     expect(cd.calls.map(c => c.command)).toEqual(['GetApplication'])
@@ -190,10 +193,10 @@ describe('preflight', () => {
     const faults = [awsError('ThrottlingException', 400), awsError('ServiceUnavailableException', 503), Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })]
     let calls = 0
     const flaky = new FakeCodeDeploy({ ...ok, GetDeploymentGroup: () => { const fault = faults[calls++]; if (fault) throw fault; return ok.GetDeploymentGroup!({}, 0) } })
-    await preflight(flaky.client, check(), new FakeClock())
+    await preflight(check(), fakeDeps({ codedeploy: flaky.client }))
     expect(calls).toBe(4)
     const down = new FakeCodeDeploy({ ...ok, GetDeploymentGroup: () => { throw awsError('ServiceUnavailableException', 503) } })
-    const error = await preflight(down.client, check(), new FakeClock()).then(() => undefined, (e: unknown) => e as ActionError)
+    const error = await preflight(check(), fakeDeps({ codedeploy: down.client })).then(() => undefined, (e: unknown) => e as ActionError)
     expect(error?.describe()).toMatch(/reading the deployment group failed/)
     expect(down.calls.filter(c => c.command === 'GetDeploymentGroup')).toHaveLength(6)
   })
@@ -217,14 +220,14 @@ describe('a CreateDeployment whose answer is lost', () => {
     const info = (id: string, sha256: string) => ({ deploymentId: id, description: request.description, revision: { revisionType: 'AppSpecContent', appSpecContent: { sha256 } } })
     const lost = () => { throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) }
     const adopt = new FakeCodeDeploy({ CreateDeployment: lost, ListDeployments: () => ({ deployments: ['d-MINE00001'] }), BatchGetDeployments: () => ({ deploymentsInfo: [info('d-MINE00001', 'c'.repeat(64))] }) })
-    expect(await createDeployment(adopt.client, { ...request, revision: content }, { clock: new FakeClock(), deadline: Infinity, log: () => undefined })).toBe('d-MINE00001')
+    expect(await createDeployment({ ...request, revision: content }, fakeDeps({ codedeploy: adopt.client }))).toBe('d-MINE00001')
     let creates = 0
     const other = new FakeCodeDeploy({
       CreateDeployment: () => { if (creates++ === 0) lost(); return { deploymentId: 'd-NEW000001' } },
       ListDeployments: () => ({ deployments: ['d-OTHER0001'] }),
       BatchGetDeployments: () => ({ deploymentsInfo: [info('d-OTHER0001', 'd'.repeat(64))] })
     })
-    expect(await createDeployment(other.client, { ...request, revision: content }, { clock: new FakeClock(), deadline: Infinity, log: () => undefined })).toBe('d-NEW000001')
+    expect(await createDeployment({ ...request, revision: content }, fakeDeps({ codedeploy: other.client }))).toBe('d-NEW000001')
   })
 
   test('a retry after a lost answer, refused because of that very deployment, adopts it', async () => {

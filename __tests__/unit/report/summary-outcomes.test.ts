@@ -4,7 +4,9 @@
  * instances, a big fleet; in the step's failure message, the outputs and the job summary.
  */
 import { failuresOf, type DeploymentResult, type InstanceState } from '../../../src/watch/deployment-result.js'
-import { endNotes, failureMessage, runSucceeded } from '../../../src/report/run-report.js'
+import { endNotes } from '../../../src/watch/end-notes.js'
+import { failureMessage } from '../../../src/report/diagnosis.js'
+import { runSucceeded } from '../../../src/report/run-report.js'
 import { computeOutputs } from '../../../src/report/outputs.js'
 import { renderSummary } from '../../../src/report/summary.js'
 import { group, instance, result, runReport, settings } from '../../helpers/report.js'

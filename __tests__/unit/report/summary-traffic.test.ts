@@ -5,7 +5,7 @@
  */
 import type { DeploymentResult, InstanceState, LambdaTraffic } from '../../../src/watch/deployment-result.js'
 import type { DeployedAppSpec } from '../../../src/report/run-report.js'
-import { failureMessage } from '../../../src/report/run-report.js'
+import { failureMessage } from '../../../src/report/diagnosis.js'
 import { computeOutputs } from '../../../src/report/outputs.js'
 import { renderSummary } from '../../../src/report/summary.js'
 import { group, result, runReport, settings, T0 } from '../../helpers/report.js'

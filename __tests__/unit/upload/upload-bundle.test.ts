@@ -8,7 +8,10 @@ import * as path from 'node:path'
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { sha256File, type Bundle } from '../../../src/bundle/write-bundle.js'
 import { ActionError } from '../../../src/core/errors.js'
-import { requireExisting, uploadBundle, type BundleLocation, type UploadedRevision } from '../../../src/upload/upload-bundle.js'
+import { requireExisting } from '../../../src/upload/existing-object.js'
+import { uploadBundle } from '../../../src/upload/upload-bundle.js'
+import { type BundleLocation, type UploadedRevision } from '../../../src/upload/location.js'
+import { fakeDeps } from '../../helpers/deps.js'
 import { randomBytes, TempDirs } from '../../helpers/tree.js'
 
 const { startS3, S3_CREDENTIALS, REGION } = await import('../../../testbed/s3/server.mjs')
@@ -62,7 +65,7 @@ async function failure(promise: Promise<unknown>): Promise<ActionError> {
 describe('single PUT', () => {
   test('stores the exact bytes with the sha256 in metadata, and returns the eTag', async () => {
     const bundle = await bundleOf(randomBytes(3 * MB, 1))
-    const revision = await uploadBundle(client, bundle, location(), 'auto')
+    const revision = await uploadBundle(bundle, location(), 'auto', fakeDeps({ s3: client }))
     const object = await s3.getObject(BUCKET, 'app/abc.zip')
     expect(object.body.equals(fs.readFileSync(bundle.file))).toBe(true)
     expect(object.metadata['sha256']).toBe(bundle.sha256)
@@ -77,7 +80,7 @@ describe('single PUT', () => {
     const bundle = await bundleOf(randomBytes(2 * MB, 2))
     s3.injectFault({ operation: 'PutObject', kind: 'reset' })
     s3.injectFault({ operation: 'PutObject', kind: '5xx' })
-    const revision = await uploadBundle(client, bundle, location(), 'always')
+    const revision = await uploadBundle(bundle, location(), 'always', fakeDeps({ s3: client }))
     expect(s3.requests.filter(r => r.operation === 'PutObject').map(r => r.fault ?? r.status)).toEqual(['reset', '5xx', 200])
     expect(md5((await s3.getObject(BUCKET, 'app/abc.zip')).body)).toBe(revision.eTag)
   })
@@ -86,16 +89,16 @@ describe('single PUT', () => {
 describe('upload modes', () => {
   test('auto: a re-run with the same bytes finds them by sha256 and does not upload again', async () => {
     const bundle = await bundleOf(randomBytes(MB, 3))
-    const first = await uploadBundle(client, bundle, location(), 'auto')
-    const second = await uploadBundle(client, bundle, location(), 'auto')
+    const first = await uploadBundle(bundle, location(), 'auto', fakeDeps({ s3: client }))
+    const second = await uploadBundle(bundle, location(), 'auto', fakeDeps({ s3: client }))
     expect(second).toEqual({ ...first, uploaded: false })
     expect(ops('PutObject')).toBe(1)
   })
 
   test('auto: different bytes at the key are replaced', async () => {
-    await uploadBundle(client, await bundleOf(randomBytes(MB, 4)), location(), 'auto')
+    await uploadBundle(await bundleOf(randomBytes(MB, 4)), location(), 'auto', fakeDeps({ s3: client }))
     const other = await bundleOf(randomBytes(MB, 5))
-    const revision = await uploadBundle(client, other, location(), 'auto')
+    const revision = await uploadBundle(other, location(), 'auto', fakeDeps({ s3: client }))
     expect(revision.uploaded).toBe(true)
     expect((await s3.getObject(BUCKET, 'app/abc.zip')).metadata['sha256']).toBe(other.sha256)
   })
@@ -103,24 +106,24 @@ describe('upload modes', () => {
   test('auto: an object without our sha256 metadata (uploaded by hand) is replaced', async () => {
     const bytes = randomBytes(MB, 6)
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'app/abc.zip', Body: bytes }))
-    const revision = await uploadBundle(client, await bundleOf(bytes), location(), 'auto')
+    const revision = await uploadBundle(await bundleOf(bytes), location(), 'auto', fakeDeps({ s3: client }))
     expect(revision.uploaded).toBe(true)
     expect(ops('PutObject')).toBe(2)
   })
 
   test('always: uploads even the identical bundle', async () => {
     const bundle = await bundleOf(randomBytes(MB, 7))
-    await uploadBundle(client, bundle, location(), 'always')
-    const again = await uploadBundle(client, bundle, location(), 'always')
+    await uploadBundle(bundle, location(), 'always', fakeDeps({ s3: client }))
+    const again = await uploadBundle(bundle, location(), 'always', fakeDeps({ s3: client }))
     expect(again.uploaded).toBe(true)
     expect([ops('PutObject'), ops('HeadObject')]).toEqual([2, 0])
   })
 
   test('never: the object must exist, and then it is described as it is', async () => {
-    const missing = await failure(requireExisting(client, location()))
+    const missing = await failure(requireExisting(location(), fakeDeps({ s3: client })))
     expect(missing.describe()).toBe("Input 'upload' is never, but there is no bundle at s3://bundles/app/abc.zip. Fix: check sha, s3-bucket and s3-key-prefix, or run once with `upload: auto` for that commit to build and upload its bundle.")
-    const uploaded = await uploadBundle(client, await bundleOf(randomBytes(MB, 8)), location(), 'auto')
-    expect(await requireExisting(client, location())).toEqual({ ...uploaded, uploaded: false })
+    const uploaded = await uploadBundle(await bundleOf(randomBytes(MB, 8)), location(), 'auto', fakeDeps({ s3: client }))
+    expect(await requireExisting(location(), fakeDeps({ s3: client }))).toEqual({ ...uploaded, uploaded: false })
   })
 })
 
@@ -130,7 +133,7 @@ describe('multipart', () => {
   test('a bundle over the threshold goes up in parts, at most `concurrency` at once, each checked by MD5', async () => {
     const bytes = randomBytes(17 * MB + 5, 9)
     const bundle = await bundleOf(bytes)
-    const revision = await uploadBundle(client, bundle, location(), 'auto', options)
+    const revision = await uploadBundle(bundle, location(), 'auto', fakeDeps({ s3: client }), options)
     const object = await s3.getObject(BUCKET, 'app/abc.zip')
     expect(object.body.equals(bytes)).toBe(true)
     expect(object.metadata['sha256']).toBe(bundle.sha256)
@@ -147,7 +150,7 @@ describe('multipart', () => {
     const bytes = randomBytes(11 * MB, 10)
     s3.injectFault({ operation: 'UploadPart', kind: '5xx', status: 503 })
     s3.injectFault({ operation: 'UploadPart', kind: 'reset' })
-    await uploadBundle(client, await bundleOf(bytes), location(), 'always', options)
+    await uploadBundle(await bundleOf(bytes), location(), 'always', fakeDeps({ s3: client }), options)
     expect((await s3.getObject(BUCKET, 'app/abc.zip')).body.equals(bytes)).toBe(true)
     expect(ops('UploadPart')).toBe(5)
     expect(await s3.listMultipartUploads(BUCKET)).toEqual([])
@@ -155,7 +158,7 @@ describe('multipart', () => {
 
   test('a part that keeps failing aborts the upload: no parts left behind, the error says what failed', async () => {
     s3.injectFault({ operation: 'UploadPart', kind: '5xx', count: 50 })
-    const error = await failure(uploadBundle(client, await bundleOf(randomBytes(11 * MB, 11)), location(), 'always', options))
+    const error = await failure(uploadBundle(await bundleOf(randomBytes(11 * MB, 11)), location(), 'always', fakeDeps({ s3: client }), options))
     expect(error.message).toMatch(/^uploading the bundle to s3:\/\/bundles\/app\/abc\.zip failed: InternalError: We encountered an internal error/)
     await new Promise(resolve => setTimeout(resolve, 200))
     expect(ops('AbortMultipartUpload')).toBe(1)
@@ -166,7 +169,7 @@ describe('multipart', () => {
   test('cancelling stops the upload and aborts it', async () => {
     s3.injectFault({ operation: 'UploadPart', kind: 'slow', delayMs: 5000, count: 10 })
     const controller = new AbortController()
-    const pending = uploadBundle(client, await bundleOf(randomBytes(11 * MB, 12)), location(), 'always', { ...options, signal: controller.signal })
+    const pending = uploadBundle(await bundleOf(randomBytes(11 * MB, 12)), location(), 'always', fakeDeps({ s3: client, signal: controller.signal }), options)
     setTimeout(() => controller.abort(), 300)
     const error: unknown = await pending.then(() => undefined, (e: unknown) => e)
     expect(error).toBeDefined()
@@ -181,19 +184,19 @@ describe('encryption and bucket ownership', () => {
     ['aws:kms', 'arn:aws:kms:us-east-1:123456789000:key/1234abcd-12ab-34cd-56ef-1234567890ab']
   ] as const)('s3-sse %s reaches S3, in a single PUT and in parts', async (sse, kmsKeyId) => {
     for (const [key, size] of [['small.zip', MB], ['big.zip', 7 * MB]] as const) {
-      await uploadBundle(client, await bundleOf(randomBytes(size, 13)), location({ key, sse, kmsKeyId }), 'always', { multipartThreshold: 6 * MB, partSize: 5 * MB })
+      await uploadBundle(await bundleOf(randomBytes(size, 13)), location({ key, sse, kmsKeyId }), 'always', fakeDeps({ s3: client }), { multipartThreshold: 6 * MB, partSize: 5 * MB })
       const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))
       expect([key, head.ServerSideEncryption, head.SSEKMSKeyId]).toEqual([key, sse, kmsKeyId])
     }
   })
 
   test('the right expected-bucket-owner is accepted', async () => {
-    const revision = await uploadBundle(client, await bundleOf(randomBytes(MB, 14)), location({ expectedBucketOwner: s3.accountId }), 'auto')
+    const revision = await uploadBundle(await bundleOf(randomBytes(MB, 14)), location({ expectedBucketOwner: s3.accountId }), 'auto', fakeDeps({ s3: client }))
     expect(revision.uploaded).toBe(true)
   })
 
   test('a bucket owned by another account is refused at the first request, naming expected-bucket-owner; nothing is written', async () => {
-    const error = await failure(uploadBundle(client, await bundleOf(randomBytes(MB, 15)), location({ expectedBucketOwner: '111122223333' }), 'auto'))
+    const error = await failure(uploadBundle(await bundleOf(randomBytes(MB, 15)), location({ expectedBucketOwner: '111122223333' }), 'auto', fakeDeps({ s3: client })))
     expect(error.input).toBe('expected-bucket-owner')
     expect(error.describe()).toMatch(/^Input 'expected-bucket-owner': Access denied while looking for s3:\/\/bundles\/app\/abc\.zip: .* S3 also answers so when the bucket is not owned by account 111122223333\. Fix: check that bundles belongs to account 111122223333/)
     expect([ops('HeadObject'), ops('PutObject')]).toEqual([1, 0])
@@ -201,7 +204,7 @@ describe('encryption and bucket ownership', () => {
   })
 
   test('always, with a bucket of another account: the PUT is refused, naming expected-bucket-owner', async () => {
-    const error = await failure(uploadBundle(client, await bundleOf(randomBytes(MB, 15)), location({ expectedBucketOwner: '111122223333' }), 'always'))
+    const error = await failure(uploadBundle(await bundleOf(randomBytes(MB, 15)), location({ expectedBucketOwner: '111122223333' }), 'always', fakeDeps({ s3: client })))
     expect(error.describe()).toMatch(/^Input 'expected-bucket-owner': Access denied while uploading the bundle to s3:\/\/bundles\/app\/abc\.zip: .* not owned by account 111122223333\./)
     expect(await s3.listKeys(BUCKET)).toEqual([])
   })
@@ -215,14 +218,14 @@ describe('encryption and bucket ownership', () => {
       if (request.method === 'HEAD') throw Object.assign(new Error('UnknownError'), { name: 'Unknown', $metadata: { httpStatusCode: 403 } })
       return next(args)
     }, { step: 'finalizeRequest', name: 'refuseHead' })
-    const revision = await uploadBundle(withoutList, bundle, location(), 'auto')
+    const revision = await uploadBundle(bundle, location(), 'auto', fakeDeps({ s3: withoutList }))
     withoutList.destroy()
     expect(revision.uploaded).toBe(true)
     expect((await s3.getObject(BUCKET, 'app/abc.zip')).metadata['sha256']).toBe(bundle.sha256)
   })
 
   test('never, with a bucket of another account: the refusal names expected-bucket-owner too', async () => {
-    const error = await failure(requireExisting(client, location({ expectedBucketOwner: '111122223333' })))
+    const error = await failure(requireExisting(location({ expectedBucketOwner: '111122223333' }), fakeDeps({ s3: client })))
     expect(error.input).toBe('expected-bucket-owner')
     expect(error.message).toMatch(/^Access denied while looking for s3:\/\/bundles\/app\/abc\.zip: the workflow's AWS identity may not call s3:GetObject/)
   })

@@ -6,8 +6,7 @@
 import type { DeploymentTarget, ECSTaskSet } from '@aws-sdk/client-codedeploy'
 import { FakeClock } from '../../helpers/clock.js'
 import { FakeCodeDeploy, type Handler } from '../../helpers/codedeploy.js'
-import { MINUTE, Recorder } from '../../helpers/watch.js'
-import { watchDeployment } from '../../../src/watch/watch-deployment.js'
+import { MINUTE, Recorder, startWatch } from '../../helpers/watch.js'
 
 const ID = 'd-BLUEGREEN'
 const ECS_EVENTS = ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic']
@@ -84,7 +83,7 @@ function watch(platform: 'ECS' | 'Lambda', at: (ms: number) => Moment) {
   const clock = new FakeClock()
   const cd = new FakeCodeDeploy(handlers(clock, platform, at))
   const log = new Recorder(clock)
-  const run = watchDeployment(cd.client, ID, 'production', { clock, deadline: clock.now() + 30 * MINUTE, printer: log.printer, warn: line => log.warnings.push(line), random: () => 0.5 })
+  const run = startWatch(cd, clock, log, ID)
   return { cd, log, run }
 }
 

@@ -1,55 +1,21 @@
 import { ActionError } from '../../../src/core/errors.js'
-import { ProgressPrinter } from '../../../src/watch/progress-printer.js'
-import { watchDeployment, type WatchOptions } from '../../../src/watch/watch-deployment.js'
-import { FakeClock } from '../../helpers/clock.js'
 import {
   awsError,
   deploymentHandlers,
   EC2_EVENTS,
-  FakeCodeDeploy,
   instanceAt,
   overviewOf,
   type FakeTarget,
   type Snapshot
 } from '../../helpers/codedeploy.js'
+import { watchSetup, type WatchSetup } from '../../helpers/watch.js'
 
 const ID = 'd-TESTDEPLOY'
 const MINUTE = 60_000
 
-/** What the watch printed and warned, line by line. */
-class Recorder {
-  readonly info: string[] = []
-  readonly errors: Array<{ message: string; title: string }> = []
-  readonly warnings: string[] = []
-  readonly printer = new ProgressPrinter({ info: line => this.info.push(line), error: (message, title) => this.errors.push({ message, title }) })
-}
-
-interface Setup {
-  clock: FakeClock
-  cd: FakeCodeDeploy
-  log: Recorder
-  watch: (extra?: Partial<WatchOptions>) => ReturnType<typeof watchDeployment>
-}
-
 /** A deployment following `at`, a fake client answering from it, and a watch with a 30 min deadline. */
-function setup(at: (elapsedMs: number, call: number) => Snapshot, options: { pageSize?: number } = {}): Setup {
-  const clock = new FakeClock()
-  const cd = new FakeCodeDeploy(deploymentHandlers(clock, at, { deploymentId: ID, ...options }))
-  const log = new Recorder()
-  const start = clock.now()
-  return {
-    clock,
-    cd,
-    log,
-    watch: extra => watchDeployment(cd.client, ID, 'production', {
-      clock,
-      deadline: start + 30 * MINUTE,
-      printer: log.printer,
-      warn: line => log.warnings.push(line),
-      random: () => 0.5,
-      ...extra
-    })
-  }
+function setup(at: (elapsedMs: number, call: number) => Snapshot, options: { pageSize?: number } = {}): WatchSetup {
+  return watchSetup(clock => deploymentHandlers(clock, at, { deploymentId: ID, ...options }), { deploymentId: ID })
 }
 
 /** Instances running their lifecycle events in turn; the deployment ends with them. */
@@ -126,7 +92,7 @@ describe('watchDeployment: progress', () => {
     const result = await watch({ followRollback: false })
     expect(result).toMatchObject({ status: 'Failed', errorCode: 'HEALTH_CONSTRAINTS', errorMessage: 'too many instances failed', rollbackDeploymentId: 'd-ROLLBACK1', rollback: undefined })
     expect(result.failures).toEqual([expect.objectContaining({ instanceId: 'i-0000', event: 'ApplicationStart', errorCode: 'ScriptFailed', scriptName: 'scripts/start.sh', logTail: '[stderr]boom' })])
-    expect(log.errors).toEqual([{ title: 'i-0000 failed ApplicationStart', message: expect.stringMatching(/^ScriptFailed in scripts\/start\.sh: Script at specified location/) as unknown as string }])
+    expect(log.errors).toEqual([{ title: 'i-0000 failed ApplicationStart', message: expect.stringMatching(/^ScriptFailed in scripts\/start\.sh: Script at specified location/) as unknown as string, at: expect.any(Number) as unknown as number }])
     expect(log.info.filter(l => l === '    | [stderr]boom')).toHaveLength(1)
     expect(log.info.filter(l => /^ {2}i-0000 {2}ValidateService\s+Skipped$/.test(l))).toHaveLength(1)
   })

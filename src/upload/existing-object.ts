@@ -1,0 +1,59 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3'
+import { abortable } from '../aws/clients.js'
+import { explainAwsError, isAccessDenied } from '../aws/service-errors.js'
+import type { StageDeps } from '../core/deps.js'
+import { ActionError, awsErrorName } from '../core/errors.js'
+import { s3Uri, SHA256_METADATA, type BundleLocation, type UploadedRevision } from './location.js'
+
+/** Reading S3 needs the client and the cancel signal, nothing else of the run. */
+export type S3Deps = Pick<StageDeps, 'clients' | 'signal'>
+
+/** HeadObject: the object at the location, or undefined when there is none. */
+export async function findExisting(loc: BundleLocation, deps: S3Deps): Promise<UploadedRevision | undefined> {
+  try {
+    const head = await deps.clients.s3.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(deps.signal))
+    return {
+      bucket: loc.bucket,
+      key: loc.key,
+      bundleType: loc.bundleType,
+      eTag: unquote(head.ETag),
+      version: head.VersionId,
+      sha256: head.Metadata?.[SHA256_METADATA],
+      size: head.ContentLength ?? 0,
+      uploaded: false
+    }
+  } catch (error) {
+    const name = awsErrorName(error)
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+    if (name === 'NotFound' || name === 'NoSuchKey' || status === 404) return undefined
+    throw explainS3Error(error, `looking for ${s3Uri(loc)}`, 's3:GetObject (HeadObject; without s3:ListBucket, S3 answers a missing object with 403 too)', loc)
+  }
+}
+
+/** `upload: never` and redeploys: the object must already be there. */
+export async function requireExisting(loc: BundleLocation, deps: S3Deps): Promise<UploadedRevision> {
+  const existing = await findExisting(loc, deps)
+  if (!existing) {
+    throw new ActionError(`is never, but there is no bundle at ${s3Uri(loc)}.`, {
+      input: 'upload',
+      fix: 'check sha, s3-bucket and s3-key-prefix, or run once with `upload: auto` for that commit to build and upload its bundle.'
+    })
+  }
+  return existing
+}
+
+export function unquote(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"|"$/g, '')
+}
+
+export /** An S3 error as the user should read it; a refusal under expected-bucket-owner says so. */
+function explainS3Error(error: unknown, doing: string, permission: string, loc: BundleLocation): ActionError {
+  const explained = explainAwsError(error, doing, permission, `arn:aws:s3:::${loc.bucket}/${loc.key}`)
+  if (!loc.expectedBucketOwner || !isAccessDenied(error)) return explained
+  return new ActionError(`${explained.message} S3 also answers so when the bucket is not owned by account ${loc.expectedBucketOwner}.`, {
+    input: 'expected-bucket-owner',
+    fix: `check that ${loc.bucket} belongs to account ${loc.expectedBucketOwner} (expected-bucket-owner), and ${explained.fix ?? 'that the role may write to it.'}`,
+    code: explained.code ?? 'AccessDenied',
+    cause: error
+  })
+}
