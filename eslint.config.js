@@ -28,5 +28,15 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     rules: { 'no-console': 'error' }
+  },
+  {
+    // Type-aware: a promise nobody awaits loses its error; a switch that misses a case of a union
+    // silently does nothing for it.
+    files: ['src/**/*.ts', '__tests__/**/*.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }]
+    }
   }
 )

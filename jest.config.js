@@ -1,14 +1,22 @@
 // ESM mode: @actions/core 3.x and @actions/github 9.x ship only ES modules.
-/** @type {import('jest').Config} */
-export default {
+// Two projects: `unit` (src/ modules and the test bed's own tests, no build needed: `npm run test:unit`)
+// and `integration` (the built dist/index.js run as the runner runs it: `npm test` builds first).
+const shared = {
   testEnvironment: 'node',
+  testTimeout: 60000,
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
-  testMatch: ['**/__tests__/**/*.test.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.check.json' }]
-  },
-  testTimeout: 60000,
-  verbose: true
+  }
+}
+
+/** @type {import('jest').Config} */
+export default {
+  verbose: true,
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts', '<rootDir>/__tests__/testbed/**/*.test.ts'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/__tests__/integration/**/*.test.ts'] }
+  ]
 }

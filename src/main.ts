@@ -88,10 +88,12 @@ async function stopOnCancel(report: RunReport, clients: AwsClients): Promise<voi
     for (const g of running) core.warning(`Deployment ${g.deploymentId} keeps running (stop-on-cancel: false): ${g.url}`)
     return
   }
-  await Promise.all(running.map(async g => {
-    const { stopped, message } = await stopDeployment(g.deploymentId!, { clients })
-    g.stopRequested = stopped
-    if (stopped) core.warning(message)
-    else core.error(message, { title: `Deployment ${g.deploymentId} may still be running` })
-  }))
+  await Promise.all(
+    running.map(async g => {
+      const { stopped, message } = await stopDeployment(g.deploymentId!, { clients })
+      g.stopRequested = stopped
+      if (stopped) core.warning(message)
+      else core.error(message, { title: `Deployment ${g.deploymentId} may still be running` })
+    })
+  )
 }

@@ -50,13 +50,16 @@ export async function runPipeline(ctx: PipelineContext): Promise<void> {
   stopIfCancelled(ctx, 'before any deployment was created')
 
   if (s.githubEnvironment && s.githubToken && s.repository) {
-    ctx.github = await GithubDeployment.create({
-      token: s.githubToken,
-      repository: s.repository,
-      environment: s.githubEnvironment,
-      sha: s.sha,
-      description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`
-    }, log.warning)
+    ctx.github = await GithubDeployment.create(
+      {
+        token: s.githubToken,
+        repository: s.repository,
+        environment: s.githubEnvironment,
+        sha: s.sha,
+        description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`
+      },
+      log.warning
+    )
   }
 
   // allSettled: one group failing must not stop the others from being followed to their end.
@@ -70,15 +73,16 @@ async function prepareBundle(ctx: PipelineContext): Promise<void> {
   const { settings: s, log, report } = ctx
   const location = bundleLocation(s)
   // A redeploy of another commit deploys that commit's bundle: the workspace holds a different tree.
-  const reuse = s.upload === 'never' || (s.redeploy && s.upload === 'auto')
-    ? await log.group('Find the bundle', () => findBundle(ctx, location))
-    : undefined
+  const reuse =
+    s.upload === 'never' || (s.redeploy && s.upload === 'auto')
+      ? await log.group('Find the bundle', () => findBundle(ctx, location))
+      : undefined
 
   const entries = reuse ? undefined : await log.group('Check the bundle', () => checkSource(ctx))
   stopIfCancelled(ctx, 'before checking CodeDeploy')
   await checkCodeDeploy(ctx)
   stopIfCancelled(ctx, 'before packaging')
-  report.revision = reuse ?? await log.group('Package and upload', () => packageAndUpload(ctx, entries ?? [], location))
+  report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, entries ?? [], location)))
 }
 
 /** ECS and Lambda: the AppSpec, read and checked; nothing is packaged or uploaded. */
@@ -87,15 +91,18 @@ async function prepareAppSpec(ctx: PipelineContext, input: AppSpecInput): Promis
   // Everything the file alone can tell is checked before any AWS call.
   const loaded = await log.group('Check the AppSpec', async () => {
     const found = loadAppSpec(input)
-    log.info(`${input.given}: ${found.content.length} characters, sha256 ${found.sha256}${input.vars.size ? `; filled ${input.vars.size} placeholder value(s) from appspec-vars` : ''}.`)
+    const filled = input.vars.size ? `; filled ${input.vars.size} placeholder value(s) from appspec-vars` : ''
+    log.info(`${input.given}: ${found.content.length} characters, sha256 ${found.sha256}${filled}.`)
     for (const warning of [...found.warnings, ...(found.checked?.warnings ?? [])]) log.warning(warning)
-    if (input.unused.length) log.warning(`Not used for an ECS or Lambda deployment (nothing is packaged or uploaded): ${input.unused.join(', ')}.`)
+    if (input.unused.length)
+      log.warning(`Not used for an ECS or Lambda deployment (nothing is packaged or uploaded): ${input.unused.join(', ')}.`)
     return found
   })
   stopIfCancelled(ctx, 'before checking CodeDeploy')
   const platform = await checkCodeDeploy(ctx)
   // Never Server here: preflight refuses an appspec for an EC2/on-premises application.
-  if (platform === 'Server') throw new ActionError('an AppSpec sent as content is for ECS and Lambda applications only.', { input: 'appspec' })
+  if (platform === 'Server')
+    throw new ActionError('an AppSpec sent as content is for ECS and Lambda applications only.', { input: 'appspec' })
   const checked = appSpecFor(loaded, platform, s.applicationName)
   if (!loaded.checked) for (const warning of checked.warnings) log.warning(warning)
   report.appspec = { path: input.given, content: loaded.content, sha256: loaded.sha256, checked }
@@ -105,10 +112,17 @@ async function prepareAppSpec(ctx: PipelineContext, input: AppSpecInput): Promis
 async function checkCodeDeploy(ctx: PipelineContext): Promise<ComputePlatform> {
   const { settings: s, log, report } = ctx
   return log.group('Check CodeDeploy', async () => {
-    const found = await preflight({ applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given }, stageDeps(ctx))
+    const found = await preflight(
+      { applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given },
+      stageDeps(ctx)
+    )
     report.computePlatform = found.platform
     const services = [...found.ecsServices].map(([group, service]) => `${group} → ECS service ${service}`)
-    log.info(`Application ${s.applicationName} (${found.platform === 'Server' ? 'EC2/on-premises' : found.platform}) and group(s) ${s.deploymentGroups.join(', ')} found${services.length ? ` (${services.join(', ')})` : ''}.`)
+    const platform = found.platform === 'Server' ? 'EC2/on-premises' : found.platform
+    const groups = s.deploymentGroups.join(', ')
+    log.info(
+      `Application ${s.applicationName} (${platform}) and group(s) ${groups} found${services.length ? ` (${services.join(', ')})` : ''}.`
+    )
     return found.platform
   })
 }
@@ -140,9 +154,13 @@ async function findBundle(ctx: PipelineContext, location: BundleLocation): Promi
   const { settings: s, log } = ctx
   const existing = s.upload === 'never' ? await requireExisting(location, ctx) : await findExisting(location, ctx)
   if (existing) {
-    log.info(`Deploying the existing ${s3Uri(location)} (${existing.size} bytes, eTag ${existing.eTag}${existing.version ? `, version ${existing.version}` : ''}); nothing is packaged.`)
+    const version = existing.version ? `, version ${existing.version}` : ''
+    log.info(`Deploying the existing ${s3Uri(location)} (${existing.size} bytes, eTag ${existing.eTag}${version}); nothing is packaged.`)
   } else {
-    log.warning(`No bundle for ${s.sha} at ${s3Uri(location)} yet: packaging source-dir, which must hold that commit (actions/checkout with ref: ${s.sha}).`)
+    log.warning(
+      `No bundle for ${s.sha} at ${s3Uri(location)} yet: packaging source-dir, which must hold that commit (actions/checkout ` +
+        `with ref: ${s.sha}).`
+    )
   }
   return existing
 }
@@ -162,9 +180,11 @@ async function packageAndUpload(ctx: PipelineContext, entries: readonly Entry[],
   report.bundle = bundle
   log.info(`Bundle: ${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256}.`)
   const revision = await uploadBundle(bundle, location, s.upload, ctx)
-  log.info(revision.uploaded
-    ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}).`
-    : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`)
+  log.info(
+    revision.uploaded
+      ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}).`
+      : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`
+  )
   return revision
 }
 
@@ -179,15 +199,18 @@ async function deployToGroup(ctx: PipelineContext, group: string): Promise<void>
     : report.revision
   if (ctx.signal.aborted || !revision) return
 
-  outcome.deploymentId = await createDeployment({
-    applicationName: s.applicationName,
-    group,
-    config: s.deploymentConfig,
-    revision,
-    description: s.description,
-    fileExistsBehavior: s.fileExistsBehavior,
-    ignoreApplicationStopFailures: s.ignoreApplicationStopFailures
-  }, deps)
+  outcome.deploymentId = await createDeployment(
+    {
+      applicationName: s.applicationName,
+      group,
+      config: s.deploymentConfig,
+      revision,
+      description: s.description,
+      fileExistsBehavior: s.fileExistsBehavior,
+      ignoreApplicationStopFailures: s.ignoreApplicationStopFailures
+    },
+    deps
+  )
   outcome.url = consoleUrl(s.region, outcome.deploymentId)
   log.info(`${prefix}Created deployment ${outcome.deploymentId}: ${outcome.url}`)
   log.deploymentCreated(outcome)

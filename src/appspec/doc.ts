@@ -13,7 +13,11 @@ export class AppSpecDoc {
   private readonly lines: YamlLines
   private readonly text: string[]
 
-  constructor(readonly name: string, content: string, readonly root: Record<string, unknown>) {
+  constructor(
+    readonly name: string,
+    content: string,
+    readonly root: Record<string, unknown>
+  ) {
     this.lines = new YamlLines(content)
     this.text = content.split(/\r?\n/)
   }

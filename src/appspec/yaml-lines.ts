@@ -80,7 +80,7 @@ export class YamlLines {
   /** Column of the first meaningful character of line i (after a leading dash when `afterDash`). */
   private contentColumn(i: number, afterDash: boolean): number | undefined {
     const line = this.lines[i]!
-    const match = afterDash ? /^(\s*-\s+)(?=\S)/.exec(line) ?? /^\s*/.exec(line) : /^\s*/.exec(line)
+    const match = afterDash ? (/^(\s*-\s+)(?=\S)/.exec(line) ?? /^\s*/.exec(line)) : /^\s*/.exec(line)
     const at = match ? match[0].length : 0
     if (at >= line.length || line[at] === '#') return undefined
     return at

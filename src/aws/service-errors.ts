@@ -1,8 +1,13 @@
 import { ActionError, awsErrorName, describeError } from '../core/errors.js'
 
 const THROTTLING = new Set([
-  'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded',
-  'SlowDown', 'RequestThrottled', 'ProvisionedThroughputExceededException'
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'RequestThrottled',
+  'ProvisionedThroughputExceededException'
 ])
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'ENETUNREACH'])
 

@@ -1,7 +1,8 @@
 import { ActionError } from '../core/errors.js'
 
 const FIX = (name: string): string =>
-  `make sure no other step writes to or removes files under source-dir while the action runs, and that the runner can read '${name}', or add it to exclude.`
+  `make sure no other step writes to or removes files under source-dir while the action runs, and that the runner ` +
+  `can read '${name}', or add it to exclude.`
 
 /** A file whose size is not what it was when the tree was listed: the bundle would not be a snapshot. */
 export function changedWhileBundling(name: string, how: 'it grew' | 'it is shorter than when it was listed', cause?: unknown): ActionError {

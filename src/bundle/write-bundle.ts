@@ -30,7 +30,7 @@ export async function sha256File(file: string): Promise<string> {
   const handle = await fs.promises.open(file, 'r')
   try {
     const buffer = Buffer.allocUnsafeSlow(1 << 20)
-    for (let position = 0; ; ) {
+    for (let position = 0; ;) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position)
       if (bytesRead === 0) break
       hash.update(buffer.subarray(0, bytesRead))

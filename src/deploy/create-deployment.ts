@@ -57,18 +57,23 @@ export async function createDeployment(req: DeploymentRequest, deps: CreateDeps)
         description: req.description,
         revision: revisionLocation(req.revision),
         // Bundle-only settings: ECS and Lambda deployments have no files and no ApplicationStop.
-        ...('revisionType' in req.revision ? {} : { fileExistsBehavior: req.fileExistsBehavior, ignoreApplicationStopFailures: req.ignoreApplicationStopFailures })
+        ...('revisionType' in req.revision
+          ? {}
+          : { fileExistsBehavior: req.fileExistsBehavior, ignoreApplicationStopFailures: req.ignoreApplicationStopFailures })
       })
       // The SDK retries a dropped connection by itself, so a lost answer can surface only as the
       // retry's refusal (the group busy with the deployment it did create): note every attempt that failed.
-      command.middlewareStack.add(next => async args => {
-        try {
-          return await next(args)
-        } catch (error) {
-          if (isTransient(error)) mayExist = true
-          throw error
-        }
-      }, { step: 'deserialize', priority: 'high', name: 'codedeployActionLostAnswer' })
+      command.middlewareStack.add(
+        next => async args => {
+          try {
+            return await next(args)
+          } catch (error) {
+            if (isTransient(error)) mayExist = true
+            throw error
+          }
+        },
+        { step: 'deserialize', priority: 'high', name: 'codedeployActionLostAnswer' }
+      )
       const out = await cd.send(command)
       // Deliberately not abortable: a request cut off mid-flight could create a deployment nobody sees.
       if (!out.deploymentId) throw new Error('CreateDeployment returned no deploymentId')
@@ -83,13 +88,20 @@ export async function createDeployment(req: DeploymentRequest, deps: CreateDeps)
         // The service may have created it before the answer was lost: never start a second one.
         const created = await findOurs(cd, req, await activeDeployments(cd, req).catch(() => []))
         if (created) {
-          deps.log.info(`CreateDeployment's answer was lost (${awsErrorName(error) ?? 'error'}), but it created deployment ${created}: following it.`)
+          deps.log.info(
+            `CreateDeployment's answer was lost (${awsErrorName(error) ?? 'error'}), but it created deployment ${created}: following it.`
+          )
           return created
         }
         deps.log.info(`CreateDeployment: ${awsErrorName(error) ?? 'error'}; trying again.`)
         await deps.clock.sleep(Math.min(30_000, 1000 * 2 ** attempt), deps.signal)
       } else {
-        throw explainAwsError(error, `creating the deployment in ${req.applicationName}/${req.group}`, 'codedeploy:CreateDeployment', `deployment group ${req.applicationName}/${req.group}`)
+        throw explainAwsError(
+          error,
+          `creating the deployment in ${req.applicationName}/${req.group}`,
+          'codedeploy:CreateDeployment',
+          `deployment group ${req.applicationName}/${req.group}`
+        )
       }
     }
   }
@@ -97,11 +109,20 @@ export async function createDeployment(req: DeploymentRequest, deps: CreateDeps)
 
 function revisionLocation(r: DeploymentRequest['revision']): RevisionLocation {
   if ('revisionType' in r) return { revisionType: 'AppSpecContent', appSpecContent: { content: r.content, sha256: r.sha256 } }
-  return { revisionType: 'S3', s3Location: { bucket: r.bucket, key: r.key, bundleType: r.bundleType, eTag: r.eTag || undefined, version: r.version } }
+  return {
+    revisionType: 'S3',
+    s3Location: { bucket: r.bucket, key: r.key, bundleType: r.bundleType, eTag: r.eTag || undefined, version: r.version }
+  }
 }
 
 /** Waits until the group is free (undefined), or returns the id when the active deployment is ours. */
-async function waitForActiveDeployment(cd: CodeDeployClient, req: DeploymentRequest, ctx: CreateDeps, refusal: unknown, mayExist: boolean): Promise<string | undefined> {
+async function waitForActiveDeployment(
+  cd: CodeDeployClient,
+  req: DeploymentRequest,
+  ctx: CreateDeps,
+  refusal: unknown,
+  mayExist: boolean
+): Promise<string | undefined> {
   const active = await activeDeployment(cd, req, refusal)
   // A retry after a lost answer is refused because of our own deployment: adopt it. Without a
   // lost answer the active one is another run's, even one of the same bundle and description
@@ -113,11 +134,19 @@ async function waitForActiveDeployment(cd: CodeDeployClient, req: DeploymentRequ
   }
   if (!active) {
     // It ended between the refusal and the look-up (or cannot be named): try again shortly.
-    if (ctx.clock.now() >= ctx.deadline) throw explainAwsError(refusal, `creating the deployment in ${req.applicationName}/${req.group}`, 'codedeploy:CreateDeployment', `deployment group ${req.applicationName}/${req.group}`)
+    if (ctx.clock.now() >= ctx.deadline)
+      throw explainAwsError(
+        refusal,
+        `creating the deployment in ${req.applicationName}/${req.group}`,
+        'codedeploy:CreateDeployment',
+        `deployment group ${req.applicationName}/${req.group}`
+      )
     await ctx.clock.sleep(Math.min(BUSY_POLL_MS, Math.max(0, ctx.deadline - ctx.clock.now())), ctx.signal)
     return undefined
   }
-  ctx.log.info(`Deployment group '${req.group}' is busy with deployment ${active}; waiting for it to end (within timeout-minutes), then deploying.`)
+  ctx.log.info(
+    `Deployment group '${req.group}' is busy with deployment ${active}; waiting for it to end (within timeout-minutes), then deploying.`
+  )
   let pause = BUSY_FIRST_POLL_MS
   let last = ''
   while (ctx.clock.now() < ctx.deadline && !ctx.signal?.aborted) {
@@ -125,7 +154,10 @@ async function waitForActiveDeployment(cd: CodeDeployClient, req: DeploymentRequ
     pause = Math.min(BUSY_POLL_MS, pause * 2)
     const status = await cd.send(new GetDeploymentCommand({ deploymentId: active }), abortable(ctx.signal)).then(
       out => out.deploymentInfo?.status,
-      error => (isTransient(error) || ctx.signal?.aborted ? undefined : Promise.reject(explainAwsError(error, `reading deployment ${active}`, 'codedeploy:GetDeployment', `deployment ${active}`)))
+      error =>
+        isTransient(error) || ctx.signal?.aborted
+          ? undefined
+          : Promise.reject(explainAwsError(error, `reading deployment ${active}`, 'codedeploy:GetDeployment', `deployment ${active}`))
     )
     if (status && FINAL.has(status)) {
       ctx.log.info(`Deployment ${active} ended (${status}); creating ours.`)
@@ -149,7 +181,9 @@ function sameRevision(d: DeploymentInfo, r: DeploymentRequest['revision']): bool
 }
 
 async function activeDeployments(cd: CodeDeployClient, req: DeploymentRequest): Promise<string[]> {
-  const out = await cd.send(new ListDeploymentsCommand({ applicationName: req.applicationName, deploymentGroupName: req.group, includeOnlyStatuses: [...ACTIVE] }))
+  const out = await cd.send(
+    new ListDeploymentsCommand({ applicationName: req.applicationName, deploymentGroupName: req.group, includeOnlyStatuses: [...ACTIVE] })
+  )
   return out.deployments ?? []
 }
 

@@ -1,8 +1,4 @@
-import {
-  GetApplicationCommand,
-  GetDeploymentConfigCommand,
-  GetDeploymentGroupCommand
-} from '@aws-sdk/client-codedeploy'
+import { GetApplicationCommand, GetDeploymentConfigCommand, GetDeploymentGroupCommand } from '@aws-sdk/client-codedeploy'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
 import { backoff, type Clock } from '../core/clock.js'
 import type { StageDeps } from '../core/deps.js'
@@ -44,38 +40,66 @@ export async function preflight(req: PreflightRequest, deps: Pick<StageDeps, 'cl
   const cd = deps.clients.codedeploy
   const call = <T>(send: () => Promise<T>, doing: string, permission: string, resource: string, explain: Explain): Promise<T> =>
     withRetry(send, clock, signal, doing, permission, resource, explain)
-  const app = await call(() => cd.send(new GetApplicationCommand({ applicationName })), 'reading the application', 'codedeploy:GetApplication', `application ${applicationName}`, {
-    ApplicationDoesNotExistException: () => new ActionError(`application '${applicationName}' does not exist in this account and region.`, {
-      input: 'application-name',
-      fix: 'check the name and aws-region (CodeDeploy applications are regional).'
-    })
-  })
+  const app = await call(
+    () => cd.send(new GetApplicationCommand({ applicationName })),
+    'reading the application',
+    'codedeploy:GetApplication',
+    `application ${applicationName}`,
+    {
+      ApplicationDoesNotExistException: () =>
+        new ActionError(`application '${applicationName}' does not exist in this account and region.`, {
+          input: 'application-name',
+          fix: 'check the name and aws-region (CodeDeploy applications are regional).'
+        })
+    }
+  )
   const platform = computePlatform(app.application?.computePlatform)
   checkRevisionKind(platform, req)
   const ecsServices = new Map<string, string>()
   for (const group of req.groups) {
-    const out = await call(() => cd.send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName: group })), 'reading the deployment group', 'codedeploy:GetDeploymentGroup', `deployment group ${applicationName}/${group}`, {
-      DeploymentGroupDoesNotExistException: () => new ActionError(`deployment group '${group}' does not exist in application '${applicationName}'.`, {
-        input: 'deployment-group',
-        fix: 'check the group name (it is case-sensitive) and aws-region.'
-      })
-    })
+    const out = await call(
+      () => cd.send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName: group })),
+      'reading the deployment group',
+      'codedeploy:GetDeploymentGroup',
+      `deployment group ${applicationName}/${group}`,
+      {
+        DeploymentGroupDoesNotExistException: () =>
+          new ActionError(`deployment group '${group}' does not exist in application '${applicationName}'.`, {
+            input: 'deployment-group',
+            fix: 'check the group name (it is case-sensitive) and aws-region.'
+          })
+      }
+    )
     const service = out.deploymentGroupInfo?.ecsServices?.[0]
     if (service?.serviceName) ecsServices.set(group, `${service.clusterName ?? 'default'}/${service.serviceName}`)
   }
   if (config) {
-    const out = await call(() => cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: config })), 'reading the deployment config', 'codedeploy:GetDeploymentConfig', `deployment config ${config}`, {
-      DeploymentConfigDoesNotExistException: () => new ActionError(`deployment config '${config}' does not exist.`, {
-        input: 'deployment-config',
-        fix: `use a predefined config (${CONFIG_EXAMPLES[platform]}) or one created in this account and region, or leave it empty for the group's own.`
-      })
-    })
+    const out = await call(
+      () => cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: config })),
+      'reading the deployment config',
+      'codedeploy:GetDeploymentConfig',
+      `deployment config ${config}`,
+      {
+        DeploymentConfigDoesNotExistException: () =>
+          new ActionError(`deployment config '${config}' does not exist.`, {
+            input: 'deployment-config',
+            fix:
+              `use a predefined config (${CONFIG_EXAMPLES[platform]}) or one created in this account and region, or leave it empty ` +
+              `for the group's own.`
+          })
+      }
+    )
     const configPlatform = out.deploymentConfigInfo?.computePlatform
     if (configPlatform && configPlatform !== platform) {
-      throw new ActionError(`deployment config '${config}' is for ${configPlatform} deployments; application '${applicationName}' deploys to ${platform}.`, {
-        input: 'deployment-config',
-        fix: `use ${platform === 'ECS' ? 'an' : 'a'} ${platform} config such as ${CONFIG_EXAMPLES[platform]}, or leave it empty for the group's own.`
-      })
+      throw new ActionError(
+        `deployment config '${config}' is for ${configPlatform} deployments; application '${applicationName}' deploys to ${platform}.`,
+        {
+          input: 'deployment-config',
+          fix:
+            `use ${platform === 'ECS' ? 'an' : 'a'} ${platform} config such as ${CONFIG_EXAMPLES[platform]}, or leave it empty for ` +
+            `the group's own.`
+        }
+      )
     }
   }
   return { platform, ecsServices }
@@ -88,22 +112,42 @@ function computePlatform(value: string | undefined): ComputePlatform {
 /** EC2/on-premises deploy a bundle from S3; ECS and Lambda an AppSpec sent as content. */
 function checkRevisionKind(platform: ComputePlatform, req: PreflightRequest): void {
   if (platform === 'Server' && req.appspec) {
-    throw new ActionError(`is set, but application '${req.applicationName}' is an EC2/on-premises (Server) application, which deploys a bundle whose appspec.yml sits at the root of source-dir.`, {
-      input: 'appspec',
-      fix: 'remove appspec (and appspec-vars) and set s3-bucket and source-dir, or set application-name to the ECS or Lambda application the AppSpec is for.'
-    })
+    throw new ActionError(
+      `is set, but application '${req.applicationName}' is an EC2/on-premises (Server) application, which deploys a bundle whose ` +
+        `appspec.yml sits at the root of source-dir.`,
+      {
+        input: 'appspec',
+        fix:
+          'remove appspec (and appspec-vars) and set s3-bucket and source-dir, or set application-name to the ECS or Lambda ' +
+          'application the AppSpec is for.'
+      }
+    )
   }
   if (platform !== 'Server' && !req.appspec) {
-    throw new ActionError(`application '${req.applicationName}' deploys to ${platform}, which takes its AppSpec as content: nothing is packaged from source-dir.`, {
-      input: 'application-name',
-      fix: `set \`appspec\` to the path of its AppSpec file in the workspace (YAML or JSON, e.g. \`appspec: appspec.yaml\`; see examples/${platform === 'ECS' ? 'ecs' : 'lambda'}-appspec.yaml), or name an EC2/on-premises application.`
-    })
+    throw new ActionError(
+      `application '${req.applicationName}' deploys to ${platform}, which takes its AppSpec as content: nothing is packaged from ` +
+        `source-dir.`,
+      {
+        input: 'application-name',
+        fix:
+          `set \`appspec\` to the path of its AppSpec file in the workspace (YAML or JSON, e.g. \`appspec: appspec.yaml\`; see ` +
+          `examples/${platform === 'ECS' ? 'ecs' : 'lambda'}-appspec.yaml), or name an EC2/on-premises application.`
+      }
+    )
   }
 }
 
 type Explain = Record<string, () => ActionError>
 
-async function withRetry<T>(send: () => Promise<T>, clock: Clock, signal: AbortSignal | undefined, doing: string, permission: string, resource: string, explain: Explain): Promise<T> {
+async function withRetry<T>(
+  send: () => Promise<T>,
+  clock: Clock,
+  signal: AbortSignal | undefined,
+  doing: string,
+  permission: string,
+  resource: string,
+  explain: Explain
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await send()

@@ -78,6 +78,7 @@ export class GithubDeployment {
 
 function explain(error: unknown): string {
   const status = (error as { status?: number }).status
-  if (status === 403 || status === 401) return `${describeError(error)}. Fix: give the job \`permissions: deployments: write\` (or pass a github-token that has it).`
+  if (status === 403 || status === 401)
+    return `${describeError(error)}. Fix: give the job \`permissions: deployments: write\` (or pass a github-token that has it).`
   return describeError(error)
 }

@@ -17,8 +17,17 @@ export interface AppSpecInput {
 
 /** Inputs that only an EC2/on-premises deployment uses, and their action.yml defaults. */
 const SERVER_ONLY: ReadonlyArray<[string, string]> = [
-  ['s3-bucket', ''], ['s3-key-prefix', ''], ['source-dir', '.'], ['exclude', ''], ['bundle-type', 'zip'], ['upload', 'auto'],
-  ['file-exists-behavior', ''], ['ignore-application-stop-failures', 'false'], ['s3-sse', ''], ['s3-kms-key-id', ''], ['expected-bucket-owner', '']
+  ['s3-bucket', ''],
+  ['s3-key-prefix', ''],
+  ['source-dir', '.'],
+  ['exclude', ''],
+  ['bundle-type', 'zip'],
+  ['upload', 'auto'],
+  ['file-exists-behavior', ''],
+  ['ignore-application-stop-failures', 'false'],
+  ['s3-sse', ''],
+  ['s3-kms-key-id', ''],
+  ['expected-bucket-owner', '']
 ]
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -44,7 +53,9 @@ export function readAppSpecInput(input: InputReader, workspace: string): AppSpec
 
 function readPath(given: string, workspace: string): string {
   const absolute = path.resolve(workspace, given)
-  const fix = 'give the path of the AppSpec file relative to the workspace (appspec is for ECS and Lambda deployments; EC2/on-premises ones read appspec.yml from source-dir), and check that actions/checkout ran before this step.'
+  const fix =
+    'give the path of the AppSpec file relative to the workspace (appspec is for ECS and Lambda deployments; EC2/on-premises ones read ' +
+    'appspec.yml from source-dir), and check that actions/checkout ran before this step.'
   let stat: fs.Stats
   try {
     stat = fs.statSync(absolute)
@@ -55,7 +66,10 @@ function readPath(given: string, workspace: string): string {
   const real = fs.realpathSync(absolute)
   const realWorkspace = fs.realpathSync(workspace)
   if (!real.startsWith(realWorkspace + path.sep)) {
-    throw new ActionError(`'${given}' is outside the workspace (${realWorkspace}).`, { input: 'appspec', fix: 'use an AppSpec file inside the checked-out repository (or one an earlier step wrote into the workspace).' })
+    throw new ActionError(`'${given}' is outside the workspace (${realWorkspace}).`, {
+      input: 'appspec',
+      fix: 'use an AppSpec file inside the checked-out repository (or one an earlier step wrote into the workspace).'
+    })
   }
   return real
 }
@@ -72,7 +86,9 @@ function readVars(text: string): Map<string, string> {
     if (eq < 0 || !NAME.test(name)) {
       throw new ActionError(`line '${line}' is not NAME=value.`, {
         input: 'appspec-vars',
-        fix: 'write one `NAME=value` per line, NAME made of letters, digits and _ (it fills <NAME> and ${NAME} in the AppSpec), e.g. `TASK_DEFINITION=${{ steps.task-def.outputs.task-definition-arn }}`.'
+        fix:
+          'write one `NAME=value` per line, NAME made of letters, digits and _ (it fills <NAME> and ${NAME} in the AppSpec), e.g. ' +
+          '`TASK_DEFINITION=${{ steps.task-def.outputs.task-definition-arn }}`.'
       })
     }
     if (vars.has(name)) throw new ActionError(`names ${name} twice.`, { input: 'appspec-vars', fix: `keep one ${name}= line.` })

@@ -22,9 +22,10 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
   const sha = readSha(input, env)
   const upload = server ? oneOf(input, 'upload', ['auto', 'always', 'never'] as const, 'auto') : 'auto'
   const repository = env['GITHUB_REPOSITORY'] || undefined
-  const runUrl = repository && env['GITHUB_RUN_ID']
-    ? `${env['GITHUB_SERVER_URL'] || 'https://github.com'}/${repository}/actions/runs/${env['GITHUB_RUN_ID']}`
-    : undefined
+  const runUrl =
+    repository && env['GITHUB_RUN_ID']
+      ? `${env['GITHUB_SERVER_URL'] || 'https://github.com'}/${repository}/actions/runs/${env['GITHUB_RUN_ID']}`
+      : undefined
 
   const s3Sse = server ? oneOf(input, 's3-sse', ['AES256', 'aws:kms'] as const, undefined) : undefined
   const s3KmsKeyId = server ? input('s3-kms-key-id') || undefined : undefined
@@ -75,7 +76,8 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
 function readGroups(input: InputReader): string[] {
   const what = 'the deployment group, e.g. `deployment-group: production`'
   const groups = lines(required(input, 'deployment-group', what))
-  if (groups.length === 0) throw new ActionError('has no group name, only comments.', { input: 'deployment-group', fix: `set it to ${what}.` })
+  if (groups.length === 0)
+    throw new ActionError('has no group name, only comments.', { input: 'deployment-group', fix: `set it to ${what}.` })
   const seen = new Set<string>()
   for (const group of groups) {
     if (seen.has(group)) {
@@ -144,7 +146,8 @@ function readSha(input: InputReader, env: NodeJS.ProcessEnv): string {
 }
 
 function readDescription(input: InputReader, repository: string | undefined, sha: string, runUrl: string | undefined): string {
-  const text = input('description') || [repository ? `${repository}@${sha.slice(0, 7)}` : sha.slice(0, 12), runUrl].filter(Boolean).join(' ')
+  const text =
+    input('description') || [repository ? `${repository}@${sha.slice(0, 7)}` : sha.slice(0, 12), runUrl].filter(Boolean).join(' ')
   if (text.length <= DESCRIPTION_LIMIT) return text
   // Cut whole code points: half an emoji would be an invalid string for the service.
   let cut = text.slice(0, DESCRIPTION_LIMIT - 1)

@@ -17,7 +17,12 @@ export function lines(value: string): string[] {
     .filter(line => line !== '' && !line.startsWith('#'))
 }
 
-export function oneOf<T extends string, D extends T | undefined>(input: InputReader, name: string, allowed: readonly T[], fallback: D): T | D {
+export function oneOf<T extends string, D extends T | undefined>(
+  input: InputReader,
+  name: string,
+  allowed: readonly T[],
+  fallback: D
+): T | D {
   const value = input(name)
   if (!value) return fallback
   const match = allowed.find(option => option.toLowerCase() === value.toLowerCase())

@@ -8,7 +8,9 @@ export function readBucket(input: InputReader): string {
   if (!bucket) {
     throw new ActionError('is required and was not set.', {
       input: 's3-bucket',
-      fix: 'set it to the S3 bucket that holds the bundles, e.g. `s3-bucket: my-deploy-bundles` (ECS and Lambda deployments upload nothing: they set `appspec` to their AppSpec file instead).'
+      fix:
+        'set it to the S3 bucket that holds the bundles, e.g. `s3-bucket: my-deploy-bundles` (ECS and Lambda deployments upload ' +
+        'nothing: they set `appspec` to their AppSpec file instead).'
     })
   }
   const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) && !bucket.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(bucket)

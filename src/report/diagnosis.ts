@@ -19,12 +19,22 @@ export function groupProblem(g: GroupOutcome, settings: Settings): string | unde
   if (r.timedOut) {
     // Only what was seen: with contact lost, the deployment may have ended meanwhile.
     if (r.lostContact && !seen(r)) {
-      return `${where} could not be followed: until timeout-minutes (${settings.timeoutMinutes}) ran out, CodeDeploy could not be reached (${r.lostContact}), so its state is unknown. Check it at ${g.url}.`
+      return (
+        `${where} could not be followed: until timeout-minutes (${settings.timeoutMinutes}) ran out, CodeDeploy could not be ` +
+        `reached (${r.lostContact}), so its state is unknown. Check it at ${g.url}.`
+      )
     }
     if (r.lostContact) {
-      return `${where} did not end within timeout-minutes (${settings.timeoutMinutes}) as far as the action saw: last seen ${r.status} (${standing(r)}), then CodeDeploy could not be reached (${r.lostContact}), so its state now is unknown. Check it at ${g.url}.`
+      return (
+        `${where} did not end within timeout-minutes (${settings.timeoutMinutes}) as far as the action saw: ` +
+        `last seen ${r.status} (${standing(r)}), then CodeDeploy could not be reached (${r.lostContact}), so its state now is unknown. ` +
+        `Check it at ${g.url}.`
+      )
     }
-    return `${where} did not end within timeout-minutes (${settings.timeoutMinutes}); last seen ${r.status} (${standing(r)}). It is still running: ${g.url}.`
+    return (
+      `${where} did not end within timeout-minutes (${settings.timeoutMinutes}); last seen ${r.status} (${standing(r)}). It is ` +
+      `still running: ${g.url}.`
+    )
   }
   if (groupSucceeded(g, settings.wait)) return undefined
   if (r.final && r.status === 'Succeeded') {
@@ -33,9 +43,9 @@ export function groupProblem(g: GroupOutcome, settings: Settings): string | unde
   }
   const first = r.failures[0]
   const fn = r.computePlatform === 'ECS' || r.computePlatform === 'Lambda' ? 'hook function ' : ''
-  const hook = first
-    ? ` ${first.event} failed on ${first.instanceId}${first.errorCode ? ` (${first.errorCode}${first.scriptName ? ` in ${fn}${first.scriptName}` : ''})` : ''}${first.message ? `: ${stop(first.message)}` : '.'}`
-    : ''
+  const script = first?.scriptName ? ` in ${fn}${first.scriptName}` : ''
+  const code = first?.errorCode ? ` (${first.errorCode}${script})` : ''
+  const hook = first ? ` ${first.event} failed on ${first.instanceId}${code}${first.message ? `: ${stop(first.message)}` : '.'}` : ''
   const more = r.failures.length > 1 ? ` ${r.failures.length - 1} more failed event(s) in the log.` : ''
   const service = r.errorCode || r.errorMessage ? ` CodeDeploy says: ${stop([r.errorCode, r.errorMessage].filter(Boolean).join(': '))}` : ''
   return `${where} ${r.status}.${hook}${more}${service}${sentence(rollbackStory(r))} ${g.url}`
@@ -50,7 +60,10 @@ export function rollbackStory(r: DeploymentResult): string {
   if (rb.final && rb.status === 'Succeeded') return `Rolled back: rollback deployment ${id} Succeeded (${counts(rb)}), so ${restored(rb)}.`
   if (rb.final) {
     const f = rb.failures[0]
-    return `The rollback did not succeed either: rollback deployment ${id} ${rb.status}${f ? `, ${f.event} failed on ${f.instanceId}${f.message ? `: ${f.message}` : ''}` : ''}.`
+    return (
+      `The rollback did not succeed either: rollback ` +
+      `deployment ${id} ${rb.status}${f ? `, ${f.event} failed on ${f.instanceId}${f.message ? `: ${f.message}` : ''}` : ''}.`
+    )
   }
   if (rb.timedOut) return `Rollback deployment ${id} was still ${rb.status} at the time-out (${standing(rb)}).`
   return `Rollback deployment ${id} was ${rb.status} when the watch ended; it keeps running.`
@@ -68,13 +81,19 @@ function restored(rb: DeploymentResult): string {
 export function counts(r: DeploymentResult): string {
   const o = r.overview
   const total = o.Pending + o.InProgress + o.Succeeded + o.Failed + o.Skipped + o.Ready
-  return `${o.Succeeded}/${total} ${targetNoun(r.computePlatform)} succeeded${o.Failed ? `, ${o.Failed} failed` : ''}${o.Skipped ? `, ${o.Skipped} skipped` : ''}`
+  const failed = o.Failed ? `, ${o.Failed} failed` : ''
+  const skipped = o.Skipped ? `, ${o.Skipped} skipped` : ''
+  return `${o.Succeeded}/${total} ${targetNoun(r.computePlatform)} succeeded${failed}${skipped}`
 }
 
 /** Where an unfinished deployment stands: the counts, running and waiting ones included. */
 export function standing(r: DeploymentResult): string {
   const o = r.overview
-  const extra = [o.InProgress ? `${o.InProgress} in progress` : '', o.Pending ? `${o.Pending} pending` : '', o.Ready ? `${o.Ready} ready` : ''].filter(Boolean)
+  const extra = [
+    o.InProgress ? `${o.InProgress} in progress` : '',
+    o.Pending ? `${o.Pending} pending` : '',
+    o.Ready ? `${o.Ready} ready` : ''
+  ].filter(Boolean)
   return [counts(r), ...extra].join(', ')
 }
 

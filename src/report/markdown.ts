@@ -1,6 +1,14 @@
 /** Markdown pieces for the job summary: table-safe text, code spans, fenced blocks, status icons. */
 
-export const ICON: Record<string, string> = { Succeeded: '✅', Failed: '❌', Skipped: '⏭️', InProgress: '⏳', Pending: '…', Stopped: '⏹️', Ready: '🟡' }
+export const ICON: Record<string, string> = {
+  Succeeded: '✅',
+  Failed: '❌',
+  Skipped: '⏭️',
+  InProgress: '⏳',
+  Pending: '…',
+  Stopped: '⏹️',
+  Ready: '🟡'
+}
 
 /** Text that can sit in a table cell or a quote: no raw pipes, tags or line breaks. */
 export function esc(text: string): string {

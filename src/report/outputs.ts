@@ -17,7 +17,8 @@ export function computeOutputs(report: RunReport): Record<string, string> {
   const failure = r?.failures[0]
   const sum = (key: 'Succeeded' | 'Failed' | 'Skipped'): number => report.groups.reduce((n, g) => n + (g.result?.overview[key] ?? 0), 0)
   const total = report.groups.reduce((n, g) => n + (g.result ? Object.values(g.result.overview).reduce((a, b) => a + b, 0) : 0), 0)
-  const errorText = report.error === undefined ? undefined : report.error instanceof ActionError ? report.error.describe() : describeError(report.error)
+  const errorText =
+    report.error === undefined ? undefined : report.error instanceof ActionError ? report.error.describe() : describeError(report.error)
   // A time-out or a cancel has no CodeDeploy message: the step's own diagnosis stands in, so a
   // chat message built from error-message always says why.
   const diagnosis = runSucceeded(report) ? undefined : failureMessage(report)
@@ -39,7 +40,10 @@ export function computeOutputs(report: RunReport): Record<string, string> {
     'instances-failed': String(sum('Failed')),
     'instances-skipped': String(sum('Skipped')),
     'instances-total': String(total),
-    'error-code': failure?.errorCode ?? r?.errorCode ?? (report.error instanceof ActionError ? report.error.code ?? '' : report.error === undefined ? '' : 'Error'),
+    'error-code':
+      failure?.errorCode ??
+      r?.errorCode ??
+      (report.error instanceof ActionError ? (report.error.code ?? '') : report.error === undefined ? '' : 'Error'),
     'error-message': failure?.message ?? r?.errorMessage ?? errorText ?? diagnosis ?? '',
     'failed-instance': failure?.instanceId ?? '',
     'failed-event': failure?.event ?? '',
@@ -80,22 +84,35 @@ export function summaryLine(report: RunReport): string {
     if (!g.deploymentId) return `${g.group}: not deployed`
     if (!r) return `${g.group}: ${g.deploymentId} created`
     const state = r.cancelled
-      ? (g.stopRequested ? 'Stopped (cancelled)' : `${r.status} (cancelled)`)
-      : r.timedOut ? `${r.status} (timed out)` : isReady(r) ? 'Ready (waiting for traffic reroute)' : r.status
+      ? g.stopRequested
+        ? 'Stopped (cancelled)'
+        : `${r.status} (cancelled)`
+      : r.timedOut
+        ? `${r.status} (timed out)`
+        : isReady(r)
+          ? 'Ready (waiting for traffic reroute)'
+          : r.status
     const failure = r.failures[0]
-    const where = !failure ? '' : r.status === 'Succeeded' ? ` with failed instances (first: ${failure.event} on ${failure.instanceId})` : ` at ${failure.event} on ${failure.instanceId}`
+    const where = !failure
+      ? ''
+      : r.status === 'Succeeded'
+        ? ` with failed instances (first: ${failure.event} on ${failure.instanceId})`
+        : ` at ${failure.event} on ${failure.instanceId}`
     const rb = r.rollback
-    const rollback = r.rollbackDeploymentId ? `, rollback ${r.rollbackDeploymentId} ${rb ? `${rb.status}${rb.final ? '' : ' (still running)'}` : 'started'}` : ''
+    const rollback = r.rollbackDeploymentId
+      ? `, rollback ${r.rollbackDeploymentId} ${rb ? `${rb.status}${rb.final ? '' : ' (still running)'}` : 'started'}`
+      : ''
     const shifted = r.instances.find(i => i.traffic)?.traffic
     const traffic = shifted && trafficText(shifted) ? `, traffic ${trafficText(shifted)}` : ''
     return `${g.group}: ${g.deploymentId} ${state}${where}, ${counts(r)}${traffic}${rollback}`
   })
   const missing = s.deploymentGroups.filter(name => !report.groups.some(g => g.group === name))
   if (report.groups.length === 0 || missing.length) {
-    const why = report.error === undefined ? (report.cancelled ? 'cancelled' : 'not deployed') : `not deployed: ${describeError(report.error)}`
+    const why =
+      report.error === undefined ? (report.cancelled ? 'cancelled' : 'not deployed') : `not deployed: ${describeError(report.error)}`
     parts.push(`${(missing.length ? missing : s.deploymentGroups).join(', ')}: ${why}`)
   }
   const verdict = runSucceeded(report) ? 'succeeded' : 'FAILED'
-  return `CodeDeploy ${s.applicationName} @ ${sha} ${verdict}: ${parts.join('; ')}${duration === undefined ? '' : ` in ${duration}s`}`
-    .replace(/\s+/g, ' ')
+  const took = duration === undefined ? '' : ` in ${duration}s`
+  return `CodeDeploy ${s.applicationName} @ ${sha} ${verdict}: ${parts.join('; ')}${took}`.replace(/\s+/g, ' ')
 }

@@ -15,7 +15,10 @@ export function appSpecRows(a: DeployedAppSpec): Array<[string, string]> {
     rows.push(['Task definition', code(c.ecs.taskDefinition)], ['Container', code(`${c.ecs.containerName}:${c.ecs.containerPort}`)])
   }
   if (c.lambda) {
-    rows.push(['Function', `${code(c.lambda.name)} alias ${code(c.lambda.alias)}`], ['Versions', `${esc(c.lambda.currentVersion)} → ${esc(c.lambda.targetVersion)}`])
+    rows.push(
+      ['Function', `${code(c.lambda.name)} alias ${code(c.lambda.alias)}`],
+      ['Versions', `${esc(c.lambda.currentVersion)} → ${esc(c.lambda.targetVersion)}`]
+    )
   }
   rows.push(['Hooks', c.hooks.length ? c.hooks.map(h => `${h.event}: ${code(h.function)}`).join(', ') : 'none'])
   return rows
@@ -46,8 +49,11 @@ function eventTable(target: InstanceState): string[] {
 
 function taskSetTable(t: Extract<Traffic, { platform: 'ECS' }>): string[] {
   if (t.taskSets.length === 0) return []
-  const rows = t.taskSets.map(s =>
-    `| ${esc(s.label ?? '')} ${code(s.id)} | ${esc(s.status ?? '')} | ${percent(s.trafficWeight)} | ${s.runningCount ?? '?'}/${s.desiredCount ?? '?'} | ${code(s.targetGroup ?? '')} |`)
+  const rows = t.taskSets.map(s => {
+    const tasks = `${s.runningCount ?? '?'}/${s.desiredCount ?? '?'}`
+    const name = `${esc(s.label ?? '')} ${code(s.id)}`
+    return `| ${name} | ${esc(s.status ?? '')} | ${percent(s.trafficWeight)} | ${tasks} | ${code(s.targetGroup ?? '')} |`
+  })
   return ['| Task set | Status | Traffic | Tasks running | Target group |', '|---|---|---|---|---|', ...rows, '']
 }
 

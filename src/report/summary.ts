@@ -78,9 +78,16 @@ function groupSection(g: GroupOutcome, region: string | undefined): string[] {
 
 function stateText(r: DeploymentResult, stopRequested: boolean): string {
   const why = r.timedOut
-    ? (r.lostContact ? ' (state unknown: CodeDeploy could not be reached until the time-out)' : ' (still running: the watch timed out)')
-    : r.cancelled ? (stopRequested ? ' (stopped: workflow cancelled)' : ' (workflow cancelled)')
-    : isReady(r) ? ' (waiting for traffic to be rerouted)' : ''
+    ? r.lostContact
+      ? ' (state unknown: CodeDeploy could not be reached until the time-out)'
+      : ' (still running: the watch timed out)'
+    : r.cancelled
+      ? stopRequested
+        ? ' (stopped: workflow cancelled)'
+        : ' (workflow cancelled)'
+      : isReady(r)
+        ? ' (waiting for traffic to be rerouted)'
+        : ''
   return `${ICON[r.status] ?? ''} ${r.status}${why}`.trim()
 }
 
@@ -103,12 +110,18 @@ function eventTimings(r: DeploymentResult): string[] {
   if (r.instances.length <= MAX_ROWS) return []
   const lines = ['| Event | ✅ | ❌ | ⏭️ | median | slowest |', '|---|---|---|---|---|---|']
   for (const name of eventNames(r.instances)) {
-    const events = r.instances.flatMap(i => i.events.filter(e => e.name === name).map(e => ({ id: i.id, e, s: seconds(e.startTime, e.endTime) })))
+    const events = r.instances.flatMap(i =>
+      i.events.filter(e => e.name === name).map(e => ({ id: i.id, e, s: seconds(e.startTime, e.endTime) }))
+    )
     const n = (status: string): number => events.filter(x => x.e.status === status).length
-    const timed = events.filter((x): x is typeof x & { s: number } => x.s !== undefined && x.e.status !== 'Skipped').sort((a, b) => a.s - b.s)
+    const timed = events
+      .filter((x): x is typeof x & { s: number } => x.s !== undefined && x.e.status !== 'Skipped')
+      .sort((a, b) => a.s - b.s)
     const median = timed[Math.floor((timed.length - 1) / 2)]
     const slowest = timed.at(-1)
-    lines.push(`| ${name} | ${n('Succeeded')} | ${n('Failed')} | ${n('Skipped')} | ${median ? `${median.s.toFixed(1)}s` : ''} | ${slowest ? `${slowest.s.toFixed(1)}s on ${code(slowest.id)}` : ''} |`)
+    const middle = median ? `${median.s.toFixed(1)}s` : ''
+    const longest = slowest ? `${slowest.s.toFixed(1)}s on ${code(slowest.id)}` : ''
+    lines.push(`| ${name} | ${n('Succeeded')} | ${n('Failed')} | ${n('Skipped')} | ${middle} | ${longest} |`)
   }
   return ['Lifecycle events across all instances:', '', ...lines, '']
 }
@@ -139,4 +152,3 @@ function failureDetails(r: DeploymentResult): string[] {
   if (r.failures.length > 10) out.push(`…and ${r.failures.length - 10} more failed events (see the log).`, '')
   return out
 }
-

@@ -68,10 +68,14 @@ export async function walkSourceTree(root: string, exclude: readonly string[]): 
 /** '\\' is a separator to Windows and many unzip tools: '..\\..\\x' would unpack outside the deployment. */
 function refuseBackslash(rel: string): void {
   if (!rel.includes('\\')) return
-  throw new ActionError(`'${rel}' has a backslash in its name, which Windows and zip tools read as a directory separator (it could unpack outside the deployment directory).`, {
-    input: 'source-dir',
-    fix: `rename it, or add it to exclude.`
-  })
+  throw new ActionError(
+    `'${rel}' has a backslash in its name, which Windows and zip tools read as a directory separator (it could unpack outside the ` +
+      `deployment directory).`,
+    {
+      input: 'source-dir',
+      fix: `rename it, or add it to exclude.`
+    }
+  )
 }
 
 function refuseEscapingLink(realRoot: string, absolute: string, rel: string, linkTarget: string): void {
@@ -112,5 +116,7 @@ function isInside(root: string, candidate: string): boolean {
  */
 export function excludedBy(relPath: string, exclude: readonly string[]): string | undefined {
   if (relPath.split('/').includes(ALWAYS_EXCLUDED)) return ALWAYS_EXCLUDED
-  return ignore({ ignorecase: false }).add([...DEFAULT_EXCLUDES, ...exclude]).test(relPath).rule?.pattern
+  return ignore({ ignorecase: false })
+    .add([...DEFAULT_EXCLUDES, ...exclude])
+    .test(relPath).rule?.pattern
 }

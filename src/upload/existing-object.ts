@@ -11,7 +11,10 @@ export type S3Deps = Pick<StageDeps, 'clients' | 'signal'>
 /** HeadObject: the object at the location, or undefined when there is none. */
 export async function findExisting(loc: BundleLocation, deps: S3Deps): Promise<UploadedRevision | undefined> {
   try {
-    const head = await deps.clients.s3.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(deps.signal))
+    const head = await deps.clients.s3.send(
+      new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }),
+      abortable(deps.signal)
+    )
     return {
       bucket: loc.bucket,
       key: loc.key,
@@ -26,7 +29,12 @@ export async function findExisting(loc: BundleLocation, deps: S3Deps): Promise<U
     const name = awsErrorName(error)
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
     if (name === 'NotFound' || name === 'NoSuchKey' || status === 404) return undefined
-    throw explainS3Error(error, `looking for ${s3Uri(loc)}`, 's3:GetObject (HeadObject; without s3:ListBucket, S3 answers a missing object with 403 too)', loc)
+    throw explainS3Error(
+      error,
+      `looking for ${s3Uri(loc)}`,
+      's3:GetObject (HeadObject; without s3:ListBucket, S3 answers a missing object with 403 too)',
+      loc
+    )
   }
 }
 
@@ -52,7 +60,9 @@ function explainS3Error(error: unknown, doing: string, permission: string, loc: 
   if (!loc.expectedBucketOwner || !isAccessDenied(error)) return explained
   return new ActionError(`${explained.message} S3 also answers so when the bucket is not owned by account ${loc.expectedBucketOwner}.`, {
     input: 'expected-bucket-owner',
-    fix: `check that ${loc.bucket} belongs to account ${loc.expectedBucketOwner} (expected-bucket-owner), and ${explained.fix ?? 'that the role may write to it.'}`,
+    fix:
+      `check that ${loc.bucket} belongs to ` +
+      `account ${loc.expectedBucketOwner} (expected-bucket-owner), and ${explained.fix ?? 'that the role may write to it.'}`,
     code: explained.code ?? 'AccessDenied',
     cause: error
   })

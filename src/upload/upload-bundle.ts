@@ -38,7 +38,13 @@ export const DEFAULT_PART_SIZE = 8 << 20
  * (it never retries a streamed one); big bundles go up in parts, a few at a time, through a
  * fixed set of part buffers, so memory does not grow with the bundle.
  */
-export async function uploadBundle(bundle: Bundle, loc: BundleLocation, mode: UploadMode, deps: S3Deps, sizes: UploadOptions = {}): Promise<UploadedRevision> {
+export async function uploadBundle(
+  bundle: Bundle,
+  loc: BundleLocation,
+  mode: UploadMode,
+  deps: S3Deps,
+  sizes: UploadOptions = {}
+): Promise<UploadedRevision> {
   const s3 = deps.clients.s3
   const options: PutOptions = { ...sizes, signal: deps.signal }
   if (mode === 'auto') {
@@ -53,8 +59,17 @@ export async function uploadBundle(bundle: Bundle, loc: BundleLocation, mode: Up
   }
   const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD
   try {
-    const written = bundle.size > threshold ? await putMultipart(s3, bundle, loc, options) : await putSingle(s3, bundle, loc, options.signal)
-    return { bucket: loc.bucket, key: loc.key, bundleType: loc.bundleType, ...written, sha256: bundle.sha256, size: bundle.size, uploaded: true }
+    const written =
+      bundle.size > threshold ? await putMultipart(s3, bundle, loc, options) : await putSingle(s3, bundle, loc, options.signal)
+    return {
+      bucket: loc.bucket,
+      key: loc.key,
+      bundleType: loc.bundleType,
+      ...written,
+      sha256: bundle.sha256,
+      size: bundle.size,
+      uploaded: true
+    }
   } catch (error) {
     throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc)
   }
@@ -72,20 +87,33 @@ function objectParams(bundle: Bundle, loc: BundleLocation) {
   }
 }
 
-async function putSingle(s3: S3Client, bundle: Bundle, loc: BundleLocation, signal?: AbortSignal): Promise<{ eTag: string; version: string | undefined }> {
+async function putSingle(
+  s3: S3Client,
+  bundle: Bundle,
+  loc: BundleLocation,
+  signal?: AbortSignal
+): Promise<{ eTag: string; version: string | undefined }> {
   const body = await fs.promises.readFile(bundle.file)
   if (body.length !== bundle.size) throw new Error(`${bundle.file} changed after it was written`)
-  const out = await s3.send(new PutObjectCommand({
-    ...objectParams(bundle, loc),
-    Body: body,
-    ContentLength: bundle.size,
-    // S3 checks the bytes it received against this before storing them.
-    ChecksumSHA256: Buffer.from(bundle.sha256, 'hex').toString('base64')
-  }), abortable(signal))
+  const out = await s3.send(
+    new PutObjectCommand({
+      ...objectParams(bundle, loc),
+      Body: body,
+      ContentLength: bundle.size,
+      // S3 checks the bytes it received against this before storing them.
+      ChecksumSHA256: Buffer.from(bundle.sha256, 'hex').toString('base64')
+    }),
+    abortable(signal)
+  )
   return { eTag: unquote(out.ETag), version: out.VersionId }
 }
 
-async function putMultipart(s3: S3Client, bundle: Bundle, loc: BundleLocation, options: PutOptions): Promise<{ eTag: string; version: string | undefined }> {
+async function putMultipart(
+  s3: S3Client,
+  bundle: Bundle,
+  loc: BundleLocation,
+  options: PutOptions
+): Promise<{ eTag: string; version: string | undefined }> {
   const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART, Math.ceil(bundle.size / MAX_PARTS))
   const count = Math.ceil(bundle.size / partSize)
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand(objectParams(bundle, loc)), abortable(options.signal))
@@ -108,39 +136,51 @@ async function putMultipart(s3: S3Client, bundle: Bundle, loc: BundleLocation, o
         const { bytesRead } = await file.read(buffer, 0, length, start)
         if (bytesRead !== length) throw new Error(`${bundle.file} changed after it was written`)
         const body = buffer.subarray(0, length)
-        const out = await s3.send(new UploadPartCommand({
-          Bucket: loc.bucket,
-          Key: loc.key,
-          UploadId,
-          PartNumber: index + 1,
-          Body: body,
-          ContentLength: length,
-          // S3 refuses a part whose bytes do not match (BadDigest), so a bad part never lands.
-          ContentMD5: crypto.createHash('md5').update(body).digest('base64'),
-          ExpectedBucketOwner: loc.expectedBucketOwner
-        }), abortable(stop.signal))
+        const out = await s3.send(
+          new UploadPartCommand({
+            Bucket: loc.bucket,
+            Key: loc.key,
+            UploadId,
+            PartNumber: index + 1,
+            Body: body,
+            ContentLength: length,
+            // S3 refuses a part whose bytes do not match (BadDigest), so a bad part never lands.
+            ContentMD5: crypto.createHash('md5').update(body).digest('base64'),
+            ExpectedBucketOwner: loc.expectedBucketOwner
+          }),
+          abortable(stop.signal)
+        )
         etags[index] = out.ETag ?? ''
       }
     }
     // The first failure is the cause; the others are the workers it cut off.
     let cause: { error: unknown } | undefined
-    await Promise.allSettled(Array.from({ length: Math.min(options.concurrency ?? 4, count) }, () => worker().catch(error => {
-      cause ??= { error }
-      stop.abort()
-    })))
+    await Promise.allSettled(
+      Array.from({ length: Math.min(options.concurrency ?? 4, count) }, () =>
+        worker().catch(error => {
+          cause ??= { error }
+          stop.abort()
+        })
+      )
+    )
     if (cause) throw cause.error
     if (options.signal.aborted) throw new Error('the upload was cancelled')
-    const done = await s3.send(new CompleteMultipartUploadCommand({
-      Bucket: loc.bucket,
-      Key: loc.key,
-      UploadId,
-      MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-      ExpectedBucketOwner: loc.expectedBucketOwner
-    }), abortable(options.signal))
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: loc.bucket,
+        Key: loc.key,
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+        ExpectedBucketOwner: loc.expectedBucketOwner
+      }),
+      abortable(options.signal)
+    )
     return { eTag: unquote(done.ETag), version: done.VersionId }
   } catch (error) {
     // Never leave parts behind (they are billed and invisible): abort, then report the cause.
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: loc.bucket, Key: loc.key, UploadId, ExpectedBucketOwner: loc.expectedBucketOwner })).catch(() => undefined)
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: loc.bucket, Key: loc.key, UploadId, ExpectedBucketOwner: loc.expectedBucketOwner }))
+      .catch(() => undefined)
     throw error
   } finally {
     options.signal.removeEventListener('abort', onCancel)

@@ -10,7 +10,11 @@ export class CallBudget {
   private tokens: number
   private last: number
 
-  constructor(private readonly clock: Clock, readonly perMinute: number, private readonly burst: number) {
+  constructor(
+    private readonly clock: Clock,
+    readonly perMinute: number,
+    private readonly burst: number
+  ) {
     this.tokens = burst
     this.last = clock.now()
   }

@@ -1,6 +1,13 @@
 import type { ComputePlatform } from '../core/domain.js'
 import type { DeploymentInfo } from '@aws-sdk/client-codedeploy'
-import { FINAL_EVENT_STATUSES, seconds, type Diagnostics, type InstanceState, type LifecycleEventState, type Traffic } from './deployment-result.js'
+import {
+  FINAL_EVENT_STATUSES,
+  seconds,
+  type Diagnostics,
+  type InstanceState,
+  type LifecycleEventState,
+  type Traffic
+} from './deployment-result.js'
 import { targetNoun, taskSetText, trafficText } from './traffic.js'
 
 /** Where progress goes: the job log, and error annotations for failed hooks. */
@@ -37,7 +44,10 @@ export class ProgressPrinter {
   private readonly states = new Map<string, string>()
   private failures = 0
 
-  constructor(private readonly out: ProgressOutput, private readonly prefix = '') {}
+  constructor(
+    private readonly out: ProgressOutput,
+    private readonly prefix = ''
+  ) {}
 
   /** A printer for another deployment (a rollback), its lines marked by `prefix`. */
   child(prefix: string): ProgressPrinter {
@@ -51,7 +61,11 @@ export class ProgressPrinter {
 
   deployment(info: DeploymentInfo): void {
     const o = info.deploymentOverview
-    const counts = o ? COUNTS.filter(k => (o[k] ?? 0) > 0).map(k => `${k} ${o[k]}`).join(', ') : ''
+    const counts = o
+      ? COUNTS.filter(k => (o[k] ?? 0) > 0)
+          .map(k => `${k} ${o[k]}`)
+          .join(', ')
+      : ''
     const noun = targetNoun(info.computePlatform as ComputePlatform | undefined)
     const line = `${this.prefix}Deployment ${info.deploymentId} ${info.status ?? 'Unknown'}${counts ? ` (${noun}: ${counts})` : ''}`
     if (line !== this.lastLine) this.out.info(line)
@@ -83,7 +97,8 @@ export class ProgressPrinter {
           this.printed.add(key)
           const duration = took(event)
           // ECS event names run longer (AfterAllowTestTraffic): a wider column keeps them aligned.
-          this.out.info(`${this.prefix}  ${instance.id}  ${event.name.padEnd(instance.traffic ? 21 : 16)} ${event.status}${duration ? ` ${duration}` : ''}`)
+          const name = event.name.padEnd(instance.traffic ? 21 : 16)
+          this.out.info(`${this.prefix}  ${instance.id}  ${name} ${event.status}${duration ? ` ${duration}` : ''}`)
           if (event.status === 'Failed') this.failure(instance.id, event, instance.traffic !== undefined)
         }
         if (final) this.out.info(`${this.prefix}  ${instance.id}  ${instance.status}`)
@@ -144,7 +159,10 @@ export class ProgressPrinter {
     if (this.failures <= MAX_ANNOTATIONS) {
       this.out.error(text, `${this.prefix}${instanceId} failed ${event.name}`)
     } else {
-      if (this.failures === MAX_ANNOTATIONS + 1) this.out.info(`${this.prefix}    (GitHub shows ${MAX_ANNOTATIONS} error annotations per step: further failures are in the log only)`)
+      if (this.failures === MAX_ANNOTATIONS + 1)
+        this.out.info(
+          `${this.prefix}    (GitHub shows ${MAX_ANNOTATIONS} error annotations per step: further failures are in the log only)`
+        )
       this.out.info(`${this.prefix}    ${instanceId} failed ${event.name}: ${text}`)
     }
     const tail = d?.logTail?.trimEnd()
@@ -155,7 +173,10 @@ export class ProgressPrinter {
       return
     }
     if (this.tails.size >= MAX_TAILS) {
-      this.out.info(`${this.prefix}    log tail of ${d?.scriptName || event.name} on ${instanceId}: left out (${MAX_TAILS} different ones shown already)`)
+      this.out.info(
+        `${this.prefix}    log tail of ${d?.scriptName || event.name} on ${instanceId}: left out (${MAX_TAILS} different ones shown ` +
+          `already)`
+      )
       return
     }
     this.tails.set(tail, instanceId)

@@ -10,13 +10,18 @@ const LINK_WAIT_MS = 2000
  * rollback it starts. When the deployment's own settings say a rollback should follow, read it
  * again briefly, so the rollback is reported and followed rather than missed.
  */
-export async function awaitRollbackInfo(info: DeploymentInfo, deps: Pick<StageDeps, 'clients' | 'clock' | 'signal'>): Promise<DeploymentInfo> {
+export async function awaitRollbackInfo(
+  info: DeploymentInfo,
+  deps: Pick<StageDeps, 'clients' | 'clock' | 'signal'>
+): Promise<DeploymentInfo> {
   const { clock, signal } = deps
   let current = info
   for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal?.aborted; attempt++) {
     await clock.sleep(LINK_WAIT_MS, signal)
     try {
-      current = (await deps.clients.codedeploy.send(new GetDeploymentCommand({ deploymentId: info.deploymentId }), abortable(signal))).deploymentInfo ?? current
+      current =
+        (await deps.clients.codedeploy.send(new GetDeploymentCommand({ deploymentId: info.deploymentId }), abortable(signal)))
+          .deploymentInfo ?? current
     } catch {
       return current
     }
@@ -26,7 +31,8 @@ export async function awaitRollbackInfo(info: DeploymentInfo, deps: Pick<StageDe
 
 function rollbackExpected(info: DeploymentInfo): boolean {
   const config = info.autoRollbackConfiguration
-  const linked = info.rollbackInfo?.rollbackDeploymentId || info.rollbackInfo?.rollbackMessage || info.rollbackInfo?.rollbackTriggeringDeploymentId
+  const linked =
+    info.rollbackInfo?.rollbackDeploymentId || info.rollbackInfo?.rollbackMessage || info.rollbackInfo?.rollbackTriggeringDeploymentId
   if (!config?.enabled || linked) return false
   const events = config.events ?? []
   if (info.status === 'Failed') return events.includes('DEPLOYMENT_FAILURE')

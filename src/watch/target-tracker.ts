@@ -44,7 +44,10 @@ export class TargetTracker {
   /** API calls made so far, failed ones included. */
   calls = 0
 
-  constructor(private readonly cd: CodeDeployClient, private readonly deploymentId: string) {}
+  constructor(
+    private readonly cd: CodeDeployClient,
+    private readonly deploymentId: string
+  ) {}
 
   get instances(): InstanceState[] {
     return [...this.byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
@@ -52,7 +55,8 @@ export class TargetTracker {
 
   /** Whether a refresh could show something new for a deployment with these counts. */
   wants(overview: Overview): boolean {
-    if (total(overview) <= SMALL_FLEET) return this.byId.size < total(overview) || [...this.byId.values()].some(i => !FINAL_TARGET.has(i.status))
+    if (total(overview) <= SMALL_FLEET)
+      return this.byId.size < total(overview) || [...this.byId.values()].some(i => !FINAL_TARGET.has(i.status))
     return this.unread.size > 0 || LISTED.some(status => overview[status] > this.count(status))
   }
 
@@ -100,7 +104,9 @@ export class TargetTracker {
       }
       left -= this.calls - before
     }
-    const due = [...this.unread].sort((a, b) => Number(this.byId.get(b)?.status === 'Failed') - Number(this.byId.get(a)?.status === 'Failed'))
+    const due = [...this.unread].sort(
+      (a, b) => Number(this.byId.get(b)?.status === 'Failed') - Number(this.byId.get(a)?.status === 'Failed')
+    )
     await this.read(opts.final ? due : due.slice(0, Math.max(0, left) * BATCH_LIMIT), changed, opts.signal)
   }
 
@@ -113,10 +119,13 @@ export class TargetTracker {
   private async read(ids: readonly string[], changed: Map<string, InstanceState>, signal: AbortSignal | undefined): Promise<void> {
     for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
       this.calls++
-      const out = await this.cd.send(new BatchGetDeploymentTargetsCommand({
-        deploymentId: this.deploymentId,
-        targetIds: ids.slice(i, i + BATCH_LIMIT)
-      }), abortable(signal))
+      const out = await this.cd.send(
+        new BatchGetDeploymentTargetsCommand({
+          deploymentId: this.deploymentId,
+          targetIds: ids.slice(i, i + BATCH_LIMIT)
+        }),
+        abortable(signal)
+      )
       for (const target of out.deploymentTargets ?? []) {
         const next = toInstance(target)
         if (!next) continue
@@ -134,11 +143,14 @@ export class TargetTracker {
     let nextToken: string | undefined
     do {
       this.calls++
-      const out = await this.cd.send(new ListDeploymentTargetsCommand({
-        deploymentId: this.deploymentId,
-        nextToken,
-        ...(status ? { targetFilters: { TargetStatus: [status] } } : {})
-      }), abortable(signal))
+      const out = await this.cd.send(
+        new ListDeploymentTargetsCommand({
+          deploymentId: this.deploymentId,
+          nextToken,
+          ...(status ? { targetFilters: { TargetStatus: [status] } } : {})
+        }),
+        abortable(signal)
+      )
       ids.push(...(out.targetIds ?? []))
       nextToken = out.nextToken
     } while (nextToken)
@@ -167,7 +179,12 @@ function toEvent(e: LifecycleEvent): LifecycleEventState {
     startTime: e.startTime,
     endTime: e.endTime,
     diagnostics: e.diagnostics
-      ? { errorCode: e.diagnostics.errorCode, scriptName: e.diagnostics.scriptName, message: e.diagnostics.message, logTail: e.diagnostics.logTail }
+      ? {
+          errorCode: e.diagnostics.errorCode,
+          scriptName: e.diagnostics.scriptName,
+          message: e.diagnostics.message,
+          logTail: e.diagnostics.logTail
+        }
       : undefined
   }
 }

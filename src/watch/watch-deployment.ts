@@ -4,15 +4,7 @@ import { abortable } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
 import { backoff } from '../core/clock.js'
 import type { StageDeps } from '../core/deps.js'
-import {
-  emptyOverview,
-  failuresOf,
-  FINAL_STATUSES,
-  READY,
-  
-  type DeploymentResult,
-  type Overview
-} from './deployment-result.js'
+import { emptyOverview, failuresOf, FINAL_STATUSES, READY, type DeploymentResult, type Overview } from './deployment-result.js'
 import { describeError } from '../core/errors.js'
 import { endNotes } from './end-notes.js'
 import { CallBudget } from './call-budget.js'
@@ -56,7 +48,9 @@ export async function watchDeployment(deploymentId: string, group: string, deps:
   for (const line of endNotes(result)) deps.log.warning(line)
   const rollbackId = result.rollbackDeploymentId
   if (!result.final || !rollbackId || opts.once || opts.followRollback === false || deps.signal.aborted) return result
-  opts.printer.note(`CodeDeploy started rollback deployment ${rollbackId} to ${ROLLBACK_AIM[result.computePlatform ?? 'Server']}; following it to its end.`)
+  opts.printer.note(
+    `CodeDeploy started rollback deployment ${rollbackId} to ${ROLLBACK_AIM[result.computePlatform ?? 'Server']}; following it to its end.`
+  )
   result.rollback = await follow(rollbackId, group, deps, { ...opts, printer: opts.printer.child(`[rollback] `) })
   return result
 }
@@ -76,7 +70,8 @@ async function follow(deploymentId: string, group: string, deps: WatchDeps, opts
   let lastFailed = 0
   let lastCounts = ''
 
-  const result = (extra: Partial<DeploymentResult>): DeploymentResult => buildResult(deploymentId, group, info, tracker, { lostContact, ...extra })
+  const result = (extra: Partial<DeploymentResult>): DeploymentResult =>
+    buildResult(deploymentId, group, info, tracker, { lostContact, ...extra })
 
   for (;;) {
     if (signal.aborted) return result({ cancelled: true })
@@ -88,7 +83,8 @@ async function follow(deploymentId: string, group: string, deps: WatchDeps, opts
       lostContact = undefined
     } catch (error) {
       if (signal.aborted) return result({ cancelled: true })
-      if (!isTransient(error)) throw explainAwsError(error, `reading deployment ${deploymentId}`, 'codedeploy:GetDeployment', `deployment ${deploymentId}`)
+      if (!isTransient(error))
+        throw explainAwsError(error, `reading deployment ${deploymentId}`, 'codedeploy:GetDeployment', `deployment ${deploymentId}`)
       misses++
       lostContact = describeError(error)
       if (misses === 1 || misses % 10 === 0) deps.log.warning(`Cannot reach CodeDeploy (${lostContact}); still trying until the time-out.`)
@@ -123,7 +119,14 @@ async function follow(deploymentId: string, group: string, deps: WatchDeps, opts
 }
 
 /** Prints what changed. A transient failure skips this round, except at the end, where it retries. */
-async function refreshTargets(tracker: TargetTracker, budget: CallBudget, overview: Overview, deps: WatchDeps, opts: WatchOptions, final: boolean): Promise<void> {
+async function refreshTargets(
+  tracker: TargetTracker,
+  budget: CallBudget,
+  overview: Overview,
+  deps: WatchDeps,
+  opts: WatchOptions,
+  final: boolean
+): Promise<void> {
   const compact = total(overview) > SMALL_FLEET
   for (let attempt = 0; ; attempt++) {
     const before = tracker.calls
@@ -151,7 +154,14 @@ async function refreshTargets(tracker: TargetTracker, budget: CallBudget, overvi
 function overviewOf(info: DeploymentInfo | undefined): Overview {
   const o = info?.deploymentOverview
   return o
-    ? { Pending: o.Pending ?? 0, InProgress: o.InProgress ?? 0, Succeeded: o.Succeeded ?? 0, Failed: o.Failed ?? 0, Skipped: o.Skipped ?? 0, Ready: o.Ready ?? 0 }
+    ? {
+        Pending: o.Pending ?? 0,
+        InProgress: o.InProgress ?? 0,
+        Succeeded: o.Succeeded ?? 0,
+        Failed: o.Failed ?? 0,
+        Skipped: o.Skipped ?? 0,
+        Ready: o.Ready ?? 0
+      }
     : emptyOverview()
 }
 
@@ -164,7 +174,13 @@ function platformOf(info: DeploymentInfo | undefined): ComputePlatform | undefin
   return p === 'Server' || p === 'ECS' || p === 'Lambda' ? p : undefined
 }
 
-function buildResult(deploymentId: string, group: string, info: DeploymentInfo | undefined, tracker: TargetTracker, extra: Partial<DeploymentResult>): DeploymentResult {
+function buildResult(
+  deploymentId: string,
+  group: string,
+  info: DeploymentInfo | undefined,
+  tracker: TargetTracker,
+  extra: Partial<DeploymentResult>
+): DeploymentResult {
   const instances = tracker.instances
   return {
     deploymentId,

@@ -10,8 +10,15 @@ import { ActionError } from '../../core/errors.js'
 
 /** The EC2/on-premises lifecycle hooks a revision may run scripts in. */
 const HOOKS = [
-  'ApplicationStop', 'BeforeInstall', 'AfterInstall', 'ApplicationStart', 'ValidateService',
-  'BeforeBlockTraffic', 'AfterBlockTraffic', 'BeforeAllowTraffic', 'AfterAllowTraffic'
+  'ApplicationStop',
+  'BeforeInstall',
+  'AfterInstall',
+  'ApplicationStart',
+  'ValidateService',
+  'BeforeBlockTraffic',
+  'AfterBlockTraffic',
+  'BeforeAllowTraffic',
+  'AfterAllowTraffic'
 ]
 /** Run by the agent itself; a script cannot be attached to them. */
 const RESERVED = new Set(['Start', 'DownloadBundle', 'Install', 'BlockTraffic', 'AllowTraffic', 'End'])
@@ -64,17 +71,28 @@ export function checkAppSpec(sourceDir: string, entries: readonly Entry[], exclu
 
   const version = doc['version']
   if (version === '0.0') {
-    fail('version is the string "0.0"; the CodeDeploy agent compares it with the number 0.0 and fails the deployment.', 'write `version: 0.0`, without quotes.', lines.key(root, 'version'))
+    fail(
+      'version is the string "0.0"; the CodeDeploy agent compares it with the number 0.0 and fails the deployment.',
+      'write `version: 0.0`, without quotes.',
+      lines.key(root, 'version')
+    )
   }
   if (version !== 0) {
-    fail(`version is ${JSON.stringify(version ?? null)}; CodeDeploy only reads version 0.0.`, 'write `version: 0.0`.', lines.key(root, 'version'))
+    fail(
+      `version is ${JSON.stringify(version ?? null)}; CodeDeploy only reads version 0.0.`,
+      'write `version: 0.0`.',
+      lines.key(root, 'version')
+    )
   }
   const os = doc['os']
   if (os !== 'linux' && os !== 'windows') {
     return fail(`os is ${JSON.stringify(os ?? null)}.`, 'write `os: linux` or `os: windows`.', lines.key(root, 'os'))
   }
   const warnings: string[] = []
-  if (byPath.get('appspec.yaml')?.kind === 'file') warnings.push(`appspec.yaml is bundled too, but the CodeDeploy agent only reads ${APPSPEC_NAME}: delete appspec.yaml to avoid confusion.`)
+  if (byPath.get('appspec.yaml')?.kind === 'file')
+    warnings.push(
+      `appspec.yaml is bundled too, but the CodeDeploy agent only reads ${APPSPEC_NAME}: delete appspec.yaml to avoid confusion.`
+    )
   const ctx: SpecContext = { lines, os, byPath, sourceDir, exclude, warnings, fail }
   checkTopLevelKeys(ctx, doc)
   checkFiles(ctx, doc['files'], lines.key(root, 'files'))
@@ -84,7 +102,10 @@ export function checkAppSpec(sourceDir: string, entries: readonly Entry[], exclu
     for (const hook of hooks) {
       const entry = byPath.get(hook.location)
       if (entry?.kind === 'file' && (entry.mode & 0o111) === 0) {
-        warnings.push(`${hook.location} (${hook.event} hook) is not executable: run \`git update-index --chmod=+x ${hook.location}\` and commit, or the agent has to fix it on every instance.`)
+        warnings.push(
+          `${hook.location} (${hook.event} hook) is not executable: run \`git update-index --chmod=+x ${hook.location}\` and commit, or ` +
+            `the agent has to fix it on every instance.`
+        )
       }
     }
   }
@@ -94,15 +115,22 @@ export function checkAppSpec(sourceDir: string, entries: readonly Entry[], exclu
 function readHooks(ctx: SpecContext, value: unknown, at: Block | undefined): HookScript[] {
   const { lines, fail } = ctx
   if (value === undefined || value === null) return []
-  if (!isRecord(value)) return fail('hooks must be a mapping of lifecycle event names to script lists.', 'see the AppSpec "hooks" section.', at)
+  if (!isRecord(value))
+    return fail('hooks must be a mapping of lifecycle event names to script lists.', 'see the AppSpec "hooks" section.', at)
   const block = at ?? lines.root
   const scripts: HookScript[] = []
   for (const [event, list] of Object.entries(value)) {
     const eventAt = lines.key(block, event) ?? at
-    if (RESERVED.has(event)) fail(`${event} is run by the CodeDeploy agent itself; scripts cannot be attached to it.`, 'move its scripts to BeforeInstall or AfterInstall.', eventAt)
+    if (RESERVED.has(event))
+      fail(
+        `${event} is run by the CodeDeploy agent itself; scripts cannot be attached to it.`,
+        'move its scripts to BeforeInstall or AfterInstall.',
+        eventAt
+      )
     if (!HOOKS.includes(event)) fail(`'${event}' is not an EC2/on-premises lifecycle event.`, `use one of: ${HOOKS.join(', ')}.`, eventAt)
     if (list === null || list === undefined) continue
-    if (!Array.isArray(list)) fail(`${event} must be a list of scripts ("- location: ...").`, 'start each script with "- location:".', eventAt)
+    if (!Array.isArray(list))
+      fail(`${event} must be a list of scripts ("- location: ...").`, 'start each script with "- location:".', eventAt)
     const items = eventAt ? lines.items(eventAt) : []
     let total = 0
     ;(list as unknown[]).forEach((item, index) => {
@@ -116,17 +144,26 @@ function readHooks(ctx: SpecContext, value: unknown, at: Block | undefined): Hoo
       const location = bundlePath(written, ctx.os)
       const timeout = readTimeout(script['timeout'])
       if (timeout === null) {
-        fail(`timeout ${JSON.stringify(script['timeout'])} of ${location} is not a whole number of seconds from 1 to ${MAX_HOOK_TIMEOUT}.`, `use at most ${MAX_HOOK_TIMEOUT}; split longer work across hooks.`, keyAt('timeout'))
+        fail(
+          `timeout ${JSON.stringify(script['timeout'])} of ${location} is not a whole number of seconds from 1 to ${MAX_HOOK_TIMEOUT}.`,
+          `use at most ${MAX_HOOK_TIMEOUT}; split longer work across hooks.`,
+          keyAt('timeout')
+        )
       }
       total += timeout ?? 0
       const runas = script['runas']
-      if (runas !== undefined && runas !== null && ctx.os === 'windows') fail(`runas (on ${location}) is not supported on Windows.`, 'remove runas.', keyAt('runas'))
-      if (runas !== undefined && runas !== null && (typeof runas !== 'string' || runas.trim() === '')) fail(`runas of ${location} must be a user name.`, 'write e.g. `runas: root`, or remove it.', keyAt('runas'))
+      if (runas !== undefined && runas !== null && ctx.os === 'windows')
+        fail(`runas (on ${location}) is not supported on Windows.`, 'remove runas.', keyAt('runas'))
+      if (runas !== undefined && runas !== null && (typeof runas !== 'string' || runas.trim() === ''))
+        fail(`runas of ${location} must be a user name.`, 'write e.g. `runas: root`, or remove it.', keyAt('runas'))
       requireInBundle(ctx, location, `${event} script '${location}'`, keyAt('location'), 'file')
       scripts.push({ event, location, timeout: timeout ?? undefined, runas: typeof runas === 'string' ? runas.trim() : undefined })
     })
     if (total > MAX_HOOK_TIMEOUT && (list as unknown[]).length > 1) {
-      ctx.warnings.push(`${APPSPEC_NAME}${lines.lineOf(eventAt) ? ` line ${lines.lineOf(eventAt)}` : ''}: the ${event} scripts' timeouts add up to ${total} s, but the agent stops a lifecycle event after ${MAX_HOOK_TIMEOUT} s.`)
+      ctx.warnings.push(
+        `${APPSPEC_NAME}${lines.lineOf(eventAt) ? ` line ${lines.lineOf(eventAt)}` : ''}: the ${event} scripts' timeouts ` +
+          `add up to ${total} s, but the agent stops a lifecycle event after ${MAX_HOOK_TIMEOUT} s.`
+      )
     }
   }
   return scripts
@@ -141,16 +178,25 @@ function readTimeout(value: unknown): number | undefined | null {
 
 function missingAppSpec(sourceDir: string, entries: readonly Entry[], exclude: readonly string[], isDirectory: boolean): ActionError {
   if (isDirectory) {
-    return new ActionError(`${APPSPEC_NAME} at the root of ${sourceDir} is a directory.`, { input: 'source-dir', fix: `make ${APPSPEC_NAME} the AppSpec file itself.` })
+    return new ActionError(`${APPSPEC_NAME} at the root of ${sourceDir} is a directory.`, {
+      input: 'source-dir',
+      fix: `make ${APPSPEC_NAME} the AppSpec file itself.`
+    })
   }
   if (fs.existsSync(path.join(sourceDir, APPSPEC_NAME))) {
     const rule = excludedBy(APPSPEC_NAME, exclude)
-    return new ActionError(`${APPSPEC_NAME} is excluded from the bundle${rule ? ` by '${rule}'` : ''}.`, { input: 'exclude', fix: `remove the pattern that matches ${APPSPEC_NAME}.` })
+    return new ActionError(`${APPSPEC_NAME} is excluded from the bundle${rule ? ` by '${rule}'` : ''}.`, {
+      input: 'exclude',
+      fix: `remove the pattern that matches ${APPSPEC_NAME}.`
+    })
   }
   if (entries.some(e => e.path === 'appspec.yaml')) {
-    return new ActionError(`Found appspec.yaml at the root of ${sourceDir}, but CodeDeploy only reads ${APPSPEC_NAME} for EC2/on-premises deployments.`, {
-      fix: `rename appspec.yaml to ${APPSPEC_NAME} (for an ECS or Lambda application, set the appspec input to its path instead).`
-    })
+    return new ActionError(
+      `Found appspec.yaml at the root of ${sourceDir}, but CodeDeploy only reads ${APPSPEC_NAME} for EC2/on-premises deployments.`,
+      {
+        fix: `rename appspec.yaml to ${APPSPEC_NAME} (for an ECS or Lambda application, set the appspec input to its path instead).`
+      }
+    )
   }
   const nested = entries.find(e => e.path.endsWith(`/${APPSPEC_NAME}`))
   if (nested) {
@@ -162,6 +208,8 @@ function missingAppSpec(sourceDir: string, entries: readonly Entry[], exclude: r
   }
   return new ActionError(`no ${APPSPEC_NAME} at the root of ${sourceDir}.`, {
     input: 'source-dir',
-    fix: `add ${APPSPEC_NAME} (version: 0.0, os: linux, files, hooks) at the root of the bundled directory, or point source-dir at the directory that has it.`
+    fix:
+      `add ${APPSPEC_NAME} (version: 0.0, os: linux, files, hooks) at the root of the bundled directory, or point source-dir at the ` +
+      `directory that has it.`
   })
 }

@@ -12,7 +12,11 @@ export function checkTopLevelKeys(ctx: SpecContext, doc: Record<string, unknown>
   warnUnknownKeys(ctx, doc, TOP_LEVEL, ctx.lines.root, 'an AppSpec key for EC2/on-premises deployments')
   const behavior = doc['file_exists_behavior']
   if (behavior !== undefined && behavior !== null && !FILE_EXISTS_BEHAVIORS.includes(String(behavior))) {
-    ctx.fail(`file_exists_behavior is ${JSON.stringify(behavior)}.`, `use one of: ${FILE_EXISTS_BEHAVIORS.join(', ')}.`, ctx.lines.key(ctx.lines.root, 'file_exists_behavior'))
+    ctx.fail(
+      `file_exists_behavior is ${JSON.stringify(behavior)}.`,
+      `use one of: ${FILE_EXISTS_BEHAVIORS.join(', ')}.`,
+      ctx.lines.key(ctx.lines.root, 'file_exists_behavior')
+    )
   }
 }
 
@@ -20,12 +24,18 @@ export function checkTopLevelKeys(ctx: SpecContext, doc: Record<string, unknown>
 export function checkFiles(ctx: SpecContext, value: unknown, at: Block | undefined): void {
   if (value === undefined || value === null) return
   const { lines, fail } = ctx
-  if (!Array.isArray(value)) fail('files must be a list of `- source: ...` / `destination: ...` pairs.', 'see the AppSpec "files" section.', at)
+  if (!Array.isArray(value))
+    fail('files must be a list of `- source: ...` / `destination: ...` pairs.', 'see the AppSpec "files" section.', at)
   const items = at ? lines.items(at) : []
   ;(value as unknown[]).forEach((item, index) => {
     const itemAt = items[index] ?? at
     const keyAt = (key: string): Block | undefined => (itemAt ? lines.key(itemAt, key) : undefined) ?? itemAt
-    if (!isRecord(item)) return fail('each files entry must be a mapping with source and destination.', 'write `- source: /` and `destination: /path/on/instance`.', itemAt)
+    if (!isRecord(item))
+      return fail(
+        'each files entry must be a mapping with source and destination.',
+        'write `- source: /` and `destination: /path/on/instance`.',
+        itemAt
+      )
     warnUnknownKeys(ctx, item, FILE_KEYS, itemAt, 'a files key')
     const source = item['source']
     const destination = item['destination']
@@ -34,14 +44,21 @@ export function checkFiles(ctx: SpecContext, value: unknown, at: Block | undefin
     }
     const written = (source as string).trim()
     if (typeof destination !== 'string' || destination.trim() === '') {
-      fail(`files entry '${written}' has no destination.`, 'add `destination:` with the absolute path to install it to on the instance.', itemAt)
+      fail(
+        `files entry '${written}' has no destination.`,
+        'add `destination:` with the absolute path to install it to on the instance.',
+        itemAt
+      )
     }
     requireInBundle(ctx, bundlePath(written, ctx.os), `files source '${written}'`, keyAt('source'))
     const target = (destination as string).trim()
     const absolute = ctx.os === 'windows' ? /^([A-Za-z]:[\\/]|\\\\)/.test(target) : target.startsWith('/')
     if (!absolute) {
-      fail(`files destination '${target}' is not an absolute path on the instance.`,
-        ctx.os === 'windows' ? 'write a full path such as C:\\inetpub\\app.' : 'write a full path such as /var/www/app.', keyAt('destination'))
+      fail(
+        `files destination '${target}' is not an absolute path on the instance.`,
+        ctx.os === 'windows' ? 'write a full path such as C:\\inetpub\\app.' : 'write a full path such as /var/www/app.',
+        keyAt('destination')
+      )
     }
   })
 }
@@ -50,24 +67,38 @@ export function checkFiles(ctx: SpecContext, value: unknown, at: Block | undefin
 export function checkPermissions(ctx: SpecContext, value: unknown, at: Block | undefined): void {
   if (value === undefined || value === null) return
   const { lines, fail } = ctx
-  if (ctx.os === 'windows') fail('permissions only apply to Linux instances; the agent fails a Windows deployment that has them.', 'remove the permissions section, or set os: linux.', at)
+  if (ctx.os === 'windows')
+    fail(
+      'permissions only apply to Linux instances; the agent fails a Windows deployment that has them.',
+      'remove the permissions section, or set os: linux.',
+      at
+    )
   if (!Array.isArray(value)) fail('permissions must be a list of `- object: ...` entries.', 'see the AppSpec "permissions" section.', at)
   const items = at ? lines.items(at) : []
   ;(value as unknown[]).forEach((item, index) => {
     const itemAt = items[index] ?? at
     const keyAt = (key: string): Block | undefined => (itemAt ? lines.key(itemAt, key) : undefined) ?? itemAt
-    if (!isRecord(item)) return fail('each permissions entry must be a mapping that starts with object.', 'write `- object: /path/on/instance`.', itemAt)
+    if (!isRecord(item))
+      return fail('each permissions entry must be a mapping that starts with object.', 'write `- object: /path/on/instance`.', itemAt)
     warnUnknownKeys(ctx, item, PERMISSION_KEYS, itemAt, 'a permissions key')
     const object = item['object']
-    if (typeof object !== 'string' || object.trim() === '') return fail('a permissions entry has no object.', 'add `object:` with the installed path it applies to.', itemAt)
+    if (typeof object !== 'string' || object.trim() === '')
+      return fail('a permissions entry has no object.', 'add `object:` with the installed path it applies to.', itemAt)
     const name = `permissions for '${object.trim()}'`
-    if (!object.trim().startsWith('/')) fail(`${name}: object is not an absolute path on the instance.`, 'use the installed path, e.g. the destination of a files entry.', keyAt('object'))
+    if (!object.trim().startsWith('/'))
+      fail(
+        `${name}: object is not an absolute path on the instance.`,
+        'use the installed path, e.g. the destination of a files entry.',
+        keyAt('object')
+      )
     const pattern = item['pattern']
-    if (pattern !== undefined && pattern !== null && (typeof pattern !== 'string' || pattern.trim() === '')) fail(`${name}: pattern must be a glob string.`, 'quote it, e.g. pattern: "*.sh".', keyAt('pattern'))
+    if (pattern !== undefined && pattern !== null && (typeof pattern !== 'string' || pattern.trim() === ''))
+      fail(`${name}: pattern must be a glob string.`, 'quote it, e.g. pattern: "*.sh".', keyAt('pattern'))
     for (const key of ['owner', 'group']) {
       const v = item[key]
       const ok = (typeof v === 'string' && v.trim() !== '') || (typeof v === 'number' && Number.isInteger(v) && v >= 0)
-      if (v !== undefined && v !== null && !ok) fail(`${name}: ${key} must be a ${key === 'owner' ? 'user' : 'group'} name or id.`, `write e.g. ${key}: www-data.`, keyAt(key))
+      if (v !== undefined && v !== null && !ok)
+        fail(`${name}: ${key} must be a ${key === 'owner' ? 'user' : 'group'} name or id.`, `write e.g. ${key}: www-data.`, keyAt(key))
     }
     checkStringList(ctx, item['except'], `${name}: except`, keyAt('except'), 'write a list, e.g. except: [secret.txt].')
     const types = item['type']
@@ -79,7 +110,12 @@ export function checkPermissions(ctx: SpecContext, value: unknown, at: Block | u
     checkStringList(ctx, item['acls'], `${name}: acls`, keyAt('acls'), 'write a list of entries such as u:www-data:rwx.')
     for (const ace of Array.isArray(item['acls']) ? (item['acls'] as string[]) : []) {
       const problem = aceProblem(ace)
-      if (problem) fail(`${name}: acl entry '${ace}' ${problem}.`, 'write [d[efault]:][u[ser]|g[roup]|m[ask]|o[ther]:][name]:perms, e.g. u:www-data:rwx; set the base entries with mode.', keyAt('acls'))
+      if (problem)
+        fail(
+          `${name}: acl entry '${ace}' ${problem}.`,
+          'write [d[efault]:][u[ser]|g[roup]|m[ask]|o[ther]:][name]:perms, e.g. u:www-data:rwx; set the base entries with mode.',
+          keyAt('acls')
+        )
     }
     checkContext(ctx, item['context'], name, keyAt('context'))
   })
@@ -89,12 +125,20 @@ function checkMode(ctx: SpecContext, mode: unknown, name: string, at: Block | un
   if (mode === undefined || mode === null) return
   const text = String(mode)
   if ((typeof mode !== 'string' && typeof mode !== 'number') || !/^[0-7]{1,4}$/.test(text)) {
-    ctx.fail(`${name}: mode ${JSON.stringify(mode)} is not 1 to 4 octal digits.`, 'write a chmod number such as 755 or "0644" (symbols like u+x are not supported).', at)
+    ctx.fail(
+      `${name}: mode ${JSON.stringify(mode)} is not 1 to 4 octal digits.`,
+      'write a chmod number such as 755 or "0644" (symbols like u+x are not supported).',
+      at
+    )
   }
   // The agent's YAML reader (YAML 1.1) takes an unquoted 0644 as octal: it would apply 420.
   const raw = ctx.lines.valueText(at)
   if (raw !== undefined && /^0[0-7]+$/.test(raw)) {
-    ctx.fail(`${name}: mode ${raw} is not quoted; the agent reads a leading 0 as octal and would apply mode ${parseInt(raw, 8)}.`, `write mode: "${raw}" or mode: ${raw.replace(/^0+(?=\d{3})/, '')}.`, at)
+    ctx.fail(
+      `${name}: mode ${raw} is not quoted; the agent reads a leading 0 as octal and would apply mode ${parseInt(raw, 8)}.`,
+      `write mode: "${raw}" or mode: ${raw.replace(/^0+(?=\d{3})/, '')}.`,
+      at
+    )
   }
 }
 
@@ -105,7 +149,11 @@ function checkContext(ctx: SpecContext, context: unknown, name: string, at: Bloc
   }
   const range = (context as Record<string, unknown>)['range']
   if (range !== undefined && range !== null && !/^s\d+(-s\d+)?(:c\d+(\.c\d+)?(,c\d+(\.c\d+)?)*)?$/.test(String(range))) {
-    ctx.fail(`${name}: context range '${String(range)}' is not an SELinux range.`, 'write s<n>[-s<n>][:c<n>[.c<n>],...], e.g. s0-s0:c0.c1023.', at)
+    ctx.fail(
+      `${name}: context range '${String(range)}' is not an SELinux range.`,
+      'write s<n>[-s<n>][:c<n>[.c<n>],...], e.g. s0-s0:c0.c1023.',
+      at
+    )
   }
 }
 
@@ -120,7 +168,16 @@ function aceProblem(ace: string): string | undefined {
   if (parts.length < 2 || parts.length > 4) return 'needs 2 to 4 parts separated by colons'
   let isDefault = parts.length === 4
   if (isDefault && !['d', 'default'].includes(parts[3]!)) return `starts with '${parts[3]}' where only d or default may stand`
-  const types: Record<string, string> = { u: 'user', user: 'user', g: 'group', group: 'group', m: 'mask', mask: 'mask', o: 'other', other: 'other' }
+  const types: Record<string, string> = {
+    u: 'user',
+    user: 'user',
+    g: 'group',
+    group: 'group',
+    m: 'mask',
+    mask: 'mask',
+    o: 'other',
+    other: 'other'
+  }
   let type: string | undefined
   if (parts.length >= 3) {
     if (['d', 'default'].includes(parts[2]!)) {
@@ -139,12 +196,21 @@ function aceProblem(ace: string): string | undefined {
   return undefined
 }
 
-function warnUnknownKeys(ctx: SpecContext, map: Record<string, unknown>, known: readonly string[], at: Block | undefined, what: string): void {
+function warnUnknownKeys(
+  ctx: SpecContext,
+  map: Record<string, unknown>,
+  known: readonly string[],
+  at: Block | undefined,
+  what: string
+): void {
   for (const key of Object.keys(map)) {
     if (known.includes(key)) continue
     const close = known.find(k => editDistance(k, key.toLowerCase()) <= 2)
     const line = ctx.lines.lineOf((at ? ctx.lines.key(at, key) : undefined) ?? at)
-    ctx.warnings.push(`${APPSPEC_NAME}${line ? ` line ${line}` : ''}: '${key}' is not ${what}; the CodeDeploy agent ignores it${close ? ` (did you mean '${close}'?)` : ''}.`)
+    ctx.warnings.push(
+      `${APPSPEC_NAME}${line ? ` line ${line}` : ''}: '${key}' is not ${what}; the CodeDeploy agent ` +
+        `ignores it${close ? ` (did you mean '${close}'?)` : ''}.`
+    )
   }
 }
 

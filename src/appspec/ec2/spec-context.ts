@@ -23,26 +23,52 @@ export interface SpecContext {
 /** A path as the agent joins it to the bundle root: leading `/` and `./` dropped, `\` read as `/` on Windows. */
 export function bundlePath(written: string, os: AppSpecOs): string {
   const slashed = os === 'windows' ? written.replace(/\\/g, '/') : written
-  const normal = path.posix.normalize(slashed).replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '')
+  const normal = path.posix
+    .normalize(slashed)
+    .replace(/^(\.\/|\/)+/, '')
+    .replace(/\/+$/, '')
   return normal === '.' ? '' : normal
 }
 
 /** Fails unless `location` is in the bundle (as a `kind`), saying whether it is missing or excluded. */
-export function requireInBundle(ctx: SpecContext, location: string, what: string, at: Block | undefined, kind?: Entry['kind']): Entry | undefined {
+export function requireInBundle(
+  ctx: SpecContext,
+  location: string,
+  what: string,
+  at: Block | undefined,
+  kind?: Entry['kind']
+): Entry | undefined {
   if (location === '..' || location.startsWith('../')) {
-    return ctx.fail(`${what} points outside the bundle.`, 'use a path relative to the bundle root (the directory that holds appspec.yml).', at)
+    return ctx.fail(
+      `${what} points outside the bundle.`,
+      'use a path relative to the bundle root (the directory that holds appspec.yml).',
+      at
+    )
   }
   if (location === '') return undefined
   const entry = ctx.byPath.get(location)
   if (entry && (!kind || entry.kind === kind || entry.kind === 'symlink')) return entry
-  if (entry) return ctx.fail(`${what} is a ${entry.kind === 'dir' ? 'directory' : entry.kind}, not a ${kind}.`, `point it at a ${kind} in the bundle.`, at)
+  if (entry)
+    return ctx.fail(
+      `${what} is a ${entry.kind === 'dir' ? 'directory' : entry.kind}, not a ${kind}.`,
+      `point it at a ${kind} in the bundle.`,
+      at
+    )
   const onDisk = fs.existsSync(path.join(ctx.sourceDir, location))
   if (onDisk) {
     const rule = excludedBy(location, ctx.exclude)
-    return ctx.fail(`${what} is not in the bundle: it is excluded by ${rule ? `'${rule}'` : 'an exclude pattern'}.`,
-      exclusionFix(location, rule), at, 'exclude')
+    return ctx.fail(
+      `${what} is not in the bundle: it is excluded by ${rule ? `'${rule}'` : 'an exclude pattern'}.`,
+      exclusionFix(location, rule),
+      at,
+      'exclude'
+    )
   }
-  return ctx.fail(`${what} is not in the bundle.`, `add ${location} to source-dir (and make sure no exclude pattern removes it), or fix the location.`, at)
+  return ctx.fail(
+    `${what} is not in the bundle.`,
+    `add ${location} to source-dir (and make sure no exclude pattern removes it), or fix the location.`,
+    at
+  )
 }
 
 function exclusionFix(location: string, rule: string | undefined): string {

@@ -43,14 +43,22 @@ export function loadAppSpec(input: AppSpecInput): LoadedAppSpec {
   const doc = new AppSpecDoc(input.given, content, root)
   checkPlaceholders(doc, input, used)
 
-  const warnings = [...input.vars.keys()].filter(name => !used.has(name)).map(name =>
-    `appspec-vars sets ${name}, but ${input.given} has no <${name}> or \${${name}} placeholder: it was not used.`)
+  const warnings = [...input.vars.keys()]
+    .filter(name => !used.has(name))
+    .map(name => `appspec-vars sets ${name}, but ${input.given} has no <${name}> or \${${name}} placeholder: it was not used.`)
   for (const key of Object.keys(root)) {
-    if (!SECTIONS.includes(key.toLowerCase())) warnings.push(`${input.given}: '${key}' is not a section of an ECS or Lambda AppSpec (version, Resources, Hooks); CodeDeploy ignores it.`)
+    if (!SECTIONS.includes(key.toLowerCase()))
+      warnings.push(
+        `${input.given}: '${key}' is not a section of an ECS or Lambda AppSpec (version, Resources, Hooks); CodeDeploy ignores it.`
+      )
   }
   const version = member(root, 'version')?.[1]
   if (version !== 0 && version !== '0.0') {
-    doc.fail(`version is ${version === undefined ? 'missing' : JSON.stringify(version)}; an ECS or Lambda AppSpec has version 0.0.`, 'write `version: 0.0`.', ['version'])
+    doc.fail(
+      `version is ${version === undefined ? 'missing' : JSON.stringify(version)}; an ECS or Lambda AppSpec has version 0.0.`,
+      'write `version: 0.0`.',
+      ['version']
+    )
   }
   const platform = resourceType(doc)
   return {
@@ -70,9 +78,12 @@ export function loadAppSpec(input: AppSpecInput): LoadedAppSpec {
 export function appSpecFor(loaded: LoadedAppSpec, platform: ContentPlatform, applicationName: string): CheckedAppSpec {
   if (loaded.platform && loaded.platform !== platform) {
     const what = loaded.platform === 'ECS' ? 'an ECS service (Type AWS::ECS::Service)' : 'a Lambda function (Type AWS::Lambda::Function)'
-    loaded.doc.fail(`describes ${what}, but application '${applicationName}' deploys to ${platform}.`,
-      `use the AppSpec written for ${applicationName} (${platform === 'ECS' ? 'a TargetService of Type AWS::ECS::Service' : 'a resource of Type AWS::Lambda::Function'}), or set application-name to the ${loaded.platform} application.`,
-      ['Resources', 0])
+    const wanted = platform === 'ECS' ? 'a TargetService of Type AWS::ECS::Service' : 'a resource of Type AWS::Lambda::Function'
+    loaded.doc.fail(
+      `describes ${what}, but application '${applicationName}' deploys to ${platform}.`,
+      `use the AppSpec written for ${applicationName} (${wanted}), or set application-name to the ${loaded.platform} application.`,
+      ['Resources', 0]
+    )
   }
   return loaded.checked ?? checkResource(loaded.doc, platform)
 }
@@ -119,8 +130,11 @@ function syntaxError(name: string, content: string, filled: boolean, error: unkn
   return new ActionError(`${name}${line ? ` line ${line}` : ''} is not valid ${kind}: ${reason ?? String(error)}.`, {
     input: 'appspec',
     fix: filled
-      ? 'fix the syntax; if that line holds a placeholder, its appspec-vars value may need quoting in the AppSpec, e.g. `TaskDefinition: "<TASK_DEFINITION>"`.'
-      : json ? 'fix the JSON syntax (double-quoted keys, commas between entries, none after the last).' : 'fix the YAML syntax (indent with spaces, not tabs; quote values that contain ": ").'
+      ? 'fix the syntax; if that line holds a placeholder, its appspec-vars value may need quoting in the AppSpec, e.g. ' +
+        '`TaskDefinition: "<TASK_DEFINITION>"`.'
+      : json
+        ? 'fix the JSON syntax (double-quoted keys, commas between entries, none after the last).'
+        : 'fix the YAML syntax (indent with spaces, not tabs; quote values that contain ": ").'
   })
 }
 
@@ -133,16 +147,24 @@ function checkPlaceholders(doc: AppSpecDoc, input: AppSpecInput, used: ReadonlyS
     if (!match) continue
     const name = match[1] ?? match[2] ?? ''
     const near = [...input.vars.keys()].find(k => k.toLowerCase() === name.toLowerCase())
-    doc.fail(`placeholder ${match[0]} is not filled.`,
-      `add a line \`${name}=<value>\` to appspec-vars${near ? ` (it has ${near}: names are case-sensitive)` : ''}, e.g. the output of the step that registered or published it.`,
-      doc.lineContaining(new RegExp(escape(match[0]))), 'appspec-vars')
+    doc.fail(
+      `placeholder ${match[0]} is not filled.`,
+      `add a line \`${name}=<value>\` to appspec-vars${near ? ` (it has ${near}: names are case-sensitive)` : ''}, e.g. the output of ` +
+        `the step that registered or published it.`,
+      doc.lineContaining(new RegExp(escape(match[0]))),
+      'appspec-vars'
+    )
   }
   for (const name of used) {
     const value = input.vars.get(name) ?? ''
     if (scalars.some(text => text.includes(value))) continue
-    doc.fail(`the value of ${name} changed the AppSpec's structure where it was filled in: it holds YAML or JSON syntax (such as ': ', ' #' or a quote).`,
+    doc.fail(
+      `the value of ${name} changed the AppSpec's structure where it was filled in: it holds YAML or JSON syntax (such as ': ', ' #' or ` +
+        `a quote).`,
       `quote the placeholder in the AppSpec, e.g. \`TaskDefinition: "<${name}>"\`, or check the value.`,
-      doc.lineContaining(new RegExp(escape(value))), 'appspec-vars')
+      doc.lineContaining(new RegExp(escape(value))),
+      'appspec-vars'
+    )
   }
 }
 
@@ -163,17 +185,33 @@ function resourceType(doc: AppSpecDoc): ContentPlatform | undefined {
   const [key, resources] = member(doc.root, 'Resources') ?? ['Resources', undefined]
   const example = 'see examples/ecs-appspec.yaml or examples/lambda-appspec.yaml'
   if (resources === undefined || resources === null || (Array.isArray(resources) && resources.length === 0)) {
-    doc.fail('has no resource to deploy: the Resources section is missing or empty.', `list the ECS service or the Lambda function under Resources (${example}).`, [key])
+    doc.fail(
+      'has no resource to deploy: the Resources section is missing or empty.',
+      `list the ECS service or the Lambda function under Resources (${example}).`,
+      [key]
+    )
   }
   if (!Array.isArray(resources)) {
-    doc.fail('Resources must be a list with one item.', `write the resource as a list item, e.g. \`- TargetService:\` under Resources (${example}).`, [key])
+    doc.fail(
+      'Resources must be a list with one item.',
+      `write the resource as a list item, e.g. \`- TargetService:\` under Resources (${example}).`,
+      [key]
+    )
   }
   if (resources.length > 1) {
-    doc.fail(`Resources lists ${resources.length} resources; a deployment deploys exactly one.`, 'keep one ECS service or one Lambda function per AppSpec; deploy others with their own deployment groups.', [key, 1])
+    doc.fail(
+      `Resources lists ${resources.length} resources; a deployment deploys exactly one.`,
+      'keep one ECS service or one Lambda function per AppSpec; deploy others with their own deployment groups.',
+      [key, 1]
+    )
   }
   const resource: unknown = resources[0]
   if (!isRecord(resource) || Object.keys(resource).length !== 1) {
-    doc.fail('the resource must be a mapping with a single name (TargetService for ECS, any name for a Lambda function).', `write it as \`- TargetService:\` or \`- MyFunction:\` with Type and Properties under it (${example}).`, [key, 0])
+    doc.fail(
+      'the resource must be a mapping with a single name (TargetService for ECS, any name for a Lambda function).',
+      `write it as \`- TargetService:\` or \`- MyFunction:\` with Type and Properties under it (${example}).`,
+      [key, 0]
+    )
   }
   const [body] = Object.values(resource)
   const type = member(body, 'Type')?.[1]

@@ -22,7 +22,7 @@ export async function writeTgz(entries: readonly Entry[], file: string, options:
 async function* tarStream(entries: readonly Entry[]): AsyncGenerator<Buffer> {
   for (const entry of entries) {
     const name = entry.kind === 'dir' ? `${entry.path}/` : entry.path
-    const linkTarget = entry.kind === 'symlink' ? entry.linkTarget ?? '' : ''
+    const linkTarget = entry.kind === 'symlink' ? (entry.linkTarget ?? '') : ''
     const size = entry.kind === 'file' ? entry.size : 0
     const pax: Record<string, string> = {}
     if (Buffer.byteLength(name) > 100) pax['path'] = name
@@ -53,7 +53,7 @@ async function* fileData(entry: Entry, size: number): AsyncGenerator<Buffer> {
       throw unreadable(entry.path, error)
     }
     try {
-      for (let sent = 0; sent < size; ) {
+      for (let sent = 0; sent < size;) {
         // A fresh buffer each time: gzip may still hold the previous one.
         const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - sent))
         const { bytesRead } = await handle.read(chunk, 0, chunk.length, sent)
@@ -85,13 +85,15 @@ function* padded(body: Buffer): Generator<Buffer> {
 }
 
 function paxBody(fields: Record<string, string>): Buffer {
-  return Buffer.concat(Object.entries(fields).map(([key, value]) => {
-    const text = ` ${key}=${value}\n`
-    // The length prefix counts its own digits.
-    let length = Buffer.byteLength(text) + 1
-    while (String(length).length + Buffer.byteLength(text) !== length) length++
-    return Buffer.from(`${length}${text}`)
-  }))
+  return Buffer.concat(
+    Object.entries(fields).map(([key, value]) => {
+      const text = ` ${key}=${value}\n`
+      // The length prefix counts its own digits.
+      let length = Buffer.byteLength(text) + 1
+      while (String(length).length + Buffer.byteLength(text) !== length) length++
+      return Buffer.from(`${length}${text}`)
+    })
+  )
 }
 
 function header(h: { name: string; mode: number; size: number; type: string; linkTarget: string }): Buffer {
@@ -100,7 +102,14 @@ function header(h: { name: string; mode: number; size: number; type: string; lin
     Buffer.from(text, 'utf8').copy(b, offset, 0, length)
   }
   const octal = (value: number, offset: number, length: number): void => {
-    put(value.toString(8).padStart(length - 1, '0').slice(-(length - 1)), offset, length - 1)
+    put(
+      value
+        .toString(8)
+        .padStart(length - 1, '0')
+        .slice(-(length - 1)),
+      offset,
+      length - 1
+    )
   }
   put(h.name, 0, 100)
   octal(h.mode & 0o7777, 100, 8)

@@ -39,7 +39,11 @@ export interface RangeResult {
 
 /** What a worker reports when it cannot read a file: which one and why. */
 export class ReadError extends Error {
-  constructor(readonly path: string, readonly code: string | undefined, message: string) {
+  constructor(
+    readonly path: string,
+    readonly code: string | undefined,
+    message: string
+  ) {
     super(message)
     this.name = 'ReadError'
   }
@@ -53,7 +57,12 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 }
 
 interface WorkerReply {
   id: number
-  result?: { files?: Array<{ crc: number; size: number; deflated: boolean; length: number }>; crc?: number; length?: number; compresses?: boolean }
+  result?: {
+    files?: Array<{ crc: number; size: number; deflated: boolean; length: number }>
+    crc?: number
+    length?: number
+    compresses?: boolean
+  }
   error?: { message: string; code?: string; path?: string }
 }
 
@@ -85,7 +94,10 @@ export class DeflatePool {
     this.shared = new SharedArrayBuffer(slots * SLOT_BYTES)
     this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i)
     this.workers = Array.from({ length: Math.max(1, size) }, () => {
-      const slot = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { shared: this.shared, level }, resourceLimits: WORKER_LIMITS }), busy: 0 }
+      const slot = {
+        worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { shared: this.shared, level }, resourceLimits: WORKER_LIMITS }),
+        busy: 0
+      }
       slot.worker.on('message', (reply: WorkerReply) => {
         slot.busy--
         this.settle(reply)

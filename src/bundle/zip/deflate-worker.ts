@@ -23,7 +23,8 @@ const shared = Buffer.from(workerData.shared)
 const scratch = Buffer.allocUnsafeSlow(PROBE_BYTES)
 let input = Buffer.allocUnsafeSlow(1 << 20)
 
-const changed = (path, how) => Object.assign(new Error(path + ' changed while it was being bundled (' + how + ')'), { code: 'ECHANGED', path })
+const changed = (path, how) =>
+  Object.assign(new Error(path + ' changed while it was being bundled (' + how + ')'), { code: 'ECHANGED', path })
 
 /** A reusable buffer of at least size bytes. */
 function room(size) {
@@ -121,7 +122,8 @@ function range(task) {
   const buf = room(dictionary + task.length)
   readExact(task.path, task.start - dictionary, dictionary + task.length, buf, 0, task.last)
   const raw = buf.subarray(dictionary, dictionary + task.length)
-  const n = deflateInto(raw, task.last ? Z_FINISH : Z_SYNC_FLUSH, dictionary > 0 ? buf.subarray(0, dictionary) : undefined, shared, task.offset, task.capacity)
+  const preset = dictionary > 0 ? buf.subarray(0, dictionary) : undefined
+  const n = deflateInto(raw, task.last ? Z_FINISH : Z_SYNC_FLUSH, preset, shared, task.offset, task.capacity)
   if (n < 0) throw new Error('deflate output did not fit its slot')
   return { crc: zlib.crc32(raw), length: n }
 }
@@ -138,7 +140,8 @@ parentPort.on('message', ({ id, task }) => {
     const result = task.kind === 'files' ? files(task) : task.kind === 'range' ? range(task) : probe(task)
     parentPort.postMessage({ id, result })
   } catch (error) {
-    parentPort.postMessage({ id, error: { message: String((error && error.message) || error), code: error && error.code, path: (error && error.path) || task.path } })
+    const message = String((error && error.message) || error)
+    parentPort.postMessage({ id, error: { message, code: error && error.code, path: (error && error.path) || task.path } })
   }
 })
 `

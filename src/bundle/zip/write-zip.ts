@@ -107,15 +107,20 @@ export async function writeZip(entries: readonly Entry[], file: string, options:
 function start(job: Job, pool: DeflatePool, slot: number | undefined): void {
   job.slot = slot
   if (job.kind === 'batch') {
-    job.result = job.files.length === 0
-      ? Promise.resolve([])
-      : pool.files({ kind: 'files', files: job.files.map(e => ({ path: e.absolute, size: e.size, deflate: !isKnownCompressed(e.path) })) }, slot!)
+    job.result =
+      job.files.length === 0
+        ? Promise.resolve([])
+        : pool.files(
+            { kind: 'files', files: job.files.map(e => ({ path: e.absolute, size: e.size, deflate: !isKnownCompressed(e.path) })) },
+            slot!
+          )
   } else if (job.kind === 'start') {
     job.result = job.big.deflate
   } else {
     const { big, index, length } = job
     job.result = big.deflate.then(deflate =>
-      pool.range({ kind: 'range', path: big.entry.absolute, start: index * PIECE, length, deflate, last: index === big.pieces - 1 }, slot!))
+      pool.range({ kind: 'range', path: big.entry.absolute, start: index * PIECE, length, deflate, last: index === big.pieces - 1 }, slot!)
+    )
   }
 }
 
@@ -146,7 +151,9 @@ function* plan(entries: readonly Entry[], pool: DeflatePool): Generator<Job> {
 
 function* bigFileJobs(entry: Entry, pool: DeflatePool): Generator<Job> {
   // Already-compressed formats are stored; anything else is deflated if a sample of it compresses.
-  const deflate = isKnownCompressed(entry.path) ? Promise.resolve(false) : pool.probe({ kind: 'probe', path: entry.absolute, size: entry.size })
+  const deflate = isKnownCompressed(entry.path)
+    ? Promise.resolve(false)
+    : pool.probe({ kind: 'probe', path: entry.absolute, size: entry.size })
   deflate.catch(() => undefined)
   const big: BigFile = {
     entry,
@@ -170,7 +177,12 @@ function unixMode(entry: Entry): number {
   return type | (entry.mode & 0o7777)
 }
 
-async function writeBatch(sink: FileSink, central: CentralDirectory, entries: readonly Entry[], files: readonly FileResult[]): Promise<void> {
+async function writeBatch(
+  sink: FileSink,
+  central: CentralDirectory,
+  entries: readonly Entry[],
+  files: readonly FileResult[]
+): Promise<void> {
   let next = 0
   for (const entry of entries) {
     let data: Buffer
@@ -178,10 +190,17 @@ async function writeBatch(sink: FileSink, central: CentralDirectory, entries: re
     if (entry.kind === 'file') {
       const result = files[next++]!
       data = result.data
-      record = { name: Buffer.from(entry.path, 'utf8'), method: result.deflated ? METHOD_DEFLATE : METHOD_STORE, crc: result.crc, compressedSize: data.length, size: result.size, zip64Local: false }
+      record = {
+        name: Buffer.from(entry.path, 'utf8'),
+        method: result.deflated ? METHOD_DEFLATE : METHOD_STORE,
+        crc: result.crc,
+        compressedSize: data.length,
+        size: result.size,
+        zip64Local: false
+      }
     } else {
       // A directory is its name with a slash; a symlink's content is its target, stored.
-      data = Buffer.from(entry.kind === 'symlink' ? entry.linkTarget ?? '' : '', 'utf8')
+      data = Buffer.from(entry.kind === 'symlink' ? (entry.linkTarget ?? '') : '', 'utf8')
       const name = Buffer.from(entry.kind === 'dir' ? `${entry.path}/` : entry.path, 'utf8')
       record = { name, method: METHOD_STORE, crc: zlib.crc32(data), compressedSize: data.length, size: data.length, zip64Local: false }
     }
@@ -198,7 +217,15 @@ async function startBig(sink: FileSink, big: BigFile, deflate: boolean): Promise
   await sink.write(localHeader({ name: big.name, method: big.method, crc: 0, compressedSize: 0, size: 0, zip64Local: big.zip64Local }))
 }
 
-async function writePiece(sink: FileSink, central: CentralDirectory, pool: DeflatePool, big: BigFile, index: number, slot: number, piece: RangeResult): Promise<void> {
+async function writePiece(
+  sink: FileSink,
+  central: CentralDirectory,
+  pool: DeflatePool,
+  big: BigFile,
+  index: number,
+  slot: number,
+  piece: RangeResult
+): Promise<void> {
   await sink.write(piece.data)
   big.crc = index === 0 ? piece.crc : crc32Combine(big.crc, piece.crc, piece.length)
   big.compressedSize += piece.data.length
@@ -210,7 +237,17 @@ async function writePiece(sink: FileSink, central: CentralDirectory, pool: Defla
     await startBig(sink, big, false)
     big.compressedSize = 0
     for (let i = 0; i < big.pieces; i++) {
-      const raw = await pool.range({ kind: 'range', path: big.entry.absolute, start: i * PIECE, length: Math.min(PIECE, size - i * PIECE), deflate: false, last: i === big.pieces - 1 }, slot)
+      const raw = await pool.range(
+        {
+          kind: 'range',
+          path: big.entry.absolute,
+          start: i * PIECE,
+          length: Math.min(PIECE, size - i * PIECE),
+          deflate: false,
+          last: i === big.pieces - 1
+        },
+        slot
+      )
       await sink.write(raw.data)
       big.compressedSize += raw.data.length
     }
