@@ -44,7 +44,7 @@ export interface PipelineContext {
  * Fills `report` as it goes, so whatever happens the report tells how far it got.
  */
 export async function runPipeline(ctx: PipelineContext): Promise<void> {
-  const { settings: s, log } = ctx
+  const { settings: s } = ctx
   if (s.appspec) await prepareAppSpec(ctx, s.appspec)
   else await prepareBundle(ctx)
   stopIfCancelled(ctx, 'before any deployment was created')
@@ -58,7 +58,7 @@ export async function runPipeline(ctx: PipelineContext): Promise<void> {
         sha: s.sha,
         description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`
       },
-      log.warning
+      ctx
     )
   }
 

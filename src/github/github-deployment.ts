@@ -1,4 +1,5 @@
 import { getOctokit } from '@actions/github'
+import type { StageDeps } from '../core/deps.js'
 import { describeError } from '../core/errors.js'
 
 export type GithubDeploymentState = 'in_progress' | 'success' | 'failure' | 'error'
@@ -27,7 +28,8 @@ export class GithubDeployment {
     private readonly warn: (line: string) => void
   ) {}
 
-  static async create(options: GithubDeploymentOptions, warn: (line: string) => void): Promise<GithubDeployment | undefined> {
+  static async create(options: GithubDeploymentOptions, deps: Pick<StageDeps, 'log'>): Promise<GithubDeployment | undefined> {
+    const warn = (line: string): void => deps.log.warning(line)
     const [owner, repo] = options.repository.split('/')
     if (!owner || !repo) {
       warn(`github-environment: GITHUB_REPOSITORY ('${options.repository}') is not owner/name; no GitHub deployment recorded.`)

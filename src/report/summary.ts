@@ -5,7 +5,7 @@ import { counts, failureMessage, rollbackStory } from './diagnosis.js'
 import { durationSeconds, runSucceeded, type GroupOutcome, type RunReport } from './run-report.js'
 import { endNotes, isReady } from '../watch/end-notes.js'
 import { code, esc, fenced, ICON } from './markdown.js'
-import { appSpecRows, targetSections } from './summary-targets.js'
+import { appSpecRows, targetSections } from './summary-ecs-lambda.js'
 import { s3Uri } from '../upload/location.js'
 
 /** Rows of the instance table shown at most; failed instances come first. */

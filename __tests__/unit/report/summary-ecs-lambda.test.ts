@@ -1,5 +1,5 @@
 /**
- * The report of an ECS or Lambda deployment (outputs.ts, summary.ts, summary-targets.ts,
+ * The report of an ECS or Lambda deployment (outputs.ts, summary.ts, summary-ecs-lambda.ts,
  * outcome.ts): the AppSpec in place of the bundle, the target's events and traffic, and a
  * rollback told in terms of traffic.
  */
