@@ -1,15 +1,15 @@
 import * as core from '@actions/core'
-import { createClients, destroyClients } from './aws/clients.js'
-import { type AwsClients } from './core/deps.js'
-import { removeBundle } from './bundle/write-bundle.js'
 import { systemClock } from './core/clock.js'
+import type { AwsClients } from './core/deps.js'
+import { createClients, destroyClients } from './aws/clients.js'
 import { readSettings } from './inputs/read-settings.js'
-import { failureMessage } from './report/diagnosis.js'
-import { runSucceeded, type RunReport } from './report/run-report.js'
-import { summaryLine } from './report/outputs.js'
-import { runPipeline, type PipelineContext, type PipelineLog } from './pipeline.js'
-import { writeReport } from './report/write-report.js'
+import { removeBundle } from './bundle/write-bundle.js'
 import { stopDeployment } from './deploy/stop-deployment.js'
+import { failureMessage } from './report/diagnosis.js'
+import { summaryLine } from './report/outputs.js'
+import { runSucceeded, type RunReport } from './report/run-report.js'
+import { writeReport } from './report/write-report.js'
+import { runPipeline, type PipelineContext, type PipelineLog } from './pipeline.js'
 
 const log: PipelineLog = {
   info: line => core.info(line),

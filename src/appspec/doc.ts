@@ -1,5 +1,5 @@
-import { YamlLines, type Block } from './yaml-lines.js'
 import { ActionError } from '../core/errors.js'
+import { YamlLines, type Block } from './yaml-lines.js'
 
 /** A path into the document: mapping keys as written, list indexes as numbers. */
 export type DocPath = ReadonlyArray<string | number>

@@ -7,11 +7,11 @@ import {
   type DeploymentInfo,
   type RevisionLocation
 } from '@aws-sdk/client-codedeploy'
+import type { StageDeps } from '../core/deps.js'
+import type { FileExistsBehavior } from '../core/domain.js'
+import { ActionError, awsErrorName } from '../core/errors.js'
 import { abortable } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
-import type { StageDeps } from '../core/deps.js'
-import { ActionError, awsErrorName } from '../core/errors.js'
-import type { FileExistsBehavior } from '../core/domain.js'
 import type { UploadedRevision } from '../upload/location.js'
 
 /** ECS and Lambda: the AppSpec itself, sent as content with its sha256. */

@@ -1,9 +1,9 @@
 import { GetApplicationCommand, GetDeploymentConfigCommand, GetDeploymentGroupCommand } from '@aws-sdk/client-codedeploy'
-import { explainAwsError, isTransient } from '../aws/service-errors.js'
 import { backoff, type Clock } from '../core/clock.js'
 import type { StageDeps } from '../core/deps.js'
 import type { ComputePlatform } from '../core/domain.js'
 import { ActionError, awsErrorName } from '../core/errors.js'
+import { explainAwsError, isTransient } from '../aws/service-errors.js'
 
 /** Throttling or a 5xx while checking is retried this many times before it fails the step. */
 const ATTEMPTS = 6

@@ -3,8 +3,8 @@ import * as path from 'node:path'
 import { ActionError } from '../core/errors.js'
 import { readAppSpecInput } from './appspec.js'
 import { bool, lines, oneOf, required, type InputReader } from './reader.js'
-import type { Settings } from './settings.js'
 import { readBucket, readBucketOwner, readKeyPrefix } from './s3.js'
+import type { Settings } from './settings.js'
 
 /** CreateDeployment refuses longer descriptions. */
 export const DESCRIPTION_LIMIT = 100

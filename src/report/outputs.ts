@@ -1,9 +1,9 @@
 import { describeError, ActionError } from '../core/errors.js'
-import { counts, failureMessage } from './diagnosis.js'
-import { durationSeconds, groupSucceeded, runSucceeded, type GroupOutcome, type RunReport } from './run-report.js'
+import { s3Uri } from '../upload/location.js'
 import { isReady } from '../watch/end-notes.js'
 import { trafficText } from '../watch/traffic.js'
-import { s3Uri } from '../upload/location.js'
+import { counts, failureMessage } from './diagnosis.js'
+import { durationSeconds, groupSucceeded, runSucceeded, type GroupOutcome, type RunReport } from './run-report.js'
 
 /**
  * The step's outputs. Single-value outputs describe the first group that did not succeed (or the

@@ -1,10 +1,10 @@
 import type { ComputePlatform } from '../core/domain.js'
+import type { Settings } from '../inputs/settings.js'
 import type { CheckedAppSpec } from '../appspec/ecs-lambda/resources.js'
 import type { Bundle } from '../bundle/write-bundle.js'
+import type { UploadedRevision } from '../upload/location.js'
 import type { DeploymentResult } from '../watch/deployment-result.js'
 import { isReady } from '../watch/end-notes.js'
-import type { Settings } from '../inputs/settings.js'
-import type { UploadedRevision } from '../upload/location.js'
 
 /** One deployment group's part of the run. */
 export interface GroupOutcome {

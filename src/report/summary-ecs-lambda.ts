@@ -1,7 +1,7 @@
 import { seconds, type DeploymentResult, type InstanceState, type Traffic } from '../watch/deployment-result.js'
+import { percent, replacementName, seenText } from '../watch/traffic.js'
 import { code, esc, ICON } from './markdown.js'
 import type { DeployedAppSpec } from './run-report.js'
-import { percent, replacementName, seenText } from '../watch/traffic.js'
 
 /** The job summary's facts about an ECS or Lambda AppSpec, in place of the bundle's. */
 export function appSpecRows(a: DeployedAppSpec): Array<[string, string]> {

@@ -1,12 +1,12 @@
-import { seconds, type DeploymentResult, type InstanceState } from '../watch/deployment-result.js'
 import { describeError } from '../core/errors.js'
-import { consoleUrl } from '../deploy/console-url.js'
-import { counts, failureMessage, rollbackStory } from './diagnosis.js'
-import { durationSeconds, runSucceeded, type GroupOutcome, type RunReport } from './run-report.js'
-import { endNotes, isReady } from '../watch/end-notes.js'
-import { code, esc, fenced, ICON } from './markdown.js'
-import { appSpecRows, targetSections } from './summary-ecs-lambda.js'
 import { s3Uri } from '../upload/location.js'
+import { consoleUrl } from '../deploy/console-url.js'
+import { seconds, type DeploymentResult, type InstanceState } from '../watch/deployment-result.js'
+import { endNotes, isReady } from '../watch/end-notes.js'
+import { counts, failureMessage, rollbackStory } from './diagnosis.js'
+import { code, esc, fenced, ICON } from './markdown.js'
+import { durationSeconds, runSucceeded, type GroupOutcome, type RunReport } from './run-report.js'
+import { appSpecRows, targetSections } from './summary-ecs-lambda.js'
 
 /** Rows of the instance table shown at most; failed instances come first. */
 const MAX_ROWS = 50

@@ -1,8 +1,8 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
-import { abortable } from '../aws/clients.js'
-import { explainAwsError, isAccessDenied } from '../aws/service-errors.js'
 import type { StageDeps } from '../core/deps.js'
 import { ActionError, awsErrorName } from '../core/errors.js'
+import { abortable } from '../aws/clients.js'
+import { explainAwsError, isAccessDenied } from '../aws/service-errors.js'
 import { s3Uri, SHA256_METADATA, type BundleLocation, type UploadedRevision } from './location.js'
 
 /** Reading S3 needs the client and the cancel signal, nothing else of the run. */

@@ -8,11 +8,11 @@ import {
   UploadPartCommand,
   type S3Client
 } from '@aws-sdk/client-s3'
-import type { Bundle } from '../bundle/write-bundle.js'
-import { abortable } from '../aws/clients.js'
-import { ActionError } from '../core/errors.js'
-import { isAccessDenied } from '../aws/service-errors.js'
 import type { UploadMode } from '../core/domain.js'
+import { ActionError } from '../core/errors.js'
+import { abortable } from '../aws/clients.js'
+import { isAccessDenied } from '../aws/service-errors.js'
+import type { Bundle } from '../bundle/write-bundle.js'
 import { explainS3Error, findExisting, unquote, type S3Deps } from './existing-object.js'
 import { s3Uri, SHA256_METADATA, type BundleLocation, type UploadedRevision } from './location.js'
 

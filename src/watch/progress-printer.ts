@@ -1,5 +1,5 @@
-import type { ComputePlatform } from '../core/domain.js'
 import type { DeploymentInfo } from '@aws-sdk/client-codedeploy'
+import type { ComputePlatform } from '../core/domain.js'
 import {
   FINAL_EVENT_STATUSES,
   seconds,

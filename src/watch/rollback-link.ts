@@ -1,6 +1,6 @@
 import { GetDeploymentCommand, type DeploymentInfo } from '@aws-sdk/client-codedeploy'
-import { abortable } from '../aws/clients.js'
 import type { StageDeps } from '../core/deps.js'
+import { abortable } from '../aws/clients.js'
 
 /** How long to wait, twice at most, for CodeDeploy to link the rollback it starts. */
 const LINK_WAIT_MS = 2000

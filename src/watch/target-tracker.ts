@@ -5,8 +5,8 @@ import {
   type DeploymentTarget,
   type LifecycleEvent
 } from '@aws-sdk/client-codedeploy'
-import { abortable } from '../aws/clients.js'
 import { awsErrorName } from '../core/errors.js'
+import { abortable } from '../aws/clients.js'
 import { FINAL_EVENT_STATUSES, type InstanceState, type LifecycleEventState, type Overview } from './deployment-result.js'
 import { carrySeen, ecsTraffic, lambdaTraffic, taskSetText, trafficText } from './traffic.js'
 

@@ -1,5 +1,5 @@
-import type { ComputePlatform } from '../core/domain.js'
 import type { ECSTarget, LambdaTarget } from '@aws-sdk/client-codedeploy'
+import type { ComputePlatform } from '../core/domain.js'
 import type { EcsTraffic, LambdaTraffic, TaskSetState, Traffic } from './deployment-result.js'
 
 /**

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { load } from 'js-yaml'
-import { checkFiles, checkPermissions, checkTopLevelKeys } from './sections.js'
-import { isRecord } from '../doc.js'
-import { YamlLines, type Block } from '../yaml-lines.js'
-import { excludedBy, type Entry } from '../../source/walk-tree.js'
-import { APPSPEC_NAME, bundlePath, requireInBundle, type AppSpecOs, type SpecContext } from './spec-context.js'
 import { ActionError } from '../../core/errors.js'
+import { excludedBy, type Entry } from '../../source/walk-tree.js'
+import { isRecord } from '../doc.js'
+import { checkFiles, checkPermissions, checkTopLevelKeys } from './sections.js'
+import { APPSPEC_NAME, bundlePath, requireInBundle, type AppSpecOs, type SpecContext } from './spec-context.js'
+import { YamlLines, type Block } from '../yaml-lines.js'
 
 /** The EC2/on-premises lifecycle hooks a revision may run scripts in. */
 const HOOKS = [

@@ -1,6 +1,6 @@
-import type { Block } from '../yaml-lines.js'
 import { isRecord } from '../doc.js'
 import { APPSPEC_NAME, bundlePath, requireInBundle, type SpecContext } from './spec-context.js'
+import type { Block } from '../yaml-lines.js'
 
 const TOP_LEVEL = ['version', 'os', 'files', 'permissions', 'hooks', 'file_exists_behavior']
 const FILE_KEYS = ['source', 'destination']

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type { Block, YamlLines } from '../yaml-lines.js'
 import { DEFAULT_EXCLUDES, excludedBy, type Entry } from '../../source/walk-tree.js'
+import type { Block, YamlLines } from '../yaml-lines.js'
 
 /** What every check of appspec.yml shares: its name, the bundle it must match, and how paths in it read. */
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { load } from 'js-yaml'
-import { AppSpecDoc, escape, isRecord, member } from '../doc.js'
-import { checkResource, type CheckedAppSpec, type ContentPlatform } from './resources.js'
 import { ActionError } from '../../core/errors.js'
 import type { AppSpecInput } from '../../inputs/appspec.js'
+import { AppSpecDoc, escape, isRecord, member } from '../doc.js'
+import { checkResource, type CheckedAppSpec, type ContentPlatform } from './resources.js'
 
 /** `<NAME>` or `${NAME}`: the placeholders appspec-vars fills. */
 const PLACEHOLDER = /<([A-Za-z_][A-Za-z0-9_]*)>|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs'
-import * as zlib from 'node:zlib'
-import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
-import { changedWhileBundling, unreadable } from '../source-errors.js'
+import { pipeline } from 'node:stream/promises'
+import * as zlib from 'node:zlib'
 import type { Entry } from '../../source/walk-tree.js'
+import { changedWhileBundling, unreadable } from '../source-errors.js'
 
 const BLOCK = 512
 const CHUNK = 1 << 20

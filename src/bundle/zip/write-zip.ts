@@ -1,9 +1,9 @@
 import * as zlib from 'node:zlib'
 import type { Entry } from '../../source/walk-tree.js'
+import { changedWhileBundling, unreadable } from '../source-errors.js'
 import { isKnownCompressed, worthDeflating } from './compressibility.js'
 import { crc32Combine } from './crc32.js'
 import { DeflatePool, defaultWorkers, ReadError, SLOT_BYTES, type FileResult, type RangeResult } from './deflate-pool.js'
-import { changedWhileBundling, unreadable } from '../source-errors.js'
 import { FileSink } from './file-sink.js'
 import { CentralDirectory, endOfCentralDirectory, localHeader, LOCAL_CRC_OFFSET, METHOD_DEFLATE, METHOD_STORE } from './format.js'
 
