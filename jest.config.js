@@ -3,7 +3,6 @@
 // and `integration` (the built dist/index.js run as the runner runs it: `npm test` builds first).
 const shared = {
   testEnvironment: 'node',
-  testTimeout: 60000,
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
@@ -14,6 +13,8 @@ const shared = {
 
 /** @type {import('jest').Config} */
 export default {
+  // Global, not per project: Jest ignores (with a warning) a testTimeout inside a project.
+  testTimeout: 60000,
   verbose: true,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts', '<rootDir>/__tests__/testbed/**/*.test.ts'] },
