@@ -216,6 +216,6 @@ async function deployToGroup(ctx: PipelineContext, group: string): Promise<void>
   log.deploymentCreated(outcome)
   await ctx.github?.setStatus('in_progress', `CodeDeploy ${outcome.deploymentId} (${group}) in progress`, outcome.url)
 
-  const printer = new ProgressPrinter({ info: log.info, error: log.error, block: log.block }, prefix)
+  const printer = new ProgressPrinter(log, prefix)
   outcome.result = await watchDeployment(outcome.deploymentId, group, deps, { printer, once: !s.wait })
 }
