@@ -346,6 +346,33 @@ describe('AppSpec in S3', () => {
   })
 })
 
+describe('one handler per operation, every platform', () => {
+  test('target and group operations answer for ECS and Lambda as for EC2/on-premises: filters, ids or ARNs, unknown ids, no EC2 tags', async () => {
+    const lambda = lambdaGroup()
+    const lambdaInfo = (await cd.send(new GetDeploymentGroupCommand(lambda))).deploymentGroupInfo
+    expect(lambdaInfo).toMatchObject({ computePlatform: 'Lambda', ec2TagFilters: [], deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } })
+    expect(lambdaInfo).not.toHaveProperty('ecsServices')
+
+    const g = ecsGroup()
+    const id = await create(g, appSpecRevision(ecsAppSpec()))
+    await tb.codedeploy.waitForEnd(id, 10_000)
+    const arn = `arn:aws:ecs:us-east-1:123456789000:service/${g.ecsService.clusterName}/${g.ecsService.serviceName}`
+    const list = async (targetFilters?: Record<string, string[]>) => (await cd.send(new ListDeploymentTargetsCommand({ deploymentId: id, ...(targetFilters ? { targetFilters } : {}) }))).targetIds
+    expect(await list({ TargetStatus: ['Succeeded'] })).toEqual([g.targetId])
+    expect(await list({ TargetStatus: ['Failed'] })).toEqual([])
+    await expect(list({ Nope: ['x'] })).rejects.toMatchObject({ name: 'InvalidTargetFilterNameException' })
+    expect((await cd.send(new GetDeploymentTargetCommand({ deploymentId: id, targetId: arn }))).deploymentTarget?.ecsTarget?.targetId).toBe(g.targetId)
+    await expect(cd.send(new GetDeploymentTargetCommand({ deploymentId: id, targetId: 'cluster:other' }))).rejects.toMatchObject({ name: 'DeploymentTargetDoesNotExistException' })
+    await expect(cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId: id, targetIds: [g.targetId, 'cluster:other'] }))).rejects.toMatchObject({ name: 'DeploymentTargetDoesNotExistException' })
+    await expect(cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId: id, targetIds: [] }))).rejects.toMatchObject({ name: 'DeploymentTargetIdRequiredException' })
+
+    expect(() => tb.codedeploy.failHook({ event: 'NoSuchEvent' })).toThrow('testbed: unknown lifecycle event NoSuchEvent')
+    tb.codedeploy.addApplication({ name: `server-app-${++seq}` })
+    const server = { applicationName: `server-app-${seq}`, deploymentGroupName: tb.codedeploy.addDeploymentGroup({ applicationName: `server-app-${seq}`, name: 'g', instances: 1 }).deploymentGroupName }
+    await expect(create(server, appSpecRevision(ecsAppSpec()))).rejects.toMatchObject({ name: 'InvalidRevisionException', message: expect.stringContaining('only valid for Lambda and ECS') })
+  })
+})
+
 describe('CreateDeployment checks', () => {
   test('a sha256 that does not match the content, a Server bundle on an ECS group and a Server config on a Lambda group are refused', async () => {
     const ecs = ecsGroup()

@@ -2,10 +2,11 @@
 // ECS and Lambda deployments: one target (the ECS service, or the Lambda alias) moved through the
 // platform's lifecycle events. Hook events take one step when the AppSpec names a hook function
 // (or a failHook rule applies), Install takes one step, AllowTraffic follows the deployment
-// config's traffic routing, the rest finish at once. EC2/on-premises deployments are left to
-// the Runner this extends, which also does the bookkeeping at the end (finish, waiters, rollback).
+// config's traffic routing, the rest finish at once. start, stop and rollBack dispatch by compute
+// platform: EC2/on-premises deployments go to the Runner this extends, which also keeps the books
+// for every platform (launch, finish, waiters, whether to roll back).
 import { Runner } from './runner.mjs'
-import { isFinal, rollbackWanted } from './state.mjs'
+import { isFinal } from './state.mjs'
 import { loadAppSpec, parseAppSpec } from './appspec-content.mjs'
 import { ruleFailure, installFailure, STOPPED } from './failures.mjs'
 import { shiftPlan } from './traffic.mjs'
@@ -35,11 +36,10 @@ const PLATFORM = {
 export class BlueGreenRunner extends Runner {
   /**
    * @param {ConstructorParameters<typeof Runner>[0]} options
-   * @param {{ store: import('./state.mjs').Store, trafficMinuteMs: number }} extra
+   * @param {{ trafficMinuteMs: number }} extra
    */
-  constructor(options, { store, trafficMinuteMs }) {
+  constructor(options, { trafficMinuteMs }) {
     super(options)
-    this.store = store
     this.trafficMinuteMs = trafficMinuteMs
     /** @type {Map<string, import('./ecs.mjs').EcsGroup>} by deploymentGroupId */ this.ecsGroups = new Map()
     /** @type {Map<string, TargetRecord>} by deploymentId */ this.targets = new Map()
@@ -189,11 +189,10 @@ export class BlueGreenRunner extends Runner {
    * Automatic rollback of an ECS or Lambda deployment: traffic goes back to the original task set or
    * version at once, and a rollback deployment (creator codeDeployRollback) records the reroute.
    * Unlike EC2/on-premises it needs no earlier successful deployment: the original is still there.
-   * @param {DeploymentRecord} dep @param {DeploymentGroup} group @param {FinishContext} ctx
-   * @param {(group: DeploymentGroup, spec: { revision: any, deploymentConfigName: string, creator: string }) => DeploymentRecord} launch
+   * @override @param {DeploymentRecord} dep @param {DeploymentGroup} group @param {FinishContext} ctx
    */
-  rollBack(dep, group, ctx, launch) {
-    if (!rollbackWanted(dep, ctx)) return
+  rollBack(dep, group, ctx) {
+    if (dep.computePlatform === 'Server') return super.rollBack(dep, group, ctx)
     const t = this.targets.get(dep.deploymentId)
     if (!t || (t.platform === 'ECS' && !ecs.ecsCanRollBack(t))) {
       dep.rollbackInfo = { rollbackMessage: 'Automatic rollback was not performed because the deployment ended before it changed anything to roll back.' }
@@ -204,7 +203,7 @@ export class BlueGreenRunner extends Runner {
     t.lastUpdatedAt = Date.now()
     // The revision to return to: the last successful one, else (a first deployment) the failed one.
     const previous = group.lastSuccessfulRevision?.revision
-    const rollback = launch(group, { revision: previous ?? dep.revision, deploymentConfigName: dep.deploymentConfigName, creator: 'codeDeployRollback' })
+    const rollback = this.launch(group, { revision: previous ?? dep.revision, deploymentConfigName: dep.deploymentConfigName, creator: 'codeDeployRollback' })
     if (!previous) this.revisionless.add(rollback.deploymentId)
     rollback.rollbackInfo = { rollbackTriggeringDeploymentId: dep.deploymentId }
     dep.rollbackInfo = {

@@ -1,7 +1,11 @@
 // @ts-check
 // Faults on demand: API-level (throttling, 5xx, dropped connections, slow answers) and
-// hook-level (a lifecycle event that fails on an instance, with diagnostics).
+// hook-level (a lifecycle event that fails on an instance or an ECS / Lambda target, with diagnostics).
 import { LIFECYCLE_EVENTS } from './state.mjs'
+import { ECS_EVENTS, LAMBDA_EVENTS } from './appspec-content.mjs'
+
+/** The lifecycle events of every compute platform. @type {Set<string>} */
+const ALL_EVENTS = new Set([...LIFECYCLE_EVENTS, ...ECS_EVENTS, ...LAMBDA_EVENTS])
 
 /**
  * @typedef {object} FaultSpec
@@ -14,8 +18,8 @@ import { LIFECYCLE_EVENTS } from './state.mjs'
  * @property {number} [delayMs] for 'delay' (default 1000)
  *
  * @typedef {object} HookRule
- * @property {string} event lifecycle event, e.g. 'ApplicationStart'
- * @property {string} [instanceId] which instance; default the first one that runs the event; '*' for every instance
+ * @property {string} event lifecycle event of any compute platform, e.g. 'ApplicationStart', 'AfterAllowTraffic'
+ * @property {string} [instanceId] which instance (ECS / Lambda: the targetId); default the first one that runs the event; '*' for every instance
  * @property {string} [errorCode] default 'ScriptFailed'
  * @property {string} [message] default like the agent's: 'Script at specified location: <script> run as user root failed with exit code 1'
  * @property {string} [logTail]
@@ -50,7 +54,7 @@ export class Faults {
 
   /** @param {HookRule} rule */
   failHook(rule) {
-    if (!LIFECYCLE_EVENTS.includes(/** @type {any} */ (rule.event))) throw new Error(`testbed: unknown lifecycle event ${rule.event}`)
+    if (!ALL_EVENTS.has(rule.event)) throw new Error(`testbed: unknown lifecycle event ${rule.event}`)
     this.hooks.push({ ...rule })
   }
 

@@ -1,11 +1,14 @@
 // @ts-check
 // The CodeDeploy simulator: state + runner + agent + HTTP server, and the test-facing API.
+// Every operation has one handler (ops-read.mjs, ops-deployments.mjs) that serves all compute
+// platforms; the runner (BlueGreenRunner: ECS / Lambda, over Runner: EC2/on-premises) creates,
+// runs and rolls back deployments.
 import { Store } from './state.mjs'
 import { Faults } from './faults.mjs'
 import { Agent } from './agent.mjs'
 import { BlueGreenRunner } from './bluegreen.mjs'
-import { blueGreenOps, blueGreenApi } from './ops-bluegreen.mjs'
-import { registerTrafficConfigs } from './traffic.mjs'
+import { addTrafficConfig, registerTrafficConfigs } from './traffic.mjs'
+import { ecsGroup } from './ecs.mjs'
 import { startServer } from './server.mjs'
 import { deploymentOps } from './ops-deployments.mjs'
 import { readOps } from './ops-read.mjs'
@@ -53,22 +56,30 @@ export async function startCodeDeploy({ stepMs, trafficMinuteMs = 200, s3, tmpDi
   registerTrafficConfigs(store)
   const faults = new Faults()
   const agent = new Agent({ s3, tmpDir })
-  /** @type {(dep: any, group: any, ctx: any) => void} */
-  let onFinished = () => {}
-  const runner = new BlueGreenRunner({ stepMs, agent, faults, log, onFinished: (dep, group, ctx) => onFinished(dep, group, ctx) }, { store, trafficMinuteMs })
-  const deployments = deploymentOps({ store, runner, log })
-  onFinished = (dep, group, ctx) => (dep.computePlatform === 'Server' ? deployments.onFinished(dep, group, ctx) : runner.rollBack(dep, group, ctx, deployments.launch))
-  const api = blueGreenApi({ store, faults, runner })
+  const runner = new BlueGreenRunner({ stepMs, store, agent, faults, log }, { trafficMinuteMs })
   /** @type {RequestRecord[]} */
   const requests = []
-  const server = await startServer({ handlers: blueGreenOps({ ...readOps({ store }), ...deployments.ops }, { store, runner }), faults, requests, log })
+  const server = await startServer({ handlers: { ...readOps({ store, runner }), ...deploymentOps({ store, runner }) }, faults, requests, log })
 
   return {
     endpoint: server.endpoint,
     addApplication: (spec) => store.addApplication(spec),
-    addDeploymentGroup: (spec) => api.addDeploymentGroup(spec),
-    addDeploymentConfig: (spec) => api.addDeploymentConfig(spec),
-    failHook: (rule) => api.failHook(rule),
+    addDeploymentGroup(spec) {
+      const platform = store.apps.get(spec.applicationName)?.computePlatform ?? 'Server'
+      if (platform !== 'Server' && spec.instances !== undefined) throw new Error('testbed: instances are only for EC2/on-premises deployment groups')
+      if (platform !== 'ECS' && (spec.ecsService || spec.targetGroups)) throw new Error('testbed: ecsService and targetGroups are only for ECS deployment groups')
+      const configPlatform = spec.deploymentConfigName ? store.configs.get(spec.deploymentConfigName)?.computePlatform : undefined
+      if (configPlatform && configPlatform !== platform) throw new Error(`testbed: ${spec.deploymentConfigName} is a ${configPlatform} config, not ${platform}`)
+      const ecs = platform === 'ECS' ? ecsGroup(spec, spec.name) : undefined
+      const g = store.addDeploymentGroup(spec)
+      if (ecs) runner.ecsGroups.set(g.deploymentGroupId, ecs)
+      return { deploymentGroupId: g.deploymentGroupId, deploymentGroupName: g.deploymentGroupName, instances: platform === 'Server' ? [...g.instances] : [] }
+    },
+    addDeploymentConfig(spec) {
+      if ('trafficRoutingConfig' in spec) addTrafficConfig(store, spec)
+      else store.addDeploymentConfig(spec)
+    },
+    failHook: (rule) => faults.failHook(rule),
     injectFault: (fault) => faults.injectFault(fault),
     requests,
     deployment(id) {

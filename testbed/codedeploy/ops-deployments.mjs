@@ -1,17 +1,15 @@
 // @ts-check
-// Operations on deployments: CreateDeployment, GetDeployment, BatchGetDeployments,
-// ListDeployments, StopDeployment, and automatic rollbacks.
+// Operations on deployments, every compute platform: CreateDeployment, GetDeployment,
+// BatchGetDeployments, ListDeployments, StopDeployment. The runner starts, stops and rolls back.
 import { fail } from './errors.mjs'
-import { isFinal, rollbackWanted } from './state.mjs'
+import { isFinal } from './state.mjs'
 import { deploymentInfo } from './shapes.mjs'
 import { pageOf } from './paging.mjs'
+import { checkContentRevision } from './appspec-content.mjs'
 
 /**
  * @typedef {import('./state.mjs').Store} Store
  * @typedef {import('./runner.mjs').Runner} Runner
- * @typedef {import('./state.mjs').DeploymentRecord} DeploymentRecord
- * @typedef {import('./state.mjs').DeploymentGroup} DeploymentGroup
- * @typedef {import('./runner.mjs').FinishContext} FinishContext
  */
 
 const SERVER_BUNDLE_TYPES = ['tar', 'tgz', 'zip']
@@ -35,6 +33,7 @@ function checkRevision(revision, platform) {
   }
   if (type === 'AppSpecContent' || type === 'String') {
     if (platform === 'Server') fail('InvalidRevisionException', `Revision type ${type} is only valid for Lambda and ECS deployments.`)
+    checkContentRevision(revision)
     return
   }
   if (type === 'GitHub') fail('InvalidRevisionException', 'GitHub revisions are not supported by the testbed.')
@@ -42,56 +41,21 @@ function checkRevision(revision, platform) {
 }
 
 /**
- * @param {{ store: Store, runner: Runner, log?: ((line: string) => void) | undefined }} ctx
+ * The handlers of the deployment operations. Only CreateDeployment's revision checks depend on the
+ * compute platform (S3 bundle types; AppSpec content for ECS and Lambda only).
+ * @param {{ store: Store, runner: Runner }} ctx
  */
-export function deploymentOps({ store, runner, log }) {
-  /**
-   * @param {DeploymentGroup} group
-   * @param {{ revision: any, deploymentConfigName: string, description?: string | undefined, creator: string, fileExistsBehavior?: string | undefined,
-   *   ignoreApplicationStopFailures?: boolean | undefined, autoRollbackConfiguration?: any }} spec
-   */
-  function launch(group, spec) {
-    const config = store.config(spec.deploymentConfigName)
-    const dep = store.createDeployment(group, {
-      deploymentConfigName: config.deploymentConfigName,
-      minimumHealthyHosts: config.minimumHealthyHosts,
-      revision: JSON.parse(JSON.stringify(spec.revision)),
-      description: spec.description,
-      creator: spec.creator,
-      fileExistsBehavior: spec.fileExistsBehavior ?? 'DISALLOW',
-      ignoreApplicationStopFailures: spec.ignoreApplicationStopFailures ?? false,
-      autoRollbackConfiguration: spec.autoRollbackConfiguration
-        ? { enabled: Boolean(spec.autoRollbackConfiguration.enabled), events: [...(spec.autoRollbackConfiguration.events ?? [])] }
-        : { ...group.autoRollbackConfiguration, events: [...group.autoRollbackConfiguration.events] }
-    })
-    log?.(`CodeDeploy ${dep.deploymentId} Created for ${group.applicationName}/${group.deploymentGroupName} by ${spec.creator}`)
-    runner.start(dep, group)
-    return dep
-  }
-
-  /** Called by the runner when a deployment ends. @param {DeploymentRecord} dep @param {DeploymentGroup} group @param {FinishContext} ctx */
-  function onFinished(dep, group, ctx) {
-    if (!rollbackWanted(dep, ctx)) return
-    const last = group.lastSuccessfulRevision
-    if (!last) {
-      dep.rollbackInfo = { rollbackMessage: 'Automatic rollback was not performed because there is no previous successful deployment in the deployment group to roll back to.' }
-      return
-    }
-    const rollback = launch(group, { revision: last.revision, deploymentConfigName: dep.deploymentConfigName, creator: 'codeDeployRollback', fileExistsBehavior: dep.fileExistsBehavior })
-    rollback.rollbackInfo = { rollbackTriggeringDeploymentId: dep.deploymentId }
-    dep.rollbackInfo = {
-      rollbackDeploymentId: rollback.deploymentId,
-      rollbackMessage: `Deployment ${dep.deploymentId} ${ctx.reason === 'stop' ? 'was stopped' : 'failed'}; CodeDeploy started rollback deployment ${rollback.deploymentId} to the last successful revision (deployment ${last.deploymentId}).`
-    }
-  }
-
-  const ops = {
+export function deploymentOps({ store, runner }) {
+  return {
     /** @param {any} input */
     CreateDeployment(input) {
       const app = store.app(input.applicationName)
       const group = store.group(input.applicationName, input.deploymentGroupName)
       const configName = input.deploymentConfigName ?? group.deploymentConfigName
-      store.config(configName)
+      const config = store.config(configName)
+      if (config.computePlatform !== app.computePlatform) {
+        fail('InvalidDeploymentConfigNameException', `The deployment configuration ${configName} is for the ${config.computePlatform} compute platform; application ${app.applicationName} uses ${app.computePlatform}.`)
+      }
       checkRevision(input.revision, app.computePlatform)
       if (input.fileExistsBehavior !== undefined && !FILE_EXISTS.includes(input.fileExistsBehavior)) {
         fail('InvalidFileExistsBehaviorException', `The fileExistsBehavior value ${input.fileExistsBehavior} is not valid; use DISALLOW, OVERWRITE or RETAIN.`)
@@ -105,7 +69,7 @@ export function deploymentOps({ store, runner, log }) {
       if (group.activeDeploymentId) {
         fail('DeploymentLimitExceededException', `The Deployment Group '${group.deploymentGroupName}' already has an active Deployment '${group.activeDeploymentId}'`)
       }
-      const dep = launch(group, {
+      const dep = runner.launch(group, {
         revision: input.revision,
         deploymentConfigName: configName,
         description: input.description,
@@ -157,5 +121,4 @@ export function deploymentOps({ store, runner, log }) {
       return { status: 'Pending', statusMessage: `Stop request for deployment ${dep.deploymentId} is pending.` }
     }
   }
-  return { ops, onFinished, launch }
 }

@@ -1,6 +1,9 @@
 // @ts-check
-// Read operations: applications, deployment groups, deployment configs, deployment targets
-// (and the older deployment-instances API over the same data).
+// Read operations, every compute platform: applications, deployment groups, deployment configs,
+// deployment targets (and the older deployment-instances API, EC2/on-premises only, over the same
+// data). The deployment-target operations dispatch by the deployment's compute platform: an
+// EC2/on-premises deployment's targets are its instances; an ECS or Lambda deployment has one
+// target (the service, or the function alias), kept by the runner once the deployment starts.
 import { fail } from './errors.mjs'
 import { applicationInfo, deploymentConfigInfo, deploymentGroupInfo, deploymentTarget, instanceSummary } from './shapes.mjs'
 import { pageOf } from './paging.mjs'
@@ -8,7 +11,8 @@ import { pageOf } from './paging.mjs'
 /**
  * @typedef {import('./state.mjs').Store} Store
  * @typedef {import('./state.mjs').DeploymentRecord} DeploymentRecord
- * @typedef {import('./state.mjs').InstanceRecord} InstanceRecord
+ * @typedef {import('./state.mjs').DeploymentGroup} DeploymentGroup
+ * @typedef {import('./bluegreen.mjs').BlueGreenRunner} BlueGreenRunner
  */
 
 const TARGET_FILTERS = new Set(['TargetStatus', 'ServerInstanceLabel'])
@@ -28,15 +32,28 @@ function batchIds(ids, what) {
   return /** @type {unknown[]} */ (ids)
 }
 
-/** @param {DeploymentRecord} dep @param {unknown} id @returns {InstanceRecord} */
-function target(dep, id) {
-  if (typeof id !== 'string' || !id) fail('DeploymentTargetIdRequiredException', 'A deployment target ID was not provided.')
-  const bare = id.startsWith('arn:') ? id.slice(id.lastIndexOf('/') + 1) : id
-  return dep.instanceIndex.get(bare) ?? fail('DeploymentTargetDoesNotExistException', `The target ID ${id} does not belong to deployment ${dep.deploymentId}.`)
-}
+/** @param {{ store: Store, runner: BlueGreenRunner }} ctx */
+export function readOps({ store, runner }) {
+  /** A group's DeploymentGroupInfo, with its ECS service and target groups for an ECS group. @param {DeploymentGroup} g */
+  const groupInfo = (g) => deploymentGroupInfo(g, runner.ecsGroups.get(g.deploymentGroupId))
 
-/** @param {{ store: Store }} ctx */
-export function readOps({ store }) {
+  /**
+   * One target of a deployment, in the DeploymentTarget shape: an EC2/on-premises instance (by id
+   * or ARN), or the ECS / Lambda deployment's one target (by targetId or targetArn).
+   * @param {DeploymentRecord} dep @param {unknown} id
+   */
+  function targetOf(dep, id) {
+    if (typeof id !== 'string' || !id) fail('DeploymentTargetIdRequiredException', 'A deployment target ID was not provided.')
+    if (dep.computePlatform === 'Server') {
+      const inst = dep.instanceIndex.get(id.startsWith('arn:') ? id.slice(id.lastIndexOf('/') + 1) : id)
+      if (inst) return deploymentTarget(dep, inst)
+    } else {
+      const t = runner.targets.get(dep.deploymentId)
+      if (t && (id === t.targetId || id === t.targetArn)) return runner.targetShape(dep)
+    }
+    return fail('DeploymentTargetDoesNotExistException', `The target ID ${id} does not belong to deployment ${dep.deploymentId}.`)
+  }
+
   return {
     /** @param {any} input */
     GetApplication: (input) => ({ application: applicationInfo(store.app(input.applicationName)) }),
@@ -44,7 +61,7 @@ export function readOps({ store }) {
     ListApplications: () => ({ applications: [...store.apps.keys()].sort() }),
 
     /** @param {any} input */
-    GetDeploymentGroup: (input) => ({ deploymentGroupInfo: deploymentGroupInfo(store.group(input.applicationName, input.deploymentGroupName)) }),
+    GetDeploymentGroup: (input) => ({ deploymentGroupInfo: groupInfo(store.group(input.applicationName, input.deploymentGroupName)) }),
 
     /** @param {any} input */
     BatchGetDeploymentGroups(input) {
@@ -54,7 +71,7 @@ export function readOps({ store }) {
       const missing = []
       for (const name of names) {
         const g = store.groups.get(`${input.applicationName}\0${name}`)
-        if (g) found.push(deploymentGroupInfo(g))
+        if (g) found.push(groupInfo(g))
         else missing.push(name)
       }
       return { deploymentGroupsInfo: found, ...(missing.length ? { errorMessage: `Deployment groups not found: ${missing.join(', ')}` } : {}) }
@@ -80,6 +97,11 @@ export function readOps({ store }) {
         if (!TARGET_FILTERS.has(name)) fail('InvalidTargetFilterNameException', `The target filter name ${name} is invalid.`)
       }
       const statuses = Array.isArray(filters.TargetStatus) && filters.TargetStatus.length ? new Set(filters.TargetStatus) : null
+      if (dep.computePlatform !== 'Server') {
+        // ECS and Lambda: the one target, once the deployment has it (no instance labels, one page).
+        const t = runner.targets.get(dep.deploymentId)
+        return { targetIds: t && (!statuses || statuses.has(t.status)) ? [t.targetId] : [] }
+      }
       const labels = Array.isArray(filters.ServerInstanceLabel) && filters.ServerInstanceLabel.length ? new Set(filters.ServerInstanceLabel) : null
       const { items, nextToken } = pageOf(dep.instances, input.nextToken, (i) => (!statuses || statuses.has(i.status)) && (!labels || labels.has('Blue')), PAGE_SIZE)
       return { targetIds: items.map((i) => i.instanceId), ...(nextToken ? { nextToken } : {}) }
@@ -90,13 +112,13 @@ export function readOps({ store }) {
       const dep = store.deployment(input.deploymentId)
       const ids = batchIds(input.targetIds, 'target')
       started(dep)
-      return { deploymentTargets: ids.map((id) => deploymentTarget(dep, target(dep, id))) }
+      return { deploymentTargets: ids.map((id) => targetOf(dep, id)) }
     },
 
     /** @param {any} input */
     GetDeploymentTarget(input) {
       const dep = started(store.deployment(input.deploymentId))
-      return { deploymentTarget: deploymentTarget(dep, target(dep, input.targetId)) }
+      return { deploymentTarget: targetOf(dep, input.targetId) }
     },
 
     /** @param {any} input */

@@ -1,10 +1,12 @@
 // @ts-check
-// Moves each deployment's instances through the lifecycle events. One timer per deployment:
-// every stepMs all running instances finish their current event together and start the next
-// one (events with nothing to run finish at once). New instances start as long as the
-// deployment config's minimum of healthy hosts allows, as the service does.
+// Creates deployments and moves each one's instances through the lifecycle events. One timer per
+// deployment: every stepMs all running instances finish their current event together and start
+// the next one (events with nothing to run finish at once). New instances start as long as the
+// deployment config's minimum of healthy hosts allows, as the service does. When a deployment
+// ends it may be rolled back: a new deployment of the group's last successful revision.
+// This is the EC2/on-premises runner; BlueGreenRunner (bluegreen.mjs) extends it for ECS and Lambda.
 import { planEvent, SUCCESS_DIAGNOSTICS } from './agent.mjs'
-import { setInstanceStatus, isFinal } from './state.mjs'
+import { setInstanceStatus, isFinal, rollbackWanted } from './state.mjs'
 
 /**
  * @typedef {import('./state.mjs').DeploymentRecord} DeploymentRecord
@@ -14,6 +16,8 @@ import { setInstanceStatus, isFinal } from './state.mjs'
  * @typedef {import('./agent.mjs').EventPlan} EventPlan
  * @typedef {{ group: DeploymentGroup, active: InstanceRecord[], next: number, minHealthy: number, plans: Map<string, EventPlan>, timer?: NodeJS.Timeout }} Run
  * @typedef {{ reason: 'failure' | 'stop' | 'success', autoRollbackEnabled?: boolean | undefined }} FinishContext
+ * @typedef {{ revision: any, deploymentConfigName: string, description?: string | undefined, creator: string, fileExistsBehavior?: string | undefined,
+ *   ignoreApplicationStopFailures?: boolean | undefined, autoRollbackConfiguration?: any }} LaunchSpec
  */
 
 export const HEALTH_CONSTRAINTS_MESSAGE =
@@ -29,15 +33,38 @@ export function minimumHealthy(mhh, n) {
 
 export class Runner {
   /**
-   * @param {{ stepMs: number, agent: import('./agent.mjs').Agent, faults: import('./faults.mjs').Faults,
-   *   log?: ((line: string) => void) | undefined,
-   *   onFinished: (dep: DeploymentRecord, group: DeploymentGroup, ctx: FinishContext) => void }} options
+   * @param {{ stepMs: number, store: import('./state.mjs').Store, agent: import('./agent.mjs').Agent, faults: import('./faults.mjs').Faults,
+   *   log?: ((line: string) => void) | undefined }} options
    */
   constructor(options) {
     this.options = options
+    this.store = options.store
     /** @type {Map<string, Run>} */ this.runs = new Map()
     /** @type {Map<string, ((dep: DeploymentRecord) => void)[]>} */ this.waiters = new Map()
     this.closed = false
+  }
+
+  /**
+   * Create a deployment (CreateDeployment, or an automatic rollback) and start it.
+   * @param {DeploymentGroup} group @param {LaunchSpec} spec @returns {DeploymentRecord}
+   */
+  launch(group, spec) {
+    const config = this.store.config(spec.deploymentConfigName)
+    const dep = this.store.createDeployment(group, {
+      deploymentConfigName: config.deploymentConfigName,
+      minimumHealthyHosts: config.minimumHealthyHosts,
+      revision: JSON.parse(JSON.stringify(spec.revision)),
+      description: spec.description,
+      creator: spec.creator,
+      fileExistsBehavior: spec.fileExistsBehavior ?? 'DISALLOW',
+      ignoreApplicationStopFailures: spec.ignoreApplicationStopFailures ?? false,
+      autoRollbackConfiguration: spec.autoRollbackConfiguration
+        ? { enabled: Boolean(spec.autoRollbackConfiguration.enabled), events: [...(spec.autoRollbackConfiguration.events ?? [])] }
+        : { ...group.autoRollbackConfiguration, events: [...group.autoRollbackConfiguration.events] }
+    })
+    this.options.log?.(`CodeDeploy ${dep.deploymentId} Created for ${group.applicationName}/${group.deploymentGroupName} by ${spec.creator}`)
+    this.start(dep, group)
+    return dep
   }
 
   /** @param {DeploymentRecord} dep @param {DeploymentGroup} group */
@@ -201,11 +228,30 @@ export class Runner {
       group.lastSuccessfulRevision = { deploymentId: dep.deploymentId, revision: dep.revision, inspection: dep.inspection }
     }
     this.options.faults.releaseDeployment(dep.deploymentId)
-    this.options.onFinished(dep, group, ctx) // may start a rollback deployment and set rollbackInfo
+    if (rollbackWanted(dep, ctx)) this.rollBack(dep, group, ctx) // sets rollbackInfo, may start a rollback deployment
     dep.status = status
     this.options.log?.(`CodeDeploy ${dep.deploymentId} ${status}${errorInformation ? ` (${errorInformation.code})` : ''}`)
     for (const resolve of this.waiters.get(dep.deploymentId) ?? []) resolve(dep)
     this.waiters.delete(dep.deploymentId)
+  }
+
+  /**
+   * Automatic rollback of an EC2/on-premises deployment: a new deployment (creator codeDeployRollback)
+   * of the group's last successful revision; without one, nothing is rolled back.
+   * @param {DeploymentRecord} dep @param {DeploymentGroup} group @param {FinishContext} ctx
+   */
+  rollBack(dep, group, ctx) {
+    const last = group.lastSuccessfulRevision
+    if (!last) {
+      dep.rollbackInfo = { rollbackMessage: 'Automatic rollback was not performed because there is no previous successful deployment in the deployment group to roll back to.' }
+      return
+    }
+    const rollback = this.launch(group, { revision: last.revision, deploymentConfigName: dep.deploymentConfigName, creator: 'codeDeployRollback', fileExistsBehavior: dep.fileExistsBehavior })
+    rollback.rollbackInfo = { rollbackTriggeringDeploymentId: dep.deploymentId }
+    dep.rollbackInfo = {
+      rollbackDeploymentId: rollback.deploymentId,
+      rollbackMessage: `Deployment ${dep.deploymentId} ${ctx.reason === 'stop' ? 'was stopped' : 'failed'}; CodeDeploy started rollback deployment ${rollback.deploymentId} to the last successful revision (deployment ${last.deploymentId}).`
+    }
   }
 
   /** @param {DeploymentRecord} dep @returns {Promise<DeploymentRecord>} */

@@ -1,6 +1,7 @@
 // @ts-check
 // Records -> CodeDeploy API shapes (timestamps as epoch seconds, optional members left out).
 import { ACCOUNT_ID, REGION } from './state.mjs'
+import { ecsGroupInfo } from './ecs.mjs'
 
 /**
  * @typedef {import('./state.mjs').DeploymentRecord} DeploymentRecord
@@ -42,14 +43,18 @@ export function deploymentConfigInfo(c) {
 /** @param {LastDeployment | undefined} d */
 const lastDeployment = (d) => (d ? compact({ deploymentId: d.deploymentId, status: d.status, endTime: sec(d.endTime), createTime: sec(d.createTime) }) : undefined)
 
-/** @param {DeploymentGroup} g */
-export function deploymentGroupInfo(g) {
+/**
+ * EC2/on-premises groups find their instances by tag; ECS and Lambda groups have no EC2 tags, and
+ * ECS groups name their service and target groups.
+ * @param {DeploymentGroup} g @param {import('./ecs.mjs').EcsGroup | undefined} ecs an ECS group's service
+ */
+export function deploymentGroupInfo(g, ecs) {
   return compact({
     applicationName: g.applicationName,
     deploymentGroupId: g.deploymentGroupId,
     deploymentGroupName: g.deploymentGroupName,
     deploymentConfigName: g.deploymentConfigName,
-    ec2TagFilters: [{ Key: 'codedeploy-group', Value: g.deploymentGroupName, Type: 'KEY_AND_VALUE' }],
+    ec2TagFilters: g.computePlatform === 'Server' ? [{ Key: 'codedeploy-group', Value: g.deploymentGroupName, Type: 'KEY_AND_VALUE' }] : [],
     onPremisesInstanceTagFilters: [],
     autoScalingGroups: [],
     serviceRoleArn: g.serviceRoleArn,
@@ -61,7 +66,8 @@ export function deploymentGroupInfo(g) {
     lastSuccessfulDeployment: lastDeployment(g.lastSuccessfulDeployment),
     lastAttemptedDeployment: lastDeployment(g.lastAttemptedDeployment),
     computePlatform: g.computePlatform,
-    terminationHookEnabled: false
+    terminationHookEnabled: false,
+    ...(ecs ? ecsGroupInfo(ecs) : {})
   })
 }
 
