@@ -56,8 +56,14 @@ function ensureInfoZip() {
 function buildPackager() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cda-bench-build-'))
   const ncc = path.join(ROOT, 'node_modules', '.bin', 'ncc')
-  for (const { name, source } of [{ name: 'walk-tree', source: 'src/source/walk-tree.ts' }, { name: 'write-bundle', source: 'src/bundle/write-bundle.ts' }]) {
-    execFileSync(ncc, ['build', source, '-o', path.join(dir, name), '-q', '--target', 'es2022'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
+  for (const { name, source } of [
+    { name: 'walk-tree', source: 'src/source/walk-tree.ts' },
+    { name: 'write-bundle', source: 'src/bundle/write-bundle.ts' }
+  ]) {
+    execFileSync(ncc, ['build', source, '-o', path.join(dir, name), '-q', '--target', 'es2022'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit']
+    })
   }
   return dir
 }
@@ -99,7 +105,9 @@ async function benchTree(spec, buildDir) {
   const root = path.join(treesDir, spec.name)
   const started = performance.now()
   const { reused } = ensureTree(root, spec)
-  say(`\n== ${spec.name} tree: ${spec.files.toLocaleString('en')} files, ${fmtMb(spec.bytes)} MB (${reused ? 'reused' : `generated in ${((performance.now() - started) / 1000).toFixed(1)} s`}) at ${path.relative(ROOT, root) || root}`)
+  say(
+    `\n== ${spec.name} tree: ${spec.files.toLocaleString('en')} files, ${fmtMb(spec.bytes)} MB (${reused ? 'reused' : `generated in ${((performance.now() - started) / 1000).toFixed(1)} s`}) at ${path.relative(ROOT, root) || root}`
+  )
   warm(root)
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `cda-bench-${spec.name}-`))
   /** @type {Array<{ seconds: number, rss: number, stdout: string }>} */
@@ -115,7 +123,8 @@ async function benchTree(spec, buildDir) {
       // Alternate, so a slower moment of the machine does not land on one tool only.
       const run = await measure(process.execPath, [path.join(ROOT, 'bench', 'lib', 'package-child.mjs'), buildDir, root, out, 'zip'], ROOT)
       const result = /** @type {{ entries: number, size: number, sha256: string, file: string }} */ (JSON.parse(run.stdout))
-      if (ourResult && result.sha256 !== ourResult.sha256) throw new Error(`two runs on the same tree gave different bundles: ${ourResult.sha256} and ${result.sha256}`)
+      if (ourResult && result.sha256 !== ourResult.sha256)
+        throw new Error(`two runs on the same tree gave different bundles: ${ourResult.sha256} and ${result.sha256}`)
       if (ourResult) fs.rmSync(path.dirname(ourResult.file), { recursive: true, force: true })
       ourResult = result
       ours.push(run)
@@ -141,10 +150,14 @@ async function benchTree(spec, buildDir) {
   /** @param {string} tool @param {number} seconds @param {number} rss @param {number} size @param {string} r */
   const row = (tool, seconds, rss, size, r) =>
     `${tool.padEnd(22)} ${seconds.toFixed(2).padStart(8)} ${fmtMb(rss).padStart(12)} ${fmtMb(size).padStart(10)} ${r.padStart(16)}`
-  say(`${'tool'.padEnd(22)} ${'wall s'.padStart(8)} ${'peak RSS MB'.padStart(12)} ${'size MB'.padStart(10)} ${'time vs zip -r'.padStart(16)}`)
+  say(
+    `${'tool'.padEnd(22)} ${'wall s'.padStart(8)} ${'peak RSS MB'.padStart(12)} ${'size MB'.padStart(10)} ${'time vs zip -r'.padStart(16)}`
+  )
   say(row('codedeploy-action', ourTime, ourRss, ourResult.size, ratio.toFixed(2)))
   say(row('zip -r -q (Info-ZIP)', zipTime, Math.max(...theirs.map(r => r.rss)), zipSize, '1.00'))
-  say(`(median of ${ours.length} runs each; ${ourResult.entries.toLocaleString('en')} entries; unzip -t: OK; runs: ${ours.map(r => r.seconds.toFixed(2)).join(', ')} vs ${theirs.map(r => r.seconds.toFixed(2)).join(', ')})`)
+  say(
+    `(median of ${ours.length} runs each; ${ourResult.entries.toLocaleString('en')} entries; unzip -t: OK; runs: ${ours.map(r => r.seconds.toFixed(2)).join(', ')} vs ${theirs.map(r => r.seconds.toFixed(2)).join(', ')})`
+  )
   const misses = []
   if (ratio > 1.0) misses.push(`time ratio ${ratio.toFixed(2)} > 1.0`)
   if (ourRss >= RSS_TARGET) misses.push(`peak RSS ${fmtMb(ourRss)} MB >= 256 MB`)
@@ -153,7 +166,9 @@ async function benchTree(spec, buildDir) {
 }
 
 ensureInfoZip()
-say(`Packaging benchmark on ${os.cpus().length} CPU(s), Node ${process.version}, ${execFileSync('zip', ['-v'], { encoding: 'utf8' }).split('\n')[1]?.trim()}`)
+say(
+  `Packaging benchmark on ${os.cpus().length} CPU(s), Node ${process.version}, ${execFileSync('zip', ['-v'], { encoding: 'utf8' }).split('\n')[1]?.trim()}`
+)
 const buildDir = buildPackager()
 let ok = true
 try {

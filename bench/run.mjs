@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url'
 
 const dir = path.dirname(fileURLToPath(import.meta.url))
 const only = process.argv.slice(2)
-const benches = fs.readdirSync(dir)
+const benches = fs
+  .readdirSync(dir)
   .filter(name => name.endsWith('.bench.mjs'))
   .filter(name => only.length === 0 || only.some(word => name.includes(word)))
   .sort()
@@ -25,7 +26,12 @@ for (const name of benches) {
   process.stdout.write(`\n### ${name}\n`)
   const started = performance.now()
   const { status, signal } = spawnSync(process.execPath, [path.join(dir, name)], { stdio: 'inherit' })
-  results.push({ name, ok: status === 0, how: signal ? `killed by ${signal}` : `exit ${status}`, seconds: (performance.now() - started) / 1000 })
+  results.push({
+    name,
+    ok: status === 0,
+    how: signal ? `killed by ${signal}` : `exit ${status}`,
+    seconds: (performance.now() - started) / 1000
+  })
 }
 
 process.stdout.write('\n')

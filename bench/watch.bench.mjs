@@ -32,8 +32,16 @@ const instanceId = n => `i-${String(n).padStart(16, '0')}`
 // Failures spread over the deployment: the first wave, the second, and its last instance.
 const FAILURES = [
   { event: 'AfterInstall', instanceId: instanceId(7), logTail: '[stderr]npm ERR! code ENOSPC\n[stderr]npm ERR! no space left on device' },
-  { event: 'ApplicationStart', instanceId: instanceId(Math.min(INSTANCES, Math.ceil(INSTANCES * 0.77))), logTail: '[stderr]Error: listen EADDRINUSE: address already in use :::8080' },
-  { event: 'ValidateService', instanceId: instanceId(Math.min(INSTANCES, Math.ceil(INSTANCES * 0.9))), logTail: '[stderr]curl: (7) Failed to connect to localhost port 8080' }
+  {
+    event: 'ApplicationStart',
+    instanceId: instanceId(Math.min(INSTANCES, Math.ceil(INSTANCES * 0.77))),
+    logTail: '[stderr]Error: listen EADDRINUSE: address already in use :::8080'
+  },
+  {
+    event: 'ValidateService',
+    instanceId: instanceId(Math.min(INSTANCES, Math.ceil(INSTANCES * 0.9))),
+    logTail: '[stderr]curl: (7) Failed to connect to localhost port 8080'
+  }
 ]
 
 const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'cda-watch-bench-'))
@@ -47,7 +55,9 @@ try {
   tb.codedeploy.addDeploymentGroup({ applicationName: 'fleet-app', name: 'fleet', instances: INSTANCES, deploymentConfigName: CONFIG })
   for (const rule of FAILURES) tb.codedeploy.failHook(rule)
 
-  say(`watch: ${INSTANCES} instances, ${CONFIG}, simulator step ${STEP_MS} ms, hooks failing on ${FAILURES.length} instances; the action runs with its defaults`)
+  say(
+    `watch: ${INSTANCES} instances, ${CONFIG}, simulator step ${STEP_MS} ms, hooks failing on ${FAILURES.length} instances; the action runs with its defaults`
+  )
   const started = Date.now()
   const result = await runAction({
     workspace,
@@ -60,7 +70,8 @@ try {
   const requests = tb.codedeploy.requests
   const create = requests.find(r => r.operation === 'CreateDeployment' && r.status === 200)
   const deploymentId = result.outputs['deployment-id'] ?? ''
-  if (!create || !deploymentId) throw new Error(`no deployment was created (exit ${result.code}):\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-2000)}`)
+  if (!create || !deploymentId)
+    throw new Error(`no deployment was created (exit ${result.code}):\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-2000)}`)
   const dep = tb.codedeploy.deployment(deploymentId)
   const completeTime = dep.completeTime ?? NaN
 
@@ -75,18 +86,31 @@ try {
     while ((watched[j]?.at ?? 0) - (watched[i]?.at ?? 0) >= 60_000) i++
     busiest = Math.max(busiest, j - i + 1)
   }
-  const largestBatch = Math.max(0, ...watched.filter(r => r.operation === 'BatchGetDeploymentTargets').map(r => r.input?.targetIds?.length ?? 0))
+  const largestBatch = Math.max(
+    0,
+    ...watched.filter(r => r.operation === 'BatchGetDeploymentTargets').map(r => r.input?.targetIds?.length ?? 0)
+  )
 
   // The first GetDeployment answered after the simulator's end is the one that saw it.
-  const seen = watched.find(r => r.operation === 'GetDeployment' && r.input?.deploymentId === deploymentId && r.at >= completeTime && r.status === 200)
+  const seen = watched.find(
+    r => r.operation === 'GetDeployment' && r.input?.deploymentId === deploymentId && r.at >= completeTime && r.status === 200
+  )
   const noticedMs = seen ? seen.at - completeTime : NaN
   const exitMs = exitedAt - completeTime
 
   // Every lifecycle event the simulator failed must be named in the log (annotation or line).
-  const failedEvents = dep.instances.flatMap(i => i.events.filter(e => e.status === 'Failed').map(e => ({ instanceId: i.instanceId, event: e.lifecycleEventName, logTail: e.diagnostics?.logTail ?? '' })))
+  const failedEvents = dep.instances.flatMap(i =>
+    i.events
+      .filter(e => e.status === 'Failed')
+      .map(e => ({ instanceId: i.instanceId, event: e.lifecycleEventName, logTail: e.diagnostics?.logTail ?? '' }))
+  )
   const missing = failedEvents.filter(f => {
-    const named = result.stdout.includes(`title=${f.instanceId} failed ${f.event}::`) || result.stdout.includes(`${f.instanceId} failed ${f.event}:`)
-    const tail = f.logTail.split('\n').filter(Boolean).every(line => result.stdout.includes(`| ${line}`))
+    const named =
+      result.stdout.includes(`title=${f.instanceId} failed ${f.event}::`) || result.stdout.includes(`${f.instanceId} failed ${f.event}:`)
+    const tail = f.logTail
+      .split('\n')
+      .filter(Boolean)
+      .every(line => result.stdout.includes(`| ${line}`))
     return !named || !tail
   })
 
@@ -98,11 +122,19 @@ try {
   process.exitCode = Object.values(ok).every(Boolean) ? 0 : 1
   const mark = (/** @type {boolean} */ pass) => (pass ? 'ok' : 'MISSED')
 
-  say(`deployment ${deploymentId}: ${dep.status} (simulator: ${((completeTime - dep.createTime) / 1000).toFixed(1)} s); action: exit ${result.code}, status ${result.outputs['status']}, ${result.outputs['instances-succeeded']} succeeded / ${result.outputs['instances-failed']} failed / ${result.outputs['instances-total']} total, run ${((exitedAt - started) / 1000).toFixed(1)} s`)
-  say(`  API calls from CreateDeployment to exit: ${watched.length} in ${minutes.toFixed(2)} min = ${perMinute.toFixed(1)} a minute (target <= ${TARGETS.callsPerMinute}) ${mark(ok.calls)}; busiest 60 s: ${busiest}`)
+  say(
+    `deployment ${deploymentId}: ${dep.status} (simulator: ${((completeTime - dep.createTime) / 1000).toFixed(1)} s); action: exit ${result.code}, status ${result.outputs['status']}, ${result.outputs['instances-succeeded']} succeeded / ${result.outputs['instances-failed']} failed / ${result.outputs['instances-total']} total, run ${((exitedAt - started) / 1000).toFixed(1)} s`
+  )
+  say(
+    `  API calls from CreateDeployment to exit: ${watched.length} in ${minutes.toFixed(2)} min = ${perMinute.toFixed(1)} a minute (target <= ${TARGETS.callsPerMinute}) ${mark(ok.calls)}; busiest 60 s: ${busiest}`
+  )
   say(`    ${[...byOperation].map(([op, n]) => `${op} ${n}`).join(', ')}; largest BatchGetDeploymentTargets: ${largestBatch} ids`)
-  say(`  end noticed ${(noticedMs / 1000).toFixed(2)} s after the simulator's completeTime (target <= ${TARGETS.noticedMs / 1000} s) ${mark(ok.noticed)}; process exit after ${(exitMs / 1000).toFixed(2)} s`)
-  say(`  failed events reported: ${failedEvents.length - missing.length}/${failedEvents.length} with their log tails ${mark(ok.reported)}${missing.length ? `; missing: ${missing.map(f => `${f.instanceId} ${f.event}`).join(', ')}` : ''}`)
+  say(
+    `  end noticed ${(noticedMs / 1000).toFixed(2)} s after the simulator's completeTime (target <= ${TARGETS.noticedMs / 1000} s) ${mark(ok.noticed)}; process exit after ${(exitMs / 1000).toFixed(2)} s`
+  )
+  say(
+    `  failed events reported: ${failedEvents.length - missing.length}/${failedEvents.length} with their log tails ${mark(ok.reported)}${missing.length ? `; missing: ${missing.map(f => `${f.instanceId} ${f.event}`).join(', ')}` : ''}`
+  )
   say(`  summary line: ${result.outputs['summary']}`)
 } finally {
   await tb.stop()

@@ -11,7 +11,11 @@ export const START = '<!-- tables:start (generated from action.yml by scripts/re
 export const END = '<!-- tables:end -->'
 
 // Table cells cannot hold a raw pipe or a line break.
-const cell = (/** @type {unknown} */ text) => String(text).trim().replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')
+const cell = (/** @type {unknown} */ text) =>
+  String(text)
+    .trim()
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
 // Outside code spans, GitHub would take <prefix> for an HTML tag and drop it.
 const prose = (/** @type {unknown} */ text) => cell(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 const code = (/** @type {string} */ text) => (text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``)

@@ -34,7 +34,11 @@ import { startCodeDeploy } from './codedeploy/index.mjs'
 export async function startTestbed(options = {}) {
   const stepMs = options.stepMs ?? 200
   const log =
-    typeof options.log === 'function' ? options.log : options.log ? (/** @type {string} */ line) => process.stderr.write(`[testbed] ${line}\n`) : undefined
+    typeof options.log === 'function'
+      ? options.log
+      : options.log
+        ? (/** @type {string} */ line) => process.stderr.write(`[testbed] ${line}\n`)
+        : undefined
   // The SDK warns once per process on Node 20; that is noise here, and the env below disables it for the action.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 

@@ -19,7 +19,9 @@ export class FakeCodeDeploy {
   constructor(private readonly handlers: Partial<Record<string, Handler>>) {}
 
   get client(): CodeDeployClient {
-    return { send: (command: object, options?: { abortSignal?: AbortSignal }) => this.send(command, options) } as unknown as CodeDeployClient
+    return {
+      send: (command: object, options?: { abortSignal?: AbortSignal }) => this.send(command, options)
+    } as unknown as CodeDeployClient
   }
 
   /** Replaces one command's handler; `make` gets the current one, to delegate to. */
@@ -109,9 +111,20 @@ export function deploymentHandlers(
         deploymentOverview: s.overview,
         createTime: new Date(start),
         ...(s.deploymentConfigName ? { deploymentConfigName: s.deploymentConfigName } : {}),
-        ...(s.autoRollback ? { autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST'] } } : {}),
-        ...(s.errorInformation ? { errorInformation: { code: s.errorInformation.code as NonNullable<DeploymentInfo['errorInformation']>['code'], message: s.errorInformation.message } } : {}),
-        ...(s.rollbackDeploymentId || s.rollbackMessage ? { rollbackInfo: { rollbackDeploymentId: s.rollbackDeploymentId, rollbackMessage: s.rollbackMessage } } : {})
+        ...(s.autoRollback
+          ? { autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST'] } }
+          : {}),
+        ...(s.errorInformation
+          ? {
+              errorInformation: {
+                code: s.errorInformation.code as NonNullable<DeploymentInfo['errorInformation']>['code'],
+                message: s.errorInformation.message
+              }
+            }
+          : {}),
+        ...(s.rollbackDeploymentId || s.rollbackMessage
+          ? { rollbackInfo: { rollbackDeploymentId: s.rollbackDeploymentId, rollbackMessage: s.rollbackMessage } }
+          : {})
       }
       return { deploymentInfo: info }
     },
@@ -147,13 +160,25 @@ export function deploymentHandlers(
   }
 }
 
-export const EC2_EVENTS = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService']
+export const EC2_EVENTS = [
+  'ApplicationStop',
+  'DownloadBundle',
+  'BeforeInstall',
+  'Install',
+  'AfterInstall',
+  'ApplicationStart',
+  'ValidateService'
+]
 
 /**
  * One instance that finishes one lifecycle event every `stepMs`, starting at `offsetMs`;
  * `failAt` names an event that fails (the rest are then Skipped).
  */
-export function instanceAt(id: string, elapsedMs: number, options: { offsetMs?: number; stepMs?: number; failAt?: string; logTail?: string } = {}): FakeTarget {
+export function instanceAt(
+  id: string,
+  elapsedMs: number,
+  options: { offsetMs?: number; stepMs?: number; failAt?: string; logTail?: string } = {}
+): FakeTarget {
   const step = options.stepMs ?? 2000
   const offset = options.offsetMs ?? 0
   const events: FakeEvent[] = []
@@ -167,8 +192,16 @@ export function instanceAt(id: string, elapsedMs: number, options: { offsetMs?: 
     } else if (elapsedMs >= end && name === options.failAt) {
       failed = true
       events.push({
-        name, status: 'Failed', start: begin, end,
-        diagnostics: { errorCode: 'ScriptFailed', scriptName: 'scripts/start.sh', message: 'Script at specified location: scripts/start.sh run as user root failed with exit code 1', logTail: options.logTail ?? '[stderr]boom' }
+        name,
+        status: 'Failed',
+        start: begin,
+        end,
+        diagnostics: {
+          errorCode: 'ScriptFailed',
+          scriptName: 'scripts/start.sh',
+          message: 'Script at specified location: scripts/start.sh run as user root failed with exit code 1',
+          logTail: options.logTail ?? '[stderr]boom'
+        }
       })
     } else if (elapsedMs >= end) {
       events.push({ name, status: 'Succeeded', start: begin, end })

@@ -16,11 +16,27 @@ export class Recorder {
   /** Every line as the log would show it: info, `::error title=..::..`, and group markers. */
   readonly log: string[] = []
 
-  constructor(private readonly clock: { now(): number } = { now: () => 0 }, withBlocks = false) {
+  constructor(
+    private readonly clock: { now(): number } = { now: () => 0 },
+    withBlocks = false
+  ) {
     this.printer = new ProgressPrinter({
-      info: line => { this.info.push(line); this.log.push(line) },
-      error: (message, title) => { this.errors.push({ message, title, at: this.clock.now() }); this.log.push(`::error title=${title}::${message}`) },
-      ...(withBlocks ? { block: (title: string, lines: readonly string[]) => { this.blocks.push({ title, lines }); this.log.push(`::group::${title}`, ...lines, '::endgroup::') } } : {})
+      info: line => {
+        this.info.push(line)
+        this.log.push(line)
+      },
+      error: (message, title) => {
+        this.errors.push({ message, title, at: this.clock.now() })
+        this.log.push(`::error title=${title}::${message}`)
+      },
+      ...(withBlocks
+        ? {
+            block: (title: string, lines: readonly string[]) => {
+              this.blocks.push({ title, lines })
+              this.log.push(`::group::${title}`, ...lines, '::endgroup::')
+            }
+          }
+        : {})
     })
   }
 
@@ -45,9 +61,21 @@ export class Recorder {
 export type WatchExtra = Partial<WatchOptions> & { deadline?: number; signal?: AbortSignal }
 
 /** Runs the watch as the pipeline does, with fakes for every dependency. */
-export function startWatch(cd: FakeCodeDeploy, clock: FakeClock, log: Recorder, deploymentId: string, extra: WatchExtra = {}): ReturnType<typeof watchDeployment> {
+export function startWatch(
+  cd: FakeCodeDeploy,
+  clock: FakeClock,
+  log: Recorder,
+  deploymentId: string,
+  extra: WatchExtra = {}
+): ReturnType<typeof watchDeployment> {
   const { deadline, signal, ...options } = extra
-  const deps = fakeDeps({ codedeploy: cd.client, clock, log: log.asLog(), deadline: deadline ?? clock.now() + 30 * MINUTE, ...(signal ? { signal } : {}) })
+  const deps = fakeDeps({
+    codedeploy: cd.client,
+    clock,
+    log: log.asLog(),
+    deadline: deadline ?? clock.now() + 30 * MINUTE,
+    ...(signal ? { signal } : {})
+  })
   return watchDeployment(deploymentId, 'production', deps, { printer: log.printer, random: () => 0.5, ...options })
 }
 
@@ -55,15 +83,31 @@ export function startWatch(cd: FakeCodeDeploy, clock: FakeClock, log: Recorder, 
  * Handlers for several deployments at once (a deployment and its rollback), each following its
  * own timeline; requests go to the one their deploymentId names.
  */
-export function deployments(clock: FakeClock, timelines: Record<string, (elapsedMs: number, call: number) => Snapshot>, options: { pageSize?: number } = {}): Partial<Record<string, Handler>> {
-  const each = Object.fromEntries(Object.entries(timelines).map(([id, at]) => [id, deploymentHandlers(clock, at, { deploymentId: id, ...options })]))
-  const route = (command: string): Handler => (input, call) => {
-    const handlers = each[String(input['deploymentId'])]
-    const handler = handlers?.[command]
-    if (!handler) throw Object.assign(new Error(`no deployment ${String(input['deploymentId'])}`), { name: 'DeploymentDoesNotExistException', $metadata: { httpStatusCode: 400 } })
-    return handler(input, call)
+export function deployments(
+  clock: FakeClock,
+  timelines: Record<string, (elapsedMs: number, call: number) => Snapshot>,
+  options: { pageSize?: number } = {}
+): Partial<Record<string, Handler>> {
+  const each = Object.fromEntries(
+    Object.entries(timelines).map(([id, at]) => [id, deploymentHandlers(clock, at, { deploymentId: id, ...options })])
+  )
+  const route =
+    (command: string): Handler =>
+    (input, call) => {
+      const handlers = each[String(input['deploymentId'])]
+      const handler = handlers?.[command]
+      if (!handler)
+        throw Object.assign(new Error(`no deployment ${String(input['deploymentId'])}`), {
+          name: 'DeploymentDoesNotExistException',
+          $metadata: { httpStatusCode: 400 }
+        })
+      return handler(input, call)
+    }
+  return {
+    GetDeployment: route('GetDeployment'),
+    ListDeploymentTargets: route('ListDeploymentTargets'),
+    BatchGetDeploymentTargets: route('BatchGetDeploymentTargets')
   }
-  return { GetDeployment: route('GetDeployment'), ListDeploymentTargets: route('ListDeploymentTargets'), BatchGetDeploymentTargets: route('BatchGetDeploymentTargets') }
 }
 
 export interface WatchSetup {
@@ -75,7 +119,10 @@ export interface WatchSetup {
 }
 
 /** A watch of `deploymentId` against these handlers, with a 30 min deadline and no jitter. */
-export function watchSetup(make: (clock: FakeClock) => Partial<Record<string, Handler>>, options: { deploymentId?: string; blocks?: boolean } = {}): WatchSetup {
+export function watchSetup(
+  make: (clock: FakeClock) => Partial<Record<string, Handler>>,
+  options: { deploymentId?: string; blocks?: boolean } = {}
+): WatchSetup {
   const clock = new FakeClock()
   const cd = new FakeCodeDeploy(make(clock))
   const log = new Recorder(clock, options.blocks ?? false)

@@ -46,7 +46,14 @@ beforeAll(async () => {
   bundle = await import('../../testbed/harness/bundle.mjs')
   tb = await startTestbed({ stepMs: 20 })
   const credentials = { accessKeyId: tb.env['AWS_ACCESS_KEY_ID'] ?? '', secretAccessKey: tb.env['AWS_SECRET_ACCESS_KEY'] ?? '' }
-  s3 = new S3Client({ endpoint: tb.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' })
+  s3 = new S3Client({
+    endpoint: tb.s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED'
+  })
   cd = new CodeDeployClient({ endpoint: tb.codedeploy.endpoint, region: 'us-east-1', credentials })
   await tb.s3.createBucket(BUCKET)
 })
@@ -65,7 +72,10 @@ function group(options: { instances?: number; deploymentConfigName?: string; aut
   const g = tb.codedeploy.addDeploymentGroup({ applicationName, name: `group-${seq}`, ...options })
   return { applicationName, deploymentGroupName: g.deploymentGroupName, instances: g.instances, deploymentGroupId: g.deploymentGroupId }
 }
-const names = (g: { applicationName: string; deploymentGroupName: string }) => ({ applicationName: g.applicationName, deploymentGroupName: g.deploymentGroupName })
+const names = (g: { applicationName: string; deploymentGroupName: string }) => ({
+  applicationName: g.applicationName,
+  deploymentGroupName: g.deploymentGroupName
+})
 
 /** A small app whose appspec runs scripts/start.sh and scripts/validate.sh. */
 function appFiles(extra: BundleFiles = {}): BundleFiles {
@@ -83,7 +93,13 @@ async function put(key: string, body: Buffer): Promise<string> {
   return res.ETag ?? ''
 }
 
-async function deploy(g: { applicationName: string; deploymentGroupName: string }, key: string, bundleType: 'zip' | 'tgz', eTag?: string, extra: Partial<CreateDeploymentCommandInput> = {}) {
+async function deploy(
+  g: { applicationName: string; deploymentGroupName: string },
+  key: string,
+  bundleType: 'zip' | 'tgz',
+  eTag?: string,
+  extra: Partial<CreateDeploymentCommandInput> = {}
+) {
   const res = await cd.send(
     new CreateDeploymentCommand({
       ...names(g),
@@ -116,14 +132,14 @@ async function targets(deploymentId: string): Promise<InstanceTarget[]> {
   return out
 }
 
-const eventsOf = (t: InstanceTarget | undefined) => Object.fromEntries((t?.lifecycleEvents ?? []).map((e) => [e.lifecycleEventName, e]))
-const statuses = (t: InstanceTarget | undefined) => (t?.lifecycleEvents ?? []).map((e) => e.status)
+const eventsOf = (t: InstanceTarget | undefined) => Object.fromEntries((t?.lifecycleEvents ?? []).map(e => [e.lifecycleEventName, e]))
+const statuses = (t: InstanceTarget | undefined) => (t?.lifecycleEvents ?? []).map(e => e.status)
 
 async function until(deploymentId: string, ok: (d: DeploymentInfo) => boolean): Promise<DeploymentInfo> {
   for (let i = 0; i < 500; i++) {
     const d = await info(deploymentId)
     if (ok(d)) return d
-    await new Promise((r) => setTimeout(r, 10))
+    await new Promise(r => setTimeout(r, 10))
   }
   throw new Error(`deployment ${deploymentId} never reached the expected state`)
 }
@@ -142,15 +158,22 @@ describe('local S3 (s3rver with the testbed fixes)', () => {
 
     const part1 = crypto.randomBytes(5 * 1024 * 1024)
     const part2 = crypto.randomBytes(777)
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 's3/multi.bin', Metadata: { sha256: 'def' } }))
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 's3/multi.bin', Metadata: { sha256: 'def' } })
+    )
     const parts = []
     for (const [i, data] of [part1, part2].entries()) {
       const res = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 's3/multi.bin', UploadId, PartNumber: i + 1, Body: data }))
       parts.push({ PartNumber: i + 1, ETag: res.ETag })
     }
-    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 's3/multi.bin', UploadId, MultipartUpload: { Parts: parts } }))
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 's3/multi.bin', UploadId, MultipartUpload: { Parts: parts } })
+    )
     const md5 = (b: Buffer) => crypto.createHash('md5').update(b).digest()
-    const expected = `"${crypto.createHash('md5').update(Buffer.concat([md5(part1), md5(part2)])).digest('hex')}-2"`
+    const expected = `"${crypto
+      .createHash('md5')
+      .update(Buffer.concat([md5(part1), md5(part2)]))
+      .digest('hex')}-2"`
     expect(done.ETag).toBe(expected)
     const multi = await tb.s3.getObject(BUCKET, 's3/multi.bin')
     expect(multi.etag).toBe(expected)
@@ -160,10 +183,22 @@ describe('local S3 (s3rver with the testbed fixes)', () => {
   })
 
   test("a streamed upload in the SDK's default checksum mode (aws-chunked) is stored decoded", async () => {
-    const dflt = new S3Client({ endpoint: tb.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } })
+    const dflt = new S3Client({
+      endpoint: tb.s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
+    })
     try {
       const body = crypto.randomBytes(200_000)
-      await dflt.send(new PutObjectCommand({ Bucket: BUCKET, Key: 's3/chunked.bin', Body: Readable.from([body.subarray(0, 70_000), body.subarray(70_000)]), ContentLength: body.length }))
+      await dflt.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: 's3/chunked.bin',
+          Body: Readable.from([body.subarray(0, 70_000), body.subarray(70_000)]),
+          ContentLength: body.length
+        })
+      )
       const got = await tb.s3.getObject(BUCKET, 's3/chunked.bin')
       expect(got.contentLength).toBe(body.length)
       expect(got.body.equals(body)).toBe(true)
@@ -181,8 +216,14 @@ describe('CodeDeploy simulator', () => {
     expect((await tb.s3.getObject(BUCKET, 'app/v1.zip')).body.equals(zip)).toBe(true)
 
     const groupInfo = (await cd.send(new GetDeploymentGroupCommand(names(g)))).deploymentGroupInfo
-    expect(groupInfo).toMatchObject({ computePlatform: 'Server', deploymentConfigName: 'CodeDeployDefault.OneAtATime', deploymentStyle: { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' }, autoRollbackConfiguration: { enabled: false } })
-    const config = (await cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: 'CodeDeployDefault.HalfAtATime' }))).deploymentConfigInfo
+    expect(groupInfo).toMatchObject({
+      computePlatform: 'Server',
+      deploymentConfigName: 'CodeDeployDefault.OneAtATime',
+      deploymentStyle: { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
+      autoRollbackConfiguration: { enabled: false }
+    })
+    const config = (await cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: 'CodeDeployDefault.HalfAtATime' })))
+      .deploymentConfigInfo
     expect(config?.minimumHealthyHosts).toEqual({ type: 'FLEET_PERCENT', value: 50 })
 
     const id = await deploy(g, 'app/v1.zip', 'zip', eTag, { description: 'v1', fileExistsBehavior: 'OVERWRITE' })
@@ -190,7 +231,15 @@ describe('CodeDeploy simulator', () => {
     expect(['Created', 'InProgress']).toContain((await info(id)).status)
     await tb.codedeploy.waitForEnd(id)
     const d = await info(id)
-    expect(d).toMatchObject({ status: 'Succeeded', deploymentId: id, ...names(g), creator: 'user', description: 'v1', fileExistsBehavior: 'OVERWRITE', computePlatform: 'Server' })
+    expect(d).toMatchObject({
+      status: 'Succeeded',
+      deploymentId: id,
+      ...names(g),
+      creator: 'user',
+      description: 'v1',
+      fileExistsBehavior: 'OVERWRITE',
+      computePlatform: 'Server'
+    })
     expect(d.revision?.s3Location).toEqual({ bucket: BUCKET, key: 'app/v1.zip', bundleType: 'zip', eTag })
     expect(d.deploymentOverview).toEqual({ Pending: 0, InProgress: 0, Succeeded: 3, Failed: 0, Skipped: 0, Ready: 0 })
     expect(d.createTime).toBeInstanceOf(Date)
@@ -198,16 +247,20 @@ describe('CodeDeploy simulator', () => {
     expect(d.errorInformation).toBeUndefined()
 
     const ts = await targets(id)
-    expect(ts.map((t) => t.targetId).sort()).toEqual([...g.instances].sort())
+    expect(ts.map(t => t.targetId).sort()).toEqual([...g.instances].sort())
     for (const t of ts) {
       expect(t.status).toBe('Succeeded')
-      expect(t.lifecycleEvents?.map((e) => e.lifecycleEventName)).toEqual(EVENTS)
+      expect(t.lifecycleEvents?.map(e => e.lifecycleEventName)).toEqual(EVENTS)
       expect(statuses(t)).toEqual(EVENTS.map(() => 'Succeeded'))
       expect(eventsOf(t)['ApplicationStart']?.diagnostics?.errorCode).toBe('Success')
       expect(t.targetArn).toBe(`arn:aws:ec2:us-east-1:123456789000:instance/${t.targetId}`)
     }
-    expect(tb.codedeploy.deployment(id).instances.map((i) => i.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded'])
-    expect(tb.codedeploy.requests.some((r) => r.operation === 'CreateDeployment' && r.status === 200 && r.input.deploymentGroupName === g.deploymentGroupName)).toBe(true)
+    expect(tb.codedeploy.deployment(id).instances.map(i => i.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded'])
+    expect(
+      tb.codedeploy.requests.some(
+        r => r.operation === 'CreateDeployment' && r.status === 200 && r.input.deploymentGroupName === g.deploymentGroupName
+      )
+    ).toBe(true)
   })
 
   test('failHook: ApplicationStart fails with diagnostics and log tail; OneAtATime skips the rest', async () => {
@@ -221,12 +274,17 @@ describe('CodeDeploy simulator', () => {
     expect(d.status).toBe('Failed')
     expect(d.errorInformation).toEqual({ code: 'HEALTH_CONSTRAINTS', message: HEALTH_CONSTRAINTS })
     expect(d.deploymentOverview).toMatchObject({ Succeeded: 1, Failed: 1, Skipped: 1, Pending: 0, InProgress: 0 })
-    const byId = new Map((await targets(id)).map((t) => [t.targetId, t]))
+    const byId = new Map((await targets(id)).map(t => [t.targetId, t]))
     const failed = byId.get(g.instances[1]!)
     expect(failed?.status).toBe('Failed')
     expect(eventsOf(failed)['ApplicationStart']).toMatchObject({
       status: 'Failed',
-      diagnostics: { errorCode: 'ScriptFailed', scriptName: 'scripts/start.sh', message: 'Script at specified location: scripts/start.sh run as user root failed with exit code 1', logTail }
+      diagnostics: {
+        errorCode: 'ScriptFailed',
+        scriptName: 'scripts/start.sh',
+        message: 'Script at specified location: scripts/start.sh run as user root failed with exit code 1',
+        logTail
+      }
     })
     expect(eventsOf(failed)['ValidateService']?.status).toBe('Skipped')
     expect(byId.get(g.instances[0]!)?.status).toBe('Succeeded')
@@ -239,9 +297,12 @@ describe('CodeDeploy simulator', () => {
     const id = await deploy(g, 'nowhere/missing.zip', 'zip')
     await tb.codedeploy.waitForEnd(id)
     expect((await info(id)).status).toBe('Failed')
-    const first = (await targets(id)).find((t) => t.targetId === g.instances[0])
+    const first = (await targets(id)).find(t => t.targetId === g.instances[0])
     expect(eventsOf(first)['ApplicationStop']?.status).toBe('Succeeded')
-    expect(eventsOf(first)['DownloadBundle']).toMatchObject({ status: 'Failed', diagnostics: { errorCode: 'UnknownError', message: 'The specified key does not exist.' } })
+    expect(eventsOf(first)['DownloadBundle']).toMatchObject({
+      status: 'Failed',
+      diagnostics: { errorCode: 'UnknownError', message: 'The specified key does not exist.' }
+    })
     expect(eventsOf(first)['BeforeInstall']?.status).toBe('Skipped')
   })
 
@@ -253,8 +314,11 @@ describe('CodeDeploy simulator', () => {
     const id = await deploy(g, 'etag/app.zip', 'zip', oldTag)
     await tb.codedeploy.waitForEnd(id)
     expect((await info(id)).status).toBe('Failed')
-    const first = (await targets(id)).find((t) => t.targetId === g.instances[0])
-    expect(eventsOf(first)['DownloadBundle']).toMatchObject({ status: 'Failed', diagnostics: { errorCode: 'UnknownError', message: 'At least one of the pre-conditions you specified did not hold' } })
+    const first = (await targets(id)).find(t => t.targetId === g.instances[0])
+    expect(eventsOf(first)['DownloadBundle']).toMatchObject({
+      status: 'Failed',
+      diagnostics: { errorCode: 'UnknownError', message: 'At least one of the pre-conditions you specified did not hold' }
+    })
   })
 
   test('BeforeInstall fails with the agent message when appspec.yml is not at the bundle root', async () => {
@@ -263,7 +327,7 @@ describe('CodeDeploy simulator', () => {
     const zip = bundle.makeZip({ 'appspec.yaml': files['appspec.yml']!, 'scripts/start.sh': files['scripts/start.sh']! })
     const id = await deploy(g, 'noappspec/app.zip', 'zip', await put('noappspec/app.zip', zip))
     await tb.codedeploy.waitForEnd(id)
-    const first = (await targets(id)).find((t) => t.targetId === g.instances[0])
+    const first = (await targets(id)).find(t => t.targetId === g.instances[0])
     const dir = `/opt/codedeploy-agent/deployment-root/${g.deploymentGroupId}/${id}/deployment-archive`
     expect(eventsOf(first)['DownloadBundle']?.status).toBe('Succeeded')
     expect(eventsOf(first)['BeforeInstall']).toMatchObject({
@@ -282,10 +346,13 @@ describe('CodeDeploy simulator', () => {
 
   test('a hook script missing from the bundle fails its event with ScriptMissing', async () => {
     const g = group()
-    const zip = bundle.makeZip({ ...appFiles(), 'appspec.yml': bundle.appspecYaml({ BeforeInstall: 'scripts/start.sh', AfterInstall: 'scripts/migrate.sh' }) })
+    const zip = bundle.makeZip({
+      ...appFiles(),
+      'appspec.yml': bundle.appspecYaml({ BeforeInstall: 'scripts/start.sh', AfterInstall: 'scripts/migrate.sh' })
+    })
     const id = await deploy(g, 'noscript/app.zip', 'zip', await put('noscript/app.zip', zip))
     await tb.codedeploy.waitForEnd(id)
-    const first = (await targets(id)).find((t) => t.targetId === g.instances[0])
+    const first = (await targets(id)).find(t => t.targetId === g.instances[0])
     expect(statuses(first)).toEqual(['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Failed', 'Skipped', 'Skipped'])
     expect(eventsOf(first)['AfterInstall']?.diagnostics).toEqual({
       errorCode: 'ScriptMissing',
@@ -307,7 +374,7 @@ describe('CodeDeploy simulator', () => {
       const id = await deploy(g, 'tgz/app.tgz', 'tgz', await put('tgz/app.tgz', fs.readFileSync(path.join(dir, 'app.tgz'))))
       await tb.codedeploy.waitForEnd(id)
       expect((await info(id)).status).toBe('Succeeded')
-      expect((await targets(id)).every((t) => statuses(t).every((s) => s === 'Succeeded'))).toBe(true)
+      expect((await targets(id)).every(t => statuses(t).every(s => s === 'Succeeded'))).toBe(true)
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
@@ -324,7 +391,10 @@ describe('CodeDeploy simulator', () => {
     const eTag = await put('busy/app.zip', bundle.makeZip(appFiles()))
     const first = await deploy(g, 'busy/app.zip', 'zip', eTag)
     const err = await deploy(g, 'busy/app.zip', 'zip', eTag).catch((e: Error) => e)
-    expect(err).toMatchObject({ name: 'DeploymentLimitExceededException', message: `The Deployment Group '${g.deploymentGroupName}' already has an active Deployment '${first}'` })
+    expect(err).toMatchObject({
+      name: 'DeploymentLimitExceededException',
+      message: `The Deployment Group '${g.deploymentGroupName}' already has an active Deployment '${first}'`
+    })
     await tb.codedeploy.waitForEnd(first)
     const second = await deploy(g, 'busy/app.zip', 'zip', eTag)
     await tb.codedeploy.waitForEnd(second)
@@ -335,26 +405,32 @@ describe('CodeDeploy simulator', () => {
   test('StopDeployment stops a running deployment; stopping it again is rejected', async () => {
     const g = group({ instances: 5 })
     const id = await deploy(g, 'stop/app.zip', 'zip', await put('stop/app.zip', bundle.makeZip(appFiles())))
-    await until(id, (d) => d.status === 'InProgress')
+    await until(id, d => d.status === 'InProgress')
     const res = await cd.send(new StopDeploymentCommand({ deploymentId: id }))
     expect(res.status).toBe('Pending')
-    const d = await until(id, (x) => x.status === 'Stopped')
+    const d = await until(id, x => x.status === 'Stopped')
     expect(d.errorInformation?.code).toBe('MANUAL_STOP')
     expect(d.deploymentOverview?.Skipped).toBeGreaterThanOrEqual(3)
     expect((d.deploymentOverview?.InProgress ?? 0) + (d.deploymentOverview?.Pending ?? 0)).toBe(0)
-    const stoppedOne = (await targets(id)).find((t) => t.status === 'Failed')
-    expect(stoppedOne?.lifecycleEvents?.some((e) => e.status === 'Failed')).toBe(true)
-    await expect(cd.send(new StopDeploymentCommand({ deploymentId: id }))).rejects.toMatchObject({ name: 'DeploymentAlreadyCompletedException' })
+    const stoppedOne = (await targets(id)).find(t => t.status === 'Failed')
+    expect(stoppedOne?.lifecycleEvents?.some(e => e.status === 'Failed')).toBe(true)
+    await expect(cd.send(new StopDeploymentCommand({ deploymentId: id }))).rejects.toMatchObject({
+      name: 'DeploymentAlreadyCompletedException'
+    })
   })
 
   test('BatchGetDeploymentTargets rejects more than 25 ids', async () => {
     const g = group({ instances: 30, deploymentConfigName: 'CodeDeployDefault.AllAtOnce' })
     const id = await deploy(g, 'batch/app.zip', 'zip', await put('batch/app.zip', bundle.makeZip(appFiles())))
-    await until(id, (d) => d.status !== 'Created')
+    await until(id, d => d.status !== 'Created')
     const ids = (await cd.send(new ListDeploymentTargetsCommand({ deploymentId: id }))).targetIds ?? []
     expect(ids).toHaveLength(30)
-    await expect(cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId: id, targetIds: ids.slice(0, 26) }))).rejects.toMatchObject({ name: 'BatchLimitExceededException' })
-    expect((await cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId: id, targetIds: ids.slice(0, 25) }))).deploymentTargets).toHaveLength(25)
+    await expect(cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId: id, targetIds: ids.slice(0, 26) }))).rejects.toMatchObject({
+      name: 'BatchLimitExceededException'
+    })
+    expect(
+      (await cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId: id, targetIds: ids.slice(0, 25) }))).deploymentTargets
+    ).toHaveLength(25)
     await tb.codedeploy.waitForEnd(id)
   })
 
@@ -396,8 +472,11 @@ describe('CodeDeploy simulator', () => {
     await tb.codedeploy.waitForEnd(id2)
     const d = await info(id2)
     expect(d).toMatchObject({ status: 'Succeeded', deploymentOverview: { Succeeded: 3, Failed: 1 } })
-    const failed = (await targets(id2)).find((t) => t.status === 'Failed')
-    expect(eventsOf(failed)['AfterInstall']?.diagnostics).toMatchObject({ errorCode: 'ScriptTimedOut', message: 'Script at specified location: scripts/start.sh failed to complete in 300 seconds' })
+    const failed = (await targets(id2)).find(t => t.status === 'Failed')
+    expect(eventsOf(failed)['AfterInstall']?.diagnostics).toMatchObject({
+      errorCode: 'ScriptTimedOut',
+      message: 'Script at specified location: scripts/start.sh failed to complete in 300 seconds'
+    })
   })
 
   test('auto rollback: a failed deployment is rolled back to the last good revision', async () => {
@@ -414,20 +493,31 @@ describe('CodeDeploy simulator', () => {
     expect(failed.rollbackInfo?.rollbackMessage).toContain(rollbackId)
     await tb.codedeploy.waitForEnd(rollbackId)
     const rollback = await info(rollbackId)
-    expect(rollback).toMatchObject({ status: 'Succeeded', creator: 'codeDeployRollback', rollbackInfo: { rollbackTriggeringDeploymentId: bad } })
+    expect(rollback).toMatchObject({
+      status: 'Succeeded',
+      creator: 'codeDeployRollback',
+      rollbackInfo: { rollbackTriggeringDeploymentId: bad }
+    })
     expect(rollback.revision?.s3Location?.key).toBe('rb/v1.zip')
   })
 
   test('injected faults: a throttle reaches the SDK as ThrottlingException; 5xx and resets are retried', async () => {
     const g = group()
-    const once = new CodeDeployClient({ endpoint: tb.codedeploy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 })
+    const once = new CodeDeployClient({
+      endpoint: tb.codedeploy.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1
+    })
     try {
       tb.codedeploy.injectFault({ operation: 'GetApplication', kind: 'throttle', count: 1 })
-      const err = await once.send(new GetApplicationCommand({ applicationName: g.applicationName })).catch((e) => e)
+      const err = await once.send(new GetApplicationCommand({ applicationName: g.applicationName })).catch(e => e)
       expect(err).toMatchObject({ name: 'ThrottlingException', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } })
       const last = tb.codedeploy.requests.at(-1)
       expect(last).toMatchObject({ operation: 'GetApplication', status: 400, fault: 'throttle' })
-      expect((await once.send(new GetApplicationCommand({ applicationName: g.applicationName }))).application?.applicationName).toBe(g.applicationName)
+      expect((await once.send(new GetApplicationCommand({ applicationName: g.applicationName }))).application?.applicationName).toBe(
+        g.applicationName
+      )
     } finally {
       once.destroy()
     }
@@ -436,7 +526,7 @@ describe('CodeDeploy simulator', () => {
     tb.codedeploy.injectFault({ operation: 'GetApplication', kind: 'reset', count: 1 })
     const res = await cd.send(new GetApplicationCommand({ applicationName: g.applicationName }))
     expect(res.$metadata.attempts).toBe(3)
-    expect(tb.codedeploy.requests.slice(before).map((r) => [r.operation, r.status])).toEqual([
+    expect(tb.codedeploy.requests.slice(before).map(r => [r.operation, r.status])).toEqual([
       ['GetApplication', 500],
       ['GetApplication', 0],
       ['GetApplication', 200]
@@ -446,21 +536,59 @@ describe('CodeDeploy simulator', () => {
   test('wire protocol: AWS JSON 1.1 errors, epoch-second timestamps, unknown operations', async () => {
     const g = group()
     const call = (target: string, body: unknown) =>
-      fetch(tb.codedeploy.endpoint, { method: 'POST', headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': target }, body: JSON.stringify(body) })
+      fetch(tb.codedeploy.endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': target },
+        body: JSON.stringify(body)
+      })
     const unknown = await call('CodeDeploy_20141006.DoSomethingElse', {})
     expect(unknown.status).toBe(400)
     expect(unknown.headers.get('x-amzn-errortype')).toBe('UnknownOperationException')
     expect(await unknown.json()).toMatchObject({ __type: 'UnknownOperationException' })
-    const missing = await call('CodeDeploy_20141006.GetDeploymentGroup', { applicationName: g.applicationName, deploymentGroupName: 'nope' })
+    const missing = await call('CodeDeploy_20141006.GetDeploymentGroup', {
+      applicationName: g.applicationName,
+      deploymentGroupName: 'nope'
+    })
     expect(missing.headers.get('content-type')).toBe('application/x-amz-json-1.1')
-    expect(await missing.json()).toEqual({ __type: 'DeploymentGroupDoesNotExistException', message: 'No Deployment Group found for name: nope' })
-    const app = (await (await call('CodeDeploy_20141006.GetApplication', { applicationName: g.applicationName })).json()) as { application: { createTime: unknown } }
+    expect(await missing.json()).toEqual({
+      __type: 'DeploymentGroupDoesNotExistException',
+      message: 'No Deployment Group found for name: nope'
+    })
+    const app = (await (await call('CodeDeploy_20141006.GetApplication', { applicationName: g.applicationName })).json()) as {
+      application: { createTime: unknown }
+    }
     expect(typeof app.application.createTime).toBe('number')
     expect(Math.abs((app.application.createTime as number) - Date.now() / 1000)).toBeLessThan(60)
-    await expect(cd.send(new CreateDeploymentCommand({ ...names(g), revision: { revisionType: 'S3', s3Location: { bucket: BUCKET, key: 'x.zip' } } }))).rejects.toMatchObject({ name: 'InvalidRevisionException' })
-    await expect(cd.send(new CreateDeploymentCommand({ ...names(g), deploymentConfigName: 'Nope', revision: { revisionType: 'S3', s3Location: { bucket: BUCKET, key: 'x.zip', bundleType: 'zip' } } }))).rejects.toMatchObject({ name: 'DeploymentConfigDoesNotExistException' })
-    await expect(cd.send(new CreateDeploymentCommand({ applicationName: 'no-such-app', deploymentGroupName: 'x', revision: { revisionType: 'S3', s3Location: { bucket: BUCKET, key: 'x.zip', bundleType: 'zip' } } }))).rejects.toMatchObject({ name: 'ApplicationDoesNotExistException' })
-    await expect(cd.send(new CreateDeploymentCommand({ ...names(g), fileExistsBehavior: 'MERGE' as 'RETAIN', revision: { revisionType: 'S3', s3Location: { bucket: BUCKET, key: 'x.zip', bundleType: 'zip' } } }))).rejects.toMatchObject({ name: 'InvalidFileExistsBehaviorException' })
+    await expect(
+      cd.send(new CreateDeploymentCommand({ ...names(g), revision: { revisionType: 'S3', s3Location: { bucket: BUCKET, key: 'x.zip' } } }))
+    ).rejects.toMatchObject({ name: 'InvalidRevisionException' })
+    await expect(
+      cd.send(
+        new CreateDeploymentCommand({
+          ...names(g),
+          deploymentConfigName: 'Nope',
+          revision: { revisionType: 'S3', s3Location: { bucket: BUCKET, key: 'x.zip', bundleType: 'zip' } }
+        })
+      )
+    ).rejects.toMatchObject({ name: 'DeploymentConfigDoesNotExistException' })
+    await expect(
+      cd.send(
+        new CreateDeploymentCommand({
+          applicationName: 'no-such-app',
+          deploymentGroupName: 'x',
+          revision: { revisionType: 'S3', s3Location: { bucket: BUCKET, key: 'x.zip', bundleType: 'zip' } }
+        })
+      )
+    ).rejects.toMatchObject({ name: 'ApplicationDoesNotExistException' })
+    await expect(
+      cd.send(
+        new CreateDeploymentCommand({
+          ...names(g),
+          fileExistsBehavior: 'MERGE' as 'RETAIN',
+          revision: { revisionType: 'S3', s3Location: { bucket: BUCKET, key: 'x.zip', bundleType: 'zip' } }
+        })
+      )
+    ).rejects.toMatchObject({ name: 'InvalidFileExistsBehaviorException' })
   })
 
   test('tb.env is enough for SDK clients built from the default configuration', async () => {
@@ -474,7 +602,7 @@ describe('CodeDeploy simulator', () => {
       const res = await envCd.send(new GetApplicationCommand({ applicationName: g.applicationName }))
       expect(res.application?.applicationName).toBe(g.applicationName)
       const list = await envS3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'env/' }))
-      expect(list.Contents?.map((o) => o.Key)).toEqual(['env/probe.txt'])
+      expect(list.Contents?.map(o => o.Key)).toEqual(['env/probe.txt'])
     } finally {
       envS3.destroy()
       envCd.destroy()

@@ -46,7 +46,7 @@ function textCorpus(size, rand) {
   const parts = []
   let length = 0
   while (length < size) {
-    const piece = rand() < 0.1 ? String(Math.floor(rand() * 100000)) : words[Math.floor(Math.pow(rand(), 2) * words.length)] ?? ''
+    const piece = rand() < 0.1 ? String(Math.floor(rand() * 100000)) : (words[Math.floor(Math.pow(rand(), 2) * words.length)] ?? '')
     const sep = glue[Math.floor(rand() * glue.length)] ?? ' '
     parts.push(piece, sep)
     length += piece.length + sep.length
@@ -77,7 +77,7 @@ function writeTree(root, spec) {
   const rand = prng(spec.files ^ 0x5eed)
   const corpus = textCorpus(8 << 20, rand)
   /** @param {number} size */
-  const text = (size) => {
+  const text = size => {
     const start = Math.floor(rand() * (corpus.length - size))
     return corpus.subarray(start, start + size)
   }
@@ -105,12 +105,23 @@ function writeTree(root, spec) {
   }
   /** Sizes around `mean` (exponential-ish), so most files are small and a few are larger. */
   /** @param {number} mean */
-  const sizeAround = (mean) => Math.max(1, Math.round(-Math.log(1 - rand() * 0.999) * mean))
+  const sizeAround = mean => Math.max(1, Math.round(-Math.log(1 - rand() * 0.999) * mean))
 
-  put('appspec.yml', [
-    'version: 0.0', 'os: linux', 'files:', '  - source: /', '    destination: /srv/app', 'hooks:',
-    '  ApplicationStart:', '    - location: scripts/start-0.sh', '      timeout: 300', ''
-  ].join('\n'))
+  put(
+    'appspec.yml',
+    [
+      'version: 0.0',
+      'os: linux',
+      'files:',
+      '  - source: /',
+      '    destination: /srv/app',
+      'hooks:',
+      '  ApplicationStart:',
+      '    - location: scripts/start-0.sh',
+      '      timeout: 300',
+      ''
+    ].join('\n')
+  )
   for (let i = 0; i < scripts; i++) put(`scripts/start-${i}.sh`, `#!/bin/sh\nset -eu\nexec node server.js --worker ${i}\n`, 0o755)
   fs.symlinkSync('scripts/start-0.sh', path.join(root, 'start'))
   fs.symlinkSync('../src', path.join(root, 'scripts', 'src'))
@@ -123,7 +134,10 @@ function writeTree(root, spec) {
   const assetExt = ['png', 'jpg', 'woff2', 'gz', 'webp', 'bin']
   for (let i = 0; i < assetFiles; i++) {
     const ext = assetExt[i % assetExt.length] ?? 'bin'
-    put(`public/assets/a${String(Math.floor(i / 100)).padStart(3, '0')}/asset${String(i).padStart(5, '0')}.${ext}`, crypto.randomBytes(Math.min(sizeAround(bytes.assets / assetFiles), 16 << 20)))
+    put(
+      `public/assets/a${String(Math.floor(i / 100)).padStart(3, '0')}/asset${String(i).padStart(5, '0')}.${ext}`,
+      crypto.randomBytes(Math.min(sizeAround(bytes.assets / assetFiles), 16 << 20))
+    )
   }
   for (let i = 0; i < bigBinFiles; i++) {
     put(`data/blob-${i}.dat`, crypto.randomBytes(Math.round(bytes.bigBin / bigBinFiles)))
@@ -135,6 +149,9 @@ function writeTree(root, spec) {
     put(`data/export-${i}.json`, Buffer.concat(chunks))
   }
   for (let i = 0; i < nodeModulesFiles; i++) {
-    put(`node_modules/dep${String(Math.floor(i / 40)).padStart(4, '0')}/lib/f${i}.js`, text(Math.min(sizeAround(bytes.nodeModules / nodeModulesFiles), 1 << 20)))
+    put(
+      `node_modules/dep${String(Math.floor(i / 40)).padStart(4, '0')}/lib/f${i}.js`,
+      text(Math.min(sizeAround(bytes.nodeModules / nodeModulesFiles), 1 << 20))
+    )
   }
 }

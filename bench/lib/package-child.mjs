@@ -18,12 +18,14 @@ const { writeBundle } = await import(pathToFileURL(path.join(buildDir, 'write-bu
 // The action's defaults: node_modules/ out, .git/ out, nothing else excluded.
 const entries = await walkSourceTree(tree, [])
 const bundle = await writeBundle(entries, type, outDir)
-process.stdout.write(`${JSON.stringify({
-  entries: bundle.entries,
-  size: bundle.size,
-  sha256: bundle.sha256,
-  file: bundle.file,
-  ms: Math.round(performance.now() - started),
-  // resourceUsage().maxRSS is in kilobytes.
-  maxRss: process.resourceUsage().maxRSS * 1024
-})}\n`)
+process.stdout.write(
+  `${JSON.stringify({
+    entries: bundle.entries,
+    size: bundle.size,
+    sha256: bundle.sha256,
+    file: bundle.file,
+    ms: Math.round(performance.now() - started),
+    // resourceUsage().maxRSS is in kilobytes.
+    maxRss: process.resourceUsage().maxRSS * 1024
+  })}\n`
+)

@@ -46,7 +46,12 @@ export class Agent {
     try {
       try {
         const res = await this.s3.send(
-          new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key, ...(loc.eTag ? { IfMatch: loc.eTag } : {}), ...(loc.version ? { VersionId: loc.version } : {}) })
+          new GetObjectCommand({
+            Bucket: loc.bucket,
+            Key: loc.key,
+            ...(loc.eTag ? { IfMatch: loc.eTag } : {}),
+            ...(loc.version ? { VersionId: loc.version } : {})
+          })
         )
         if (!res.Body) throw new Error('Empty response body from S3')
         await pipeline(/** @type {NodeJS.ReadableStream} */ (res.Body), fs.createWriteStream(file))
@@ -58,7 +63,10 @@ export class Agent {
       try {
         index = await readArchive(file, loc.bundleType, [APPSPEC])
       } catch (err) {
-        return { ok: false, message: `The revision could not be unpacked as a ${loc.bundleType} archive: ${/** @type {Error} */ (err).message}` }
+        return {
+          ok: false,
+          message: `The revision could not be unpacked as a ${loc.bundleType} archive: ${/** @type {Error} */ (err).message}`
+        }
       }
       const raw = index.contents.get(APPSPEC)
       if (!raw) return { ok: true, files: index.files, appspecError: missingAppspecMessage(dep.archiveDir) }
@@ -76,15 +84,22 @@ function parseAppspec(text) {
   try {
     doc = load(text)
   } catch (err) {
-    return { appspecError: `The deployment failed because the AppSpec file is not valid YAML: ${/** @type {Error} */ (err).message.split('\n')[0]}` }
+    return {
+      appspecError: `The deployment failed because the AppSpec file is not valid YAML: ${/** @type {Error} */ (err).message.split('\n')[0]}`
+    }
   }
-  if (!doc || typeof doc !== 'object') return { appspecError: 'The deployment failed because the AppSpec file is empty or is not a YAML mapping.' }
+  if (!doc || typeof doc !== 'object')
+    return { appspecError: 'The deployment failed because the AppSpec file is empty or is not a YAML mapping.' }
   const spec = /** @type {any} */ (doc)
   if (!(spec.version === 0 || spec.version === '0.0')) {
-    return { appspecError: `The deployment failed because an invalid version value (${spec.version}) was entered in the application specification file. Make sure your AppSpec file specifies "0.0" as the version, and then try again.` }
+    return {
+      appspecError: `The deployment failed because an invalid version value (${spec.version}) was entered in the application specification file. Make sure your AppSpec file specifies "0.0" as the version, and then try again.`
+    }
   }
   if (spec.os !== 'linux' && spec.os !== 'windows') {
-    return { appspecError: `The deployment failed because the application specification file specifies an unsupported operating system (${spec.os}). Specify an operating system of either "linux" or "windows" in the os section of the AppSpec file, and then try again.` }
+    return {
+      appspecError: `The deployment failed because the application specification file specifies an unsupported operating system (${spec.os}). Specify an operating system of either "linux" or "windows" in the os section of the AppSpec file, and then try again.`
+    }
   }
   return { appspec: spec }
 }
@@ -93,7 +108,7 @@ function parseAppspec(text) {
 export function hookScripts(appspec, event) {
   const list = appspec?.hooks?.[event]
   if (!Array.isArray(list)) return []
-  return list.filter((s) => s && typeof s.location === 'string').map((s) => ({ location: s.location, timeout: s.timeout, runas: s.runas }))
+  return list.filter(s => s && typeof s.location === 'string').map(s => ({ location: s.location, timeout: s.timeout, runas: s.runas }))
 }
 
 /** @param {HookRule} rule @param {string} event @param {HookScript | undefined} script @returns {Diagnostics} */
@@ -103,7 +118,8 @@ function ruleDiagnostics(rule, event, script) {
   const who = script?.runas ? `${location} run as user ${script.runas}` : location
   let message = rule.message
   if (message === undefined) {
-    if (errorCode === 'ScriptTimedOut') message = `Script at specified location: ${location} failed to complete in ${script?.timeout ?? 3600} seconds`
+    if (errorCode === 'ScriptTimedOut')
+      message = `Script at specified location: ${location} failed to complete in ${script?.timeout ?? 3600} seconds`
     else if (errorCode === 'ScriptFailed') message = `Script at specified location: ${who} failed with exit code 1`
     else message = `${event} failed (testbed failHook, ${errorCode})`
   }
@@ -132,15 +148,31 @@ export function planEvent(dep, event, rule) {
     if (!rule) return { slow: scripts.length > 0 }
     const failure = ruleDiagnostics(rule, event, scripts[0])
     if (!dep.ignoreApplicationStopFailures) return { slow: true, failure }
-    return { slow: true, diagnostics: { ...SUCCESS_DIAGNOSTICS, scriptName: failure.scriptName, logTail: `${failure.logTail}[ignored: ignoreApplicationStopFailures is set]\n` } }
+    return {
+      slow: true,
+      diagnostics: {
+        ...SUCCESS_DIAGNOSTICS,
+        scriptName: failure.scriptName,
+        logTail: `${failure.logTail}[ignored: ignoreApplicationStopFailures is set]\n`
+      }
+    }
   }
   if (!insp.ok) return { slow: false } // not reached: DownloadBundle already failed
-  if (insp.appspecError) return { slow: true, failure: { errorCode: 'UnknownError', scriptName: '', message: insp.appspecError, logTail: '' } }
+  if (insp.appspecError)
+    return { slow: true, failure: { errorCode: 'UnknownError', scriptName: '', message: insp.appspecError, logTail: '' } }
   const scripts = hookScripts(insp.appspec, event)
   for (const script of scripts) {
     const rel = normalizeEntry(script.location)
     if (!insp.files.has(rel)) {
-      return { slow: true, failure: { errorCode: 'ScriptMissing', scriptName: script.location, message: `Script does not exist at specified location: ${dep.archiveDir}/${rel}`, logTail: '' } }
+      return {
+        slow: true,
+        failure: {
+          errorCode: 'ScriptMissing',
+          scriptName: script.location,
+          message: `Script does not exist at specified location: ${dep.archiveDir}/${rel}`,
+          logTail: ''
+        }
+      }
     }
   }
   if (rule) return { slow: true, failure: ruleDiagnostics(rule, event, scripts[0]) }

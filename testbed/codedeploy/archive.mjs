@@ -101,7 +101,7 @@ async function readZip(file, wanted) {
       let offset = cd.readUInt32LE(p + 42)
       const rawName = cd.subarray(p + 46, p + 46 + nameLength).toString('utf8')
       const extra = cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength)
-      for (let e = 0; e + 4 <= extra.length; ) {
+      for (let e = 0; e + 4 <= extra.length;) {
         const id = extra.readUInt16LE(e)
         const len = extra.readUInt16LE(e + 2)
         if (id === 0x0001) {

@@ -29,8 +29,22 @@ import * as lambda from './lambda.mjs'
  */
 
 const PLATFORM = {
-  ECS: { setWeight: ecs.setEcsWeight, weight: ecs.ecsWeight, restore: ecs.ecsRestore, rollbackTarget: ecs.ecsRollbackTarget, rollbackWeight: 0, shape: ecs.ecsTargetShape },
-  Lambda: { setWeight: lambda.setLambdaWeight, weight: lambda.lambdaWeight, restore: lambda.lambdaRestore, rollbackTarget: lambda.lambdaRollbackTarget, rollbackWeight: 100, shape: lambda.lambdaTargetShape }
+  ECS: {
+    setWeight: ecs.setEcsWeight,
+    weight: ecs.ecsWeight,
+    restore: ecs.ecsRestore,
+    rollbackTarget: ecs.ecsRollbackTarget,
+    rollbackWeight: 0,
+    shape: ecs.ecsTargetShape
+  },
+  Lambda: {
+    setWeight: lambda.setLambdaWeight,
+    weight: lambda.lambdaWeight,
+    restore: lambda.lambdaRestore,
+    rollbackTarget: lambda.lambdaRollbackTarget,
+    rollbackWeight: 100,
+    shape: lambda.lambdaTargetShape
+  }
 }
 
 export class BlueGreenRunner extends Runner {
@@ -43,7 +57,8 @@ export class BlueGreenRunner extends Runner {
     this.trafficMinuteMs = trafficMinuteMs
     /** @type {Map<string, import('./ecs.mjs').EcsGroup>} by deploymentGroupId */ this.ecsGroups = new Map()
     /** @type {Map<string, TargetRecord>} by deploymentId */ this.targets = new Map()
-    /** @type {Map<string, TargetRecord>} a rolled-back deployment's target as it stood when it failed, by deploymentId */ this.snapshots = new Map()
+    /** @type {Map<string, TargetRecord>} a rolled-back deployment's target as it stood when it failed, by deploymentId */ this.snapshots =
+      new Map()
     /** @type {Set<string>} rollback deployments with no earlier revision to return to */ this.revisionless = new Set()
   }
 
@@ -71,14 +86,17 @@ export class BlueGreenRunner extends Runner {
     let live
     if (loaded === null) {
       const from = this.snapshots.get(dep.rollbackInfo?.rollbackTriggeringDeploymentId ?? '')
-      if (!from) return this.finish(dep, 'Failed', { code: 'INTERNAL_ERROR', message: 'Testbed: nothing to roll back.' }, { reason: 'failure' })
+      if (!from)
+        return this.finish(dep, 'Failed', { code: 'INTERNAL_ERROR', message: 'Testbed: nothing to roll back.' }, { reason: 'failure' })
       live = { target: PLATFORM[from.platform].rollbackTarget(from, now), hooks: {}, taskDefinition: '', rollback: true }
     } else {
       if ('error' in loaded) return this.finish(dep, 'Failed', loaded.error, { reason: 'failure' })
       const parsed = parseAppSpec(loaded.text, dep.computePlatform)
       if (!parsed.ok) return this.finish(dep, 'Failed', { code: 'INVALID_REVISION', message: parsed.message }, { reason: 'failure' })
       const { ecs: ecsResource, lambda: fn, hooks } = parsed.appspec
-      const target = ecsResource ? ecs.newEcsTarget(this.ecsGroupOf(run.group), now) : lambda.newLambdaTarget(/** @type {import('./appspec-content.mjs').LambdaResource} */ (fn), now)
+      const target = ecsResource
+        ? ecs.newEcsTarget(this.ecsGroupOf(run.group), now)
+        : lambda.newLambdaTarget(/** @type {import('./appspec-content.mjs').LambdaResource} */ (fn), now)
       live = { target, hooks, taskDefinition: ecsResource?.taskDefinition ?? '', rollback: false }
     }
     this.targets.set(dep.deploymentId, live.target)
@@ -147,7 +165,7 @@ export class BlueGreenRunner extends Runner {
     if (event === 'AllowTraffic') {
       const config = live.rollback ? undefined : this.store.configs.get(dep.deploymentConfigName)?.trafficRoutingConfig
       const plan = shiftPlan(/** @type {any} */ (config), { minuteMs: this.trafficMinuteMs, stepMs })
-      cur.steps = plan.steps.map((s) => ({ at: now + s.offsetMs, weight: live.rollback ? PLATFORM[t.platform].rollbackWeight : s.weight }))
+      cur.steps = plan.steps.map(s => ({ at: now + s.offsetMs, weight: live.rollback ? PLATFORM[t.platform].rollbackWeight : s.weight }))
       cur.endsAt = now + plan.durationMs
     }
     if (rule && !cur.failure) {
@@ -195,7 +213,9 @@ export class BlueGreenRunner extends Runner {
     if (dep.computePlatform === 'Server') return super.rollBack(dep, group, ctx)
     const t = this.targets.get(dep.deploymentId)
     if (!t || (t.platform === 'ECS' && !ecs.ecsCanRollBack(t))) {
-      dep.rollbackInfo = { rollbackMessage: 'Automatic rollback was not performed because the deployment ended before it changed anything to roll back.' }
+      dep.rollbackInfo = {
+        rollbackMessage: 'Automatic rollback was not performed because the deployment ended before it changed anything to roll back.'
+      }
       return
     }
     this.snapshots.set(dep.deploymentId, JSON.parse(JSON.stringify(t)))
@@ -203,7 +223,11 @@ export class BlueGreenRunner extends Runner {
     t.lastUpdatedAt = Date.now()
     // The revision to return to: the last successful one, else (a first deployment) the failed one.
     const previous = group.lastSuccessfulRevision?.revision
-    const rollback = this.launch(group, { revision: previous ?? dep.revision, deploymentConfigName: dep.deploymentConfigName, creator: 'codeDeployRollback' })
+    const rollback = this.launch(group, {
+      revision: previous ?? dep.revision,
+      deploymentConfigName: dep.deploymentConfigName,
+      creator: 'codeDeployRollback'
+    })
     if (!previous) this.revisionless.add(rollback.deploymentId)
     rollback.rollbackInfo = { rollbackTriggeringDeploymentId: dep.deploymentId }
     dep.rollbackInfo = {

@@ -22,7 +22,11 @@ import { newTarget, targetCommon } from './target-record.mjs'
 
 const hex = (/** @type {number} */ bytes) => crypto.randomBytes(bytes).toString('hex')
 /** Task set ids look like the service's: ecs-svc/ and 19 digits. */
-const newIdentifer = () => `ecs-svc/${BigInt(`0x${hex(8)}`).toString().padStart(19, '0').slice(-19)}`
+const newIdentifer = () =>
+  `ecs-svc/${BigInt(`0x${hex(8)}`)
+    .toString()
+    .padStart(19, '0')
+    .slice(-19)}`
 
 /** @param {{ ecsService?: EcsServiceSpec, targetGroups?: [string, string] }} spec @param {string} groupName @returns {EcsGroup} */
 export function ecsGroup(spec, groupName) {
@@ -33,7 +37,8 @@ export function ecsGroup(spec, groupName) {
   const desiredCount = svc.desiredCount ?? 2
   if (!Number.isInteger(desiredCount) || desiredCount < 1) throw new Error('testbed: ecsService.desiredCount must be a positive integer')
   const targetGroups = spec.targetGroups ?? [`${svc.serviceName}-tg-1`, `${svc.serviceName}-tg-2`]
-  if (targetGroups.length !== 2 || targetGroups[0] === targetGroups[1]) throw new Error('testbed: targetGroups must name two different target groups')
+  if (targetGroups.length !== 2 || targetGroups[0] === targetGroups[1])
+    throw new Error('testbed: targetGroups must name two different target groups')
   return {
     clusterName: svc.clusterName,
     serviceName: svc.serviceName,
@@ -48,7 +53,11 @@ export function ecsGroup(spec, groupName) {
 export function ecsGroupInfo(g) {
   return {
     ecsServices: [{ serviceName: g.serviceName, clusterName: g.clusterName }],
-    loadBalancerInfo: { targetGroupPairInfoList: [{ targetGroups: g.targetGroups.map((name) => ({ name })), prodTrafficRoute: { listenerArns: [g.listenerArn] } }] },
+    loadBalancerInfo: {
+      targetGroupPairInfoList: [
+        { targetGroups: g.targetGroups.map(name => ({ name })), prodTrafficRoute: { listenerArns: [g.listenerArn] } }
+      ]
+    },
     blueGreenDeploymentConfiguration: {
       terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 0 },
       deploymentReadyOption: { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 }
@@ -66,14 +75,23 @@ export function newEcsTarget(g, now) {
     now
   })
   const n = g.desiredCount
-  target.taskSets.push({ identifer: g.live.identifer, desiredCount: n, pendingCount: 0, runningCount: n, status: 'PRIMARY', trafficWeight: 100, targetGroup: { name: g.live.targetGroup }, taskSetLabel: 'Blue' })
+  target.taskSets.push({
+    identifer: g.live.identifer,
+    desiredCount: n,
+    pendingCount: 0,
+    runningCount: n,
+    status: 'PRIMARY',
+    trafficWeight: 100,
+    targetGroup: { name: g.live.targetGroup },
+    taskSetLabel: 'Blue'
+  })
   return target
 }
 
 /** @param {TargetRecord} t */
-const blue = (t) => /** @type {TaskSet} */ (t.taskSets.find((s) => s.taskSetLabel === 'Blue'))
+const blue = t => /** @type {TaskSet} */ (t.taskSets.find(s => s.taskSetLabel === 'Blue'))
 /** @param {TargetRecord} t */
-const green = (t) => t.taskSets.find((s) => s.taskSetLabel === 'Green')
+const green = t => t.taskSets.find(s => s.taskSetLabel === 'Green')
 
 /**
  * Why ECS would refuse to create a task set from this task definition, if it would: a full ARN,
@@ -82,14 +100,27 @@ const green = (t) => t.taskSets.find((s) => s.taskSetLabel === 'Green')
  */
 export function taskDefinitionProblem(taskDefinition) {
   const family = '[A-Za-z0-9_-]{1,255}'
-  const ok = new RegExp(`^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\\d{12}:task-definition/${family}(:\\d+)?|${family}(:\\d+)?)$`).test(taskDefinition)
-  return ok ? null : `Failed to create the replacement task set: the task definition "${taskDefinition}" is not a task definition ARN, family or family:revision (ECS ClientException).`
+  const ok = new RegExp(`^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\\d{12}:task-definition/${family}(:\\d+)?|${family}(:\\d+)?)$`).test(
+    taskDefinition
+  )
+  return ok
+    ? null
+    : `Failed to create the replacement task set: the task definition "${taskDefinition}" is not a task definition ARN, family or family:revision (ECS ClientException).`
 }
 
 /** Install starts: ECS creates the replacement task set behind the other target group. @param {TargetRecord} t @param {EcsGroup} g */
 export function createGreen(t, g) {
   const other = g.targetGroups[0] === blue(t).targetGroup.name ? g.targetGroups[1] : g.targetGroups[0]
-  t.taskSets.push({ identifer: newIdentifer(), desiredCount: g.desiredCount, pendingCount: g.desiredCount, runningCount: 0, status: 'ACTIVE', trafficWeight: 0, targetGroup: { name: other }, taskSetLabel: 'Green' })
+  t.taskSets.push({
+    identifer: newIdentifer(),
+    desiredCount: g.desiredCount,
+    pendingCount: g.desiredCount,
+    runningCount: 0,
+    status: 'ACTIVE',
+    trafficWeight: 0,
+    targetGroup: { name: other },
+    taskSetLabel: 'Green'
+  })
 }
 
 /** Install ends: the replacement tasks are running. @param {TargetRecord} t */
@@ -107,7 +138,7 @@ export function setEcsWeight(t, weight) {
 }
 
 /** @param {TargetRecord} t */
-export const ecsWeight = (t) => green(t)?.trafficWeight ?? 0
+export const ecsWeight = t => green(t)?.trafficWeight ?? 0
 
 /** Success: Green is the service's primary task set; Blue is drained (no termination wait here). @param {TargetRecord} t @param {EcsGroup} g */
 export function ecsSucceeded(t, g) {
@@ -125,16 +156,19 @@ export function ecsRestore(t) {
 }
 
 /** Whether there is anything to roll back: before Install there is no replacement task set. @param {TargetRecord} t */
-export const ecsCanRollBack = (t) => green(t) !== undefined
+export const ecsCanRollBack = t => green(t) !== undefined
 
 /** The rollback deployment's target: the same two task sets, as they stood when the deployment failed. @param {TargetRecord} failed @param {number} now */
 export function ecsRollbackTarget(failed, now) {
   const t = newTarget({ platform: 'ECS', targetId: failed.targetId, targetArn: failed.targetArn, events: ECS_EVENTS, now })
-  t.taskSets = failed.taskSets.map((s) => ({ ...s, targetGroup: { ...s.targetGroup } }))
+  t.taskSets = failed.taskSets.map(s => ({ ...s, targetGroup: { ...s.targetGroup } }))
   return t
 }
 
 /** @param {import('./state.mjs').DeploymentRecord} dep @param {TargetRecord} t */
 export function ecsTargetShape(dep, t) {
-  return { deploymentTargetType: 'ECSTarget', ecsTarget: { ...targetCommon(dep, t), taskSetsInfo: t.taskSets.map((s) => ({ ...s, targetGroup: { ...s.targetGroup } })) } }
+  return {
+    deploymentTargetType: 'ECSTarget',
+    ecsTarget: { ...targetCommon(dep, t), taskSetsInfo: t.taskSets.map(s => ({ ...s, targetGroup: { ...s.targetGroup } })) }
+  }
 }

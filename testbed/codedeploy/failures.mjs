@@ -5,7 +5,12 @@ import { HOOK_EVENTS } from './appspec-content.mjs'
 
 /** @typedef {{ diagnostics: import('./state.mjs').Diagnostics, error: import('./state.mjs').ErrorInformation }} Failure */
 
-export const STOPPED = Object.freeze({ errorCode: 'UnknownError', scriptName: '', message: 'The deployment was stopped by a user before this lifecycle event finished.', logTail: '' })
+export const STOPPED = Object.freeze({
+  errorCode: 'UnknownError',
+  scriptName: '',
+  message: 'The deployment was stopped by a user before this lifecycle event finished.',
+  logTail: ''
+})
 
 /** Install could not create the replacement task set. @param {string} message @returns {Failure} */
 export function installFailure(message) {
@@ -20,9 +25,21 @@ export function installFailure(message) {
  */
 export function ruleFailure(rule, platform, event, hook) {
   const isHook = (HOOK_EVENTS[platform] ?? []).includes(event)
-  const message = rule.message ?? (isHook ? `The ${event} hook function ${hook ?? '(none)'} reported a Failed status to CodeDeploy.` : `${event} failed (testbed failHook).`)
+  const message =
+    rule.message ??
+    (isHook
+      ? `The ${event} hook function ${hook ?? '(none)'} reported a Failed status to CodeDeploy.`
+      : `${event} failed (testbed failHook).`)
   const diagnostics = { errorCode: rule.errorCode ?? 'UnknownError', scriptName: hook ?? '', message, logTail: rule.logTail ?? '' }
-  if (isHook) return { diagnostics, error: { code: 'HOOK_EXECUTION_FAILURE', message: `The deployment failed because the ${event} lifecycle event hook${hook ? ` (Lambda function ${hook})` : ''} failed: ${message}` } }
-  const code = event === 'Install' ? 'ECS_UPDATE_ERROR' : platform === 'ECS' ? 'ELASTIC_LOAD_BALANCING_INVALID' : 'INVALID_LAMBDA_CONFIGURATION'
+  if (isHook)
+    return {
+      diagnostics,
+      error: {
+        code: 'HOOK_EXECUTION_FAILURE',
+        message: `The deployment failed because the ${event} lifecycle event hook${hook ? ` (Lambda function ${hook})` : ''} failed: ${message}`
+      }
+    }
+  const code =
+    event === 'Install' ? 'ECS_UPDATE_ERROR' : platform === 'ECS' ? 'ELASTIC_LOAD_BALANCING_INVALID' : 'INVALID_LAMBDA_CONFIGURATION'
   return { diagnostics, error: { code, message } }
 }

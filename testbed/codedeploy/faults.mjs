@@ -44,7 +44,7 @@ export class Faults {
 
   /** The fault to apply to this call, if any (consumes one count). @param {string} operation @returns {FaultSpec | null} */
   takeApiFault(operation) {
-    const i = this.api.findIndex((f) => f.operation === '*' || f.operation === operation)
+    const i = this.api.findIndex(f => f.operation === '*' || f.operation === operation)
     if (i < 0) return null
     const fault = /** @type {FaultSpec} */ (this.api[i])
     fault.count = (fault.count ?? 1) - 1
@@ -66,7 +66,7 @@ export class Faults {
    */
   takeHookRule(dep, instanceId, event) {
     const i = this.hooks.findIndex(
-      (r) =>
+      r =>
         r.event === event &&
         (!r.deploymentGroupName || r.deploymentGroupName === dep.deploymentGroupName) &&
         (!r.deploymentId || r.deploymentId === dep.deploymentId) &&
@@ -81,6 +81,6 @@ export class Faults {
 
   /** @param {string} deploymentId */
   releaseDeployment(deploymentId) {
-    this.hooks = this.hooks.filter((r) => !(r.instanceId === '*' && r.deploymentId === deploymentId))
+    this.hooks = this.hooks.filter(r => !(r.instanceId === '*' && r.deploymentId === deploymentId))
   }
 }

@@ -59,28 +59,40 @@ export async function startCodeDeploy({ stepMs, trafficMinuteMs = 200, s3, tmpDi
   const runner = new BlueGreenRunner({ stepMs, store, agent, faults, log }, { trafficMinuteMs })
   /** @type {RequestRecord[]} */
   const requests = []
-  const server = await startServer({ handlers: { ...readOps({ store, runner }), ...deploymentOps({ store, runner }) }, faults, requests, log })
+  const server = await startServer({
+    handlers: { ...readOps({ store, runner }), ...deploymentOps({ store, runner }) },
+    faults,
+    requests,
+    log
+  })
 
   return {
     endpoint: server.endpoint,
-    addApplication: (spec) => store.addApplication(spec),
+    addApplication: spec => store.addApplication(spec),
     addDeploymentGroup(spec) {
       const platform = store.apps.get(spec.applicationName)?.computePlatform ?? 'Server'
-      if (platform !== 'Server' && spec.instances !== undefined) throw new Error('testbed: instances are only for EC2/on-premises deployment groups')
-      if (platform !== 'ECS' && (spec.ecsService || spec.targetGroups)) throw new Error('testbed: ecsService and targetGroups are only for ECS deployment groups')
+      if (platform !== 'Server' && spec.instances !== undefined)
+        throw new Error('testbed: instances are only for EC2/on-premises deployment groups')
+      if (platform !== 'ECS' && (spec.ecsService || spec.targetGroups))
+        throw new Error('testbed: ecsService and targetGroups are only for ECS deployment groups')
       const configPlatform = spec.deploymentConfigName ? store.configs.get(spec.deploymentConfigName)?.computePlatform : undefined
-      if (configPlatform && configPlatform !== platform) throw new Error(`testbed: ${spec.deploymentConfigName} is a ${configPlatform} config, not ${platform}`)
+      if (configPlatform && configPlatform !== platform)
+        throw new Error(`testbed: ${spec.deploymentConfigName} is a ${configPlatform} config, not ${platform}`)
       const ecs = platform === 'ECS' ? ecsGroup(spec, spec.name) : undefined
       const g = store.addDeploymentGroup(spec)
       if (ecs) runner.ecsGroups.set(g.deploymentGroupId, ecs)
-      return { deploymentGroupId: g.deploymentGroupId, deploymentGroupName: g.deploymentGroupName, instances: platform === 'Server' ? [...g.instances] : [] }
+      return {
+        deploymentGroupId: g.deploymentGroupId,
+        deploymentGroupName: g.deploymentGroupName,
+        instances: platform === 'Server' ? [...g.instances] : []
+      }
     },
     addDeploymentConfig(spec) {
       if ('trafficRoutingConfig' in spec) addTrafficConfig(store, spec)
       else store.addDeploymentConfig(spec)
     },
-    failHook: (rule) => faults.failHook(rule),
-    injectFault: (fault) => faults.injectFault(fault),
+    failHook: rule => faults.failHook(rule),
+    injectFault: fault => faults.injectFault(fault),
     requests,
     deployment(id) {
       const dep = store.deployments.get(id)
@@ -88,7 +100,7 @@ export async function startCodeDeploy({ stepMs, trafficMinuteMs = 200, s3, tmpDi
       return dep
     },
     deployments: () => [...store.deployments.values()],
-    target: (id) => runner.targets.get(id),
+    target: id => runner.targets.get(id),
     async waitForEnd(id, timeoutMs) {
       const dep = store.deployments.get(id)
       if (!dep) throw new Error(`testbed: no deployment ${id}`)

@@ -26,11 +26,22 @@ function lambdaTarget(name, alias, info, now) {
 
 /** @param {LambdaResource} r @param {number} now */
 export function newLambdaTarget(r, now) {
-  return lambdaTarget(r.name, r.alias, { functionName: r.name, functionAlias: r.alias, currentVersion: r.currentVersion, targetVersion: r.targetVersion, targetVersionWeight: 0 }, now)
+  return lambdaTarget(
+    r.name,
+    r.alias,
+    {
+      functionName: r.name,
+      functionAlias: r.alias,
+      currentVersion: r.currentVersion,
+      targetVersion: r.targetVersion,
+      targetVersionWeight: 0
+    },
+    now
+  )
 }
 
 /** @param {TargetRecord} t */
-const info = (t) => /** @type {LambdaInfo} */ (t.lambda)
+const info = t => /** @type {LambdaInfo} */ (t.lambda)
 
 /** @param {TargetRecord} t @param {number} weight percent of the alias's traffic on TargetVersion */
 export function setLambdaWeight(t, weight) {
@@ -38,7 +49,7 @@ export function setLambdaWeight(t, weight) {
 }
 
 /** @param {TargetRecord} t */
-export const lambdaWeight = (t) => info(t).targetVersionWeight
+export const lambdaWeight = t => info(t).targetVersionWeight
 
 /** @param {TargetRecord} t */
 export function lambdaSucceeded(t) {
@@ -57,7 +68,18 @@ export function lambdaRestore(t) {
  */
 export function lambdaRollbackTarget(failed, now) {
   const f = info(failed)
-  return lambdaTarget(f.functionName, f.functionAlias, { functionName: f.functionName, functionAlias: f.functionAlias, currentVersion: f.targetVersion, targetVersion: f.currentVersion, targetVersionWeight: 100 - f.targetVersionWeight }, now)
+  return lambdaTarget(
+    f.functionName,
+    f.functionAlias,
+    {
+      functionName: f.functionName,
+      functionAlias: f.functionAlias,
+      currentVersion: f.targetVersion,
+      targetVersion: f.currentVersion,
+      targetVersionWeight: 100 - f.targetVersionWeight
+    },
+    now
+  )
 }
 
 /** @param {import('./state.mjs').DeploymentRecord} dep @param {TargetRecord} t */

@@ -27,7 +27,10 @@ function checkRevision(revision, platform) {
     if (!s3.key) fail('InvalidRevisionException', 'The S3 revision is missing the object key.')
     const allowed = platform === 'Server' ? SERVER_BUNDLE_TYPES : ['YAML', 'JSON']
     if (!allowed.includes(s3.bundleType)) {
-      fail('InvalidRevisionException', `Bundle type ${s3.bundleType ?? '(none)'} is not valid for a ${platform} deployment; use one of ${allowed.join(', ')}.`)
+      fail(
+        'InvalidRevisionException',
+        `Bundle type ${s3.bundleType ?? '(none)'} is not valid for a ${platform} deployment; use one of ${allowed.join(', ')}.`
+      )
     }
     return
   }
@@ -54,20 +57,32 @@ export function deploymentOps({ store, runner }) {
       const configName = input.deploymentConfigName ?? group.deploymentConfigName
       const config = store.config(configName)
       if (config.computePlatform !== app.computePlatform) {
-        fail('InvalidDeploymentConfigNameException', `The deployment configuration ${configName} is for the ${config.computePlatform} compute platform; application ${app.applicationName} uses ${app.computePlatform}.`)
+        fail(
+          'InvalidDeploymentConfigNameException',
+          `The deployment configuration ${configName} is for the ${config.computePlatform} compute platform; application ${app.applicationName} uses ${app.computePlatform}.`
+        )
       }
       checkRevision(input.revision, app.computePlatform)
       if (input.fileExistsBehavior !== undefined && !FILE_EXISTS.includes(input.fileExistsBehavior)) {
-        fail('InvalidFileExistsBehaviorException', `The fileExistsBehavior value ${input.fileExistsBehavior} is not valid; use DISALLOW, OVERWRITE or RETAIN.`)
+        fail(
+          'InvalidFileExistsBehaviorException',
+          `The fileExistsBehavior value ${input.fileExistsBehavior} is not valid; use DISALLOW, OVERWRITE or RETAIN.`
+        )
       }
       if (input.ignoreApplicationStopFailures !== undefined && typeof input.ignoreApplicationStopFailures !== 'boolean') {
         fail('InvalidIgnoreApplicationStopFailuresValueException', 'The IgnoreApplicationStopFailures value is invalid.')
       }
       if (typeof input.description === 'string' && input.description.length > MAX_DESCRIPTION) {
-        fail('DescriptionTooLongException', `The description is too long: ${input.description.length} characters, at most ${MAX_DESCRIPTION} allowed.`)
+        fail(
+          'DescriptionTooLongException',
+          `The description is too long: ${input.description.length} characters, at most ${MAX_DESCRIPTION} allowed.`
+        )
       }
       if (group.activeDeploymentId) {
-        fail('DeploymentLimitExceededException', `The Deployment Group '${group.deploymentGroupName}' already has an active Deployment '${group.activeDeploymentId}'`)
+        fail(
+          'DeploymentLimitExceededException',
+          `The Deployment Group '${group.deploymentGroupName}' already has an active Deployment '${group.activeDeploymentId}'`
+        )
       }
       const dep = runner.launch(group, {
         revision: input.revision,
@@ -90,8 +105,9 @@ export function deploymentOps({ store, runner }) {
     BatchGetDeployments(input) {
       const ids = input.deploymentIds
       if (!Array.isArray(ids) || ids.length === 0) fail('DeploymentIdRequiredException', 'At least one deployment ID must be specified.')
-      if (ids.length > 25) fail('BatchLimitExceededException', 'The maximum number of names or IDs allowed for this request (25) was exceeded.')
-      const found = ids.map((id) => store.deployments.get(id)).filter((d) => d !== undefined)
+      if (ids.length > 25)
+        fail('BatchLimitExceededException', 'The maximum number of names or IDs allowed for this request (25) was exceeded.')
+      const found = ids.map(id => store.deployments.get(id)).filter(d => d !== undefined)
       return { deploymentsInfo: found.map(deploymentInfo) }
     },
 
@@ -99,18 +115,19 @@ export function deploymentOps({ store, runner }) {
     ListDeployments(input) {
       if (input.deploymentGroupName !== undefined) store.group(input.applicationName, input.deploymentGroupName)
       else if (input.applicationName !== undefined) store.app(input.applicationName)
-      const statuses = Array.isArray(input.includeOnlyStatuses) && input.includeOnlyStatuses.length ? new Set(input.includeOnlyStatuses) : null
+      const statuses =
+        Array.isArray(input.includeOnlyStatuses) && input.includeOnlyStatuses.length ? new Set(input.includeOnlyStatuses) : null
       const all = [...store.deployments.values()].reverse() // newest first
       const { items, nextToken } = pageOf(
         all,
         input.nextToken,
-        (d) =>
+        d =>
           (input.applicationName === undefined || d.applicationName === input.applicationName) &&
           (input.deploymentGroupName === undefined || d.deploymentGroupName === input.deploymentGroupName) &&
           (!statuses || statuses.has(d.status)),
         100
       )
-      return { deployments: items.map((d) => d.deploymentId), ...(nextToken ? { nextToken } : {}) }
+      return { deployments: items.map(d => d.deploymentId), ...(nextToken ? { nextToken } : {}) }
     },
 
     /** @param {any} input */

@@ -27,15 +27,20 @@ function started(dep) {
 
 /** @param {unknown} ids @param {string} what */
 function batchIds(ids, what) {
-  if (!Array.isArray(ids) || ids.length === 0) fail(what === 'target' ? 'DeploymentTargetIdRequiredException' : 'InstanceIdRequiredException', `A deployment ${what} ID was not provided.`)
-  if (ids.length > BATCH_LIMIT) fail('BatchLimitExceededException', `The maximum number of names or IDs allowed for this request (${BATCH_LIMIT}) was exceeded.`)
+  if (!Array.isArray(ids) || ids.length === 0)
+    fail(
+      what === 'target' ? 'DeploymentTargetIdRequiredException' : 'InstanceIdRequiredException',
+      `A deployment ${what} ID was not provided.`
+    )
+  if (ids.length > BATCH_LIMIT)
+    fail('BatchLimitExceededException', `The maximum number of names or IDs allowed for this request (${BATCH_LIMIT}) was exceeded.`)
   return /** @type {unknown[]} */ (ids)
 }
 
 /** @param {{ store: Store, runner: BlueGreenRunner }} ctx */
 export function readOps({ store, runner }) {
   /** A group's DeploymentGroupInfo, with its ECS service and target groups for an ECS group. @param {DeploymentGroup} g */
-  const groupInfo = (g) => deploymentGroupInfo(g, runner.ecsGroups.get(g.deploymentGroupId))
+  const groupInfo = g => deploymentGroupInfo(g, runner.ecsGroups.get(g.deploymentGroupId))
 
   /**
    * One target of a deployment, in the DeploymentTarget shape: an EC2/on-premises instance (by id
@@ -56,12 +61,12 @@ export function readOps({ store, runner }) {
 
   return {
     /** @param {any} input */
-    GetApplication: (input) => ({ application: applicationInfo(store.app(input.applicationName)) }),
+    GetApplication: input => ({ application: applicationInfo(store.app(input.applicationName)) }),
 
     ListApplications: () => ({ applications: [...store.apps.keys()].sort() }),
 
     /** @param {any} input */
-    GetDeploymentGroup: (input) => ({ deploymentGroupInfo: groupInfo(store.group(input.applicationName, input.deploymentGroupName)) }),
+    GetDeploymentGroup: input => ({ deploymentGroupInfo: groupInfo(store.group(input.applicationName, input.deploymentGroupName)) }),
 
     /** @param {any} input */
     BatchGetDeploymentGroups(input) {
@@ -74,18 +79,21 @@ export function readOps({ store, runner }) {
         if (g) found.push(groupInfo(g))
         else missing.push(name)
       }
-      return { deploymentGroupsInfo: found, ...(missing.length ? { errorMessage: `Deployment groups not found: ${missing.join(', ')}` } : {}) }
+      return {
+        deploymentGroupsInfo: found,
+        ...(missing.length ? { errorMessage: `Deployment groups not found: ${missing.join(', ')}` } : {})
+      }
     },
 
     /** @param {any} input */
     ListDeploymentGroups(input) {
       store.app(input.applicationName)
-      const groups = [...store.groups.values()].filter((g) => g.applicationName === input.applicationName).map((g) => g.deploymentGroupName)
+      const groups = [...store.groups.values()].filter(g => g.applicationName === input.applicationName).map(g => g.deploymentGroupName)
       return { applicationName: input.applicationName, deploymentGroups: groups.sort() }
     },
 
     /** @param {any} input */
-    GetDeploymentConfig: (input) => ({ deploymentConfigInfo: deploymentConfigInfo(store.config(input.deploymentConfigName)) }),
+    GetDeploymentConfig: input => ({ deploymentConfigInfo: deploymentConfigInfo(store.config(input.deploymentConfigName)) }),
 
     ListDeploymentConfigs: () => ({ deploymentConfigsList: [...store.configs.keys()].sort() }),
 
@@ -102,9 +110,15 @@ export function readOps({ store, runner }) {
         const t = runner.targets.get(dep.deploymentId)
         return { targetIds: t && (!statuses || statuses.has(t.status)) ? [t.targetId] : [] }
       }
-      const labels = Array.isArray(filters.ServerInstanceLabel) && filters.ServerInstanceLabel.length ? new Set(filters.ServerInstanceLabel) : null
-      const { items, nextToken } = pageOf(dep.instances, input.nextToken, (i) => (!statuses || statuses.has(i.status)) && (!labels || labels.has('Blue')), PAGE_SIZE)
-      return { targetIds: items.map((i) => i.instanceId), ...(nextToken ? { nextToken } : {}) }
+      const labels =
+        Array.isArray(filters.ServerInstanceLabel) && filters.ServerInstanceLabel.length ? new Set(filters.ServerInstanceLabel) : null
+      const { items, nextToken } = pageOf(
+        dep.instances,
+        input.nextToken,
+        i => (!statuses || statuses.has(i.status)) && (!labels || labels.has('Blue')),
+        PAGE_SIZE
+      )
+      return { targetIds: items.map(i => i.instanceId), ...(nextToken ? { nextToken } : {}) }
     },
 
     /** @param {any} input */
@@ -112,7 +126,7 @@ export function readOps({ store, runner }) {
       const dep = store.deployment(input.deploymentId)
       const ids = batchIds(input.targetIds, 'target')
       started(dep)
-      return { deploymentTargets: ids.map((id) => targetOf(dep, id)) }
+      return { deploymentTargets: ids.map(id => targetOf(dep, id)) }
     },
 
     /** @param {any} input */
@@ -124,9 +138,10 @@ export function readOps({ store, runner }) {
     /** @param {any} input */
     ListDeploymentInstances(input) {
       const dep = started(store.deployment(input.deploymentId))
-      const statuses = Array.isArray(input.instanceStatusFilter) && input.instanceStatusFilter.length ? new Set(input.instanceStatusFilter) : null
-      const { items, nextToken } = pageOf(dep.instances, input.nextToken, (i) => !statuses || statuses.has(i.status), PAGE_SIZE)
-      return { instancesList: items.map((i) => i.instanceId), ...(nextToken ? { nextToken } : {}) }
+      const statuses =
+        Array.isArray(input.instanceStatusFilter) && input.instanceStatusFilter.length ? new Set(input.instanceStatusFilter) : null
+      const { items, nextToken } = pageOf(dep.instances, input.nextToken, i => !statuses || statuses.has(i.status), PAGE_SIZE)
+      return { instancesList: items.map(i => i.instanceId), ...(nextToken ? { nextToken } : {}) }
     },
 
     /** @param {any} input */
@@ -142,15 +157,21 @@ export function readOps({ store, runner }) {
         if (inst) found.push(instanceSummary(dep, inst))
         else missing.push(String(id))
       }
-      return { instancesSummary: found, ...(missing.length ? { errorMessage: `Instances not found in deployment ${dep.deploymentId}: ${missing.join(', ')}` } : {}) }
+      return {
+        instancesSummary: found,
+        ...(missing.length ? { errorMessage: `Instances not found in deployment ${dep.deploymentId}: ${missing.join(', ')}` } : {})
+      }
     },
 
     /** @param {any} input */
     GetDeploymentInstance(input) {
       const dep = started(store.deployment(input.deploymentId))
-      if (typeof input.instanceId !== 'string' || !input.instanceId) fail('InstanceIdRequiredException', 'The instance ID was not specified.')
+      if (typeof input.instanceId !== 'string' || !input.instanceId)
+        fail('InstanceIdRequiredException', 'The instance ID was not specified.')
       const bare = input.instanceId.startsWith('arn:') ? input.instanceId.slice(input.instanceId.lastIndexOf('/') + 1) : input.instanceId
-      const inst = dep.instanceIndex.get(bare) ?? fail('InstanceDoesNotExistException', `The instance ${input.instanceId} is not part of deployment ${dep.deploymentId}.`)
+      const inst =
+        dep.instanceIndex.get(bare) ??
+        fail('InstanceDoesNotExistException', `The instance ${input.instanceId} is not part of deployment ${dep.deploymentId}.`)
       return { instanceSummary: instanceSummary(dep, inst) }
     }
   }

@@ -62,7 +62,9 @@ export class Runner {
         ? { enabled: Boolean(spec.autoRollbackConfiguration.enabled), events: [...(spec.autoRollbackConfiguration.events ?? [])] }
         : { ...group.autoRollbackConfiguration, events: [...group.autoRollbackConfiguration.events] }
     })
-    this.options.log?.(`CodeDeploy ${dep.deploymentId} Created for ${group.applicationName}/${group.deploymentGroupName} by ${spec.creator}`)
+    this.options.log?.(
+      `CodeDeploy ${dep.deploymentId} Created for ${group.applicationName}/${group.deploymentGroupName} by ${spec.creator}`
+    )
     this.start(dep, group)
     return dep
   }
@@ -72,7 +74,10 @@ export class Runner {
     /** @type {Run} */
     const run = { group, active: [], next: 0, minHealthy: 0, plans: new Map() }
     this.runs.set(dep.deploymentId, run)
-    const inspection = dep.computePlatform === 'Server' ? this.options.agent.inspect(dep).catch((err) => ({ ok: false, message: String(err) })) : Promise.resolve(null)
+    const inspection =
+      dep.computePlatform === 'Server'
+        ? this.options.agent.inspect(dep).catch(err => ({ ok: false, message: String(err) }))
+        : Promise.resolve(null)
     this.schedule(dep, run, async () => {
       const result = await inspection
       if (this.closed || isFinal(dep)) return
@@ -95,14 +100,33 @@ export class Runner {
     if (run.group.lastAttemptedDeployment?.deploymentId === dep.deploymentId) run.group.lastAttemptedDeployment.status = 'InProgress'
     this.options.log?.(`CodeDeploy ${dep.deploymentId} InProgress (${dep.instances.length} instances, ${dep.deploymentConfigName})`)
     const n = dep.instances.length
-    if (dep.computePlatform !== 'Server') return this.schedule(dep, run, () => this.finish(dep, 'Succeeded', undefined, { reason: 'success' }))
+    if (dep.computePlatform !== 'Server')
+      return this.schedule(dep, run, () => this.finish(dep, 'Succeeded', undefined, { reason: 'success' }))
     if (n === 0) {
-      return this.finish(dep, 'Failed', { code: 'NO_INSTANCES', message: 'The deployment failed because no instances were found for your deployment group. Check your deployment group settings to make sure the tags for your Amazon EC2 instances or Auto Scaling groups correctly identify the instances you want to deploy to, and then try again.' }, { reason: 'failure' })
+      return this.finish(
+        dep,
+        'Failed',
+        {
+          code: 'NO_INSTANCES',
+          message:
+            'The deployment failed because no instances were found for your deployment group. Check your deployment group settings to make sure the tags for your Amazon EC2 instances or Auto Scaling groups correctly identify the instances you want to deploy to, and then try again.'
+        },
+        { reason: 'failure' }
+      )
     }
     run.minHealthy = minimumHealthy(dep.minimumHealthyHosts, n)
     if (n - run.minHealthy < 1) {
       this.skipPending(dep, run, Date.now())
-      return this.finish(dep, 'Failed', { code: 'HEALTH_CONSTRAINTS_INVALID', message: 'The deployment failed because the minimum number of healthy instances cannot be maintained: the revision cannot be deployed within the instance health constraints specified.' }, { reason: 'failure' })
+      return this.finish(
+        dep,
+        'Failed',
+        {
+          code: 'HEALTH_CONSTRAINTS_INVALID',
+          message:
+            'The deployment failed because the minimum number of healthy instances cannot be maintained: the revision cannot be deployed within the instance health constraints specified.'
+        },
+        { reason: 'failure' }
+      )
     }
     this.tick(dep, run)
   }
@@ -143,7 +167,9 @@ export class Runner {
     if (plan.failure) {
       ev.status = 'Failed'
       ev.diagnostics = plan.failure
-      this.options.log?.(`CodeDeploy ${dep.deploymentId} ${inst.instanceId} ${ev.lifecycleEventName} Failed: ${plan.failure.errorCode} ${plan.failure.message}`)
+      this.options.log?.(
+        `CodeDeploy ${dep.deploymentId} ${inst.instanceId} ${ev.lifecycleEventName} Failed: ${plan.failure.errorCode} ${plan.failure.message}`
+      )
       for (const rest of inst.events.slice(inst.cursor + 1)) rest.status = 'Skipped'
       run.plans.delete(inst.instanceId)
       setInstanceStatus(dep, inst, 'Failed', now)
@@ -196,14 +222,24 @@ export class Runner {
       if (ev) {
         ev.status = 'Failed'
         ev.endTime = now
-        ev.diagnostics = { errorCode: 'UnknownError', scriptName: '', message: 'The deployment was stopped by a user before this lifecycle event finished.', logTail: '' }
+        ev.diagnostics = {
+          errorCode: 'UnknownError',
+          scriptName: '',
+          message: 'The deployment was stopped by a user before this lifecycle event finished.',
+          logTail: ''
+        }
       }
       for (const rest of inst.events.slice(inst.cursor + 1)) rest.status = 'Skipped'
       setInstanceStatus(dep, inst, 'Failed', now)
     }
     if (run) {
       this.skipPending(dep, run, now)
-      this.finish(dep, 'Stopped', { code: 'MANUAL_STOP', message: 'The deployment was stopped by a user.' }, { reason: 'stop', autoRollbackEnabled })
+      this.finish(
+        dep,
+        'Stopped',
+        { code: 'MANUAL_STOP', message: 'The deployment was stopped by a user.' },
+        { reason: 'stop', autoRollbackEnabled }
+      )
     }
   }
 
@@ -243,10 +279,18 @@ export class Runner {
   rollBack(dep, group, ctx) {
     const last = group.lastSuccessfulRevision
     if (!last) {
-      dep.rollbackInfo = { rollbackMessage: 'Automatic rollback was not performed because there is no previous successful deployment in the deployment group to roll back to.' }
+      dep.rollbackInfo = {
+        rollbackMessage:
+          'Automatic rollback was not performed because there is no previous successful deployment in the deployment group to roll back to.'
+      }
       return
     }
-    const rollback = this.launch(group, { revision: last.revision, deploymentConfigName: dep.deploymentConfigName, creator: 'codeDeployRollback', fileExistsBehavior: dep.fileExistsBehavior })
+    const rollback = this.launch(group, {
+      revision: last.revision,
+      deploymentConfigName: dep.deploymentConfigName,
+      creator: 'codeDeployRollback',
+      fileExistsBehavior: dep.fileExistsBehavior
+    })
     rollback.rollbackInfo = { rollbackTriggeringDeploymentId: dep.deploymentId }
     dep.rollbackInfo = {
       rollbackDeploymentId: rollback.deploymentId,
@@ -257,7 +301,7 @@ export class Runner {
   /** @param {DeploymentRecord} dep @returns {Promise<DeploymentRecord>} */
   whenFinal(dep) {
     if (isFinal(dep)) return Promise.resolve(dep)
-    return new Promise((resolve) => {
+    return new Promise(resolve => {
       const list = this.waiters.get(dep.deploymentId) ?? []
       list.push(resolve)
       this.waiters.set(dep.deploymentId, list)

@@ -32,7 +32,9 @@ export async function startServer({ handlers, faults, requests, log }) {
     if (errorType) headers['x-amzn-ErrorType'] = errorType
     res.writeHead(status, headers)
     res.end(text)
-    log?.(`CodeDeploy ${record.operation} -> ${status}${errorType ? ` ${errorType}` : ''}${record.fault ? ` (injected ${record.fault})` : ''}`)
+    log?.(
+      `CodeDeploy ${record.operation} -> ${status}${errorType ? ` ${errorType}` : ''}${record.fault ? ` (injected ${record.fault})` : ''}`
+    )
   }
 
   /** @param {http.ServerResponse} res @param {RequestRecord} record @param {number} status @param {string} type @param {string} message */
@@ -69,21 +71,31 @@ export async function startServer({ handlers, faults, requests, log }) {
       if (fault.kind === '5xx') {
         return fault.status === 503
           ? sendError(res, record, 503, 'ServiceUnavailableException', 'Service is unavailable, please try again later.')
-          : sendError(res, record, fault.status ?? 500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.')
+          : sendError(
+              res,
+              record,
+              fault.status ?? 500,
+              'InternalFailure',
+              'The request processing has failed because of an unknown error, exception or failure.'
+            )
       }
-      if (fault.kind === 'delay') await new Promise((resolve) => {
-        const t = setTimeout(() => {
-          delays.delete(t)
-          resolve(undefined)
-        }, fault.delayMs ?? 1000)
-        delays.add(t)
-      })
+      if (fault.kind === 'delay')
+        await new Promise(resolve => {
+          const t = setTimeout(() => {
+            delays.delete(t)
+            resolve(undefined)
+          }, fault.delayMs ?? 1000)
+          delays.add(t)
+        })
       if (req.socket.destroyed) return
     }
 
-    const handler = req.method === 'POST' && target.startsWith(TARGET_PREFIX) && Object.hasOwn(handlers, operation) ? handlers[operation] : undefined
-    if (!handler) return sendError(res, record, 400, 'UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target header)'}`)
-    if (!input || typeof input !== 'object' || Array.isArray(input)) return sendError(res, record, 400, 'SerializationException', 'The request body must be a JSON object.')
+    const handler =
+      req.method === 'POST' && target.startsWith(TARGET_PREFIX) && Object.hasOwn(handlers, operation) ? handlers[operation] : undefined
+    if (!handler)
+      return sendError(res, record, 400, 'UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target header)'}`)
+    if (!input || typeof input !== 'object' || Array.isArray(input))
+      return sendError(res, record, 400, 'SerializationException', 'The request body must be a JSON object.')
     try {
       const output = await handler(input)
       if (fault?.kind === 'lost') {
@@ -102,7 +114,7 @@ export async function startServer({ handlers, faults, requests, log }) {
   }
 
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((err) => {
+    handle(req, res).catch(err => {
       log?.(`CodeDeploy request failed: ${err?.stack ?? err}`)
       if (!res.headersSent) res.destroy()
     })
@@ -118,7 +130,7 @@ export async function startServer({ handlers, faults, requests, log }) {
       for (const t of delays) clearTimeout(t)
       delays.clear()
       server.closeAllConnections()
-      await new Promise((resolve) => server.close(() => resolve(undefined)))
+      await new Promise(resolve => server.close(() => resolve(undefined)))
     }
   }
 }

@@ -11,11 +11,13 @@ import { ecsGroupInfo } from './ecs.mjs'
  */
 
 /** EC2/on-premises groups here are in-place; ECS and Lambda deployments are always blue/green. @param {string} platform */
-const deploymentStyle = (platform) =>
-  platform === 'Server' ? { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' } : { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' }
+const deploymentStyle = platform =>
+  platform === 'Server'
+    ? { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' }
+    : { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' }
 
 /** @param {number | undefined} ms */
-const sec = (ms) => (ms === undefined ? undefined : ms / 1000)
+const sec = ms => (ms === undefined ? undefined : ms / 1000)
 
 /** Drop undefined members (JSON.stringify would too, but tests compare objects). @template {Record<string, unknown>} T @param {T} o @returns {T} */
 function compact(o) {
@@ -25,7 +27,13 @@ function compact(o) {
 
 /** @param {import('./state.mjs').Application} app */
 export function applicationInfo(app) {
-  return { applicationId: app.applicationId, applicationName: app.applicationName, createTime: sec(app.createTime), linkedToGitHub: false, computePlatform: app.computePlatform }
+  return {
+    applicationId: app.applicationId,
+    applicationName: app.applicationName,
+    createTime: sec(app.createTime),
+    linkedToGitHub: false,
+    computePlatform: app.computePlatform
+  }
 }
 
 /** @param {import('./state.mjs').DeploymentConfig} c */
@@ -41,7 +49,8 @@ export function deploymentConfigInfo(c) {
 }
 
 /** @param {LastDeployment | undefined} d */
-const lastDeployment = (d) => (d ? compact({ deploymentId: d.deploymentId, status: d.status, endTime: sec(d.endTime), createTime: sec(d.createTime) }) : undefined)
+const lastDeployment = d =>
+  d ? compact({ deploymentId: d.deploymentId, status: d.status, endTime: sec(d.endTime), createTime: sec(d.createTime) }) : undefined
 
 /**
  * EC2/on-premises groups find their instances by tag; ECS and Lambda groups have no EC2 tags, and
@@ -102,7 +111,7 @@ export function deploymentInfo(d) {
 
 /** @param {InstanceRecord} inst */
 function lifecycleEvents(inst) {
-  return inst.events.map((e) =>
+  return inst.events.map(e =>
     compact({
       lifecycleEventName: e.lifecycleEventName,
       diagnostics: e.diagnostics ? { ...e.diagnostics } : undefined,
@@ -114,7 +123,7 @@ function lifecycleEvents(inst) {
 }
 
 /** @param {string} instanceId */
-export const instanceArn = (instanceId) => `arn:aws:ec2:${REGION}:${ACCOUNT_ID}:instance/${instanceId}`
+export const instanceArn = instanceId => `arn:aws:ec2:${REGION}:${ACCOUNT_ID}:instance/${instanceId}`
 
 /** @param {DeploymentRecord} d @param {InstanceRecord} inst */
 export function deploymentTarget(d, inst) {

@@ -6,7 +6,15 @@ import { fail } from './errors.mjs'
 
 export const REGION = 'us-east-1'
 export const ACCOUNT_ID = '123456789000'
-export const LIFECYCLE_EVENTS = /** @type {const} */ (['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'])
+export const LIFECYCLE_EVENTS = /** @type {const} */ ([
+  'ApplicationStop',
+  'DownloadBundle',
+  'BeforeInstall',
+  'Install',
+  'AfterInstall',
+  'ApplicationStart',
+  'ValidateService'
+])
 export const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped'])
 
 /**
@@ -64,7 +72,11 @@ const SERVER_CONFIGS = {
 }
 
 /** @type {Record<string, string>} */
-const DEFAULT_CONFIG = { Server: 'CodeDeployDefault.OneAtATime', ECS: 'CodeDeployDefault.ECSAllAtOnce', Lambda: 'CodeDeployDefault.LambdaAllAtOnce' }
+const DEFAULT_CONFIG = {
+  Server: 'CodeDeployDefault.OneAtATime',
+  ECS: 'CodeDeployDefault.ECSAllAtOnce',
+  Lambda: 'CodeDeployDefault.LambdaAllAtOnce'
+}
 
 const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
@@ -76,10 +88,25 @@ export class Store {
     /** @type {Map<string, DeploymentConfig>} */ this.configs = new Map()
     /** @type {Map<string, DeploymentRecord>} in creation order */ this.deployments = new Map()
     for (const [name, mhh] of Object.entries(SERVER_CONFIGS)) {
-      this.configs.set(name, { deploymentConfigId: crypto.randomUUID(), deploymentConfigName: name, minimumHealthyHosts: mhh, computePlatform: 'Server', createTime: created })
+      this.configs.set(name, {
+        deploymentConfigId: crypto.randomUUID(),
+        deploymentConfigName: name,
+        minimumHealthyHosts: mhh,
+        computePlatform: 'Server',
+        createTime: created
+      })
     }
-    for (const [name, platform] of [['CodeDeployDefault.ECSAllAtOnce', 'ECS'], ['CodeDeployDefault.LambdaAllAtOnce', 'Lambda']]) {
-      this.configs.set(/** @type {string} */ (name), { deploymentConfigId: crypto.randomUUID(), deploymentConfigName: /** @type {string} */ (name), computePlatform: /** @type {string} */ (platform), createTime: created, trafficRoutingConfig: { type: 'AllAtOnce' } })
+    for (const [name, platform] of [
+      ['CodeDeployDefault.ECSAllAtOnce', 'ECS'],
+      ['CodeDeployDefault.LambdaAllAtOnce', 'Lambda']
+    ]) {
+      this.configs.set(/** @type {string} */ (name), {
+        deploymentConfigId: crypto.randomUUID(),
+        deploymentConfigName: /** @type {string} */ (name),
+        computePlatform: /** @type {string} */ (platform),
+        createTime: created,
+        trafficRoutingConfig: { type: 'AllAtOnce' }
+      })
     }
   }
 
@@ -104,9 +131,7 @@ export class Store {
     const configName = spec.deploymentConfigName ?? DEFAULT_CONFIG[app.computePlatform] ?? 'CodeDeployDefault.OneAtATime'
     if (!this.configs.has(configName)) throw new Error(`testbed: unknown deployment config ${configName}`)
     const count = spec.instances ?? 3
-    const instances = Array.isArray(count)
-      ? [...count]
-      : Array.from({ length: count }, (_, i) => `i-${String(i + 1).padStart(16, '0')}`)
+    const instances = Array.isArray(count) ? [...count] : Array.from({ length: count }, (_, i) => `i-${String(i + 1).padStart(16, '0')}`)
     if (new Set(instances).size !== instances.length) throw new Error('testbed: instance ids must be unique')
     const rollback = spec.autoRollback ?? false
     /** @type {AutoRollbackConfiguration} */
@@ -132,14 +157,21 @@ export class Store {
   /** @param {{ name: string, minimumHealthyHosts: MinimumHealthyHosts }} spec */
   addDeploymentConfig({ name, minimumHealthyHosts }) {
     if (this.configs.has(name)) throw new Error(`testbed: deployment config ${name} already exists`)
-    const config = { deploymentConfigId: crypto.randomUUID(), deploymentConfigName: name, minimumHealthyHosts: { ...minimumHealthyHosts }, computePlatform: 'Server', createTime: Date.now() }
+    const config = {
+      deploymentConfigId: crypto.randomUUID(),
+      deploymentConfigName: name,
+      minimumHealthyHosts: { ...minimumHealthyHosts },
+      computePlatform: 'Server',
+      createTime: Date.now()
+    }
     this.configs.set(name, config)
     return config
   }
 
   /** @param {unknown} name @returns {Application} */
   app(name) {
-    if (typeof name !== 'string' || !name) fail('ApplicationNameRequiredException', 'The minimum number of required application names was not specified.')
+    if (typeof name !== 'string' || !name)
+      fail('ApplicationNameRequiredException', 'The minimum number of required application names was not specified.')
     return this.apps.get(name) ?? fail('ApplicationDoesNotExistException', `No application found for name: ${name}`)
   }
 
@@ -147,12 +179,16 @@ export class Store {
   group(applicationName, name) {
     this.app(applicationName)
     if (typeof name !== 'string' || !name) fail('DeploymentGroupNameRequiredException', 'The deployment group name was not specified.')
-    return this.groups.get(`${applicationName}\0${name}`) ?? fail('DeploymentGroupDoesNotExistException', `No Deployment Group found for name: ${name}`)
+    return (
+      this.groups.get(`${applicationName}\0${name}`) ??
+      fail('DeploymentGroupDoesNotExistException', `No Deployment Group found for name: ${name}`)
+    )
   }
 
   /** @param {unknown} name @returns {DeploymentConfig} */
   config(name) {
-    if (typeof name !== 'string' || !name) fail('DeploymentConfigNameRequiredException', 'The deployment configuration name was not specified.')
+    if (typeof name !== 'string' || !name)
+      fail('DeploymentConfigNameRequiredException', 'The deployment configuration name was not specified.')
     return this.configs.get(name) ?? fail('DeploymentConfigDoesNotExistException', `No deployment configuration found for name: ${name}`)
   }
 
@@ -166,7 +202,7 @@ export class Store {
   newDeploymentId() {
     for (;;) {
       const bytes = crypto.randomBytes(9)
-      const id = 'd-' + Array.from(bytes, (b) => ID_CHARS[b % ID_CHARS.length]).join('')
+      const id = 'd-' + Array.from(bytes, b => ID_CHARS[b % ID_CHARS.length]).join('')
       if (!this.deployments.has(id)) return id
     }
   }
@@ -180,12 +216,12 @@ export class Store {
     const now = Date.now()
     const deploymentId = this.newDeploymentId()
     const instanceIds = group.computePlatform === 'Server' ? group.instances : []
-    const instances = instanceIds.map((instanceId) => ({
+    const instances = instanceIds.map(instanceId => ({
       instanceId,
       status: /** @type {Status} */ ('Pending'),
       lastUpdatedAt: now,
       cursor: 0,
-      events: LIFECYCLE_EVENTS.map((lifecycleEventName) => ({ lifecycleEventName, status: /** @type {Status} */ ('Pending') }))
+      events: LIFECYCLE_EVENTS.map(lifecycleEventName => ({ lifecycleEventName, status: /** @type {Status} */ ('Pending') }))
     }))
     /** @type {DeploymentRecord} */
     const dep = {
@@ -205,7 +241,7 @@ export class Store {
       rollbackInfo: undefined,
       overview: { Pending: instances.length, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 },
       instances,
-      instanceIndex: new Map(instances.map((i) => [i.instanceId, i])),
+      instanceIndex: new Map(instances.map(i => [i.instanceId, i])),
       archiveDir: `/opt/codedeploy-agent/deployment-root/${group.deploymentGroupId}/${deploymentId}/deployment-archive`,
       inspection: undefined
     }
@@ -226,7 +262,7 @@ export function setInstanceStatus(dep, inst, status, now) {
 }
 
 /** @param {DeploymentRecord} dep */
-export const isFinal = (dep) => FINAL_STATUSES.has(dep.status)
+export const isFinal = dep => FINAL_STATUSES.has(dep.status)
 
 /**
  * Whether an ended deployment is rolled back: on failure, or on StopDeployment (its own

@@ -17,7 +17,8 @@ function field(b, start, length) {
 
 /** @param {Buffer} b @param {number} start @param {number} length */
 function numeric(b, start, length) {
-  if ((/** @type {number} */ (b[start]) & 0x80) !== 0) {
+  const first = /** @type {number} */ (b[start])
+  if ((first & 0x80) !== 0) {
     let v = 0n
     for (let i = start + 1; i < start + length; i++) v = (v << 8n) | BigInt(/** @type {number} */ (b[i]))
     return Number(v)
@@ -75,7 +76,7 @@ export async function readTar(stream, wanted, source) {
         if (buf.length < 512) break
         const h = buf.subarray(0, 512)
         buf = buf.subarray(512)
-        if (h.every((x) => x === 0)) {
+        if (h.every(x => x === 0)) {
           ended = true
           break
         }
@@ -91,13 +92,13 @@ export async function readTar(stream, wanted, source) {
         pad = (512 - (size % 512)) % 512
         if (type === 'L' || type === 'x') {
           collect = []
-          onData = type === 'L' ? (d) => (nextName = field(d, 0, d.length)) : (d) => (nextName = paxPath(d))
+          onData = type === 'L' ? d => (nextName = field(d, 0, d.length)) : d => (nextName = paxPath(d))
         } else if (type === '0' || type === '\0' || type === '7' || type === '1' || type === '2') {
           const entry = normalizeEntry(name)
           if (entry) files.add(entry)
           if (want.has(entry)) {
             collect = []
-            onData = (d) => contents.set(entry, d)
+            onData = d => contents.set(entry, d)
           }
         }
         if (left === 0 && collect) {

@@ -32,7 +32,7 @@ export function newTarget({ platform, targetId, targetArn, events, now }) {
     targetArn,
     status: 'Pending',
     lastUpdatedAt: now,
-    events: events.map((lifecycleEventName) => ({ lifecycleEventName, status: /** @type {Status} */ ('Pending') })),
+    events: events.map(lifecycleEventName => ({ lifecycleEventName, status: /** @type {Status} */ ('Pending') })),
     cursor: 0,
     taskSets: [],
     lambda: undefined
@@ -49,11 +49,11 @@ export function setTargetStatus(dep, target, status, now) {
 }
 
 /** @param {number | undefined} ms */
-const sec = (ms) => (ms === undefined ? undefined : ms / 1000)
+const sec = ms => (ms === undefined ? undefined : ms / 1000)
 
 /** LifecycleEvent shapes; ECS and Lambda events carry diagnostics only when they failed. @param {TargetRecord} target */
 export function lifecycleEventsShape(target) {
-  return target.events.map((e) => {
+  return target.events.map(e => {
     /** @type {Record<string, unknown>} */
     const out = { lifecycleEventName: e.lifecycleEventName }
     if (e.diagnostics) out['diagnostics'] = { ...e.diagnostics }

@@ -11,9 +11,15 @@ import crypto from 'node:crypto'
  */
 
 /** @param {number} percentage @param {number} interval @returns {TrafficRoutingConfig} */
-const canary = (percentage, interval) => ({ type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: percentage, canaryInterval: interval } })
+const canary = (percentage, interval) => ({
+  type: 'TimeBasedCanary',
+  timeBasedCanary: { canaryPercentage: percentage, canaryInterval: interval }
+})
 /** @param {number} percentage @param {number} interval @returns {TrafficRoutingConfig} */
-const linear = (percentage, interval) => ({ type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: percentage, linearInterval: interval } })
+const linear = (percentage, interval) => ({
+  type: 'TimeBasedLinear',
+  timeBasedLinear: { linearPercentage: percentage, linearInterval: interval }
+})
 
 /** The service's predefined traffic-shifting configs (names exactly as AWS spells them, "Every1Minutes" included). */
 export const PREDEFINED_TRAFFIC_CONFIGS = /** @type {const} */ ([
@@ -38,12 +44,18 @@ export function registerTrafficConfigs(store) {
   const created = Date.UTC(2017, 10, 28) // ECS and Lambda configs are younger than the Server ones
   for (const [name, computePlatform, trafficRoutingConfig] of PREDEFINED_TRAFFIC_CONFIGS) {
     if (store.configs.has(name)) continue
-    store.configs.set(name, { deploymentConfigId: crypto.randomUUID(), deploymentConfigName: name, computePlatform, createTime: created, trafficRoutingConfig })
+    store.configs.set(name, {
+      deploymentConfigId: crypto.randomUUID(),
+      deploymentConfigName: name,
+      computePlatform,
+      createTime: created,
+      trafficRoutingConfig
+    })
   }
 }
 
 /** @param {unknown} n */
-const positiveInt = (n) => typeof n === 'number' && Number.isInteger(n) && n >= 1
+const positiveInt = n => typeof n === 'number' && Number.isInteger(n) && n >= 1
 
 /**
  * A custom ECS or Lambda config (CreateDeploymentConfig with trafficRoutingConfig).
@@ -52,14 +64,27 @@ const positiveInt = (n) => typeof n === 'number' && Number.isInteger(n) && n >= 
  */
 export function addTrafficConfig(store, { name, computePlatform, trafficRoutingConfig }) {
   if (store.configs.has(name)) throw new Error(`testbed: deployment config ${name} already exists`)
-  if (computePlatform !== 'ECS' && computePlatform !== 'Lambda') throw new Error('testbed: a trafficRoutingConfig needs computePlatform ECS or Lambda')
+  if (computePlatform !== 'ECS' && computePlatform !== 'Lambda')
+    throw new Error('testbed: a trafficRoutingConfig needs computePlatform ECS or Lambda')
   const c = /** @type {any} */ (trafficRoutingConfig)
   const ok =
     c?.type === 'AllAtOnce' ||
-    (c?.type === 'TimeBasedCanary' && positiveInt(c.timeBasedCanary?.canaryInterval) && positiveInt(c.timeBasedCanary?.canaryPercentage) && c.timeBasedCanary.canaryPercentage <= 99) ||
-    (c?.type === 'TimeBasedLinear' && positiveInt(c.timeBasedLinear?.linearInterval) && positiveInt(c.timeBasedLinear?.linearPercentage) && c.timeBasedLinear.linearPercentage <= 99)
+    (c?.type === 'TimeBasedCanary' &&
+      positiveInt(c.timeBasedCanary?.canaryInterval) &&
+      positiveInt(c.timeBasedCanary?.canaryPercentage) &&
+      c.timeBasedCanary.canaryPercentage <= 99) ||
+    (c?.type === 'TimeBasedLinear' &&
+      positiveInt(c.timeBasedLinear?.linearInterval) &&
+      positiveInt(c.timeBasedLinear?.linearPercentage) &&
+      c.timeBasedLinear.linearPercentage <= 99)
   if (!ok) throw new Error(`testbed: invalid trafficRoutingConfig ${JSON.stringify(trafficRoutingConfig)}`)
-  const config = { deploymentConfigId: crypto.randomUUID(), deploymentConfigName: name, computePlatform, createTime: Date.now(), trafficRoutingConfig: JSON.parse(JSON.stringify(c)) }
+  const config = {
+    deploymentConfigId: crypto.randomUUID(),
+    deploymentConfigName: name,
+    computePlatform,
+    createTime: Date.now(),
+    trafficRoutingConfig: JSON.parse(JSON.stringify(c))
+  }
   store.configs.set(name, config)
   return config
 }
@@ -76,7 +101,13 @@ export function shiftPlan(config, { minuteMs, stepMs }) {
   if (config?.type === 'TimeBasedCanary') {
     const { canaryPercentage, canaryInterval } = config.timeBasedCanary
     const end = canaryInterval * minuteMs
-    return { steps: [{ offsetMs: 0, weight: canaryPercentage }, { offsetMs: end, weight: 100 }], durationMs: end }
+    return {
+      steps: [
+        { offsetMs: 0, weight: canaryPercentage },
+        { offsetMs: end, weight: 100 }
+      ],
+      durationMs: end
+    }
   }
   if (config?.type === 'TimeBasedLinear') {
     const { linearPercentage, linearInterval } = config.timeBasedLinear

@@ -11,7 +11,8 @@ import AdmZip from 'adm-zip'
 /** @param {string} name @param {BundleFile} file */
 function entry(name, file) {
   const content = typeof file === 'string' || Buffer.isBuffer(file) ? file : file.content
-  const mode = typeof file === 'object' && !Buffer.isBuffer(file) && file.mode !== undefined ? file.mode : name.endsWith('.sh') ? 0o755 : 0o644
+  const mode =
+    typeof file === 'object' && !Buffer.isBuffer(file) && file.mode !== undefined ? file.mode : name.endsWith('.sh') ? 0o755 : 0o644
   return { name, data: Buffer.isBuffer(content) ? content : Buffer.from(content), mode }
 }
 

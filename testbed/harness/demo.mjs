@@ -36,7 +36,8 @@ try {
       event: 'ApplicationStart',
       instanceId: 'i-0000000000000002',
       message: 'Script at specified location: scripts/start_server.sh run as user root failed with exit code 1',
-      logTail: '[stdout]Starting sample-app...\n[stderr]Error: listen EADDRINUSE: address already in use :::8080\n[stderr]sample-app.service: Failed with result exit-code.'
+      logTail:
+        '[stdout]Starting sample-app...\n[stderr]Error: listen EADDRINUSE: address already in use :::8080\n[stderr]sample-app.service: Failed with result exit-code.'
     })
   }
   say(`Local AWS: S3 at ${tb.s3.endpoint}, CodeDeploy at ${tb.codedeploy.endpoint}`)

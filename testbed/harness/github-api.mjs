@@ -34,7 +34,8 @@ export async function startGithubApi() {
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
         res.end(JSON.stringify(payload))
       }
-      if (api.failWith) return send(api.failWith, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' })
+      if (api.failWith)
+        return send(api.failWith, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' })
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/deployments$/.test(path)) {
         return send(201, { id: nextId++, sha: body?.ref, ref: body?.ref, environment: body?.environment, description: body?.description })
       }
@@ -48,9 +49,10 @@ export async function startGithubApi() {
   await new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve(undefined)))
   const address = /** @type {import('node:net').AddressInfo} */ (server.address())
   api.url = `http://127.0.0.1:${address.port}`
-  api.stop = () => new Promise(resolve => {
-    server.closeAllConnections()
-    server.close(() => resolve(undefined))
-  })
+  api.stop = () =>
+    new Promise(resolve => {
+      server.closeAllConnections()
+      server.close(() => resolve(undefined))
+    })
   return api
 }

@@ -32,7 +32,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 /** @returns {Record<string, string>} action.yml's input defaults, as the runner passes them */
 function inputDefaults() {
-  const action = /** @type {{ inputs: Record<string, { default?: string }> }} */ (load(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')))
+  const action = /** @type {{ inputs: Record<string, { default?: string }> }} */ (
+    load(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8'))
+  )
   /** @type {Record<string, string>} */
   const defaults = {}
   for (const [name, spec] of Object.entries(action.inputs)) {
@@ -65,7 +67,12 @@ export function parseOutputFile(text) {
 /** @param {RunOptions} options @returns {Promise<RunResult>} */
 export async function runAction(options) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codedeploy-action-run-'))
-  const files = { output: path.join(dir, 'output'), summary: path.join(dir, 'summary.md'), state: path.join(dir, 'state'), env: path.join(dir, 'env') }
+  const files = {
+    output: path.join(dir, 'output'),
+    summary: path.join(dir, 'summary.md'),
+    state: path.join(dir, 'state'),
+    env: path.join(dir, 'env')
+  }
   for (const file of Object.values(files)) fs.writeFileSync(file, '')
   const runnerTemp = path.join(dir, 'runner-temp')
   fs.mkdirSync(runnerTemp)
@@ -76,25 +83,33 @@ export async function runAction(options) {
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !/^(AWS_|GITHUB_|INPUT_|RUNNER_|ACTIONS_)/.test(key)) env[key] = value
   }
-  Object.assign(env, {
-    GITHUB_ACTIONS: 'true',
-    CI: 'true',
-    GITHUB_WORKSPACE: options.workspace,
-    GITHUB_SHA: options.sha ?? '0123456789abcdef0123456789abcdef01234567',
-    GITHUB_REPOSITORY: 'octo-org/sample-app',
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_RUN_ID: '4242',
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_STATE: files.state,
-    GITHUB_ENV: files.env,
-    RUNNER_TEMP: runnerTemp
-  }, options.env ?? {})
+  Object.assign(
+    env,
+    {
+      GITHUB_ACTIONS: 'true',
+      CI: 'true',
+      GITHUB_WORKSPACE: options.workspace,
+      GITHUB_SHA: options.sha ?? '0123456789abcdef0123456789abcdef01234567',
+      GITHUB_REPOSITORY: 'octo-org/sample-app',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_RUN_ID: '4242',
+      GITHUB_OUTPUT: files.output,
+      GITHUB_STEP_SUMMARY: files.summary,
+      GITHUB_STATE: files.state,
+      GITHUB_ENV: files.env,
+      RUNNER_TEMP: runnerTemp
+    },
+    options.env ?? {}
+  )
   for (const [name, value] of Object.entries({ ...inputDefaults(), ...options.inputs })) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   }
 
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'index.js')], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'index.js')], {
+    cwd: options.workspace,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   let stdout = ''
   let stderr = ''
   let partial = ''

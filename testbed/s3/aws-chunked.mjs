@@ -64,4 +64,3 @@ export class AwsChunkedDecoder extends Transform {
     cb(ok ? null : new Error('incomplete aws-chunked body'))
   }
 }
-

@@ -98,7 +98,7 @@ export class S3Faults {
   /** Resolves once no request is being handled (a cancelled upload has had its last word). */
   idle() {
     if (this.inFlight === 0) return Promise.resolve()
-    return new Promise((resolve) => this.idleWaiters.push(() => resolve(undefined)))
+    return new Promise(resolve => this.idleWaiters.push(() => resolve(undefined)))
   }
 
   /** @param {S3FaultSpec} spec */
@@ -115,7 +115,7 @@ export class S3Faults {
 
   /** @param {string} operation @returns {S3FaultSpec | null} */
   take(operation) {
-    const i = this.faults.findIndex((f) => f.operation === '*' || f.operation === operation)
+    const i = this.faults.findIndex(f => f.operation === '*' || f.operation === operation)
     if (i < 0) return null
     const fault = /** @type {S3FaultSpec} */ (this.faults[i])
     fault.count = (fault.count ?? 1) - 1
@@ -137,7 +137,7 @@ export class S3Faults {
     const uploads = []
     for (const uploadId of ids.sort()) {
       const files = await fsp.readdir(path.join(dir, uploadId)).catch(() => /** @type {string[]} */ ([]))
-      const parts = files.filter((f) => /^\d+$/.test(f)).length
+      const parts = files.filter(f => /^\d+$/.test(f)).length
       const key = await fsp.readFile(path.join(dir, uploadId, 'key'), 'utf8').catch(() => null)
       if (key !== null || parts > 0) uploads.push({ uploadId, key, parts })
     }
@@ -172,7 +172,17 @@ export class S3Faults {
     const query = { ...ctx.query }
     const operation = operationOf(ctx.method, bucket, key, query, Boolean(ctx.get('x-amz-copy-source')))
     /** @type {S3RequestRecord} */
-    const record = { operation, method: ctx.method, path: ctx.path, query, bucket, key, userAgent: ctx.get('user-agent'), status: 0, at: Date.now() }
+    const record = {
+      operation,
+      method: ctx.method,
+      path: ctx.path,
+      query,
+      bucket,
+      key,
+      userAgent: ctx.get('user-agent'),
+      status: 0,
+      at: Date.now()
+    }
     this.requests.push(record)
     ctx.res.once('close', () => {
       record.doneAt = Date.now()
@@ -214,7 +224,7 @@ export class S3Faults {
     const req = /** @type {import('node:http').IncomingMessage} */ (ctx.req)
     const expected = Number(req.headers['content-length'] ?? 0)
     if (expected > 0) {
-      await new Promise((resolve) => {
+      await new Promise(resolve => {
         let seen = 0
         const onData = (/** @type {Buffer} */ chunk) => {
           seen += chunk.length
@@ -244,7 +254,7 @@ export class S3Faults {
     /** @type {Buffer[]} */
     const chunks = []
     let gone = false
-    await new Promise((resolve) => {
+    await new Promise(resolve => {
       const onData = (/** @type {Buffer} */ chunk) => chunks.push(chunk)
       const leave = () => {
         gone = true
@@ -273,7 +283,7 @@ export class S3Faults {
     for (const chunk of chunks) body.write(chunk)
     if (req.readableEnded) body.end()
     else req.pipe(body)
-    req.once('error', (err) => body.destroy(err))
+    req.once('error', err => body.destroy(err))
     ctx.req = body
     return true
   }
@@ -282,11 +292,10 @@ export class S3Faults {
 /** @param {import('node:http').IncomingMessage} req */
 function drain(req) {
   if (req.complete || req.readableEnded) return Promise.resolve()
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     req.once('end', resolve)
     req.once('error', resolve)
     req.once('close', resolve)
     req.resume()
   })
 }
-

@@ -99,16 +99,27 @@ export class PatchedStore extends FilesystemStore {
     let previous = 0
     for (const [i, part] of parts.entries()) {
       if (part.number <= previous) {
-        throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.')
+        throw new S3Error(
+          'InvalidPartOrder',
+          'The list of parts was not in ascending order. The parts list must be specified in order by part number.'
+        )
       }
       previous = part.number
       const partPath = path.join(dir, String(part.number))
       const found = await Promise.all([fsp.readFile(`${partPath}.md5`, 'utf8'), fsp.stat(partPath)]).catch(() => null)
       if (!found || found[0] !== part.etag) {
-        throw new S3Error('InvalidPart', "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", { UploadId: uploadId, PartNumber: part.number, ETag: part.etag })
+        throw new S3Error(
+          'InvalidPart',
+          "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+          { UploadId: uploadId, PartNumber: part.number, ETag: part.etag }
+        )
       }
       if (i < parts.length - 1 && found[1].size < MIN_PART_SIZE) {
-        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { ProposedSize: found[1].size, MinSizeAllowed: MIN_PART_SIZE, PartNumber: part.number })
+        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+          ProposedSize: found[1].size,
+          MinSizeAllowed: MIN_PART_SIZE,
+          PartNumber: part.number
+        })
       }
       digests.push(Buffer.from(found[0], 'hex'))
     }
@@ -121,11 +132,15 @@ export class PatchedStore extends FilesystemStore {
 
 /** @param {string} uploadId */
 function noSuchUpload(uploadId) {
-  return new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId })
+  return new S3Error(
+    'NoSuchUpload',
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    { UploadId: uploadId }
+  )
 }
 
 /** @param {string} etag */
-const bare = (etag) => etag.trim().replace(/^W\//, '').replace(/"/g, '')
+const bare = etag => etag.trim().replace(/^W\//, '').replace(/"/g, '')
 
 /**
  * Koa middleware placed in front of s3rver's own.
@@ -171,7 +186,9 @@ async function handle(ctx, next, store) {
   if ((method === 'GET' || method === 'HEAD' || isObjectPut) && (ifMatch || (isObjectPut && ifNoneMatch))) {
     const meta = await store.getMetadata(bucket, key).catch(() => null)
     if (isObjectPut && ifNoneMatch === '*' && meta) {
-      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' })
+      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+        Condition: 'If-None-Match'
+      })
     }
     if (ifMatch && !meta && isObjectPut) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key })
     if (ifMatch && meta && ifMatch !== '*' && bare(ifMatch) !== bare(String(meta.etag))) {
@@ -194,7 +211,10 @@ function decodeAwsChunked(ctx) {
   const decoder = new AwsChunkedDecoder()
   req.on('error', (/** @type {Error} */ err) => decoder.destroy(err))
   req.pipe(decoder)
-  const encodings = String(headers['content-encoding'] ?? '').split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked')
+  const encodings = String(headers['content-encoding'] ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(s => s && s !== 'aws-chunked')
   if (encodings.length) headers['content-encoding'] = encodings.join(',')
   else delete headers['content-encoding']
   const decodedLength = headers['x-amz-decoded-content-length']

@@ -111,10 +111,10 @@ export async function startS3(options) {
       } while (token)
       return keys
     },
-    injectFault: (fault) => faults.injectFault(fault),
+    injectFault: fault => faults.injectFault(fault),
     clearFaults: () => faults.clearFaults(),
     requests: faults.requests,
-    listMultipartUploads: (bucket) => faults.listMultipartUploads(bucket),
+    listMultipartUploads: bucket => faults.listMultipartUploads(bucket),
     idle: () => faults.idle(),
     async stop() {
       faults.close()

@@ -88,7 +88,12 @@ describe('readSettings defaults', () => {
   })
 
   test('optional free-text inputs are passed through', () => {
-    const s = read({ 'deployment-config': 'CodeDeployDefault.OneAtATime', 'github-environment': 'prod', 'github-token': 'ghs_token', exclude: '*.log\n\n# comment\r\n/build/' })
+    const s = read({
+      'deployment-config': 'CodeDeployDefault.OneAtATime',
+      'github-environment': 'prod',
+      'github-token': 'ghs_token',
+      exclude: '*.log\n\n# comment\r\n/build/'
+    })
     expect(s.deploymentConfig).toBe('CodeDeployDefault.OneAtATime')
     expect(s.githubEnvironment).toBe('prod')
     expect(s.githubToken).toBe('ghs_token')
@@ -153,30 +158,48 @@ describe('boolean inputs', () => {
     ['stop-on-cancel', 'stopOnCancel'],
     ['ignore-application-stop-failures', 'ignoreApplicationStopFailures']
   ] as const
-  const accepted: Array<[string, boolean]> = [['true', true], ['True', true], ['TRUE', true], ['false', false], ['False', false], ['FALSE', false]]
+  const accepted: Array<[string, boolean]> = [
+    ['true', true],
+    ['True', true],
+    ['TRUE', true],
+    ['false', false],
+    ['False', false],
+    ['FALSE', false]
+  ]
 
   test.each(names.flatMap(([input, key]) => accepted.map(([given, value]) => [input, key, given, value] as const)))(
-    '%s: %p reads as %p', (input, key, given, value) => {
+    '%s: %p reads as %p',
+    (input, key, given, value) => {
       expect(read({ [input]: given })[key]).toBe(value)
-    })
+    }
+  )
 
   test.each(names.flatMap(([input]) => ['yes', 'no', '1', 'on', 'tRuE'].map(given => [input, given] as const)))(
-    '%s: %p is rejected', (input, given) => {
+    '%s: %p is rejected',
+    (input, given) => {
       const error = readError({ [input]: given })
       expect(error.input).toBe(input)
       expect(error.describe()).toBe(`Input '${input}': '${given}' is not a boolean. Fix: use true or false.`)
-    })
+    }
+  )
 })
 
 describe('timeout-minutes', () => {
-  test.each([['30', 30], ['1.5', 1.5], ['360', 360], ['1', 1]])('%p is %p minutes', (given, minutes) => {
+  test.each([
+    ['30', 30],
+    ['1.5', 1.5],
+    ['360', 360],
+    ['1', 1]
+  ])('%p is %p minutes', (given, minutes) => {
     expect(read({ 'timeout-minutes': given }).timeoutMinutes).toBe(minutes)
   })
 
   test.each(['abc', '0', '0.0', '-5', '361', '1e3', '10m', ' 5x'])('%p is rejected', given => {
     const error = readError({ 'timeout-minutes': given })
     expect(error.input).toBe('timeout-minutes')
-    expect(error.describe()).toMatch(/^Input 'timeout-minutes': '.*' is not a number of minutes between 0 and 360\. Fix: use a positive number/)
+    expect(error.describe()).toMatch(
+      /^Input 'timeout-minutes': '.*' is not a number of minutes between 0 and 360\. Fix: use a positive number/
+    )
   })
 })
 
@@ -281,7 +304,9 @@ describe('sha', () => {
   ])('%s is rejected', (_why, given) => {
     const error = readError({ sha: given })
     expect(error.input).toBe('sha')
-    expect(error.describe()).toBe(`Input 'sha': '${given}' is not a full commit SHA. Fix: pass the full 40-character hexadecimal SHA, e.g. from \`git rev-parse HEAD\`.`)
+    expect(error.describe()).toBe(
+      `Input 'sha': '${given}' is not a full commit SHA. Fix: pass the full 40-character hexadecimal SHA, e.g. from \`git rev-parse HEAD\`.`
+    )
   })
 
   test('no input and no GITHUB_SHA is rejected', () => {
@@ -323,7 +348,9 @@ describe('encryption and ownership', () => {
   ])('s3-kms-key-id %s is rejected', (_why, extra) => {
     const error = readError({ 's3-kms-key-id': 'alias/deploy', ...extra })
     expect(error.input).toBe('s3-kms-key-id')
-    expect(error.describe()).toBe("Input 's3-kms-key-id' is set but s3-sse is not aws:kms. Fix: add `s3-sse: aws:kms`, or remove s3-kms-key-id.")
+    expect(error.describe()).toBe(
+      "Input 's3-kms-key-id' is set but s3-sse is not aws:kms. Fix: add `s3-sse: aws:kms`, or remove s3-kms-key-id."
+    )
   })
 
   test('s3-kms-key-id with s3-sse aws:kms is kept', () => {
@@ -360,8 +387,20 @@ describe('appspec and appspec-vars (ECS and Lambda)', () => {
 
   test('an AppSpec path inside the workspace: s3-bucket is no longer required, and nothing of the bundle is read', () => {
     const s = read({ ...ECS, 'source-dir': 'no/such/dir' })
-    expect(s.appspec).toEqual({ path: fs.realpathSync(path.join(workspace, 'deploy', 'appspec.yaml')), given: 'deploy/appspec.yaml', vars: new Map(), unused: ['source-dir'] })
-    expect([s.s3Bucket, s.s3KeyPrefix, s.exclude, s.upload, s.fileExistsBehavior, s.ignoreApplicationStopFailures]).toEqual(['', '', [], 'auto', undefined, false])
+    expect(s.appspec).toEqual({
+      path: fs.realpathSync(path.join(workspace, 'deploy', 'appspec.yaml')),
+      given: 'deploy/appspec.yaml',
+      vars: new Map(),
+      unused: ['source-dir']
+    })
+    expect([s.s3Bucket, s.s3KeyPrefix, s.exclude, s.upload, s.fileExistsBehavior, s.ignoreApplicationStopFailures]).toEqual([
+      '',
+      '',
+      [],
+      'auto',
+      undefined,
+      false
+    ])
   })
 
   test('without appspec, s3-bucket is still required, and the fix points ECS and Lambda users at appspec', () => {
@@ -371,16 +410,32 @@ describe('appspec and appspec-vars (ECS and Lambda)', () => {
   })
 
   test('appspec-vars: NAME=value lines, comments and blank lines skipped, a value may hold = and :', () => {
-    const vars = read({ ...ECS, 'appspec-vars': '# from the render step\nTASK_DEFINITION = arn:aws:ecs:eu-west-1:123456789012:task-definition/web:42\r\n\n_v2=a=b' }).appspec?.vars
-    expect(vars).toEqual(new Map([['TASK_DEFINITION', 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:42'], ['_v2', 'a=b']]))
+    const vars = read({
+      ...ECS,
+      'appspec-vars': '# from the render step\nTASK_DEFINITION = arn:aws:ecs:eu-west-1:123456789012:task-definition/web:42\r\n\n_v2=a=b'
+    }).appspec?.vars
+    expect(vars).toEqual(
+      new Map([
+        ['TASK_DEFINITION', 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:42'],
+        ['_v2', 'a=b']
+      ])
+    )
   })
 
   test.each([
-    ['a line without =', 'TASK_DEFINITION', /^Input 'appspec-vars': line 'TASK_DEFINITION' is not NAME=value\. Fix: write one `NAME=value` per line/],
+    [
+      'a line without =',
+      'TASK_DEFINITION',
+      /^Input 'appspec-vars': line 'TASK_DEFINITION' is not NAME=value\. Fix: write one `NAME=value` per line/
+    ],
     ['a name with a dash', 'TASK-DEF=x', /line 'TASK-DEF=x' is not NAME=value/],
     ['a name starting with a digit', '1ST=x', /line '1ST=x' is not NAME=value/],
     ['a name set twice', 'A=1\nA=2', /^Input 'appspec-vars' names A twice\. Fix: keep one A= line\.$/],
-    ['an empty value (a step output that was not set)', 'TASK_DEFINITION=', /^Input 'appspec-vars' has an empty value for TASK_DEFINITION\. Fix: .*a step output that was not set/]
+    [
+      'an empty value (a step output that was not set)',
+      'TASK_DEFINITION=',
+      /^Input 'appspec-vars' has an empty value for TASK_DEFINITION\. Fix: .*a step output that was not set/
+    ]
   ])('appspec-vars with %s is rejected', (_why, vars, message) => {
     const error = readError({ ...ECS, 'appspec-vars': vars })
     expect(error.input).toBe('appspec-vars')
@@ -404,7 +459,16 @@ describe('appspec and appspec-vars (ECS and Lambda)', () => {
   })
 
   test('bundle inputs set to something else than their default are listed as unused; their values are not checked', () => {
-    const s = read({ ...ECS, 's3-bucket': 'my-bundles', 'bundle-type': 'tgz', upload: 'auto', exclude: '*.log', 's3-sse': 'nonsense', 'ignore-application-stop-failures': 'false', 's3-kms-key-id': 'alias/x' })
+    const s = read({
+      ...ECS,
+      's3-bucket': 'my-bundles',
+      'bundle-type': 'tgz',
+      upload: 'auto',
+      exclude: '*.log',
+      's3-sse': 'nonsense',
+      'ignore-application-stop-failures': 'false',
+      's3-kms-key-id': 'alias/x'
+    })
     expect(s.appspec?.unused).toEqual(['s3-bucket', 'exclude', 'bundle-type', 's3-sse', 's3-kms-key-id'])
     expect([s.s3Sse, s.s3KmsKeyId, s.bundleType]).toEqual([undefined, undefined, 'zip'])
   })
@@ -434,7 +498,11 @@ describe('deployment-group', () => {
 describe('description', () => {
   test.each([
     ['repository, short sha and run link', {}, 'octo/shop@0123456 https://github.com/octo/shop/actions/runs/42'],
-    ['a GitHub Enterprise server', { GITHUB_SERVER_URL: 'https://ghe.example.com' }, 'octo/shop@0123456 https://ghe.example.com/octo/shop/actions/runs/42'],
+    [
+      'a GitHub Enterprise server',
+      { GITHUB_SERVER_URL: 'https://ghe.example.com' },
+      'octo/shop@0123456 https://ghe.example.com/octo/shop/actions/runs/42'
+    ],
     ['no run id: no link', { GITHUB_RUN_ID: undefined }, 'octo/shop@0123456'],
     ['no repository: a 12-character sha', { GITHUB_REPOSITORY: undefined }, '0123456789ab']
   ])('generated from %s', (_why, envChange, expected) => {
@@ -447,7 +515,12 @@ describe('description', () => {
 
   test.each([
     ['a given description', { description: 'x'.repeat(250) }, {}, 'x'.repeat(99)],
-    ['a generated one with a long repository name', {}, { GITHUB_REPOSITORY: `octo/${'r'.repeat(60)}` }, `octo/${'r'.repeat(60)}@0123456 https://github.com/octo/`]
+    [
+      'a generated one with a long repository name',
+      {},
+      { GITHUB_REPOSITORY: `octo/${'r'.repeat(60)}` },
+      `octo/${'r'.repeat(60)}@0123456 https://github.com/octo/`
+    ]
   ])('%s is cut to the limit with an ellipsis', (_why, given, envChange, start) => {
     const description = read(given, { ...baseEnv(), ...envChange }).description
     expect(description).toHaveLength(DESCRIPTION_LIMIT)

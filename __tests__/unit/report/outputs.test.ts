@@ -43,38 +43,75 @@ function failedResult(overrides: Partial<DeploymentResult> = {}): DeploymentResu
   })
 }
 
-const awsFlavoured = new ActionError('Access denied while reading x: may not call codedeploy:GetDeployment.', { code: 'AccessDeniedException', fix: 'allow it.' })
-const inputError = new ActionError('is required and was not set.', { input: 'application-name', fix: 'set it to the CodeDeploy application, e.g. `application-name: my-app`.' })
+const awsFlavoured = new ActionError('Access denied while reading x: may not call codedeploy:GetDeployment.', {
+  code: 'AccessDeniedException',
+  fix: 'allow it.'
+})
+const inputError = new ActionError('is required and was not set.', {
+  input: 'application-name',
+  fix: 'set it to the CodeDeploy application, e.g. `application-name: my-app`.'
+})
 
 /** The named scenarios every test below draws from. */
 const scenarios = {
   success: (): RunReport => runReport(),
   hookFailure: (): RunReport => runReport({ groups: [group(failedResult())] }),
   inputError: (): RunReport => runReport({ settings: undefined, revision: undefined, groups: [], error: inputError }),
-  timeout: (): RunReport => runReport({
-    groups: [group(result({
-      deploymentId: 'd-SLOW00001', status: 'InProgress', final: false, timedOut: true, completeTime: undefined,
-      overview: { Pending: 0, InProgress: 1, Succeeded: 1, Failed: 0, Skipped: 0, Ready: 0 },
-      lostContact: 'ThrottlingException: Rate exceeded'
-    }))]
-  }),
-  cancelStopped: (): RunReport => runReport({
-    cancelled: true,
-    groups: [group(result({ deploymentId: 'd-CANCEL001', status: 'InProgress', final: false, cancelled: true, completeTime: undefined,
-      overview: { Pending: 1, InProgress: 1, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 } }), { stopRequested: true })]
-  }),
-  twoGroups: (): RunReport => runReport({
-    settings: settings({ deploymentGroups: ['production', 'staging'] }),
-    groups: [
-      group(result()),
-      group(failedResult({ deploymentId: 'd-STAGING01', group: 'staging', createTime: new Date(T0 + 5000), completeTime: new Date(T0 + 120_000) }))
-    ]
-  })
+  timeout: (): RunReport =>
+    runReport({
+      groups: [
+        group(
+          result({
+            deploymentId: 'd-SLOW00001',
+            status: 'InProgress',
+            final: false,
+            timedOut: true,
+            completeTime: undefined,
+            overview: { Pending: 0, InProgress: 1, Succeeded: 1, Failed: 0, Skipped: 0, Ready: 0 },
+            lostContact: 'ThrottlingException: Rate exceeded'
+          })
+        )
+      ]
+    }),
+  cancelStopped: (): RunReport =>
+    runReport({
+      cancelled: true,
+      groups: [
+        group(
+          result({
+            deploymentId: 'd-CANCEL001',
+            status: 'InProgress',
+            final: false,
+            cancelled: true,
+            completeTime: undefined,
+            overview: { Pending: 1, InProgress: 1, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 }
+          }),
+          { stopRequested: true }
+        )
+      ]
+    }),
+  twoGroups: (): RunReport =>
+    runReport({
+      settings: settings({ deploymentGroups: ['production', 'staging'] }),
+      groups: [
+        group(result()),
+        group(
+          failedResult({
+            deploymentId: 'd-STAGING01',
+            group: 'staging',
+            createTime: new Date(T0 + 5000),
+            completeTime: new Date(T0 + 120_000)
+          })
+        )
+      ]
+    })
 }
 
 describe('computeOutputs', () => {
   test('sets exactly the outputs action.yml declares', () => {
-    const declared = Object.keys((load(fs.readFileSync(new URL('../../../action.yml', import.meta.url), 'utf8')) as { outputs: object }).outputs)
+    const declared = Object.keys(
+      (load(fs.readFileSync(new URL('../../../action.yml', import.meta.url), 'utf8')) as { outputs: object }).outputs
+    )
     for (const make of Object.values(scenarios)) {
       expect(Object.keys(computeOutputs(make())).sort()).toEqual([...declared].sort())
     }
@@ -110,7 +147,10 @@ describe('computeOutputs', () => {
   })
 
   test('a reused bundle says uploaded false', () => {
-    expect(computeOutputs(runReport({ revision: revision({ uploaded: false, version: undefined }) }))).toMatchObject({ uploaded: 'false', 'bundle-version': '' })
+    expect(computeOutputs(runReport({ revision: revision({ uploaded: false, version: undefined }) }))).toMatchObject({
+      uploaded: 'false',
+      'bundle-version': ''
+    })
   })
 
   test('hook failure: error-code and message from the diagnostics, failed instance and event, rollback', () => {
@@ -124,11 +164,12 @@ describe('computeOutputs', () => {
       'rollback-deployment-id': 'd-ROLLBACK1',
       'instances-succeeded': '1',
       'instances-failed': '1',
-      summary: 'CodeDeploy shop @ 0123456 FAILED: production: d-FAILED001 Failed at ApplicationStart on i-0bbb, 1/2 instances succeeded, 1 failed, rollback d-ROLLBACK1 started in 83s'
+      summary:
+        'CodeDeploy shop @ 0123456 FAILED: production: d-FAILED001 Failed at ApplicationStart on i-0bbb, 1/2 instances succeeded, 1 failed, rollback d-ROLLBACK1 started in 83s'
     })
   })
 
-  test('a failure without instance diagnostics falls back to CodeDeploy\'s error information', () => {
+  test("a failure without instance diagnostics falls back to CodeDeploy's error information", () => {
     const r = failedResult({ instances: [], failures: [] })
     expect(computeOutputs(runReport({ groups: [group(r)] }))).toMatchObject({
       'error-code': 'HEALTH_CONSTRAINTS',
@@ -140,12 +181,27 @@ describe('computeOutputs', () => {
   test('input error before any deployment: error-message is the ActionError text, nothing else pretends', () => {
     const outputs = computeOutputs(scenarios.inputError())
     expect(outputs).toEqual({
-      'deployment-id': '', status: '', 'deployment-url': '', 'bundle-uri': '', 'bundle-etag': '', 'bundle-version': '',
-      'bundle-sha256': '', 'bundle-size': '', uploaded: 'false', 'appspec-sha256': '', sha: '',
-      'instances-succeeded': '0', 'instances-failed': '0', 'instances-skipped': '0', 'instances-total': '0',
+      'deployment-id': '',
+      status: '',
+      'deployment-url': '',
+      'bundle-uri': '',
+      'bundle-etag': '',
+      'bundle-version': '',
+      'bundle-sha256': '',
+      'bundle-size': '',
+      uploaded: 'false',
+      'appspec-sha256': '',
+      sha: '',
+      'instances-succeeded': '0',
+      'instances-failed': '0',
+      'instances-skipped': '0',
+      'instances-total': '0',
       'error-code': '',
       'error-message': inputError.describe(),
-      'failed-instance': '', 'failed-event': '', 'rollback-deployment-id': '', 'duration-seconds': '',
+      'failed-instance': '',
+      'failed-event': '',
+      'rollback-deployment-id': '',
+      'duration-seconds': '',
       deployments: '[]',
       summary: `CodeDeploy: not deployed: ${inputError.describe()}`
     })
@@ -187,8 +243,36 @@ describe('computeOutputs', () => {
   test('two groups: deployments JSON has one entry each; single outputs describe the failed one', () => {
     const outputs = computeOutputs(scenarios.twoGroups())
     expect(JSON.parse(outputs['deployments']!)).toEqual([
-      { group: 'production', 'deployment-id': 'd-SUCCESS01', status: 'Succeeded', url: URL_OF('d-SUCCESS01'), 'instances-succeeded': 2, 'instances-failed': 0, 'instances-skipped': 0, 'instances-total': 2, 'failed-instance': null, 'failed-event': null, 'deployment-config': 'CodeDeployDefault.OneAtATime', 'rollback-deployment-id': null, 'rollback-status': null },
-      { group: 'staging', 'deployment-id': 'd-STAGING01', status: 'Failed', url: URL_OF('d-STAGING01'), 'instances-succeeded': 1, 'instances-failed': 1, 'instances-skipped': 0, 'instances-total': 2, 'failed-instance': 'i-0bbb', 'failed-event': 'ApplicationStart', 'deployment-config': 'CodeDeployDefault.OneAtATime', 'rollback-deployment-id': 'd-ROLLBACK1', 'rollback-status': null }
+      {
+        group: 'production',
+        'deployment-id': 'd-SUCCESS01',
+        status: 'Succeeded',
+        url: URL_OF('d-SUCCESS01'),
+        'instances-succeeded': 2,
+        'instances-failed': 0,
+        'instances-skipped': 0,
+        'instances-total': 2,
+        'failed-instance': null,
+        'failed-event': null,
+        'deployment-config': 'CodeDeployDefault.OneAtATime',
+        'rollback-deployment-id': null,
+        'rollback-status': null
+      },
+      {
+        group: 'staging',
+        'deployment-id': 'd-STAGING01',
+        status: 'Failed',
+        url: URL_OF('d-STAGING01'),
+        'instances-succeeded': 1,
+        'instances-failed': 1,
+        'instances-skipped': 0,
+        'instances-total': 2,
+        'failed-instance': 'i-0bbb',
+        'failed-event': 'ApplicationStart',
+        'deployment-config': 'CodeDeployDefault.OneAtATime',
+        'rollback-deployment-id': 'd-ROLLBACK1',
+        'rollback-status': null
+      }
     ])
     expect(outputs).toMatchObject({
       'deployment-id': 'd-STAGING01',
@@ -197,15 +281,22 @@ describe('computeOutputs', () => {
       'instances-failed': '1',
       'instances-total': '4',
       'duration-seconds': '120',
-      summary: 'CodeDeploy shop @ 0123456 FAILED: production: d-SUCCESS01 Succeeded, 2/2 instances succeeded; staging: d-STAGING01 Failed at ApplicationStart on i-0bbb, 1/2 instances succeeded, 1 failed, rollback d-ROLLBACK1 started in 120s'
+      summary:
+        'CodeDeploy shop @ 0123456 FAILED: production: d-SUCCESS01 Succeeded, 2/2 instances succeeded; staging: d-STAGING01 Failed at ApplicationStart on i-0bbb, 1/2 instances succeeded, 1 failed, rollback d-ROLLBACK1 started in 120s'
     })
   })
 
   test('a group never created is named in the summary line', () => {
-    const error = new ActionError('Creating the deployment failed: DeploymentLimitExceededException', { fix: 'wait for the running deployment.' })
+    const error = new ActionError('Creating the deployment failed: DeploymentLimitExceededException', {
+      fix: 'wait for the running deployment.'
+    })
     const report = runReport({ settings: settings({ deploymentGroups: ['production', 'staging'] }), error })
-    expect(summaryLine(report)).toBe(`CodeDeploy shop @ 0123456 FAILED: production: d-SUCCESS01 Succeeded, 2/2 instances succeeded; staging: not deployed: ${error.describe()} in 83s`)
-    expect(summaryLine(report)).toContain('staging: not deployed: Creating the deployment failed: DeploymentLimitExceededException Fix: wait')
+    expect(summaryLine(report)).toBe(
+      `CodeDeploy shop @ 0123456 FAILED: production: d-SUCCESS01 Succeeded, 2/2 instances succeeded; staging: not deployed: ${error.describe()} in 83s`
+    )
+    expect(summaryLine(report)).toContain(
+      'staging: not deployed: Creating the deployment failed: DeploymentLimitExceededException Fix: wait'
+    )
   })
 
   test('the summary line is one line whatever the error text holds', () => {
@@ -244,14 +335,19 @@ describe('renderSummary', () => {
       `Deployment [d-SUCCESS01](${URL_OF('d-SUCCESS01')}): **✅ Succeeded**, 2/2 instances succeeded`,
       '| Instance | Status | ApplicationStop | DownloadBundle | BeforeInstall | Install | AfterInstall | ApplicationStart | ValidateService |',
       '| `i-0aaa` | ✅ Succeeded | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s |'
-    ]) expect(md.split('\n')).toContain(row)
+    ])
+      expect(md.split('\n')).toContain(row)
   })
 
   test('hook failure: the diagnosis, failed instance first, failure section, log tail in a fence that survives ```', () => {
     const md = renderSummary(scenarios.hookFailure())
     const lines = md.split('\n')
     expect(lines[0]).toBe('## ❌ CodeDeploy: shop → production')
-    expect(lines).toContainEqual(expect.stringMatching(/^> Deployment d-FAILED001 \(shop\/production\) Failed\. ApplicationStart failed on i-0bbb \(ScriptFailed in scripts\/start\.sh\): Script at specified location/))
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^> Deployment d-FAILED001 \(shop\/production\) Failed\. ApplicationStart failed on i-0bbb \(ScriptFailed in scripts\/start\.sh\): Script at specified location/
+      )
+    )
     expect(md).toContain('CodeDeploy: `HEALTH_CONSTRAINTS` The overall deployment failed')
     expect(lines).toContain(`#### ↩️ Rollback deployment [d-ROLLBACK1](${URL_OF('d-ROLLBACK1')})`)
     expect(lines).toContain('CodeDeploy started rollback deployment d-ROLLBACK1.')
@@ -280,21 +376,32 @@ describe('renderSummary', () => {
     report.groups[0]!.result!.lostContact = undefined
     const md = renderSummary(report)
     expect(md).toContain('**⏳ InProgress (still running: the watch timed out)**')
-    expect(md).toMatch(/^> Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\); last seen InProgress \(1\/2 instances succeeded, 1 in progress\)\. It is still running: https:\/\/\S+\.$/m)
+    expect(md).toMatch(
+      /^> Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\); last seen InProgress \(1\/2 instances succeeded, 1 in progress\)\. It is still running: https:\/\/\S+\.$/m
+    )
   })
 
   test('time-out after losing contact: the last state seen, and that the state now is unknown, never "still running"', () => {
     const md = renderSummary(scenarios.timeout())
     expect(md).toContain('**⏳ InProgress (state unknown: CodeDeploy could not be reached until the time-out)**')
-    expect(md).toMatch(/^> Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\) as far as the action saw: last seen InProgress \(1\/2 instances succeeded, 1 in progress\), then CodeDeploy could not be reached \(ThrottlingException: Rate exceeded\), so its state now is unknown\. Check it at https:\/\/\S+\.$/m)
+    expect(md).toMatch(
+      /^> Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\) as far as the action saw: last seen InProgress \(1\/2 instances succeeded, 1 in progress\), then CodeDeploy could not be reached \(ThrottlingException: Rate exceeded\), so its state now is unknown\. Check it at https:\/\/\S+\.$/m
+    )
     expect(md).not.toMatch(/still running/)
   })
 
   test('time-out without ever reading the deployment: its state is unknown, nothing else is claimed', () => {
     const report = scenarios.timeout()
-    report.groups[0]!.result = result({ ...report.groups[0]!.result!, status: 'Unknown', overview: { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 }, instances: [] })
+    report.groups[0]!.result = result({
+      ...report.groups[0]!.result!,
+      status: 'Unknown',
+      overview: { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 },
+      instances: []
+    })
     const message = failureMessage(report)
-    expect(message).toMatch(/^Deployment d-SLOW00001 \(shop\/production\) could not be followed: until timeout-minutes \(60\) ran out, CodeDeploy could not be reached \(ThrottlingException: Rate exceeded\), so its state is unknown\. Check it at https:/)
+    expect(message).toMatch(
+      /^Deployment d-SLOW00001 \(shop\/production\) could not be followed: until timeout-minutes \(60\) ran out, CodeDeploy could not be reached \(ThrottlingException: Rate exceeded\), so its state is unknown\. Check it at https:/
+    )
     expect(message).not.toMatch(/still running|last seen/)
     expect(renderSummary(report)).not.toMatch(/still running/)
   })
@@ -302,13 +409,17 @@ describe('renderSummary', () => {
   test('cancel with stop requested', () => {
     const md = renderSummary(scenarios.cancelStopped())
     expect(md).toContain('(stopped: workflow cancelled)**')
-    expect(md).toMatch(/^> Deployment d-CANCEL001 \(shop\/production\) was stopped because the workflow was cancelled \(last seen InProgress\)\.$/m)
+    expect(md).toMatch(
+      /^> Deployment d-CANCEL001 \(shop\/production\) was stopped because the workflow was cancelled \(last seen InProgress\)\.$/m
+    )
   })
 
   test('cancel with stop-on-cancel false says it is still running', () => {
     const report = scenarios.cancelStopped()
     report.groups[0]!.stopRequested = false
-    expect(renderSummary(report)).toMatch(/is still InProgress: the workflow was cancelled and stop-on-cancel is false\. Follow it at https:/)
+    expect(renderSummary(report)).toMatch(
+      /is still InProgress: the workflow was cancelled and stop-on-cancel is false\. Follow it at https:/
+    )
   })
 
   test('two groups: a section each, both diagnoses in the quote', () => {
@@ -327,7 +438,14 @@ describe('renderSummary', () => {
   })
 
   test('at most 50 instance rows, failed ones first, and a note for the rest', () => {
-    const instances = Array.from({ length: 60 }, (_, i) => instance(`i-${String(i).padStart(3, '0')}`, i === 57 ? { event: 'AfterInstall', diagnostics: { errorCode: 'ScriptFailed', scriptName: 'x.sh', message: 'm', logTail: undefined } } : undefined))
+    const instances = Array.from({ length: 60 }, (_, i) =>
+      instance(
+        `i-${String(i).padStart(3, '0')}`,
+        i === 57
+          ? { event: 'AfterInstall', diagnostics: { errorCode: 'ScriptFailed', scriptName: 'x.sh', message: 'm', logTail: undefined } }
+          : undefined
+      )
+    )
     const md = renderSummary(runReport({ groups: [group(result({ status: 'Failed', instances, failures: failuresOf(instances) }))] }))
     const rows = md.split('\n').filter(l => l.startsWith('| `i-'))
     expect(rows).toHaveLength(50)

@@ -17,13 +17,21 @@ describe('exclude patterns are case-sensitive, as git is on Linux', () => {
 
 describe('links and special files', () => {
   test('a dangling link inside source-dir is kept as a link; a looping one too', async () => {
-    const root = buildTree(temp.make(), { 'dangling': { symlink: 'not-there' }, 'loop-a': { symlink: 'loop-b' }, 'loop-b': { symlink: 'loop-a' } })
+    const root = buildTree(temp.make(), {
+      dangling: { symlink: 'not-there' },
+      'loop-a': { symlink: 'loop-b' },
+      'loop-b': { symlink: 'loop-a' }
+    })
     const entries = await walkSourceTree(root, [])
-    expect(entries.map(e => [e.path, e.kind, e.linkTarget])).toEqual([['dangling', 'symlink', 'not-there'], ['loop-a', 'symlink', 'loop-b'], ['loop-b', 'symlink', 'loop-a']])
+    expect(entries.map(e => [e.path, e.kind, e.linkTarget])).toEqual([
+      ['dangling', 'symlink', 'not-there'],
+      ['loop-a', 'symlink', 'loop-b'],
+      ['loop-b', 'symlink', 'loop-a']
+    ])
   })
 
   test('a link to a directory that an exclude pattern names as a directory is left out', async () => {
-    const root = buildTree(temp.make(), { 'real/x.txt': 'x', 'cache': { symlink: 'real' } })
+    const root = buildTree(temp.make(), { 'real/x.txt': 'x', cache: { symlink: 'real' } })
     expect((await walkSourceTree(root, ['cache/'])).map(e => e.path)).toEqual(['real', 'real/x.txt'])
   })
 

@@ -48,7 +48,7 @@ describe('walkSourceTree order and metadata', () => {
     const root = tree({
       'run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
       'data.bin': Buffer.alloc(1234, 7),
-      'conf': { dir: true, mode: 0o750 }
+      conf: { dir: true, mode: 0o750 }
     })
     const real = fs.realpathSync(root)
     const byPath = Object.fromEntries((await walkSourceTree(root, [])).map(e => [e.path, e]))
@@ -75,7 +75,16 @@ describe('.git is never bundled', () => {
     const list = await paths(spec, exclude)
     expect(list.filter(p => p.split('/').includes('.git'))).toEqual([])
     // Look-alikes stay.
-    expect(list).toEqual(['.github', '.github/workflows', '.github/workflows/deploy.yml', '.gitignore', 'app.js', 'vendor', 'vendor/lib', 'vendor/lib/index.js'])
+    expect(list).toEqual([
+      '.github',
+      '.github/workflows',
+      '.github/workflows/deploy.yml',
+      '.gitignore',
+      'app.js',
+      'vendor',
+      'vendor/lib',
+      'vendor/lib/index.js'
+    ])
   })
 })
 
@@ -93,14 +102,21 @@ describe('node_modules', () => {
 
   // Fixed: a node_modules symlink (pnpm, a restored cache) used to be bundled, or refused when it pointed outside.
   test('a node_modules symlink is excluded by default too', async () => {
-    const root = tree({ 'index.js': 'x', 'node_modules': { symlink: '../outside' } })
+    const root = tree({ 'index.js': 'x', node_modules: { symlink: '../outside' } })
     expect((await walkSourceTree(root, [])).map(e => e.path)).toEqual(['index.js'])
   })
 
   test('brought back by !node_modules/', async () => {
     expect(await paths(spec, ['!node_modules/'])).toEqual([
-      'a', 'a/index.js', 'a/node_modules', 'a/node_modules/dep', 'a/node_modules/dep/index.js',
-      'node_modules', 'node_modules/left-pad', 'node_modules/left-pad/index.js', 'node_modules_backup.txt'
+      'a',
+      'a/index.js',
+      'a/node_modules',
+      'a/node_modules/dep',
+      'a/node_modules/dep/index.js',
+      'node_modules',
+      'node_modules/left-pad',
+      'node_modules/left-pad/index.js',
+      'node_modules_backup.txt'
     ])
   })
 })
@@ -124,7 +140,10 @@ describe('gitignore-style exclude patterns', () => {
     [['/build/'], ['build', 'build/out.js']],
     [['docs/**/*.md'], ['docs/a.md', 'docs/x/y/b.md']],
     [['*.log', '!app.log'], ['logs/deep/trace.log']],
-    [['# a comment', '*.log'], ['logs/deep/trace.log', 'app.log']]
+    [
+      ['# a comment', '*.log'],
+      ['logs/deep/trace.log', 'app.log']
+    ]
   ])('%j leaves out exactly %j', async (exclude, gone) => {
     const all = await paths(spec)
     const kept = await paths(spec, exclude)
@@ -151,12 +170,27 @@ describe('symlinks', () => {
   })
 
   test.each([
-    ['to ../outside', { 'a.txt': 'a', 'escape': { symlink: '../outside/secret.txt' } }, 'escape', /points to '\.\.\/outside\/secret\.txt', outside source-dir\./],
-    ['to its parent directory', { 'parent': { symlink: '..' } }, 'parent', /points to '\.\.', outside source-dir\./],
+    [
+      'to ../outside',
+      { 'a.txt': 'a', escape: { symlink: '../outside/secret.txt' } },
+      'escape',
+      /points to '\.\.\/outside\/secret\.txt', outside source-dir\./
+    ],
+    ['to its parent directory', { parent: { symlink: '..' } }, 'parent', /points to '\.\.', outside source-dir\./],
     ['nested, climbing out', { 'deep/er/up': { symlink: '../../../outside' } }, 'deep/er/up', /outside source-dir\./],
-    ['to an absolute path', { 'abs': { symlink: '/etc/passwd' } }, 'abs', /points to '\/etc\/passwd', an absolute path/],
-    ['a chain whose last hop escapes', { 'a-start': { symlink: 'z-hop' }, 'z-hop': { symlink: '../outside/secret.txt' } }, 'a-start', /points to 'z-hop', outside source-dir once resolved\./],
-    ['a relative link through a directory link that escapes', { 'b-out': { symlink: '../outside' }, 'a-via': { symlink: 'b-out/secret.txt' } }, 'a-via', /outside source-dir once resolved/]
+    ['to an absolute path', { abs: { symlink: '/etc/passwd' } }, 'abs', /points to '\/etc\/passwd', an absolute path/],
+    [
+      'a chain whose last hop escapes',
+      { 'a-start': { symlink: 'z-hop' }, 'z-hop': { symlink: '../outside/secret.txt' } },
+      'a-start',
+      /points to 'z-hop', outside source-dir once resolved\./
+    ],
+    [
+      'a relative link through a directory link that escapes',
+      { 'b-out': { symlink: '../outside' }, 'a-via': { symlink: 'b-out/secret.txt' } },
+      'a-via',
+      /outside source-dir once resolved/
+    ]
   ])('a link %s is refused, naming the link', async (_why, spec, link, message) => {
     const root = tree(spec as Record<string, Node>)
     const error = await collectError(root)
@@ -174,7 +208,7 @@ describe('symlinks', () => {
   })
 
   test('an escaping link that is excluded is not looked at', async () => {
-    const root = tree({ 'a.txt': 'a', 'escape': { symlink: '../outside/secret.txt' } })
+    const root = tree({ 'a.txt': 'a', escape: { symlink: '../outside/secret.txt' } })
     expect((await walkSourceTree(root, ['escape'])).map(e => e.path)).toEqual(['a.txt'])
   })
 })

@@ -50,14 +50,25 @@ async function bundleOf(bytes: Buffer): Promise<Bundle> {
 }
 
 function location(extra: Partial<BundleLocation> = {}): BundleLocation {
-  return { bucket: BUCKET, key: 'app/abc.zip', bundleType: 'zip', sse: undefined, kmsKeyId: undefined, expectedBucketOwner: undefined, ...extra }
+  return {
+    bucket: BUCKET,
+    key: 'app/abc.zip',
+    bundleType: 'zip',
+    sse: undefined,
+    kmsKeyId: undefined,
+    expectedBucketOwner: undefined,
+    ...extra
+  }
 }
 
 const ops = (name: string): number => s3.requests.filter(r => r.operation === name).length
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex')
 
 async function failure(promise: Promise<unknown>): Promise<ActionError> {
-  const error: unknown = await promise.then(() => new Error('expected an ActionError'), (e: unknown) => e)
+  const error: unknown = await promise.then(
+    () => new Error('expected an ActionError'),
+    (e: unknown) => e
+  )
   expect(error).toBeInstanceOf(ActionError)
   return error as ActionError
 }
@@ -70,8 +81,14 @@ describe('single PUT', () => {
     expect(object.body.equals(fs.readFileSync(bundle.file))).toBe(true)
     expect(object.metadata['sha256']).toBe(bundle.sha256)
     expect(revision).toEqual({
-      bucket: BUCKET, key: 'app/abc.zip', bundleType: 'zip', eTag: md5(object.body), version: undefined,
-      sha256: bundle.sha256, size: bundle.size, uploaded: true
+      bucket: BUCKET,
+      key: 'app/abc.zip',
+      bundleType: 'zip',
+      eTag: md5(object.body),
+      version: undefined,
+      sha256: bundle.sha256,
+      size: bundle.size,
+      uploaded: true
     } satisfies UploadedRevision)
     expect([ops('PutObject'), ops('CreateMultipartUpload')]).toEqual([1, 0])
   })
@@ -121,7 +138,9 @@ describe('upload modes', () => {
 
   test('never: the object must exist, and then it is described as it is', async () => {
     const missing = await failure(requireExisting(location(), fakeDeps({ s3: client })))
-    expect(missing.describe()).toBe("Input 'upload' is never, but there is no bundle at s3://bundles/app/abc.zip. Fix: check sha, s3-bucket and s3-key-prefix, or run once with `upload: auto` for that commit to build and upload its bundle.")
+    expect(missing.describe()).toBe(
+      "Input 'upload' is never, but there is no bundle at s3://bundles/app/abc.zip. Fix: check sha, s3-bucket and s3-key-prefix, or run once with `upload: auto` for that commit to build and upload its bundle."
+    )
     const uploaded = await uploadBundle(await bundleOf(randomBytes(MB, 8)), location(), 'auto', fakeDeps({ s3: client }))
     expect(await requireExisting(location(), fakeDeps({ s3: client }))).toEqual({ ...uploaded, uploaded: false })
   })
@@ -139,7 +158,11 @@ describe('multipart', () => {
     expect(object.metadata['sha256']).toBe(bundle.sha256)
     // S3's multipart ETag: md5 of the parts' md5s, then the part count.
     const parts = [0, 1, 2, 3].map(i => bytes.subarray(i * 5 * MB, (i + 1) * 5 * MB))
-    expect(revision.eTag).toBe(`${createHash('md5').update(Buffer.concat(parts.map(p => createHash('md5').update(p).digest()))).digest('hex')}-4`)
+    expect(revision.eTag).toBe(
+      `${createHash('md5')
+        .update(Buffer.concat(parts.map(p => createHash('md5').update(p).digest())))
+        .digest('hex')}-4`
+    )
     expect([ops('CreateMultipartUpload'), ops('UploadPart'), ops('CompleteMultipartUpload'), ops('PutObject')]).toEqual([1, 4, 1, 0])
     const spans = s3.requests.filter(r => r.operation === 'UploadPart').map(r => [r.at, r.doneAt ?? Infinity] as const)
     const overlap = Math.max(...spans.map(([at]) => spans.filter(([a, b]) => a <= at && at < b).length))
@@ -158,8 +181,12 @@ describe('multipart', () => {
 
   test('a part that keeps failing aborts the upload: no parts left behind, the error says what failed', async () => {
     s3.injectFault({ operation: 'UploadPart', kind: '5xx', count: 50 })
-    const error = await failure(uploadBundle(await bundleOf(randomBytes(11 * MB, 11)), location(), 'always', fakeDeps({ s3: client }), options))
-    expect(error.message).toMatch(/^uploading the bundle to s3:\/\/bundles\/app\/abc\.zip failed: InternalError: We encountered an internal error/)
+    const error = await failure(
+      uploadBundle(await bundleOf(randomBytes(11 * MB, 11)), location(), 'always', fakeDeps({ s3: client }), options)
+    )
+    expect(error.message).toMatch(
+      /^uploading the bundle to s3:\/\/bundles\/app\/abc\.zip failed: InternalError: We encountered an internal error/
+    )
     await new Promise(resolve => setTimeout(resolve, 200))
     expect(ops('AbortMultipartUpload')).toBe(1)
     expect((await s3.listMultipartUploads(BUCKET)).filter(u => u.key !== null)).toEqual([])
@@ -169,9 +196,18 @@ describe('multipart', () => {
   test('cancelling stops the upload and aborts it', async () => {
     s3.injectFault({ operation: 'UploadPart', kind: 'slow', delayMs: 5000, count: 10 })
     const controller = new AbortController()
-    const pending = uploadBundle(await bundleOf(randomBytes(11 * MB, 12)), location(), 'always', fakeDeps({ s3: client, signal: controller.signal }), options)
+    const pending = uploadBundle(
+      await bundleOf(randomBytes(11 * MB, 12)),
+      location(),
+      'always',
+      fakeDeps({ s3: client, signal: controller.signal }),
+      options
+    )
     setTimeout(() => controller.abort(), 300)
-    const error: unknown = await pending.then(() => undefined, (e: unknown) => e)
+    const error: unknown = await pending.then(
+      () => undefined,
+      (e: unknown) => e
+    )
     expect(error).toBeDefined()
     expect(ops('AbortMultipartUpload')).toBe(1)
     expect(await s3.listKeys(BUCKET)).toEqual([])
@@ -183,41 +219,75 @@ describe('encryption and bucket ownership', () => {
     ['AES256', undefined],
     ['aws:kms', 'arn:aws:kms:us-east-1:123456789000:key/1234abcd-12ab-34cd-56ef-1234567890ab']
   ] as const)('s3-sse %s reaches S3, in a single PUT and in parts', async (sse, kmsKeyId) => {
-    for (const [key, size] of [['small.zip', MB], ['big.zip', 7 * MB]] as const) {
-      await uploadBundle(await bundleOf(randomBytes(size, 13)), location({ key, sse, kmsKeyId }), 'always', fakeDeps({ s3: client }), { multipartThreshold: 6 * MB, partSize: 5 * MB })
+    for (const [key, size] of [
+      ['small.zip', MB],
+      ['big.zip', 7 * MB]
+    ] as const) {
+      await uploadBundle(await bundleOf(randomBytes(size, 13)), location({ key, sse, kmsKeyId }), 'always', fakeDeps({ s3: client }), {
+        multipartThreshold: 6 * MB,
+        partSize: 5 * MB
+      })
       const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))
       expect([key, head.ServerSideEncryption, head.SSEKMSKeyId]).toEqual([key, sse, kmsKeyId])
     }
   })
 
   test('the right expected-bucket-owner is accepted', async () => {
-    const revision = await uploadBundle(await bundleOf(randomBytes(MB, 14)), location({ expectedBucketOwner: s3.accountId }), 'auto', fakeDeps({ s3: client }))
+    const revision = await uploadBundle(
+      await bundleOf(randomBytes(MB, 14)),
+      location({ expectedBucketOwner: s3.accountId }),
+      'auto',
+      fakeDeps({ s3: client })
+    )
     expect(revision.uploaded).toBe(true)
   })
 
   test('a bucket owned by another account is refused at the first request, naming expected-bucket-owner; nothing is written', async () => {
-    const error = await failure(uploadBundle(await bundleOf(randomBytes(MB, 15)), location({ expectedBucketOwner: '111122223333' }), 'auto', fakeDeps({ s3: client })))
+    const error = await failure(
+      uploadBundle(await bundleOf(randomBytes(MB, 15)), location({ expectedBucketOwner: '111122223333' }), 'auto', fakeDeps({ s3: client }))
+    )
     expect(error.input).toBe('expected-bucket-owner')
-    expect(error.describe()).toMatch(/^Input 'expected-bucket-owner': Access denied while looking for s3:\/\/bundles\/app\/abc\.zip: .* S3 also answers so when the bucket is not owned by account 111122223333\. Fix: check that bundles belongs to account 111122223333/)
+    expect(error.describe()).toMatch(
+      /^Input 'expected-bucket-owner': Access denied while looking for s3:\/\/bundles\/app\/abc\.zip: .* S3 also answers so when the bucket is not owned by account 111122223333\. Fix: check that bundles belongs to account 111122223333/
+    )
     expect([ops('HeadObject'), ops('PutObject')]).toEqual([1, 0])
     expect(await s3.listKeys(BUCKET)).toEqual([])
   })
 
   test('always, with a bucket of another account: the PUT is refused, naming expected-bucket-owner', async () => {
-    const error = await failure(uploadBundle(await bundleOf(randomBytes(MB, 15)), location({ expectedBucketOwner: '111122223333' }), 'always', fakeDeps({ s3: client })))
-    expect(error.describe()).toMatch(/^Input 'expected-bucket-owner': Access denied while uploading the bundle to s3:\/\/bundles\/app\/abc\.zip: .* not owned by account 111122223333\./)
+    const error = await failure(
+      uploadBundle(
+        await bundleOf(randomBytes(MB, 15)),
+        location({ expectedBucketOwner: '111122223333' }),
+        'always',
+        fakeDeps({ s3: client })
+      )
+    )
+    expect(error.describe()).toMatch(
+      /^Input 'expected-bucket-owner': Access denied while uploading the bundle to s3:\/\/bundles\/app\/abc\.zip: .* not owned by account 111122223333\./
+    )
     expect(await s3.listKeys(BUCKET)).toEqual([])
   })
 
   test('auto without expected-bucket-owner: a refused HEAD (no s3:ListBucket) does not stop the upload', async () => {
     // S3 answers HEAD on a missing key with 403 when the role may not list the bucket.
     const bundle = await bundleOf(randomBytes(MB, 16))
-    const withoutList = new S3Client({ region: REGION, endpoint: s3.endpoint, forcePathStyle: true, credentials: { ...S3_CREDENTIALS }, requestChecksumCalculation: 'WHEN_REQUIRED' })
-    withoutList.middlewareStack.add(next => async args => {
-      const request = args.request as { method?: string }
-      if (request.method === 'HEAD') throw Object.assign(new Error('UnknownError'), { name: 'Unknown', $metadata: { httpStatusCode: 403 } })
-      return next(args)
-    }, { step: 'finalizeRequest', name: 'refuseHead' })
+    const withoutList = new S3Client({
+      region: REGION,
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: { ...S3_CREDENTIALS },
+      requestChecksumCalculation: 'WHEN_REQUIRED'
+    })
+    withoutList.middlewareStack.add(
+      next => async args => {
+        const request = args.request as { method?: string }
+        if (request.method === 'HEAD')
+          throw Object.assign(new Error('UnknownError'), { name: 'Unknown', $metadata: { httpStatusCode: 403 } })
+        return next(args)
+      },
+      { step: 'finalizeRequest', name: 'refuseHead' }
+    )
     const revision = await uploadBundle(bundle, location(), 'auto', fakeDeps({ s3: withoutList }))
     withoutList.destroy()
     expect(revision.uploaded).toBe(true)
@@ -227,6 +297,8 @@ describe('encryption and bucket ownership', () => {
   test('never, with a bucket of another account: the refusal names expected-bucket-owner too', async () => {
     const error = await failure(requireExisting(location({ expectedBucketOwner: '111122223333' }), fakeDeps({ s3: client })))
     expect(error.input).toBe('expected-bucket-owner')
-    expect(error.message).toMatch(/^Access denied while looking for s3:\/\/bundles\/app\/abc\.zip: the workflow's AWS identity may not call s3:GetObject/)
+    expect(error.message).toMatch(
+      /^Access denied while looking for s3:\/\/bundles\/app\/abc\.zip: the workflow's AWS identity may not call s3:GetObject/
+    )
   })
 })

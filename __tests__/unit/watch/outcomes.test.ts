@@ -11,7 +11,10 @@ const RB = 'd-ROLLBACK1'
 /** Two instances; ApplicationStart fails on the first; the deployment ends at 10.5 s. */
 function failing(options: { rollback?: 'linked' | 'late' | 'none'; autoRollback?: boolean } = {}) {
   return (elapsed: number): Snapshot => {
-    const targets = [instanceAt('i-0000', elapsed, { stepMs: 1500, failAt: 'ApplicationStart', logTail: '[stderr]boom' }), instanceAt('i-0001', elapsed, { stepMs: 1500 })]
+    const targets = [
+      instanceAt('i-0000', elapsed, { stepMs: 1500, failAt: 'ApplicationStart', logTail: '[stderr]boom' }),
+      instanceAt('i-0001', elapsed, { stepMs: 1500 })
+    ]
     const done = elapsed >= 10_500
     const linked = options.rollback === 'linked' || (options.rollback === 'late' && elapsed >= 12_000)
     return {
@@ -21,7 +24,9 @@ function failing(options: { rollback?: 'linked' | 'late' | 'none'; autoRollback?
       ...(options.autoRollback ? { autoRollback: true } : {}),
       ...(done ? { errorInformation: { code: 'HEALTH_CONSTRAINTS', message: 'too many instances failed' } } : {}),
       ...(done && linked ? { rollbackDeploymentId: RB } : {}),
-      ...(done && options.rollback === 'none' ? { rollbackMessage: 'Automatic rollback was not performed because there is no previous successful deployment.' } : {})
+      ...(done && options.rollback === 'none'
+        ? { rollbackMessage: 'Automatic rollback was not performed because there is no previous successful deployment.' }
+        : {})
     }
   }
 }
@@ -30,7 +35,13 @@ function failing(options: { rollback?: 'linked' | 'late' | 'none'; autoRollback?
 function rollback(options: { failAt?: string; never?: boolean } = {}) {
   return (elapsed: number): Snapshot => {
     if (elapsed < 11_000) return { status: 'Created', overview: { Pending: 2 } }
-    const targets: FakeTarget[] = ['i-0000', 'i-0001'].map((id, k) => instanceAt(id, options.never ? 0 : elapsed, { offsetMs: 11_000, stepMs: 1000, ...(k === 1 && options.failAt ? { failAt: options.failAt } : {}) }))
+    const targets: FakeTarget[] = ['i-0000', 'i-0001'].map((id, k) =>
+      instanceAt(id, options.never ? 0 : elapsed, {
+        offsetMs: 11_000,
+        stepMs: 1000,
+        ...(k === 1 && options.failAt ? { failAt: options.failAt } : {})
+      })
+    )
     const done = targets.every(t => ['Succeeded', 'Failed'].includes(t.status))
     const failed = targets.some(t => t.status === 'Failed')
     return { status: done ? (failed ? 'Failed' : 'Succeeded') : 'InProgress', overview: overviewOf(targets), targets }
@@ -39,7 +50,9 @@ function rollback(options: { failAt?: string; never?: boolean } = {}) {
 
 describe('watchDeployment: an automatic rollback', () => {
   test('is reported and followed to its end, its progress marked [rollback]', async () => {
-    const { cd, clock, log, start, watch } = watchSetup(clock => deployments(clock, { [ID]: failing({ rollback: 'linked' }), [RB]: rollback() }))
+    const { cd, clock, log, start, watch } = watchSetup(clock =>
+      deployments(clock, { [ID]: failing({ rollback: 'linked' }), [RB]: rollback() })
+    )
     const result = await watch()
     expect(result).toMatchObject({ deploymentId: ID, status: 'Failed', final: true, rollbackDeploymentId: RB })
     expect(result.rollback).toMatchObject({ deploymentId: RB, status: 'Succeeded', final: true, timedOut: false, cancelled: false })
@@ -48,7 +61,9 @@ describe('watchDeployment: an automatic rollback', () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(18_000)
     expect(clock.now() - start).toBeLessThanOrEqual(23_000)
 
-    const note = log.info.indexOf(`CodeDeploy started rollback deployment ${RB} to restore the last successful revision; following it to its end.`)
+    const note = log.info.indexOf(
+      `CodeDeploy started rollback deployment ${RB} to restore the last successful revision; following it to its end.`
+    )
     expect(note).toBeGreaterThan(log.info.indexOf(`Deployment ${ID} Failed (instances: Succeeded 1, Failed 1)`))
     expect(log.info.filter(l => l.startsWith('[rollback]   i-0001  ValidateService  Succeeded'))).toHaveLength(1)
     expect(log.info.at(-1)).toBe(`[rollback] Deployment ${RB} Succeeded (instances: Succeeded 2)`)
@@ -59,7 +74,9 @@ describe('watchDeployment: an automatic rollback', () => {
   })
 
   test('a rollback that fails too is in the result with its own failure', async () => {
-    const { log, watch } = watchSetup(clock => deployments(clock, { [ID]: failing({ rollback: 'linked' }), [RB]: rollback({ failAt: 'BeforeInstall' }) }))
+    const { log, watch } = watchSetup(clock =>
+      deployments(clock, { [ID]: failing({ rollback: 'linked' }), [RB]: rollback({ failAt: 'BeforeInstall' }) })
+    )
     const result = await watch()
     expect(result.rollback).toMatchObject({ status: 'Failed', final: true })
     expect(result.rollback?.failures).toEqual([expect.objectContaining({ instanceId: 'i-0001', event: 'BeforeInstall' })])
@@ -67,7 +84,9 @@ describe('watchDeployment: an automatic rollback', () => {
   })
 
   test('linked a moment after the failure: read again briefly when the settings say a rollback follows', async () => {
-    const { cd, clock, watch } = watchSetup(clock => deployments(clock, { [ID]: failing({ rollback: 'late', autoRollback: true }), [RB]: rollback() }))
+    const { cd, clock, watch } = watchSetup(clock =>
+      deployments(clock, { [ID]: failing({ rollback: 'late', autoRollback: true }), [RB]: rollback() })
+    )
     const result = await watch()
     expect(result.rollbackDeploymentId).toBe(RB)
     expect(result.rollback?.status).toBe('Succeeded')
@@ -91,23 +110,35 @@ describe('watchDeployment: an automatic rollback', () => {
   })
 
   test('CodeDeploy could not roll back: its reason is kept, nothing is followed', async () => {
-    const { cd, watch } = watchSetup(clock => deploymentHandlers(clock, failing({ rollback: 'none', autoRollback: true }), { deploymentId: ID }))
+    const { cd, watch } = watchSetup(clock =>
+      deploymentHandlers(clock, failing({ rollback: 'none', autoRollback: true }), { deploymentId: ID })
+    )
     const result = await watch()
-    expect(result).toMatchObject({ rollbackDeploymentId: undefined, rollback: undefined, rollbackMessage: expect.stringMatching(/no previous successful deployment/) as unknown as string })
+    expect(result).toMatchObject({
+      rollbackDeploymentId: undefined,
+      rollback: undefined,
+      rollbackMessage: expect.stringMatching(/no previous successful deployment/) as unknown as string
+    })
     expect(new Set(cd.inputs('GetDeployment').map(i => i['deploymentId']))).toEqual(new Set([ID]))
   })
 
   test('still rolling back at the deadline: the failure is final, the rollback timed out', async () => {
-    const { start, watch } = watchSetup(clock => deployments(clock, { [ID]: failing({ rollback: 'linked' }), [RB]: rollback({ never: true }) }))
+    const { start, watch } = watchSetup(clock =>
+      deployments(clock, { [ID]: failing({ rollback: 'linked' }), [RB]: rollback({ never: true }) })
+    )
     const result = await watch({ deadline: start + MINUTE })
     expect(result).toMatchObject({ status: 'Failed', final: true, timedOut: false })
     expect(result.rollback).toMatchObject({ deploymentId: RB, status: 'InProgress', final: false, timedOut: true })
   })
 
   test('cancelled while following the rollback: the rollback is left running, cancelled in the result', async () => {
-    const { clock, start, watch } = watchSetup(clock => deployments(clock, { [ID]: failing({ rollback: 'linked' }), [RB]: rollback({ never: true }) }))
+    const { clock, start, watch } = watchSetup(clock =>
+      deployments(clock, { [ID]: failing({ rollback: 'linked' }), [RB]: rollback({ never: true }) })
+    )
     const controller = new AbortController()
-    clock.onSleep = now => { if (now - start > 20_000) controller.abort() }
+    clock.onSleep = now => {
+      if (now - start > 20_000) controller.abort()
+    }
     const result = await watch({ signal: controller.signal })
     expect(result).toMatchObject({ status: 'Failed', final: true, cancelled: false })
     expect(result.rollback).toMatchObject({ status: 'InProgress', cancelled: true })
@@ -127,35 +158,61 @@ describe('watchDeployment: an automatic rollback', () => {
 
 describe('watchDeployment: other ends', () => {
   test('Ready (blue/green waiting for a reroute): reported as such, with how to continue, and not waited on', async () => {
-    const { cd, log, watch } = watchSetup(clock => deploymentHandlers(clock, elapsed => elapsed < 9000
-      ? { status: 'InProgress', overview: { InProgress: 2 } }
-      : { status: 'Ready', overview: { Ready: 2 } }, { deploymentId: ID }))
+    const { cd, log, watch } = watchSetup(clock =>
+      deploymentHandlers(
+        clock,
+        elapsed => (elapsed < 9000 ? { status: 'InProgress', overview: { InProgress: 2 } } : { status: 'Ready', overview: { Ready: 2 } }),
+        { deploymentId: ID }
+      )
+    )
     const result = await watch()
     expect(result).toMatchObject({ status: 'Ready', final: false, timedOut: false, cancelled: false })
-    expect(log.warnings).toEqual([expect.stringMatching(/^Deployment d-TESTDEPLOY is Ready: .*waits for traffic to be rerouted.*aws deploy continue-deployment --deployment-id d-TESTDEPLOY/)])
+    expect(log.warnings).toEqual([
+      expect.stringMatching(
+        /^Deployment d-TESTDEPLOY is Ready: .*waits for traffic to be rerouted.*aws deploy continue-deployment --deployment-id d-TESTDEPLOY/
+      )
+    ])
     expect(log.info.at(-1)).toBe(`Deployment ${ID} Ready (instances: Ready 2)`)
     const statuses = cd.calls.filter(c => c.command === 'GetDeployment').length
     expect(statuses).toBeLessThanOrEqual(5)
   })
 
   test('succeeded although an instance failed (health rules allow it): a warning names it and its hook', async () => {
-    const { log, watch } = watchSetup(clock => deploymentHandlers(clock, elapsed => {
-      const targets = [instanceAt('i-0000', elapsed, { stepMs: 1000 }), instanceAt('i-0001', elapsed, { stepMs: 1000, failAt: 'AfterInstall' }), instanceAt('i-0002', elapsed, { stepMs: 1000 })]
-      const done = targets.every(t => t.status !== 'InProgress')
-      return { status: done ? 'Succeeded' : 'InProgress', overview: overviewOf(targets), targets }
-    }, { deploymentId: ID }))
+    const { log, watch } = watchSetup(clock =>
+      deploymentHandlers(
+        clock,
+        elapsed => {
+          const targets = [
+            instanceAt('i-0000', elapsed, { stepMs: 1000 }),
+            instanceAt('i-0001', elapsed, { stepMs: 1000, failAt: 'AfterInstall' }),
+            instanceAt('i-0002', elapsed, { stepMs: 1000 })
+          ]
+          const done = targets.every(t => t.status !== 'InProgress')
+          return { status: done ? 'Succeeded' : 'InProgress', overview: overviewOf(targets), targets }
+        },
+        { deploymentId: ID }
+      )
+    )
     const result = await watch()
     expect(result).toMatchObject({ status: 'Succeeded', final: true })
     expect(result.failures).toEqual([expect.objectContaining({ instanceId: 'i-0001', event: 'AfterInstall' })])
-    expect(log.warnings).toEqual([`Deployment ${ID} succeeded, but 1 instance(s) failed, which the deployment config's minimum healthy hosts allows: i-0001 (AfterInstall). Those instances may not run the new revision.`])
+    expect(log.warnings).toEqual([
+      `Deployment ${ID} succeeded, but 1 instance(s) failed, which the deployment config's minimum healthy hosts allows: i-0001 (AfterInstall). Those instances may not run the new revision.`
+    ])
     expect(log.errors.map(e => e.title)).toEqual(['i-0001 failed AfterInstall'])
   })
 
   test('a plain success warns about nothing', async () => {
-    const { log, watch } = watchSetup(clock => deploymentHandlers(clock, elapsed => {
-      const targets = [instanceAt('i-0000', elapsed, { stepMs: 1000 })]
-      return { status: targets[0]!.status === 'Succeeded' ? 'Succeeded' : 'InProgress', overview: overviewOf(targets), targets }
-    }, { deploymentId: ID }))
+    const { log, watch } = watchSetup(clock =>
+      deploymentHandlers(
+        clock,
+        elapsed => {
+          const targets = [instanceAt('i-0000', elapsed, { stepMs: 1000 })]
+          return { status: targets[0]!.status === 'Succeeded' ? 'Succeeded' : 'InProgress', overview: overviewOf(targets), targets }
+        },
+        { deploymentId: ID }
+      )
+    )
     expect((await watch()).status).toBe('Succeeded')
     expect(log.warnings).toEqual([])
     expect(log.errors).toEqual([])

@@ -11,19 +11,41 @@ const T0 = Date.UTC(2024, 4, 1)
 const EVENTS = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService']
 
 /** An instance `done` events into its run (2.5 s each); `fail` makes the last done one fail. */
-function at(id: string, done: number, options: { fail?: { errorCode?: string; scriptName?: string; message?: string; logTail?: string } } = {}): InstanceState {
+function at(
+  id: string,
+  done: number,
+  options: { fail?: { errorCode?: string; scriptName?: string; message?: string; logTail?: string } } = {}
+): InstanceState {
   const events: LifecycleEventState[] = EVENTS.map((name, i) => {
     const time = (s: number): Date => new Date(T0 + s * 2500)
-    if (i < done - 1 || (i === done - 1 && !options.fail)) return { name, status: 'Succeeded', startTime: time(i), endTime: time(i + 1), diagnostics: undefined }
-    if (i === done - 1) return { name, status: 'Failed', startTime: time(i), endTime: time(i + 1), diagnostics: { errorCode: undefined, scriptName: undefined, message: undefined, logTail: undefined, ...options.fail } }
+    if (i < done - 1 || (i === done - 1 && !options.fail))
+      return { name, status: 'Succeeded', startTime: time(i), endTime: time(i + 1), diagnostics: undefined }
+    if (i === done - 1)
+      return {
+        name,
+        status: 'Failed',
+        startTime: time(i),
+        endTime: time(i + 1),
+        diagnostics: { errorCode: undefined, scriptName: undefined, message: undefined, logTail: undefined, ...options.fail }
+      }
     if (options.fail) return { name, status: 'Skipped', startTime: undefined, endTime: undefined, diagnostics: undefined }
-    return { name, status: i === done ? 'InProgress' : 'Pending', startTime: i === done ? time(i) : undefined, endTime: undefined, diagnostics: undefined }
+    return {
+      name,
+      status: i === done ? 'InProgress' : 'Pending',
+      startTime: i === done ? time(i) : undefined,
+      endTime: undefined,
+      diagnostics: undefined
+    }
   })
   const status = options.fail ? 'Failed' : done === EVENTS.length ? 'Succeeded' : 'InProgress'
   return { id, status, events }
 }
 
-const info = (status: string, overview: DeploymentInfo['deploymentOverview']): DeploymentInfo => ({ deploymentId: 'd-1', status: status as DeploymentInfo['status'], deploymentOverview: overview })
+const info = (status: string, overview: DeploymentInfo['deploymentOverview']): DeploymentInfo => ({
+  deploymentId: 'd-1',
+  status: status as DeploymentInfo['status'],
+  deploymentOverview: overview
+})
 
 describe('ProgressPrinter', () => {
   test('each event once, with its duration, as snapshots come in; the instance line when it ends', () => {
@@ -56,7 +78,16 @@ describe('ProgressPrinter', () => {
 
   test('a failed hook: an annotation naming instance and hook, then its log tail, line by line', () => {
     const log = new Recorder()
-    log.printer.instances([at('i-2', 6, { fail: { errorCode: 'ScriptFailed', scriptName: 'scripts/start.sh', message: 'exit code 1', logTail: '[stdout]starting\r\n[stderr]EADDRINUSE\n\n' } })])
+    log.printer.instances([
+      at('i-2', 6, {
+        fail: {
+          errorCode: 'ScriptFailed',
+          scriptName: 'scripts/start.sh',
+          message: 'exit code 1',
+          logTail: '[stdout]starting\r\n[stderr]EADDRINUSE\n\n'
+        }
+      })
+    ])
     expect(log.log).toEqual([
       ...EVENTS.slice(0, 5).map(e => `  i-2  ${e.padEnd(16)} Succeeded 2.5s`),
       '  i-2  ApplicationStart Failed 2.5s',
@@ -78,7 +109,10 @@ describe('ProgressPrinter', () => {
   test('at most 10 annotations; the other failures in the log; identical log tails referred to, not repeated', () => {
     const log = new Recorder()
     const tail = '[stderr]npm ERR! code ENOSPC'
-    log.printer.instances(Array.from({ length: 12 }, (_, i) => at(`i-${i}`, 5, { fail: { errorCode: 'ScriptFailed', message: 'exit 1', logTail: tail } })), { compact: true })
+    log.printer.instances(
+      Array.from({ length: 12 }, (_, i) => at(`i-${i}`, 5, { fail: { errorCode: 'ScriptFailed', message: 'exit 1', logTail: tail } })),
+      { compact: true }
+    )
     expect(log.errors).toHaveLength(10)
     expect(log.info).toContain('    (GitHub shows 10 error annotations per step: further failures are in the log only)')
     expect(log.info).toContain('    i-10 failed AfterInstall: ScriptFailed: exit 1')
@@ -89,16 +123,24 @@ describe('ProgressPrinter', () => {
 
   test('compact (a big fleet): one line per finished instance, folded in a group, failures after it', () => {
     const log = new Recorder(undefined, true)
-    log.printer.instances([at('i-1', 7), at('i-2', 3), at('i-3', 4, { fail: { message: 'boom', logTail: 'tail' } }), at('i-4', 7)], { compact: true })
-    expect(log.blocks).toEqual([{
-      title: '3 instances finished: 2 Succeeded, 1 Failed',
-      lines: [
-        `  i-1  Succeeded ${EVENTS.map(e => `${e} 2.5s`).join(', ')}`,
-        '  i-3  Failed    ApplicationStop 2.5s, DownloadBundle 2.5s, BeforeInstall 2.5s, Install Failed 2.5s, AfterInstall Skipped, ApplicationStart Skipped, ValidateService Skipped',
-        `  i-4  Succeeded ${EVENTS.map(e => `${e} 2.5s`).join(', ')}`
-      ]
-    }])
-    expect(log.log.slice(log.log.indexOf('::endgroup::') + 1)).toEqual(['::error title=i-3 failed Install::boom', '    log tail of Install on i-3:', '    | tail'])
+    log.printer.instances([at('i-1', 7), at('i-2', 3), at('i-3', 4, { fail: { message: 'boom', logTail: 'tail' } }), at('i-4', 7)], {
+      compact: true
+    })
+    expect(log.blocks).toEqual([
+      {
+        title: '3 instances finished: 2 Succeeded, 1 Failed',
+        lines: [
+          `  i-1  Succeeded ${EVENTS.map(e => `${e} 2.5s`).join(', ')}`,
+          '  i-3  Failed    ApplicationStop 2.5s, DownloadBundle 2.5s, BeforeInstall 2.5s, Install Failed 2.5s, AfterInstall Skipped, ApplicationStart Skipped, ValidateService Skipped',
+          `  i-4  Succeeded ${EVENTS.map(e => `${e} 2.5s`).join(', ')}`
+        ]
+      }
+    ])
+    expect(log.log.slice(log.log.indexOf('::endgroup::') + 1)).toEqual([
+      '::error title=i-3 failed Install::boom',
+      '    log tail of Install on i-3:',
+      '    | tail'
+    ])
     // i-2 is still running: printed when it finishes, once.
     log.printer.instances([at('i-2', 7), at('i-1', 7)], { compact: true })
     expect(log.info.at(-1)).toBe(`  i-2  Succeeded ${EVENTS.map(e => `${e} 2.5s`).join(', ')}`)
@@ -142,6 +184,9 @@ describe('ProgressPrinter', () => {
     const printer = new ProgressPrinter({ info: l => lines.push(l), error: () => undefined }, '[staging] ')
     printer.instances([at('i-1', 1)])
     printer.deployment(info('InProgress', { InProgress: 1 }))
-    expect(lines).toEqual(['[staging]   i-1  ApplicationStop  Succeeded 2.5s', '[staging] Deployment d-1 InProgress (instances: InProgress 1)'])
+    expect(lines).toEqual([
+      '[staging]   i-1  ApplicationStop  Succeeded 2.5s',
+      '[staging] Deployment d-1 InProgress (instances: InProgress 1)'
+    ])
   })
 })

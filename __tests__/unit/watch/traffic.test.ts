@@ -9,7 +9,16 @@ import { FakeCodeDeploy, type Handler } from '../../helpers/codedeploy.js'
 import { MINUTE, Recorder, startWatch } from '../../helpers/watch.js'
 
 const ID = 'd-BLUEGREEN'
-const ECS_EVENTS = ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic']
+const ECS_EVENTS = [
+  'BeforeInstall',
+  'Install',
+  'AfterInstall',
+  'AllowTestTraffic',
+  'AfterAllowTestTraffic',
+  'BeforeAllowTraffic',
+  'AllowTraffic',
+  'AfterAllowTraffic'
+]
 const LAMBDA_EVENTS = ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic']
 
 interface Moment {
@@ -37,7 +46,9 @@ function handlers(clock: FakeClock, platform: 'ECS' | 'Lambda', at: (ms: number)
           status: m.status,
           computePlatform: platform,
           createTime: new Date(start),
-          deploymentOverview: started ? { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0, [targetStatus(m)]: 1 } : undefined,
+          deploymentOverview: started
+            ? { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0, [targetStatus(m)]: 1 }
+            : undefined,
           ...(m.failed ? { errorInformation: { code: 'HOOK_EXECUTION_FAILURE', message: `hook ${m.failed.fn} failed` } } : {})
         }
       }
@@ -52,20 +63,55 @@ function handlers(clock: FakeClock, platform: 'ECS' | 'Lambda', at: (ms: number)
           status,
           ...(status !== 'Pending' && status !== 'Skipped' ? { startTime: new Date(start + i * 1000) } : {}),
           ...(status === 'Succeeded' || status === 'Failed' ? { endTime: new Date(start + i * 1000 + 500) } : {}),
-          ...(status === 'Failed' ? { diagnostics: { errorCode: 'UnknownError', scriptName: m.failed!.fn, message: m.failed!.message, logTail: m.failed!.logTail } } : {})
+          ...(status === 'Failed'
+            ? {
+                diagnostics: { errorCode: 'UnknownError', scriptName: m.failed!.fn, message: m.failed!.message, logTail: m.failed!.logTail }
+              }
+            : {})
         }
       })
       const common = { deploymentId: ID, targetId, status: targetStatus(m), lifecycleEvents }
-      const target: DeploymentTarget = platform === 'ECS'
-        ? { deploymentTargetType: 'ECSTarget', ecsTarget: { ...common, taskSetsInfo: m.taskSets } } as DeploymentTarget
-        : { deploymentTargetType: 'LambdaTarget', lambdaTarget: { ...common, lambdaFunctionInfo: { functionName: 'orders', functionAlias: 'live', currentVersion: '3', targetVersion: '4', targetVersionWeight: m.weight } } } as DeploymentTarget
+      const target: DeploymentTarget =
+        platform === 'ECS'
+          ? ({ deploymentTargetType: 'ECSTarget', ecsTarget: { ...common, taskSetsInfo: m.taskSets } } as DeploymentTarget)
+          : ({
+              deploymentTargetType: 'LambdaTarget',
+              lambdaTarget: {
+                ...common,
+                lambdaFunctionInfo: {
+                  functionName: 'orders',
+                  functionAlias: 'live',
+                  currentVersion: '3',
+                  targetVersion: '4',
+                  targetVersionWeight: m.weight
+                }
+              }
+            } as DeploymentTarget)
       return { deploymentTargets: [target] }
     }
   }
 }
 
-const blue = (weight: number, running = 2, status = 'PRIMARY'): ECSTaskSet => ({ identifer: 'ecs-svc/111', taskSetLabel: 'Blue', status, trafficWeight: weight, desiredCount: running, runningCount: running, pendingCount: 0, targetGroup: { name: 'web-tg-1' } })
-const green = (weight: number, running: number, status = 'ACTIVE'): ECSTaskSet => ({ identifer: 'ecs-svc/222', taskSetLabel: 'Green', status, trafficWeight: weight, desiredCount: 2, runningCount: running, pendingCount: 2 - running, targetGroup: { name: 'web-tg-2' } })
+const blue = (weight: number, running = 2, status = 'PRIMARY'): ECSTaskSet => ({
+  identifer: 'ecs-svc/111',
+  taskSetLabel: 'Blue',
+  status,
+  trafficWeight: weight,
+  desiredCount: running,
+  runningCount: running,
+  pendingCount: 0,
+  targetGroup: { name: 'web-tg-1' }
+})
+const green = (weight: number, running: number, status = 'ACTIVE'): ECSTaskSet => ({
+  identifer: 'ecs-svc/222',
+  taskSetLabel: 'Green',
+  status,
+  trafficWeight: weight,
+  desiredCount: 2,
+  runningCount: running,
+  pendingCount: 2 - running,
+  targetGroup: { name: 'web-tg-2' }
+})
 
 /** An ECS canary: 10% to Green for five minutes, then all of it. */
 function canary(ms: number): Moment {
@@ -106,7 +152,9 @@ describe('an ECS deployment', () => {
       '  main:web  task set Green ecs-svc/222 PRIMARY, 2/2 tasks running, target group web-tg-2'
     ])
     // The shift to 100% is printed before AllowTraffic is reported done.
-    expect(lines.indexOf('  main:web  traffic Blue 0% / Green 100%')).toBeLessThan(lines.findIndex(l => /^ {2}main:web {2}AllowTraffic +Succeeded/.test(l)))
+    expect(lines.indexOf('  main:web  traffic Blue 0% / Green 100%')).toBeLessThan(
+      lines.findIndex(l => /^ {2}main:web {2}AllowTraffic +Succeeded/.test(l))
+    )
     for (const event of ECS_EVENTS) expect(lines.filter(l => new RegExp(`  ${event} +Succeeded 0\\.5s$`).test(l))).toHaveLength(1)
     expect(lines.at(-1)).toBe('  main:web  Succeeded')
     expect(log.info.at(-1)).toBe(`Deployment ${ID} Succeeded (targets: Succeeded 1)`)
@@ -125,7 +173,16 @@ describe('a Lambda deployment', () => {
       if (minutes < 1) return { status: 'InProgress', done: 1, weight: 0 }
       if (minutes < 10) return { status: 'InProgress', done: 1, weight: minutes * 10 }
       if (minutes < 11) return { status: 'InProgress', done: 2, weight: 100 }
-      return { status: 'Failed', done: 2, weight: 0, failed: { fn: 'PostTraffic', message: 'The AfterAllowTraffic hook function PostTraffic reported Failed.', logTail: 'GET /orders -> 500\n' } }
+      return {
+        status: 'Failed',
+        done: 2,
+        weight: 0,
+        failed: {
+          fn: 'PostTraffic',
+          message: 'The AfterAllowTraffic hook function PostTraffic reported Failed.',
+          logTail: 'GET /orders -> 500\n'
+        }
+      }
     })
     const result = await run
     expect(result).toMatchObject({ status: 'Failed', computePlatform: 'Lambda' })
@@ -133,9 +190,22 @@ describe('a Lambda deployment', () => {
     // Every minute's 10% was seen (the watch looks every 4 s at most), then the rollback to 0.
     expect(weights).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 0])
     expect(log.info).toContain('  orders:live  traffic version 3 90% / version 4 10%')
-    expect(log.errors).toEqual([{ title: 'orders:live failed AfterAllowTraffic', message: 'UnknownError in hook function PostTraffic: The AfterAllowTraffic hook function PostTraffic reported Failed.', at: expect.any(Number) as unknown as number }])
+    expect(log.errors).toEqual([
+      {
+        title: 'orders:live failed AfterAllowTraffic',
+        message: 'UnknownError in hook function PostTraffic: The AfterAllowTraffic hook function PostTraffic reported Failed.',
+        at: expect.any(Number) as unknown as number
+      }
+    ])
     expect(log.info).toContain('    | GET /orders -> 500')
-    expect(result.failures).toEqual([expect.objectContaining({ instanceId: 'orders:live', event: 'AfterAllowTraffic', scriptName: 'PostTraffic' })])
-    expect(result.instances[0]?.traffic).toMatchObject({ platform: 'Lambda', currentVersion: '3', targetVersion: '4', targetVersionWeight: 0 })
+    expect(result.failures).toEqual([
+      expect.objectContaining({ instanceId: 'orders:live', event: 'AfterAllowTraffic', scriptName: 'PostTraffic' })
+    ])
+    expect(result.instances[0]?.traffic).toMatchObject({
+      platform: 'Lambda',
+      currentVersion: '3',
+      targetVersion: '4',
+      targetVersionWeight: 0
+    })
   })
 })

@@ -26,28 +26,38 @@ function fleet(count: number, options: { stepMs?: number; staggerMs?: number; fa
         offsetMs: k * (options.staggerMs ?? 0),
         stepMs: options.stepMs ?? 2000,
         ...(k === 0 && options.failAt ? { failAt: options.failAt } : {})
-      }))
+      })
+    )
     const done = targets.every(t => ['Succeeded', 'Failed', 'Skipped'].includes(t.status))
     const failed = targets.some(t => t.status === 'Failed')
     return {
-      status: done ? options.finalStatus ?? (failed ? 'Failed' : 'Succeeded') : 'InProgress',
+      status: done ? (options.finalStatus ?? (failed ? 'Failed' : 'Succeeded')) : 'InProgress',
       overview: overviewOf(targets),
       targets,
-      ...(done && failed ? { errorInformation: { code: 'HEALTH_CONSTRAINTS', message: 'too many instances failed' }, rollbackDeploymentId: 'd-ROLLBACK1' } : {})
+      ...(done && failed
+        ? { errorInformation: { code: 'HEALTH_CONSTRAINTS', message: 'too many instances failed' }, rollbackDeploymentId: 'd-ROLLBACK1' }
+        : {})
     }
   }
 }
 
-const steady = (status: string, until: number, final = 'Succeeded') => (elapsed: number): Snapshot =>
-  elapsed < until
-    ? { status, overview: { InProgress: 1 }, targets: [] }
-    : { status: final, overview: { Succeeded: 1 }, targets: [] }
+const steady =
+  (status: string, until: number, final = 'Succeeded') =>
+  (elapsed: number): Snapshot =>
+    elapsed < until ? { status, overview: { InProgress: 1 }, targets: [] } : { status: final, overview: { Succeeded: 1 }, targets: [] }
 
 describe('watchDeployment: progress', () => {
   test('prints each lifecycle event of each instance exactly once across many polls', async () => {
     const { cd, log, watch } = setup(fleet(3, { stepMs: 2500, staggerMs: 4000 }))
     const result = await watch()
-    expect(result).toMatchObject({ deploymentId: ID, group: 'production', status: 'Succeeded', final: true, timedOut: false, cancelled: false })
+    expect(result).toMatchObject({
+      deploymentId: ID,
+      group: 'production',
+      status: 'Succeeded',
+      final: true,
+      timedOut: false,
+      cancelled: false
+    })
     expect(cd.count('GetDeployment')).toBeGreaterThan(5)
     for (const id of ['i-0000', 'i-0001', 'i-0002']) {
       for (const event of EC2_EVENTS) {
@@ -90,9 +100,29 @@ describe('watchDeployment: progress', () => {
   test('a failed hook: failures, error info and rollback in the result; one error annotation with the log tail', async () => {
     const { log, watch } = setup(fleet(2, { stepMs: 1500, failAt: 'ApplicationStart' }))
     const result = await watch({ followRollback: false })
-    expect(result).toMatchObject({ status: 'Failed', errorCode: 'HEALTH_CONSTRAINTS', errorMessage: 'too many instances failed', rollbackDeploymentId: 'd-ROLLBACK1', rollback: undefined })
-    expect(result.failures).toEqual([expect.objectContaining({ instanceId: 'i-0000', event: 'ApplicationStart', errorCode: 'ScriptFailed', scriptName: 'scripts/start.sh', logTail: '[stderr]boom' })])
-    expect(log.errors).toEqual([{ title: 'i-0000 failed ApplicationStart', message: expect.stringMatching(/^ScriptFailed in scripts\/start\.sh: Script at specified location/) as unknown as string, at: expect.any(Number) as unknown as number }])
+    expect(result).toMatchObject({
+      status: 'Failed',
+      errorCode: 'HEALTH_CONSTRAINTS',
+      errorMessage: 'too many instances failed',
+      rollbackDeploymentId: 'd-ROLLBACK1',
+      rollback: undefined
+    })
+    expect(result.failures).toEqual([
+      expect.objectContaining({
+        instanceId: 'i-0000',
+        event: 'ApplicationStart',
+        errorCode: 'ScriptFailed',
+        scriptName: 'scripts/start.sh',
+        logTail: '[stderr]boom'
+      })
+    ])
+    expect(log.errors).toEqual([
+      {
+        title: 'i-0000 failed ApplicationStart',
+        message: expect.stringMatching(/^ScriptFailed in scripts\/start\.sh: Script at specified location/) as unknown as string,
+        at: expect.any(Number) as unknown as number
+      }
+    ])
     expect(log.info.filter(l => l === '    | [stderr]boom')).toHaveLength(1)
     expect(log.info.filter(l => /^ {2}i-0000 {2}ValidateService\s+Skipped$/.test(l))).toHaveLength(1)
   })
@@ -142,13 +172,15 @@ describe('watchDeployment: losing contact', () => {
     expect(result.lostContact).toMatch(lost)
     expect(clock.now()).toBe(start + 10 * MINUTE)
     // Still trying all along (backoff capped at 16 s), but not warning on every attempt.
-    expect(cd.count('GetDeployment')).toBeGreaterThan(10 * MINUTE / 16_000)
+    expect(cd.count('GetDeployment')).toBeGreaterThan((10 * MINUTE) / 16_000)
     expect(log.warnings.length).toBeLessThan(cd.count('GetDeployment') / 5)
   })
 
   test('failing from the very first call until the deadline: status Unknown, lostContact set', async () => {
     const { cd, clock, watch } = setup(steady('InProgress', 0))
-    cd.wrap('GetDeployment', () => () => { throw awsError('ThrottlingException', 400, 'Rate exceeded') })
+    cd.wrap('GetDeployment', () => () => {
+      throw awsError('ThrottlingException', 400, 'Rate exceeded')
+    })
     const start = clock.now()
     const result = await watch({ deadline: start + 5 * MINUTE })
     expect(result).toMatchObject({ status: 'Unknown', final: false, timedOut: true, instances: [] })
@@ -162,7 +194,9 @@ describe('watchDeployment: losing contact', () => {
     ['DeploymentDoesNotExistException', /^reading deployment d-TESTDEPLOY failed: DeploymentDoesNotExistException/i]
   ])('%s fails at once, without retrying', async (name, message) => {
     const { cd, clock, watch } = setup(steady('InProgress', MINUTE))
-    cd.wrap('GetDeployment', () => () => { throw awsError(name, 400) })
+    cd.wrap('GetDeployment', () => () => {
+      throw awsError(name, 400)
+    })
     const error: unknown = await watch().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ActionError)
     expect((error as ActionError).message).toMatch(message)
@@ -177,7 +211,9 @@ describe('watchDeployment: cancel and deadline', () => {
     const { cd, clock, watch } = setup(steady('InProgress', 10 * MINUTE))
     const controller = new AbortController()
     const start = clock.now()
-    clock.onSleep = now => { if (now - start >= 20_000) controller.abort() }
+    clock.onSleep = now => {
+      if (now - start >= 20_000) controller.abort()
+    }
     const result = await watch({ signal: controller.signal })
     expect(result).toMatchObject({ status: 'InProgress', cancelled: true, final: false, timedOut: false })
     const calls = cd.count('GetDeployment')
@@ -246,7 +282,9 @@ describe('watchDeployment: bounded API use', () => {
     let failing = 0
     cd.wrap('BatchGetDeploymentTargets', batch => (input, call) => {
       // Fail every target read from the moment the deployment has ended, twice.
-      const done = (batch(input, call) as { deploymentTargets: Array<{ instanceTarget: { status: string } }> }).deploymentTargets.every(t => t.instanceTarget.status === 'Succeeded')
+      const done = (batch(input, call) as { deploymentTargets: Array<{ instanceTarget: { status: string } }> }).deploymentTargets.every(
+        t => t.instanceTarget.status === 'Succeeded'
+      )
       if (done && failing < 2) {
         failing++
         throw awsError('ThrottlingException', 400)
@@ -258,23 +296,31 @@ describe('watchDeployment: bounded API use', () => {
     expect(result.instances.map(i => i.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded'])
   })
 
-  test.each([60_000, 61_234, 95_500, 4 * MINUTE + 1])('a deployment ending after %i ms of no change is noticed within 5 s; polls start at 2 s and grow to 4 s, no further', async endsAt => {
-    const { clock, watch } = setup(steady('InProgress', endsAt))
-    const start = clock.now()
-    const result = await watch()
-    expect(result).toMatchObject({ status: 'Succeeded', final: true })
-    expect(clock.now() - start - endsAt).toBeLessThanOrEqual(5000)
-    expect(clock.now() - start).toBeGreaterThanOrEqual(endsAt)
-    expect(clock.sleeps.slice(0, 6)).toEqual([2000, 3000, 4000, 4000, 4000, 4000])
-    expect(Math.max(...clock.sleeps)).toBe(4000)
-    for (let i = 1; i < clock.sleeps.length; i++) expect(clock.sleeps[i]).toBeGreaterThanOrEqual(clock.sleeps[i - 1]!)
-  })
+  test.each([60_000, 61_234, 95_500, 4 * MINUTE + 1])(
+    'a deployment ending after %i ms of no change is noticed within 5 s; polls start at 2 s and grow to 4 s, no further',
+    async endsAt => {
+      const { clock, watch } = setup(steady('InProgress', endsAt))
+      const start = clock.now()
+      const result = await watch()
+      expect(result).toMatchObject({ status: 'Succeeded', final: true })
+      expect(clock.now() - start - endsAt).toBeLessThanOrEqual(5000)
+      expect(clock.now() - start).toBeGreaterThanOrEqual(endsAt)
+      expect(clock.sleeps.slice(0, 6)).toEqual([2000, 3000, 4000, 4000, 4000, 4000])
+      expect(Math.max(...clock.sleeps)).toBe(4000)
+      for (let i = 1; i < clock.sleeps.length; i++) expect(clock.sleeps[i]).toBeGreaterThanOrEqual(clock.sleeps[i - 1]!)
+    }
+  )
 
   test('a new stage or a new failure brings the interval back to 2 s; counts moving alone do not', async () => {
-    const { clock, watch } = setup(elapsed => elapsed < 20_000
-      ? { status: 'InProgress', overview: { InProgress: 2 } }
-      : elapsed < 40_000 ? { status: 'InProgress', overview: { InProgress: 1, Succeeded: 1 } }
-      : elapsed < 60_000 ? { status: 'InProgress', overview: { Failed: 1, Succeeded: 1 } } : { status: 'Failed', overview: { Failed: 1, Succeeded: 1 } })
+    const { clock, watch } = setup(elapsed =>
+      elapsed < 20_000
+        ? { status: 'InProgress', overview: { InProgress: 2 } }
+        : elapsed < 40_000
+          ? { status: 'InProgress', overview: { InProgress: 1, Succeeded: 1 } }
+          : elapsed < 60_000
+            ? { status: 'InProgress', overview: { Failed: 1, Succeeded: 1 } }
+            : { status: 'Failed', overview: { Failed: 1, Succeeded: 1 } }
+    )
     await watch()
     // The first sleep follows the first look (a new stage); later, only the failure resets it.
     const resets = clock.sleeps.map((ms, i) => (ms === 2000 ? i : -1)).filter(i => i >= 0)

@@ -85,7 +85,9 @@ describe('a valid appspec', () => {
     })
     expect(spec.hooks).toHaveLength(3)
     expect(spec.warnings).toHaveLength(1)
-    expect(spec.warnings[0]).toMatch(/^scripts\/before\.sh \(BeforeInstall hook\) is not executable: run `git update-index --chmod=\+x scripts\/before\.sh`/)
+    expect(spec.warnings[0]).toMatch(
+      /^scripts\/before\.sh \(BeforeInstall hook\) is not executable: run `git update-index --chmod=\+x scripts\/before\.sh`/
+    )
   })
 
   test('on windows the exec bit does not matter', async () => {
@@ -99,36 +101,52 @@ describe('finding appspec.yml', () => {
   test('a lone appspec.yaml: says CodeDeploy only reads appspec.yml and to rename it', async () => {
     const error = await checkError({ ...SCRIPTS, 'appspec.yaml': VALID })
     expect(error.message).toMatch(/found appspec\.yaml at the root of .*, but CodeDeploy only reads appspec\.yml/i)
-    expect(error.describe()).toMatch(/Fix: rename appspec\.yaml to appspec\.yml \(for an ECS or Lambda application, set the appspec input to its path instead\)\.$/)
+    expect(error.describe()).toMatch(
+      /Fix: rename appspec\.yaml to appspec\.yml \(for an ECS or Lambda application, set the appspec input to its path instead\)\.$/
+    )
   })
 
   test('a nested sub/appspec.yml: suggests source-dir: sub', async () => {
     const error = await checkError({ 'sub/appspec.yml': VALID, 'README.md': 'x' })
     expect(error.input).toBe('source-dir')
-    expect(error.describe()).toMatch(/^Input 'source-dir': appspec\.yml is not at the root of .*; found sub\/appspec\.yml\. Fix: .*\(source-dir: sub\)/)
+    expect(error.describe()).toMatch(
+      /^Input 'source-dir': appspec\.yml is not at the root of .*; found sub\/appspec\.yml\. Fix: .*\(source-dir: sub\)/
+    )
   })
 
   test('appspec.yml removed by an exclude pattern: names the exclude input', async () => {
     const error = await checkError({ ...SCRIPTS, 'appspec.yml': VALID }, ['*.yml'])
     expect(error.input).toBe('exclude')
-    expect(error.describe()).toBe("Input 'exclude': appspec.yml is excluded from the bundle. Fix: remove the pattern that matches appspec.yml.")
+    expect(error.describe()).toBe(
+      "Input 'exclude': appspec.yml is excluded from the bundle. Fix: remove the pattern that matches appspec.yml."
+    )
   })
 
   test('no appspec anywhere: says what to add', async () => {
     const error = await checkError({ 'index.js': 'x' })
-    expect(error.describe()).toMatch(/^Input 'source-dir': no appspec\.yml at the root of .* Fix: add appspec\.yml \(version: 0\.0, os: linux/i)
+    expect(error.describe()).toMatch(
+      /^Input 'source-dir': no appspec\.yml at the root of .* Fix: add appspec\.yml \(version: 0\.0, os: linux/i
+    )
   })
 })
 
 describe('appspec problems', () => {
   test.each([
-    ['a YAML syntax error, with its line', 'version: 0.0\nos: linux\nhooks:\n\tBeforeInstall:\n', /^appspec\.yml line 4 is not valid YAML: tab characters must not be used in indentation\./],
+    [
+      'a YAML syntax error, with its line',
+      'version: 0.0\nos: linux\nhooks:\n\tBeforeInstall:\n',
+      /^appspec\.yml line 4 is not valid YAML: tab characters must not be used in indentation\./
+    ],
     ['not a mapping', '- version: 0.0\n', /^appspec\.yml: is not a YAML mapping\./],
     ['version 1.0', 'os: linux\nversion: 1.0\n', /^appspec\.yml line 2: version is 1; CodeDeploy only reads version 0\.0\./],
     ['no version', 'os: linux\n', /^appspec\.yml: version is null; CodeDeploy only reads version 0\.0\./],
     ['os ubuntu', 'version: 0.0\nos: ubuntu\n', /^appspec\.yml line 2: os is "ubuntu"\./],
     ['os missing', 'version: 0.0\n', /^appspec\.yml: os is null\./],
-    ['hooks as a list', 'version: 0.0\nos: linux\nhooks:\n  - BeforeInstall\n', /^appspec\.yml line 3: hooks must be a mapping of lifecycle event names/]
+    [
+      'hooks as a list',
+      'version: 0.0\nos: linux\nhooks:\n  - BeforeInstall\n',
+      /^appspec\.yml line 3: hooks must be a mapping of lifecycle event names/
+    ]
   ])('%s', async (_why, text, message) => {
     const error = await checkError({ ...SCRIPTS, 'appspec.yml': text })
     expect(error.message).toMatch(message)
@@ -136,16 +154,48 @@ describe('appspec problems', () => {
   })
 
   test.each([
-    ['reserved hook Install', '  Install:\n    - location: scripts/before.sh\n', /line 4: Install is run by the CodeDeploy agent itself; scripts cannot be attached to it\./],
-    ['reserved hook DownloadBundle', '  DownloadBundle:\n    - location: scripts/before.sh\n', /line 4: DownloadBundle is run by the CodeDeploy agent itself/],
-    ['unknown hook', '  AfterDeploy:\n    - location: scripts/before.sh\n', /line 4: 'AfterDeploy' is not an EC2\/on-premises lifecycle event\..* Fix: use one of: ApplicationStop, BeforeInstall/],
+    [
+      'reserved hook Install',
+      '  Install:\n    - location: scripts/before.sh\n',
+      /line 4: Install is run by the CodeDeploy agent itself; scripts cannot be attached to it\./
+    ],
+    [
+      'reserved hook DownloadBundle',
+      '  DownloadBundle:\n    - location: scripts/before.sh\n',
+      /line 4: DownloadBundle is run by the CodeDeploy agent itself/
+    ],
+    [
+      'unknown hook',
+      '  AfterDeploy:\n    - location: scripts/before.sh\n',
+      /line 4: 'AfterDeploy' is not an EC2\/on-premises lifecycle event\..* Fix: use one of: ApplicationStop, BeforeInstall/
+    ],
     ['a hook that is not a list', '  BeforeInstall: scripts/before.sh\n', /line 4: BeforeInstall must be a list of scripts/],
     ['a script without location', '  BeforeInstall:\n    - timeout: 10\n', /line 5: a script under BeforeInstall has no location\./],
-    ['a location missing from the bundle', '  BeforeInstall:\n    - location: scripts/missing.sh\n', /line 5: BeforeInstall script 'scripts\/missing\.sh' is not in the bundle\./],
-    ['timeout 0', '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 0\n', /line 6: timeout 0 of scripts\/before\.sh is not a whole number of seconds from 1 to 3600\./],
-    ['timeout 3601', '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 3601\n', /line 6: timeout 3601 of scripts\/before\.sh is not a whole number/],
-    ["timeout 'abc'", '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: abc\n', /line 6: timeout "abc" of scripts\/before\.sh is not a whole number/],
-    ['timeout 1.5', '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 1.5\n', /timeout 1\.5 of scripts\/before\.sh is not a whole number/]
+    [
+      'a location missing from the bundle',
+      '  BeforeInstall:\n    - location: scripts/missing.sh\n',
+      /line 5: BeforeInstall script 'scripts\/missing\.sh' is not in the bundle\./
+    ],
+    [
+      'timeout 0',
+      '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 0\n',
+      /line 6: timeout 0 of scripts\/before\.sh is not a whole number of seconds from 1 to 3600\./
+    ],
+    [
+      'timeout 3601',
+      '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 3601\n',
+      /line 6: timeout 3601 of scripts\/before\.sh is not a whole number/
+    ],
+    [
+      "timeout 'abc'",
+      '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: abc\n',
+      /line 6: timeout "abc" of scripts\/before\.sh is not a whole number/
+    ],
+    [
+      'timeout 1.5',
+      '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 1.5\n',
+      /timeout 1\.5 of scripts\/before\.sh is not a whole number/
+    ]
   ])('%s', async (_why, hooks, message) => {
     const error = await checkError(withHooks(hooks))
     expect(error.message).toMatch(/^appspec\.yml line \d+: /)
@@ -153,8 +203,12 @@ describe('appspec problems', () => {
   })
 
   test('runas on windows', async () => {
-    const error = await checkError(withHooks('  BeforeInstall:\n    - location: scripts/before.ps1\n      runas: Administrator\n', 'windows'))
-    expect(error.describe()).toMatch(/^appspec\.yml line 6: runas \(on scripts\/before\.ps1\) is not supported on Windows\. Fix: remove runas\.$/i)
+    const error = await checkError(
+      withHooks('  BeforeInstall:\n    - location: scripts/before.ps1\n      runas: Administrator\n', 'windows')
+    )
+    expect(error.describe()).toMatch(
+      /^appspec\.yml line 6: runas \(on scripts\/before\.ps1\) is not supported on Windows\. Fix: remove runas\.$/i
+    )
   })
 
   // ActionError.describe() used to upper-case the first character ("Appspec.yml line 2: ..."),
@@ -182,12 +236,18 @@ describe('appspec details the checker used to get wrong', () => {
   // Fixed: line numbers came from a substring search ('Install:' found inside 'BeforeInstall:',
   // 'os' inside a comment); they now come from the key's own line (src/appspec-lines.ts).
   test('a reserved Install hook after BeforeInstall is reported at its own line', async () => {
-    const error = await checkError(withHooks('  BeforeInstall:\n    - location: scripts/before.sh\n  Install:\n    - location: scripts/start.sh\n'))
+    const error = await checkError(
+      withHooks('  BeforeInstall:\n    - location: scripts/before.sh\n  Install:\n    - location: scripts/start.sh\n')
+    )
     expect(error.message).toMatch(/^appspec\.yml line 6: Install is run by the CodeDeploy agent/)
   })
 
   test('a bad timeout on the second script is reported at its own line', async () => {
-    const error = await checkError(withHooks('  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 300\n    - location: scripts/start.sh\n      timeout: 5000\n'))
+    const error = await checkError(
+      withHooks(
+        '  BeforeInstall:\n    - location: scripts/before.sh\n      timeout: 300\n    - location: scripts/start.sh\n      timeout: 5000\n'
+      )
+    )
     expect(error.message).toMatch(/^appspec\.yml line 8: timeout 5000/)
   })
 

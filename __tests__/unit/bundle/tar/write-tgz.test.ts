@@ -23,7 +23,7 @@ beforeAll(async () => {
     'bin/link': { symlink: 'run.sh' },
     'empty.txt': '',
     'empty-dir': { dir: true },
-    'private': { dir: true, mode: 0o700 },
+    private: { dir: true, mode: 0o700 },
     'private/key.txt': { content: 'not really', mode: 0o600 },
     'data/random.bin': randomBytes(3 << 20, 3),
     'data/odd-size.txt': 'x'.repeat(513),
@@ -39,14 +39,24 @@ beforeAll(async () => {
 })
 afterAll(() => temp.cleanup())
 
-interface TarLine { perms: string; owner: string; size: number; time: string; name: string; target: string | undefined }
+interface TarLine {
+  perms: string
+  owner: string
+  size: number
+  time: string
+  name: string
+  target: string | undefined
+}
 
 function listing(file: string): TarLine[] {
-  return run('tar', ['-tvzf', file], { TZ: 'UTC' }).split('\n').filter(Boolean).map(line => {
-    const m = /^(\S{10})\s+(\S+)\s+(\d+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d)\s(.+?)(?: -> (.+))?$/.exec(line)
-    if (!m) throw new Error(`unexpected tar line: ${line}`)
-    return { perms: m[1]!, owner: m[2]!, size: Number(m[3]), time: m[4]!, name: m[5]!, target: m[6] }
-  })
+  return run('tar', ['-tvzf', file], { TZ: 'UTC' })
+    .split('\n')
+    .filter(Boolean)
+    .map(line => {
+      const m = /^(\S{10})\s+(\S+)\s+(\d+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d)\s(.+?)(?: -> (.+))?$/.exec(line)
+      if (!m) throw new Error(`unexpected tar line: ${line}`)
+      return { perms: m[1]!, owner: m[2]!, size: Number(m[3]), time: m[4]!, name: m[5]!, target: m[6] }
+    })
 }
 
 describe('tgz bundle', () => {
@@ -93,12 +103,17 @@ describe('tgz bundle', () => {
   })
 
   test('python tarfile reads the PAX path and link path', () => {
-    const names = run('python3', ['-c', [
-      'import sys, tarfile',
-      't = tarfile.open(sys.argv[1])',
-      'm = [x for x in t.getmembers() if x.name.endswith("far-link")][0]',
-      'print(len([x for x in t.getmembers() if len(x.name) == 150]), len(m.linkname), t.extractfile(sys.argv[2]).read().decode())'
-    ].join('\n'), first.file, LONG_FILE])
+    const names = run('python3', [
+      '-c',
+      [
+        'import sys, tarfile',
+        't = tarfile.open(sys.argv[1])',
+        'm = [x for x in t.getmembers() if x.name.endswith("far-link")][0]',
+        'print(len([x for x in t.getmembers() if len(x.name) == 150]), len(m.linkname), t.extractfile(sys.argv[2]).read().decode())'
+      ].join('\n'),
+      first.file,
+      LONG_FILE
+    ])
     expect(names.trim()).toBe(`1 ${LONG_TARGET.length} a 150-character path`)
   })
 

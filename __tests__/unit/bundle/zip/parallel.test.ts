@@ -42,13 +42,14 @@ describe('crc32Combine', () => {
     [65_536, 65_536],
     [3 * MB + 17, 1]
   ])('the CRC of %i then %i bytes equals the CRC of both together', (a, b) => {
-    const bytes = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + seed * 7 + (i >> 8)) & 255))
+    const bytes = (n: number, seed: number): Buffer =>
+      Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + seed * 7 + (i >> 8)) & 255))
     const first = bytes(a, 1)
     const second = bytes(b, 2)
     expect(crc32Combine(zlib.crc32(first), zlib.crc32(second), b)).toBe(zlib.crc32(Buffer.concat([first, second])))
   })
 
-  test('folding many pieces in order gives the whole file\'s CRC', () => {
+  test("folding many pieces in order gives the whole file's CRC", () => {
     const data = text(5 * MB + 1234, 3)
     let crc = 0
     for (let at = 0; at < data.length; at += MB) {
@@ -74,7 +75,7 @@ describe('the same bytes whatever the number of workers', () => {
     'img/photo.jpg': text(3 * MB, 4),
     'empty.txt': '',
     'one-byte.txt': 'x',
-    'link': { symlink: 'data/big.json' }
+    link: { symlink: 'data/big.json' }
   }
   for (let i = 0; i < 400; i++) {
     spec[`src/m${i % 7}/f${String(i).padStart(3, '0')}.${i % 5 === 0 ? 'bin' : 'js'}`] =
@@ -96,16 +97,29 @@ describe('the same bytes whatever the number of workers', () => {
     expect(run('unzip', ['-tq', files[0]!])).toMatch(/No errors detected/)
     const zip = new AdmZip(files[0]!)
     for (const e of entries.filter(x => x.kind === 'file')) {
-      expect({ path: e.path, same: zip.getEntry(e.path)!.getData().equals(fs.readFileSync(e.absolute)) }).toEqual({ path: e.path, same: true })
+      expect({ path: e.path, same: zip.getEntry(e.path)!.getData().equals(fs.readFileSync(e.absolute)) }).toEqual({
+        path: e.path,
+        same: true
+      })
     }
     const method = (name: string): number => zip.getEntry(name)!.header.method
-    expect([method('data/big.json'), method('data/exact.log'), method('data/blob.dat'), method('img/photo.jpg'), method('empty.txt')]).toEqual([8, 8, 0, 0, 0])
+    expect([
+      method('data/big.json'),
+      method('data/exact.log'),
+      method('data/blob.dat'),
+      method('img/photo.jpg'),
+      method('empty.txt')
+    ]).toEqual([8, 8, 0, 0, 0])
     expect(zip.getEntry('data/big.json')!.header.compressedSize).toBeLessThan((3 * MB) / 2)
   }, 30_000)
 
   test('the pieces of a big file form one deflate stream that zlib inflates whole', async () => {
     const file = path.join(temp.make(), 'one.zip')
-    await writeZip(entries.filter(e => e.path === 'data/big.json'), file, { workers: 2 })
+    await writeZip(
+      entries.filter(e => e.path === 'data/big.json'),
+      file,
+      { workers: 2 }
+    )
     const bytes = fs.readFileSync(file)
     const nameLength = bytes.readUInt16LE(26)
     const compressed = bytes.readUInt32LE(18)
@@ -121,18 +135,23 @@ describe.each(['zip', 'tgz'] as const)('%s: files that change while they are bun
     const root = buildTree(path.join(temp.make(), 'src'), spec)
     const entries = await walkSourceTree(root, [])
     change(root)
-    const error: unknown = await writeBundle(entries, type, temp.make()).then(() => new Error('expected an error'), (e: unknown) => e)
+    const error: unknown = await writeBundle(entries, type, temp.make()).then(
+      () => new Error('expected an error'),
+      (e: unknown) => e
+    )
     expect(error).toBeInstanceOf(ActionError)
     return error as ActionError
   }
 
   test('a small file that grew is refused, not cut to its old size', async () => {
     const error = await bundleError(root => fs.appendFileSync(path.join(root, 'log.txt'), 'more'), { 'log.txt': 'some lines\n' })
-    expect(error.describe()).toMatch(/^Input 'source-dir': 'log\.txt' changed while it was being bundled \(it grew\)\. Fix: make sure no other step writes to or removes files under source-dir/)
+    expect(error.describe()).toMatch(
+      /^Input 'source-dir': 'log\.txt' changed while it was being bundled \(it grew\)\. Fix: make sure no other step writes to or removes files under source-dir/
+    )
   })
 
   test('an empty file that grew is refused', async () => {
-    const error = await bundleError(root => fs.appendFileSync(path.join(root, 'empty'), 'x'), { 'empty': '' })
+    const error = await bundleError(root => fs.appendFileSync(path.join(root, 'empty'), 'x'), { empty: '' })
     expect(error.message).toBe("'empty' changed while it was being bundled (it grew).")
   })
 
@@ -164,19 +183,25 @@ describe('ZIP64 for a file past 4 GiB', () => {
     const oneMb = zlib.crc32(Buffer.alloc(MB))
     let crc = oneMb
     for (let i = 1; i < 4097; i++) crc = crc32Combine(crc, oneMb, MB)
-    const py = run('python3', ['-c', [
-      'import sys, zipfile',
-      'z = zipfile.ZipFile(sys.argv[1])',
-      'i = z.getinfo("huge.img")',
-      'a = z.getinfo("z-after.txt")',
-      'print(i.file_size, i.compress_type, i.CRC, i.extra[:2] == b"\\x01\\x00", a.extra == b"", z.read("z-after.txt").decode())'
-    ].join('\n'), file])
+    const py = run('python3', [
+      '-c',
+      [
+        'import sys, zipfile',
+        'z = zipfile.ZipFile(sys.argv[1])',
+        'i = z.getinfo("huge.img")',
+        'a = z.getinfo("z-after.txt")',
+        'print(i.file_size, i.compress_type, i.CRC, i.extra[:2] == b"\\x01\\x00", a.extra == b"", z.read("z-after.txt").decode())'
+      ].join('\n'),
+      file
+    ])
     expect(py.trim()).toBe(`${size} 8 ${crc} True True after the big one`)
     expect(run('unzip', ['-tq', file, 'z-after.txt', 'appspec.yml'])).toMatch(/No errors detected/)
     // The local header reserved the ZIP64 field before the size was known, and got it patched in.
     const bytes = fs.readFileSync(file)
     const local = bytes.indexOf(Buffer.from('huge.img')) - 30
-    expect([bytes.readUInt32LE(local), bytes.readUInt32LE(local + 22), bytes.readUInt16LE(local + 30 + 8)]).toEqual([0x04034b50, 0xffffffff, 0x0001])
+    expect([bytes.readUInt32LE(local), bytes.readUInt32LE(local + 22), bytes.readUInt16LE(local + 30 + 8)]).toEqual([
+      0x04034b50, 0xffffffff, 0x0001
+    ])
     expect(Number(bytes.readBigUInt64LE(local + 30 + 8 + 4))).toBe(size)
     expect(bytes.length).toBeLessThan(64 * MB)
   }, 60_000)

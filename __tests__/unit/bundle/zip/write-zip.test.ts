@@ -24,7 +24,7 @@ beforeAll(async () => {
     'bin/up': { symlink: '../appspec.yml' },
     'empty.txt': '',
     'empty-dir': { dir: true },
-    'private': { dir: true, mode: 0o700 },
+    private: { dir: true, mode: 0o700 },
     'private/key.txt': { content: 'not really', mode: 0o600 },
     'data/random-6mb.bin': randomBytes(6 * MB, 6),
     'data/repetitive-9mb.txt': repetitive(9 * MB),
@@ -85,7 +85,11 @@ describe('zip bundle: what is inside', () => {
 
   test('every timestamp is 1980-01-01 00:00:00 (unzip -Z -T and python zipfile)', () => {
     expect(new Set(zipinfo(first.file).map(l => l.time))).toEqual(new Set(['19800101.000000']))
-    const times = run('python3', ['-c', 'import sys, zipfile; print(sorted({z.date_time for z in zipfile.ZipFile(sys.argv[1]).infolist()}))', first.file])
+    const times = run('python3', [
+      '-c',
+      'import sys, zipfile; print(sorted({z.date_time for z in zipfile.ZipFile(sys.argv[1]).infolist()}))',
+      first.file
+    ])
     expect(times.trim()).toBe('[(1980, 1, 1, 0, 0, 0)]')
   })
 
@@ -167,12 +171,16 @@ describe('zip bundle: ZIP64', () => {
     expect(zip64.readBigUInt64LE(32)).toBe(70_070n)
 
     expect(run('unzip', ['-tq', bundle.file])).toMatch(/No errors detected in compressed data/)
-    const py = run('python3', ['-c', [
-      'import sys, zipfile',
-      'z = zipfile.ZipFile(sys.argv[1])',
-      'infos = z.infolist()',
-      'print(len(infos), z.testzip(), infos[1].filename, z.read("d69/f0999").decode())'
-    ].join('\n'), bundle.file])
+    const py = run('python3', [
+      '-c',
+      [
+        'import sys, zipfile',
+        'z = zipfile.ZipFile(sys.argv[1])',
+        'infos = z.infolist()',
+        'print(len(infos), z.testzip(), infos[1].filename, z.read("d69/f0999").decode())'
+      ].join('\n'),
+      bundle.file
+    ])
     expect(py.trim()).toBe('70070 None d00/f0000 69:999')
   }, 60_000)
 })
