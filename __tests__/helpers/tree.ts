@@ -3,12 +3,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 /** What one path of a test tree holds: text, bytes, or a described node. */
-export type Node =
-  | string
-  | Buffer
-  | { content: string | Buffer; mode: number }
-  | { dir: true; mode?: number }
-  | { symlink: string }
+export type Node = string | Buffer | { content: string | Buffer; mode: number } | { dir: true; mode?: number } | { symlink: string }
 
 /**
  * Real temp directories for a test file: `make()` in a test, `cleanup()` in afterEach.

@@ -6,16 +6,9 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { makeWorkspace } from './workspace.js'
-
-const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/harness/run-action.mjs')
-
-type Testbed = Awaited<ReturnType<typeof startTestbed>>
-type Workspace = ReturnType<typeof makeWorkspace>
+import { BUCKET, errorsOf, runWith, SAMPLE_APP_INPUTS, useTestbed, type Workspace } from './harness.js'
 
 const SHA = '2222222222222222222222222222222222222222'
-const BUCKET = 'bundles'
 const WRITES = new Set(['PUT', 'POST', 'DELETE'])
 
 interface Case {
@@ -32,28 +25,16 @@ interface Case {
 }
 
 // One testbed for the whole matrix: nothing may change its state, and each case checks that.
-let tb: Testbed
-let ws: Workspace
+const bed = useTestbed({
+  per: 'file',
+  instances: 2,
+  applications: [{ name: 'sample-app' }, { name: 'lambda-app', computePlatform: 'Lambda' }],
+  sha: SHA,
+  inputs: { ...SAMPLE_APP_INPUTS, 's3-key-prefix': 'sample-app/' }
+})
 const cleanups: Array<() => void> = []
 
-beforeAll(async () => {
-  tb = await startTestbed({ stepMs: 20 })
-  await tb.s3.createBucket(BUCKET)
-  tb.codedeploy.addApplication({ name: 'sample-app' })
-  tb.codedeploy.addApplication({ name: 'lambda-app', computePlatform: 'Lambda' })
-  tb.codedeploy.addDeploymentGroup({ applicationName: 'sample-app', name: 'production', instances: 2 })
-})
-
-afterAll(async () => {
-  await tb.stop()
-})
-
-beforeEach(() => {
-  ws = makeWorkspace()
-})
-
 afterEach(() => {
-  ws.cleanup()
   for (const cleanup of cleanups.splice(0)) cleanup()
 })
 
@@ -62,7 +43,8 @@ const write = (ws: Workspace, rel: string, text: string): void => {
   fs.writeFileSync(path.join(ws.app, rel), text)
 }
 const appspec = (body: string) => (ws: Workspace) => write(ws, 'appspec.yml', body)
-const HOOK = (event: string, extra = '') => `version: 0.0\nos: linux\nhooks:\n  ${event}:\n    - location: scripts/start_server.sh\n${extra}`
+const HOOK = (event: string, extra = '') =>
+  `version: 0.0\nos: linux\nhooks:\n  ${event}:\n    - location: scripts/start_server.sh\n${extra}`
 
 /** A directory outside the workspace holding a valid app, removed after the case. */
 function outsideApp(): string {
@@ -74,6 +56,8 @@ function outsideApp(): string {
 
 const input = (name: string) => `Input '${name}'`
 
+// A table: one mistake a line.
+// prettier-ignore
 const cases: Case[] = [
   // Required inputs: not set, blank, or only a comment.
   { name: 'application-name not set', inputs: { 'application-name': undefined }, names: input('application-name'), says: /is required and was not set/ },
@@ -170,36 +154,27 @@ const cases: Case[] = [
   { name: 'application-name of a Lambda application', inputs: { 'application-name': 'lambda-app' }, names: input('application-name'), says: /deploys to Lambda/ }
 ]
 
-function baseline(): Record<string, string> {
-  return {
-    'application-name': 'sample-app',
-    'deployment-group': 'production',
-    's3-bucket': BUCKET,
-    's3-key-prefix': 'sample-app/',
-    'source-dir': 'app'
-  }
-}
-
 /** The text of a workflow command's message, as the runner shows it (core escapes %, \r, \n). */
 const unescape = (data: string): string => data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
 
 async function runCase(c: Case) {
-  c.setup?.(ws)
-  const inputs = { ...baseline() }
-  for (const [name, value] of Object.entries(c.inputs ?? {})) {
-    if (value === undefined) delete inputs[name]
-    else inputs[name] = value
-  }
+  c.setup?.(bed.ws)
   // The testbed is shared: what counts is what this run added to it.
-  const s3Before = tb.s3.requests.length
-  const cdBefore = tb.codedeploy.requests.length
-  const deploymentsBefore = tb.codedeploy.deployments().length
-  const result = await runAction({ workspace: ws.root, sha: SHA, env: { ...tb.env, ...c.env }, inputs })
+  const s3Before = bed.tb.s3.requests.length
+  const cdBefore = bed.tb.codedeploy.requests.length
+  const deploymentsBefore = bed.tb.codedeploy.deployments().length
+  const result = await runWith(bed, { inputs: c.inputs ?? {}, env: c.env ?? {} })
   return {
     result,
-    s3Writes: tb.s3.requests.slice(s3Before).filter(r => WRITES.has(r.method)).map(r => `${r.operation} ${r.path}`),
-    cdOperations: tb.codedeploy.requests.slice(cdBefore).map((r: { operation: string }) => r.operation),
-    newDeployments: tb.codedeploy.deployments().slice(deploymentsBefore).map((d: { deploymentId: string }) => d.deploymentId)
+    s3Writes: bed.tb.s3.requests
+      .slice(s3Before)
+      .filter(r => WRITES.has(r.method))
+      .map(r => `${r.operation} ${r.path}`),
+    cdOperations: bed.tb.codedeploy.requests.slice(cdBefore).map((r: { operation: string }) => r.operation),
+    newDeployments: bed.tb.codedeploy
+      .deployments()
+      .slice(deploymentsBefore)
+      .map((d: { deploymentId: string }) => d.deploymentId)
   }
 }
 
@@ -213,7 +188,7 @@ describe('bad input: one clear error, a failed step, nothing uploaded, nothing d
     const { result, s3Writes, cdOperations, newDeployments } = await runCase(c)
 
     expect(result.code).toBe(1)
-    const errors = result.commands.filter((line: string) => line.startsWith('::error'))
+    const errors = errorsOf(result, 'all')
     expect(errors).toHaveLength(1)
     const message = unescape(errors[0]!.replace(/^::error[^:]*::/, ''))
     expect(message).toContain(c.names)
@@ -229,17 +204,19 @@ describe('bad input: one clear error, a failed step, nothing uploaded, nothing d
     expect(s3Writes).toEqual([])
     expect(cdOperations).not.toContain('CreateDeployment')
     expect(newDeployments).toEqual([])
-    expect(await tb.s3.listKeys(BUCKET)).toEqual([])
-    expect(await tb.s3.listMultipartUploads(BUCKET)).toEqual([])
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+    expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([])
   })
 })
 
 describe('a bucket that belongs to another account', () => {
+  const otherOwner: Case = { name: 'owner', inputs: { 'expected-bucket-owner': '999999999999' }, names: '', says: /./ }
+
   // S3 refuses a HEAD with a bare 403: the error must still point at expected-bucket-owner or the permission.
   test('expected-bucket-owner that does not own the bucket fails before uploading, naming the input or the permission', async () => {
-    const { result, s3Writes, newDeployments } = await runCase({ name: 'owner', inputs: { 'expected-bucket-owner': '999999999999' }, names: '', says: /./ })
+    const { result, s3Writes, newDeployments } = await runCase(otherOwner)
     expect(result.code).toBe(1)
-    const errors = result.commands.filter((line: string) => line.startsWith('::error'))
+    const errors = errorsOf(result, 'all')
     expect(errors).toHaveLength(1)
     expect(unescape(errors[0]!)).toMatch(/expected-bucket-owner|s3:GetObject/)
     expect(unescape(errors[0]!)).toMatch(/ Fix: \S/)
@@ -248,14 +225,14 @@ describe('a bucket that belongs to another account', () => {
   })
 
   test('the refusal reaches no object and no deployment, whatever the message', async () => {
-    const s3Before = tb.s3.requests.length
-    const { result, s3Writes, newDeployments } = await runCase({ name: 'owner', inputs: { 'expected-bucket-owner': '999999999999' }, names: '', says: /./ })
+    const s3Before = bed.tb.s3.requests.length
+    const { result, s3Writes, newDeployments } = await runCase(otherOwner)
     expect(result.code).toBe(1)
-    expect(result.commands.filter((line: string) => line.startsWith('::error'))).toHaveLength(1)
+    expect(errorsOf(result, 'all')).toHaveLength(1)
     // S3 refused every request that carried the wrong owner.
-    expect(tb.s3.requests.slice(s3Before).filter(r => r.bucket === BUCKET && r.status === 403).length).toBeGreaterThan(0)
+    expect(bed.tb.s3.requests.slice(s3Before).filter(r => r.bucket === BUCKET && r.status === 403).length).toBeGreaterThan(0)
     expect(s3Writes).toEqual([])
     expect(newDeployments).toEqual([])
-    expect(await tb.s3.listKeys(BUCKET)).toEqual([])
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
   })
 })

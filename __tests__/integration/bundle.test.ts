@@ -4,71 +4,23 @@
  * with the tree, byte for byte, mode for mode; upload modes, encryption, bucket ownership, tgz
  * bundles, multipart uploads and refusals are checked through the outputs, S3 and CodeDeploy.
  */
-import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
-import { makeWorkspace } from './workspace.js'
-
-const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/harness/run-action.mjs')
-
-type Testbed = Awaited<ReturnType<typeof startTestbed>>
-type RunResult = Awaited<ReturnType<typeof runAction>>
+import { describeTree, run as sh } from '../helpers/archive.js'
+import { randomBytes } from '../helpers/tree.js'
+import { BUCKET, errorsOf, runWith, useTestbed, type RunResult } from './harness.js'
 
 const SHA = '2222222222222222222222222222222222222222'
-const BUCKET = 'bundles'
 const KEY = `app/${SHA}.zip`
 const MB = 1 << 20
 
-let tb: Testbed
-let ws: ReturnType<typeof makeWorkspace>
+const bed = useTestbed({ stepMs: 10, instances: 1, sha: SHA })
 
-beforeEach(async () => {
-  tb = await startTestbed({ stepMs: 10 })
-  await tb.s3.createBucket(BUCKET)
-  tb.codedeploy.addApplication({ name: 'sample-app' })
-  tb.codedeploy.addDeploymentGroup({ applicationName: 'sample-app', name: 'production', instances: 1 })
-  ws = makeWorkspace()
-})
-
-afterEach(async () => {
-  await tb.stop()
-  ws.cleanup()
-})
-
-function run(extra: Record<string, string> = {}): Promise<RunResult> {
-  return runAction({
-    workspace: ws.root,
-    sha: SHA,
-    env: tb.env,
-    inputs: { 'application-name': 'sample-app', 'deployment-group': 'production', 's3-bucket': BUCKET, 's3-key-prefix': 'app/', 'source-dir': 'app', ...extra }
-  })
-}
-
-const s3Ops = (name: string): number => tb.s3.requests.filter((r: { operation: string }) => r.operation === name).length
-const cdOps = (name: string): Array<{ input: Record<string, unknown> }> => tb.codedeploy.requests.filter((r: { operation: string }) => r.operation === name)
-const sh = (command: string, args: string[], cwd?: string): string => execFileSync(command, args, { encoding: 'utf8', ...(cwd ? { cwd } : {}) })
-
-/** path -> "file <mode> <sha256>" | "dir <mode>" | "link -> <target>", for comparing trees. */
-function treeOf(root: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const walk = (dir: string, rel: string): void => {
-    for (const name of fs.readdirSync(dir).sort()) {
-      const abs = path.join(dir, name)
-      const r = rel ? `${rel}/${name}` : name
-      const st = fs.lstatSync(abs)
-      if (st.isSymbolicLink()) out[r] = `link -> ${fs.readlinkSync(abs)}`
-      else if (st.isDirectory()) {
-        out[r] = `dir ${(st.mode & 0o777).toString(8)}`
-        walk(abs, r)
-      } else out[r] = `file ${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(fs.readFileSync(abs)).digest('hex')}`
-    }
-  }
-  walk(root, '')
-  return out
-}
+const run = (extra: Record<string, string> = {}): Promise<RunResult> => runWith(bed, { inputs: extra })
+const s3Ops = (name: string): number => bed.s3Calls(name).length
+const cdOps = (name: string): Array<{ input: Record<string, unknown> }> => bed.cdCalls(name)
 
 /** Adds what a real repository has around the app: links, private files, logs to leave out. */
 function enrich(app: string): void {
@@ -85,28 +37,30 @@ function enrich(app: string): void {
 
 describe('what lands in S3 is the tree, exactly', () => {
   test('zip: unpacked, it is source-dir minus node_modules/, .git/ and the exclude patterns, modes and links kept', async () => {
-    enrich(ws.app)
+    enrich(bed.ws.app)
     const result = await run({ exclude: '*.log\ntmp/' })
     expect(result.stderr).not.toMatch(/Error/)
     expect(result.outputs['error-message']).toBe('')
     expect(result.code).toBe(0)
-    const object = await tb.s3.getObject(BUCKET, KEY)
-    const zip = path.join(ws.root, 'downloaded.zip')
+    const object = await bed.tb.s3.getObject(BUCKET, KEY)
+    const zip = path.join(bed.ws.root, 'downloaded.zip')
     fs.writeFileSync(zip, object.body)
 
-    const unpacked = path.join(ws.root, 'unpacked')
+    const unpacked = path.join(bed.ws.root, 'unpacked')
     sh('unzip', ['-q', zip, '-d', unpacked])
-    const expected = treeOf(ws.app)
+    const expected = describeTree(bed.ws.app)
     for (const gone of Object.keys(expected)) {
       if (/^(node_modules|\.git|logs\/today\.log|debug\.log|tmp)(\/|$)/.test(gone)) delete expected[gone]
     }
     expect(expected['logs']).toBe('dir 755')
-    expect(treeOf(unpacked)).toEqual(expected)
+    expect(describeTree(unpacked)).toEqual(expected)
     expect(expected['start']).toBe('link -> scripts/start_server.sh')
     expect(expected['secret.env']).toMatch(/^file 600 /)
 
     // Sorted entries, the fixed 1980 timestamp, links stored as links.
-    const lines = sh('unzip', ['-Z', '-T', zip]).split('\n').filter(l => /^[-dl]/.test(l))
+    const lines = sh('unzip', ['-Z', '-T', zip])
+      .split('\n')
+      .filter(l => /^[-dl]/.test(l))
     const names = lines.map(l => l.split(/\s+/).slice(8).join(' '))
     expect(names).toEqual([...names].sort())
     expect(new Set(lines.map(l => l.split(/\s+/)[6]))).toEqual(new Set(['19800101.000000']))
@@ -123,26 +77,29 @@ describe('what lands in S3 is the tree, exactly', () => {
   })
 
   test('tgz: the same tree, deployed by CodeDeploy from the .tgz key', async () => {
-    enrich(ws.app)
+    enrich(bed.ws.app)
     const result = await run({ 'bundle-type': 'tgz', exclude: '*.log\ntmp/' })
     expect(result.code).toBe(0)
     const key = `app/${SHA}.tgz`
-    const object = await tb.s3.getObject(BUCKET, key)
-    const tgz = path.join(ws.root, 'downloaded.tgz')
+    const object = await bed.tb.s3.getObject(BUCKET, key)
+    const tgz = path.join(bed.ws.root, 'downloaded.tgz')
     fs.writeFileSync(tgz, object.body)
-    const unpacked = path.join(ws.root, 'unpacked')
+    const unpacked = path.join(bed.ws.root, 'unpacked')
     fs.mkdirSync(unpacked)
     sh('tar', ['-xzf', tgz, '-C', unpacked, '-p', '--no-same-owner'])
-    const expected = treeOf(ws.app)
+    const expected = describeTree(bed.ws.app)
     for (const gone of Object.keys(expected)) {
       if (/^(node_modules|\.git|logs\/today\.log|debug\.log|tmp)(\/|$)/.test(gone)) delete expected[gone]
     }
-    expect(treeOf(unpacked)).toEqual(expected)
+    expect(describeTree(unpacked)).toEqual(expected)
     const listing = sh('tar', ['-tvzf', tgz]).split('\n').filter(Boolean)
     expect(listing.every(l => l.includes(' 1980-01-01 00:00 '))).toBe(true)
     expect(result.outputs['bundle-uri']).toBe(`s3://${BUCKET}/${key}`)
     const create = cdOps('CreateDeployment')[0]!
-    expect(create.input['revision']).toEqual({ revisionType: 'S3', s3Location: { bucket: BUCKET, key, bundleType: 'tgz', eTag: object.etag.replace(/"/g, '') } })
+    expect(create.input['revision']).toEqual({
+      revisionType: 'S3',
+      s3Location: { bucket: BUCKET, key, bundleType: 'tgz', eTag: object.etag.replace(/"/g, '') }
+    })
     expect(result.outputs['status']).toBe('Succeeded')
   })
 
@@ -153,7 +110,10 @@ describe('what lands in S3 is the tree, exactly', () => {
     expect(second.outputs['bundle-sha256']).toBe(first.outputs['bundle-sha256'])
     expect([first.outputs['uploaded'], second.outputs['uploaded']]).toEqual(['true', 'false'])
     expect(s3Ops('PutObject')).toBe(1)
-    expect(cdOps('CreateDeployment').map(c => (c.input['revision'] as { s3Location: { eTag: string } }).s3Location.eTag)).toEqual([first.outputs['bundle-etag'], first.outputs['bundle-etag']])
+    expect(cdOps('CreateDeployment').map(c => (c.input['revision'] as { s3Location: { eTag: string } }).s3Location.eTag)).toEqual([
+      first.outputs['bundle-etag'],
+      first.outputs['bundle-etag']
+    ])
   })
 })
 
@@ -168,7 +128,7 @@ describe('upload modes', () => {
 
   test('never deploys the object already at the key, without packaging or uploading', async () => {
     const first = await run()
-    fs.rmSync(path.join(ws.app, 'appspec.yml'))
+    fs.rmSync(path.join(bed.ws.app, 'appspec.yml'))
     const redeploy = await run({ upload: 'never' })
     expect(redeploy.code).toBe(0)
     expect(redeploy.outputs['uploaded']).toBe('false')
@@ -180,7 +140,9 @@ describe('upload modes', () => {
   test('never with no object at the key fails, naming the upload input, and deploys nothing', async () => {
     const result = await run({ upload: 'never' })
     expect(result.code).toBe(1)
-    expect(result.outputs['error-message']).toBe(`Input 'upload' is never, but there is no bundle at s3://${BUCKET}/${KEY}. Fix: check sha, s3-bucket and s3-key-prefix, or run once with \`upload: auto\` for that commit to build and upload its bundle.`)
+    expect(result.outputs['error-message']).toBe(
+      `Input 'upload' is never, but there is no bundle at s3://${BUCKET}/${KEY}. Fix: check sha, s3-bucket and s3-key-prefix, or run once with \`upload: auto\` for that commit to build and upload its bundle.`
+    )
     expect(cdOps('CreateDeployment')).toEqual([])
   })
 })
@@ -188,79 +150,93 @@ describe('upload modes', () => {
 describe('encryption and ownership reach S3', () => {
   test('s3-sse aws:kms with a key id, and the right expected-bucket-owner', async () => {
     const keyId = 'arn:aws:kms:us-east-1:123456789000:key/1234abcd-12ab-34cd-56ef-1234567890ab'
-    const result = await run({ 's3-sse': 'aws:kms', 's3-kms-key-id': keyId, 'expected-bucket-owner': tb.s3.accountId })
+    const result = await run({ 's3-sse': 'aws:kms', 's3-kms-key-id': keyId, 'expected-bucket-owner': bed.tb.s3.accountId })
     expect(result.code).toBe(0)
-    const head = await tb.s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: KEY }))
+    const head = await bed.tb.s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: KEY }))
     expect([head.ServerSideEncryption, head.SSEKMSKeyId]).toEqual(['aws:kms', keyId])
   })
 
   test('s3-sse AES256', async () => {
     const result = await run({ 's3-sse': 'AES256' })
     expect(result.code).toBe(0)
-    expect((await tb.s3.getObject(BUCKET, KEY)).serverSideEncryption).toBe('AES256')
+    expect((await bed.tb.s3.getObject(BUCKET, KEY)).serverSideEncryption).toBe('AES256')
   })
 
   test('a bucket owned by another account is refused before anything is stored or deployed', async () => {
     const result = await run({ 'expected-bucket-owner': '111122223333' })
     expect(result.code).toBe(1)
-    expect(result.outputs['error-message']).toMatch(/^Input 'expected-bucket-owner': Access denied while looking for s3:\/\/bundles\/app\/2{40}\.zip: .* not owned by account 111122223333\. Fix: check that bundles belongs to account 111122223333/)
+    expect(result.outputs['error-message']).toMatch(
+      /^Input 'expected-bucket-owner': Access denied while looking for s3:\/\/bundles\/app\/2{40}\.zip: .* not owned by account 111122223333\. Fix: check that bundles belongs to account 111122223333/
+    )
     expect(s3Ops('PutObject') + s3Ops('CreateMultipartUpload')).toBe(0)
-    expect(await tb.s3.listKeys(BUCKET)).toEqual([])
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
     expect(cdOps('CreateDeployment')).toEqual([])
   })
 })
 
 describe('big bundles and flaky S3', () => {
   test('a bundle over 16 MB goes up in parts; CodeDeploy gets the multipart eTag and deploys it', async () => {
-    fs.writeFileSync(path.join(ws.app, 'assets.bin'), randomish(20 * MB))
-    tb.s3.injectFault({ operation: 'UploadPart', kind: '5xx' })
+    fs.writeFileSync(path.join(bed.ws.app, 'assets.bin'), randomBytes(20 * MB))
+    bed.tb.s3.injectFault({ operation: 'UploadPart', kind: '5xx' })
     const result = await run()
     expect(result.code).toBe(0)
-    const object = await tb.s3.getObject(BUCKET, KEY)
+    const object = await bed.tb.s3.getObject(BUCKET, KEY)
     expect(object.etag).toMatch(/-3"$/)
     expect(createHash('sha256').update(object.body).digest('hex')).toBe(result.outputs['bundle-sha256'])
-    expect([s3Ops('CreateMultipartUpload'), s3Ops('UploadPart'), s3Ops('CompleteMultipartUpload'), s3Ops('PutObject')]).toEqual([1, 4, 1, 0])
+    expect([s3Ops('CreateMultipartUpload'), s3Ops('UploadPart'), s3Ops('CompleteMultipartUpload'), s3Ops('PutObject')]).toEqual([
+      1, 4, 1, 0
+    ])
     expect(result.outputs['bundle-etag']).toBe(object.etag.replace(/"/g, ''))
     expect(result.outputs['status']).toBe('Succeeded')
   })
 
   test('a single PUT that fails once is retried', async () => {
-    tb.s3.injectFault({ operation: 'PutObject', kind: 'reset' })
+    bed.tb.s3.injectFault({ operation: 'PutObject', kind: 'reset' })
     const result = await run()
     expect(result.code).toBe(0)
     expect(s3Ops('PutObject')).toBe(2)
-    expect(createHash('sha256').update((await tb.s3.getObject(BUCKET, KEY)).body).digest('hex')).toBe(result.outputs['bundle-sha256'])
+    expect(
+      createHash('sha256')
+        .update((await bed.tb.s3.getObject(BUCKET, KEY)).body)
+        .digest('hex')
+    ).toBe(result.outputs['bundle-sha256'])
   })
 })
 
 describe('refusals before anything is uploaded', () => {
   const cases: Array<[string, (app: string) => void, Record<string, string>, RegExp]> = [
-    ['a symlink out of source-dir', app => fs.symlinkSync('../../etc/hostname', path.join(app, 'hostname')), {},
-      /^Input 'source-dir': symlink 'hostname' points to '\.\.\/\.\.\/etc\/hostname', outside source-dir\. Fix: make the link point inside source-dir, or add 'hostname' to exclude\.$/],
-    ['an unquoted permissions mode with a leading zero', app => fs.writeFileSync(path.join(app, 'appspec.yml'), 'version: 0.0\nos: linux\npermissions:\n  - object: /opt/app\n    mode: 0644\n'), {},
-      /^appspec\.yml line 5: permissions for '\/opt\/app': mode 0644 is not quoted; the agent reads a leading 0 as octal and would apply mode 420\./],
-    ['a files source the exclude input leaves out', app => fs.writeFileSync(path.join(app, 'appspec.yml'), 'version: 0.0\nos: linux\nfiles:\n  - source: server.js\n    destination: /opt/app\n'), { exclude: '*.js' },
+    [
+      'a symlink out of source-dir',
+      app => fs.symlinkSync('../../etc/hostname', path.join(app, 'hostname')),
+      {},
+      /^Input 'source-dir': symlink 'hostname' points to '\.\.\/\.\.\/etc\/hostname', outside source-dir\. Fix: make the link point inside source-dir, or add 'hostname' to exclude\.$/
+    ],
+    [
+      'an unquoted permissions mode with a leading zero',
+      app =>
+        fs.writeFileSync(path.join(app, 'appspec.yml'), 'version: 0.0\nos: linux\npermissions:\n  - object: /opt/app\n    mode: 0644\n'),
+      {},
+      /^appspec\.yml line 5: permissions for '\/opt\/app': mode 0644 is not quoted; the agent reads a leading 0 as octal and would apply mode 420\./
+    ],
+    [
+      'a files source the exclude input leaves out',
+      app =>
+        fs.writeFileSync(
+          path.join(app, 'appspec.yml'),
+          'version: 0.0\nos: linux\nfiles:\n  - source: server.js\n    destination: /opt/app\n'
+        ),
+      { exclude: '*.js' },
       // Names the pattern once src/pipeline.ts passes the exclude input to checkAppSpec.
-      /^Input 'exclude': appspec\.yml line 4: files source 'server\.js' is not in the bundle: it is excluded by ('\*\.js'|an exclude pattern)\./]
+      /^Input 'exclude': appspec\.yml line 4: files source 'server\.js' is not in the bundle: it is excluded by ('\*\.js'|an exclude pattern)\./
+    ]
   ]
   test.each(cases)('%s', async (_why, breakIt, extra, message) => {
-    breakIt(ws.app)
+    breakIt(bed.ws.app)
     const result = await run(extra)
     expect(result.code).toBe(1)
     expect(result.outputs['error-message']).toMatch(message)
-    expect(result.commands.filter((c: string) => c.startsWith('::error::'))).toHaveLength(1)
-    expect(await tb.s3.listKeys(BUCKET)).toEqual([])
+    expect(errorsOf(result)).toHaveLength(1)
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
     expect(cdOps('CreateDeployment')).toEqual([])
   })
 })
-
-/** Bytes that do not compress, so the bundle stays as big as the file. */
-function randomish(size: number): Buffer {
-  const out = Buffer.alloc(size)
-  let block = createHash('sha256').update('assets').digest()
-  for (let at = 0; at < size; at += block.length) {
-    block = createHash('sha256').update(block).digest()
-    block.copy(out, at)
-  }
-  return out
-}

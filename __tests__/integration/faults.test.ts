@@ -9,99 +9,75 @@ import { createHash, randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { ChildProcess } from 'node:child_process'
-import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3'
-import { makeWorkspace } from './workspace.js'
-
-const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/harness/run-action.mjs')
-
-type Testbed = Awaited<ReturnType<typeof startTestbed>>
-type Workspace = ReturnType<typeof makeWorkspace>
-type S3Record = Testbed['s3']['requests'][number]
-type CdRecord = Testbed['codedeploy']['requests'][number]
-type RunResult = Awaited<ReturnType<typeof runAction>>
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand
+} from '@aws-sdk/client-s3'
+import {
+  BUCKET,
+  errorsOf,
+  makeWorkspace,
+  runWith,
+  SAMPLE_APP_INPUTS,
+  useTestbed,
+  type CdRecord,
+  type RunResult,
+  type RunWith,
+  type Workspace
+} from './harness.js'
 
 const SHA = '3333333333333333333333333333333333333333'
-const BUCKET = 'bundles'
 const KEY = `sample-app/${SHA}.zip`
 /** The runner's grace between the cancel signal and SIGKILL. */
 const RUNNER_GRACE_MS = 7500
-/** Comfortably past the action's 64 MiB multipart threshold, random so it stays that size zipped. */
+/** Comfortably past the action's 16 MiB multipart threshold (70 MiB, several parts), random so it stays that size zipped. */
 const BIG_FILES = 5
 const BIG_FILE_BYTES = 14 << 20
 
-let tb: Testbed
-let ws: Workspace
+/** A fresh testbed and workspace per test, started by each describe block at its own pace. */
+const bed = useTestbed({ autoStart: false, sha: SHA, inputs: { ...SAMPLE_APP_INPUTS, 's3-key-prefix': 'sample-app/' } })
 
-/** A fresh testbed and workspace per test; `stepMs` is how long a lifecycle event takes. */
-function useTestbed(stepMs: number): void {
-  beforeEach(async () => {
-    tb = await startTestbed({ stepMs })
-    await tb.s3.createBucket(BUCKET)
-    tb.codedeploy.addApplication({ name: 'sample-app' })
-    tb.codedeploy.addDeploymentGroup({ applicationName: 'sample-app', name: 'production', instances: 3 })
-    ws = makeWorkspace()
-  })
-  afterEach(async () => {
-    await tb.stop()
-    ws.cleanup()
-  })
+/** Starts the testbed before each test of the enclosing describe; `stepMs` is how long a lifecycle event takes. */
+function useTestbedAt(stepMs: number): void {
+  beforeEach(async () => void (await bed.start({ stepMs })))
 }
 
-interface RunOptions {
-  inputs?: Record<string, string>
-  workspace?: Workspace
-  onLine?: (line: string, child: ChildProcess) => void
-}
-
-function run(options: RunOptions = {}): Promise<RunResult> {
-  return runAction({
-    workspace: (options.workspace ?? ws).root,
-    sha: SHA,
-    env: tb.env,
-    inputs: {
-      'application-name': 'sample-app',
-      'deployment-group': 'production',
-      's3-bucket': BUCKET,
-      's3-key-prefix': 'sample-app/',
-      'source-dir': 'app',
-      ...options.inputs
-    },
-    ...(options.onLine ? { onLine: options.onLine } : {})
-  })
-}
-
-const s3Calls = (operation: string): S3Record[] => tb.s3.requests.filter(r => r.operation === operation)
-const cdCalls = (operation: string): CdRecord[] => tb.codedeploy.requests.filter((r: CdRecord) => r.operation === operation)
-const errorLines = (result: RunResult): string[] => result.commands.filter((c: string) => c.startsWith('::error::'))
+const run = (options: RunWith = {}): Promise<RunResult> => runWith(bed, options)
+const s3Calls = bed.s3Calls
+const cdCalls = bed.cdCalls
 
 /** The bucket holds exactly the bundle the outputs describe, and nothing else is left open. */
 async function expectIntactBundle(result: RunResult): Promise<void> {
-  await tb.s3.idle()
-  expect(await tb.s3.listKeys(BUCKET)).toEqual([KEY])
-  const object = await tb.s3.getObject(BUCKET, KEY)
+  await bed.tb.s3.idle()
+  expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([KEY])
+  const object = await bed.tb.s3.getObject(BUCKET, KEY)
   expect(createHash('sha256').update(object.body).digest('hex')).toBe(result.outputs['bundle-sha256'])
   expect(String(object.body.length)).toBe(result.outputs['bundle-size'])
   expect(object.etag.replace(/"/g, '')).toBe(result.outputs['bundle-etag'])
-  expect(await tb.s3.listMultipartUploads(BUCKET)).toEqual([])
+  expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([])
 }
 
 /** Nothing of this run is in S3, nothing half-written, nothing deployed. */
 async function expectNothingLeft(): Promise<void> {
   // A request the action abandoned must have had its last word before the bucket is judged.
-  await tb.s3.idle()
-  expect(await tb.s3.listKeys(BUCKET)).toEqual([])
-  expect(await tb.s3.listMultipartUploads(BUCKET)).toEqual([])
+  await bed.tb.s3.idle()
+  expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+  expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([])
   expect(cdCalls('CreateDeployment')).toEqual([])
-  expect(tb.codedeploy.deployments()).toEqual([])
+  expect(bed.tb.codedeploy.deployments()).toEqual([])
 }
 
 /** Exactly one deployment was made, and it succeeded. */
 function expectOneSucceededDeployment(result: RunResult): void {
   expect(result.code).toBe(0)
   expect(result.outputs['status']).toBe('Succeeded')
-  const deployments = tb.codedeploy.deployments()
-  expect(deployments.map((d: { deploymentId: string; status: string }) => [d.deploymentId, d.status])).toEqual([[result.outputs['deployment-id'], 'Succeeded']])
+  const deployments = bed.tb.codedeploy.deployments()
+  expect(deployments.map((d: { deploymentId: string; status: string }) => [d.deploymentId, d.status])).toEqual([
+    [result.outputs['deployment-id'], 'Succeeded']
+  ])
 }
 
 /** Sends `signal` to the action once `ready()` holds (checked on every log line and every 20 ms). */
@@ -124,12 +100,12 @@ function signalWhen(ready: (line: string) => boolean, signal: NodeJS.Signals = '
 }
 
 describe('the S3 fault injector itself (testbed)', () => {
-  useTestbed(20)
+  useTestbedAt(20)
   // No retries, so each injected fault is seen as it is.
   let s3: S3Client
   beforeEach(() => {
     s3 = new S3Client({
-      endpoint: tb.s3.endpoint,
+      endpoint: bed.tb.s3.endpoint,
       region: 'us-east-1',
       forcePathStyle: true,
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
@@ -143,58 +119,64 @@ describe('the S3 fault injector itself (testbed)', () => {
     s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }), options)
 
   test('5xx answers InternalError, then SlowDown, stores nothing, and is used up after its count', async () => {
-    tb.s3.injectFault({ operation: 'PutObject', kind: '5xx', count: 1 })
-    tb.s3.injectFault({ operation: 'PutObject', kind: '5xx', status: 503, count: 1 })
+    bed.tb.s3.injectFault({ operation: 'PutObject', kind: '5xx', count: 1 })
+    bed.tb.s3.injectFault({ operation: 'PutObject', kind: '5xx', status: 503, count: 1 })
     await expect(put('k')).rejects.toMatchObject({ name: 'InternalError', $metadata: { httpStatusCode: 500 } })
-    expect(await tb.s3.listKeys(BUCKET)).toEqual([])
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
     await expect(put('k')).rejects.toMatchObject({ name: 'SlowDown', $metadata: { httpStatusCode: 503 } })
     await put('k')
-    expect(await tb.s3.listKeys(BUCKET)).toEqual(['k'])
-    expect(s3Calls('PutObject').map(r => [r.fault ?? '', r.status])).toEqual([['5xx', 500], ['5xx', 503], ['', 200]])
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual(['k'])
+    expect(s3Calls('PutObject').map(r => [r.fault ?? '', r.status])).toEqual([
+      ['5xx', 500],
+      ['5xx', 503],
+      ['', 200]
+    ])
   })
 
   test('reset drops the connection mid-body: no answer, nothing stored', async () => {
-    tb.s3.injectFault({ operation: 'PutObject', kind: 'reset' })
+    bed.tb.s3.injectFault({ operation: 'PutObject', kind: 'reset' })
     await expect(put('k')).rejects.toThrow()
-    await tb.s3.idle()
-    expect(await tb.s3.listKeys(BUCKET)).toEqual([])
+    await bed.tb.s3.idle()
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
     expect(s3Calls('PutObject').map(r => [r.fault, r.status])).toEqual([['reset', 0]])
   })
 
   test('slow holds the request, then serves it whole', async () => {
-    tb.s3.injectFault({ operation: 'PutObject', kind: 'slow', delayMs: 300 })
+    bed.tb.s3.injectFault({ operation: 'PutObject', kind: 'slow', delayMs: 300 })
     const body = randomBytes(3 << 20)
     const started = Date.now()
     await put('k', {}, body)
     expect(Date.now() - started).toBeGreaterThanOrEqual(300)
-    expect((await tb.s3.getObject(BUCKET, 'k')).body.equals(body)).toBe(true)
+    expect((await bed.tb.s3.getObject(BUCKET, 'k')).body.equals(body)).toBe(true)
     expect(s3Calls('PutObject').map(r => [r.fault, r.status])).toEqual([['slow', 200]])
   })
 
   test('slow, abandoned by the client: ends at once and stores nothing', async () => {
-    tb.s3.injectFault({ operation: 'PutObject', kind: 'slow', delayMs: 10_000 })
+    bed.tb.s3.injectFault({ operation: 'PutObject', kind: 'slow', delayMs: 10_000 })
     await expect(put('k', { abortSignal: AbortSignal.timeout(200) })).rejects.toThrow()
     const started = Date.now()
-    await tb.s3.idle()
+    await bed.tb.s3.idle()
     expect(Date.now() - started).toBeLessThan(2000)
-    expect(await tb.s3.listKeys(BUCKET)).toEqual([])
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
     expect(s3Calls('PutObject')[0]).toMatchObject({ fault: 'slow', status: 0 })
   })
 
   test('an open multipart upload is listed until it is aborted', async () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'big.zip' }))
     await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'big.zip', UploadId, PartNumber: 1, Body: randomBytes(5 << 20) }))
-    expect(await tb.s3.listMultipartUploads(BUCKET)).toEqual([{ uploadId: UploadId, key: 'big.zip', parts: 1 }])
+    expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([{ uploadId: UploadId, key: 'big.zip', parts: 1 }])
     await s3.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: 'big.zip', UploadId }))
-    expect(await tb.s3.listMultipartUploads(BUCKET)).toEqual([])
-    expect(tb.s3.requests.filter(r => r.bucket === BUCKET && r.key).map(r => [r.operation, r.status])).toEqual([
-      ['CreateMultipartUpload', 200], ['UploadPart', 200], ['AbortMultipartUpload', 204]
+    expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([])
+    expect(bed.tb.s3.requests.filter(r => r.bucket === BUCKET && r.key).map(r => [r.operation, r.status])).toEqual([
+      ['CreateMultipartUpload', 200],
+      ['UploadPart', 200],
+      ['AbortMultipartUpload', 204]
     ])
   })
 })
 
 describe('S3 faults during a single-request upload', () => {
-  useTestbed(20)
+  useTestbedAt(20)
 
   // The SDK never resends a streamed body: the bundle goes up as buffers, which it retries.
   test.each([
@@ -202,7 +184,7 @@ describe('S3 faults during a single-request upload', () => {
     ['503 SlowDown', { kind: '5xx' as const, status: 503 }],
     ['a connection reset mid-body', { kind: 'reset' as const }]
   ])('PutObject answered %s once is retried, and the bundle arrives intact', async (_name, fault) => {
-    tb.s3.injectFault({ operation: 'PutObject', count: 1, ...fault })
+    bed.tb.s3.injectFault({ operation: 'PutObject', count: 1, ...fault })
     const result = await run()
     expectOneSucceededDeployment(result)
     expect(s3Calls('PutObject').map(r => r.fault ?? r.status)).toEqual([fault.kind, 200])
@@ -210,10 +192,12 @@ describe('S3 faults during a single-request upload', () => {
   })
 
   test('PutObject failing for good: one clear error, no object, no deployment', async () => {
-    tb.s3.injectFault({ operation: 'PutObject', kind: '5xx', count: 100 })
+    bed.tb.s3.injectFault({ operation: 'PutObject', kind: '5xx', count: 100 })
     const result = await run()
     expect(result.code).toBe(1)
-    expect(errorLines(result)).toEqual([expect.stringMatching(new RegExp(`^::error::uploading the bundle to s3://${BUCKET}/${KEY} failed: InternalError`))])
+    expect(errorsOf(result)).toEqual([
+      expect.stringMatching(new RegExp(`^::error::uploading the bundle to s3://${BUCKET}/${KEY} failed: InternalError`))
+    ])
     expect(result.outputs['status']).toBe('')
     expect(result.outputs['deployment-id']).toBe('')
     expect(result.outputs['uploaded']).toBe('false')
@@ -222,8 +206,8 @@ describe('S3 faults during a single-request upload', () => {
   })
 
   test('HeadObject throttled and failing before the upload is retried', async () => {
-    tb.s3.injectFault({ operation: 'HeadObject', kind: '5xx', status: 503, count: 1 })
-    tb.s3.injectFault({ operation: 'HeadObject', kind: '5xx', count: 1 })
+    bed.tb.s3.injectFault({ operation: 'HeadObject', kind: '5xx', status: 503, count: 1 })
+    bed.tb.s3.injectFault({ operation: 'HeadObject', kind: '5xx', count: 1 })
     const result = await run()
     expectOneSucceededDeployment(result)
     expect(s3Calls('HeadObject').map(r => r.fault ?? r.status)).toEqual(['5xx', '5xx', 404])
@@ -232,7 +216,7 @@ describe('S3 faults during a single-request upload', () => {
 })
 
 describe('S3 faults during a multipart upload (a bundle over 64 MiB)', () => {
-  useTestbed(20)
+  useTestbedAt(20)
   let big: Workspace
 
   beforeAll(() => {
@@ -253,8 +237,8 @@ describe('S3 faults during a multipart upload (a bundle over 64 MiB)', () => {
   }
 
   test('CreateMultipartUpload and CompleteMultipartUpload failing once are retried; the object is whole', async () => {
-    tb.s3.injectFault({ operation: 'CreateMultipartUpload', kind: '5xx', count: 1 })
-    tb.s3.injectFault({ operation: 'CompleteMultipartUpload', kind: '5xx', status: 503, count: 1 })
+    bed.tb.s3.injectFault({ operation: 'CreateMultipartUpload', kind: '5xx', count: 1 })
+    bed.tb.s3.injectFault({ operation: 'CompleteMultipartUpload', kind: '5xx', status: 503, count: 1 })
     const result = await run({ workspace: big })
     expectOneSucceededDeployment(result)
     expect(Number(result.outputs['bundle-size'])).toBeGreaterThan(64 << 20)
@@ -267,9 +251,9 @@ describe('S3 faults during a multipart upload (a bundle over 64 MiB)', () => {
   })
 
   test('UploadPart answered 5xx, 503 and a connection reset is retried part by part; the object is whole', async () => {
-    tb.s3.injectFault({ operation: 'UploadPart', kind: '5xx', count: 1 })
-    tb.s3.injectFault({ operation: 'UploadPart', kind: 'reset', count: 1 })
-    tb.s3.injectFault({ operation: 'UploadPart', kind: '5xx', status: 503, count: 1 })
+    bed.tb.s3.injectFault({ operation: 'UploadPart', kind: '5xx', count: 1 })
+    bed.tb.s3.injectFault({ operation: 'UploadPart', kind: 'reset', count: 1 })
+    bed.tb.s3.injectFault({ operation: 'UploadPart', kind: '5xx', status: 503, count: 1 })
     const result = await run({ workspace: big })
     expectOneSucceededDeployment(result)
     const { ok, faulted, uploadIds } = parts()
@@ -281,10 +265,10 @@ describe('S3 faults during a multipart upload (a bundle over 64 MiB)', () => {
   })
 
   test('a part that cannot be uploaded: the multipart upload is aborted, nothing is left, nothing deployed', async () => {
-    tb.s3.injectFault({ operation: 'UploadPart', kind: 'reset', count: 1000 })
+    bed.tb.s3.injectFault({ operation: 'UploadPart', kind: 'reset', count: 1000 })
     const result = await run({ workspace: big })
     expect(result.code).toBe(1)
-    expect(errorLines(result)).toEqual([expect.stringMatching(new RegExp(`^::error::uploading the bundle to s3://${BUCKET}/${KEY} failed`))])
+    expect(errorsOf(result)).toEqual([expect.stringMatching(new RegExp(`^::error::uploading the bundle to s3://${BUCKET}/${KEY} failed`))])
     const { uploadIds } = parts()
     expect(uploadIds).toHaveLength(1)
     const aborts = s3Calls('AbortMultipartUpload')
@@ -295,8 +279,8 @@ describe('S3 faults during a multipart upload (a bundle over 64 MiB)', () => {
 
   // S3 may keep (and bill) parts still in flight during an abort: the abort waits for them.
   test('AbortMultipartUpload is sent only after the parts in flight have settled', async () => {
-    tb.s3.injectFault({ operation: 'UploadPart', kind: 'slow', delayMs: 3000, count: 3 })
-    tb.s3.injectFault({ operation: 'UploadPart', kind: 'reset', count: 1000 })
+    bed.tb.s3.injectFault({ operation: 'UploadPart', kind: 'slow', delayMs: 3000, count: 3 })
+    bed.tb.s3.injectFault({ operation: 'UploadPart', kind: 'reset', count: 1000 })
     const result = await run({ workspace: big })
     expect(result.code).toBe(1)
     const [abort] = s3Calls('AbortMultipartUpload')
@@ -307,13 +291,13 @@ describe('S3 faults during a multipart upload (a bundle over 64 MiB)', () => {
   })
 
   test('cancelled (SIGTERM) while parts are uploading: the multipart upload is aborted, no deployment is created', async () => {
-    tb.s3.injectFault({ operation: 'UploadPart', kind: 'slow', delayMs: 5000, count: 100 })
+    bed.tb.s3.injectFault({ operation: 'UploadPart', kind: 'slow', delayMs: 5000, count: 100 })
     const cancel = signalWhen(() => s3Calls('UploadPart').some(r => r.fault === 'slow'))
     const result = await run({ workspace: big, onLine: cancel.onLine })
     expect(cancel.state.sentAt).toBeDefined()
     expect(result.code).toBe(1)
     expect(result.stdout).toContain('Received SIGTERM')
-    expect(errorLines(result)).toHaveLength(1)
+    expect(errorsOf(result)).toHaveLength(1)
     const { uploadIds } = parts()
     expect(s3Calls('AbortMultipartUpload').map(r => [r.query['uploadId'], r.status])).toEqual([[uploadIds[0], 204]])
     await expectNothingLeft()
@@ -321,10 +305,10 @@ describe('S3 faults during a multipart upload (a bundle over 64 MiB)', () => {
 })
 
 describe('cancelled while the bundle is uploading', () => {
-  useTestbed(20)
+  useTestbedAt(20)
 
   const cancelDuringPut = () => {
-    tb.s3.injectFault({ operation: 'PutObject', kind: 'slow', delayMs: 5000, count: 10 })
+    bed.tb.s3.injectFault({ operation: 'PutObject', kind: 'slow', delayMs: 5000, count: 10 })
     return signalWhen(() => s3Calls('PutObject').some(r => r.fault === 'slow'))
   }
 
@@ -338,7 +322,7 @@ describe('cancelled while the bundle is uploading', () => {
     expect(Date.now() - started).toBeLessThan(5000)
     expect(result.code).toBe(1)
     expect(result.stdout).toContain('Received SIGTERM: the workflow is being cancelled.')
-    expect(errorLines(result)).toHaveLength(1)
+    expect(errorsOf(result)).toHaveLength(1)
     expect(result.outputs['deployment-id']).toBe('')
     expect(result.outputs['status']).toBe('')
     await expectNothingLeft()
@@ -349,7 +333,7 @@ describe('cancelled while the bundle is uploading', () => {
     const cancel = cancelDuringPut()
     const result = await run({ onLine: cancel.onLine })
     expect(result.code).toBe(1)
-    expect(errorLines(result)).toEqual([expect.stringMatching(/cancel/i)])
+    expect(errorsOf(result)).toEqual([expect.stringMatching(/cancel/i)])
     expect(result.summary).toMatch(/cancel/i)
   })
 })
@@ -364,11 +348,11 @@ type Fault = { kind: 'throttle' | '5xx' | 'reset'; status?: number }
 const BURST: Fault[] = [{ kind: 'throttle' }, { kind: '5xx', status: 503 }, { kind: 'reset' }]
 
 describe('CodeDeploy throttling, 5xx and dropped connections on every call', () => {
-  useTestbed(20)
+  useTestbedAt(20)
 
   /** Runs a deployment with `faults` on the next calls of `operation`; one deployment, Succeeded. */
   async function rideOut(operation: string, faults: Fault[]): Promise<void> {
-    for (const fault of faults) tb.codedeploy.injectFault({ operation, count: 1, ...fault })
+    for (const fault of faults) bed.tb.codedeploy.injectFault({ operation, count: 1, ...fault })
     const result = await run({ inputs: CONFIG })
     expectOneSucceededDeployment(result)
     const calls = cdCalls(operation)
@@ -381,7 +365,7 @@ describe('CodeDeploy throttling, 5xx and dropped connections on every call', () 
   test('the list of calls is what a deployment makes', async () => {
     const result = await run({ inputs: CONFIG })
     expectOneSucceededDeployment(result)
-    expect([...new Set(tb.codedeploy.requests.map((r: CdRecord) => r.operation))].sort()).toEqual([...CALLS].sort())
+    expect([...new Set(bed.tb.codedeploy.requests.map((r: CdRecord) => r.operation))].sort()).toEqual([...CALLS].sort())
   })
 
   test.each(PREFLIGHT)('%s throttled, then answered 503: retried, one deployment, Succeeded', async operation => {
@@ -398,30 +382,30 @@ describe('CodeDeploy throttling, 5xx and dropped connections on every call', () 
   })
 
   test('CodeDeploy failing for good: one clear error before anything is uploaded', async () => {
-    tb.codedeploy.injectFault({ operation: 'GetApplication', kind: '5xx', count: 1000 })
+    bed.tb.codedeploy.injectFault({ operation: 'GetApplication', kind: '5xx', count: 1000 })
     const result = await run()
     expect(result.code).toBe(1)
-    expect(errorLines(result)).toEqual([expect.stringMatching(/^::error::reading the application failed: InternalFailure/)])
+    expect(errorsOf(result)).toEqual([expect.stringMatching(/^::error::reading the application failed: InternalFailure/)])
     expect(cdCalls('GetApplication').length).toBeGreaterThan(1)
-    expect(tb.s3.requests.filter(r => /codedeploy-action/.test(r.userAgent) && r.method !== 'GET' && r.method !== 'HEAD')).toEqual([])
+    expect(bed.tb.s3.requests.filter(r => /codedeploy-action/.test(r.userAgent) && r.method !== 'GET' && r.method !== 'HEAD')).toEqual([])
     await expectNothingLeft()
   })
 })
 
 describe('the watch losing contact with CodeDeploy', () => {
-  useTestbed(20)
+  useTestbedAt(20)
 
   test('for good: keeps trying until the time-out, fails, and never reports an outcome it did not see', async () => {
-    tb.codedeploy.injectFault({ operation: 'GetDeployment', kind: 'reset', count: 100_000 })
+    bed.tb.codedeploy.injectFault({ operation: 'GetDeployment', kind: 'reset', count: 100_000 })
     const result = await run({ inputs: { 'timeout-minutes': '0.05' } })
     expect(result.code).toBe(1)
     const id = result.outputs['deployment-id']!
     // The deployment did succeed; the action could not see it, so it must not say so.
-    expect(tb.codedeploy.deployment(id).status).toBe('Succeeded')
+    expect(bed.tb.codedeploy.deployment(id).status).toBe('Succeeded')
     expect(['Succeeded', 'Failed', 'Stopped']).not.toContain(result.outputs['status'])
     expect(cdCalls('GetDeployment').length).toBeGreaterThan(3)
     expect(cdCalls('GetDeployment').every((r: CdRecord) => r.fault === 'reset')).toBe(true)
-    const [failure] = errorLines(result)
+    const [failure] = errorsOf(result)
     expect(failure).toMatch(new RegExp(`${id}.*timeout-minutes.*could not be reached`))
     expect(result.commands).toContainEqual(expect.stringMatching(/^::warning::Cannot reach CodeDeploy .*still trying until the time-out/))
     expect(result.outputs['summary']).toContain('FAILED')
@@ -435,41 +419,46 @@ describe('the watch losing contact with CodeDeploy', () => {
 
   test('for a while: keeps watching, says contact is back, and reports the end it saw', async () => {
     // More resets than the SDK's own attempts, so the watch itself has to carry on.
-    tb.codedeploy.injectFault({ operation: 'GetDeployment', kind: 'reset', count: 12 })
+    bed.tb.codedeploy.injectFault({ operation: 'GetDeployment', kind: 'reset', count: 12 })
     const result = await run()
     expectOneSucceededDeployment(result)
     expect(result.commands).toContainEqual(expect.stringMatching(/^::warning::Cannot reach CodeDeploy/))
     expect(result.commands).toContainEqual(expect.stringMatching(/^::warning::Back in contact with CodeDeploy/))
     expect(result.outputs['instances-succeeded']).toBe('3')
-    expect(errorLines(result)).toEqual([])
+    expect(errorsOf(result)).toEqual([])
   })
 })
 
 describe('cancelled while the deployment runs', () => {
   // Slow lifecycle events, so the deployment is still running when the signal comes.
-  useTestbed(300)
+  useTestbedAt(300)
 
   const cancelAfterCreate = (signal: NodeJS.Signals = 'SIGTERM') => signalWhen(line => /^Created deployment d-/.test(line), signal)
 
-  test.each(['SIGTERM', 'SIGINT'] as const)('%s: StopDeployment within the runner\'s grace period, the deployment Stopped, and the step says so', async signal => {
-    const cancel = cancelAfterCreate(signal)
-    const result = await run({ onLine: cancel.onLine })
-    expect(result.code).toBe(1)
-    const id = result.outputs['deployment-id']!
-    expect(id).toMatch(/^d-/)
-    const stops = cdCalls('StopDeployment')
-    expect(stops.map((r: CdRecord) => [r.input.deploymentId, r.status])).toEqual([[id, 200]])
-    expect(stops[0]!.at - cancel.state.sentAt!).toBeLessThan(RUNNER_GRACE_MS)
-    expect(tb.codedeploy.deployment(id).status).toBe('Stopped')
-    expect(result.stdout).toContain(`Received ${signal}`)
-    expect(errorLines(result)).toEqual([expect.stringContaining(`Deployment ${id} (sample-app/production) was stopped because the workflow was cancelled`)])
-    expect(result.summary).toContain('stopped: workflow cancelled')
-    expect(result.outputs['summary']).toContain('Stopped (cancelled)')
-  })
+  test.each(['SIGTERM', 'SIGINT'] as const)(
+    "%s: StopDeployment within the runner's grace period, the deployment Stopped, and the step says so",
+    async signal => {
+      const cancel = cancelAfterCreate(signal)
+      const result = await run({ onLine: cancel.onLine })
+      expect(result.code).toBe(1)
+      const id = result.outputs['deployment-id']!
+      expect(id).toMatch(/^d-/)
+      const stops = cdCalls('StopDeployment')
+      expect(stops.map((r: CdRecord) => [r.input.deploymentId, r.status])).toEqual([[id, 200]])
+      expect(stops[0]!.at - cancel.state.sentAt!).toBeLessThan(RUNNER_GRACE_MS)
+      expect(bed.tb.codedeploy.deployment(id).status).toBe('Stopped')
+      expect(result.stdout).toContain(`Received ${signal}`)
+      expect(errorsOf(result)).toEqual([
+        expect.stringContaining(`Deployment ${id} (sample-app/production) was stopped because the workflow was cancelled`)
+      ])
+      expect(result.summary).toContain('stopped: workflow cancelled')
+      expect(result.outputs['summary']).toContain('Stopped (cancelled)')
+    }
+  )
 
   test('StopDeployment throttled and failing once still lands within the grace period', async () => {
-    tb.codedeploy.injectFault({ operation: 'StopDeployment', kind: 'throttle', count: 1 })
-    tb.codedeploy.injectFault({ operation: 'StopDeployment', kind: '5xx', count: 1 })
+    bed.tb.codedeploy.injectFault({ operation: 'StopDeployment', kind: 'throttle', count: 1 })
+    bed.tb.codedeploy.injectFault({ operation: 'StopDeployment', kind: '5xx', count: 1 })
     const cancel = cancelAfterCreate()
     const result = await run({ onLine: cancel.onLine })
     expect(result.code).toBe(1)
@@ -477,7 +466,7 @@ describe('cancelled while the deployment runs', () => {
     const stops = cdCalls('StopDeployment')
     expect(stops.map((r: CdRecord) => r.fault ?? r.status)).toEqual(['throttle', '5xx', 200])
     expect(stops[2]!.at - cancel.state.sentAt!).toBeLessThan(RUNNER_GRACE_MS)
-    expect(tb.codedeploy.deployment(id).status).toBe('Stopped')
+    expect(bed.tb.codedeploy.deployment(id).status).toBe('Stopped')
     expect(result.summary).toContain('stopped: workflow cancelled')
   })
 
@@ -488,21 +477,21 @@ describe('cancelled while the deployment runs', () => {
     const id = result.outputs['deployment-id']!
     expect(cdCalls('StopDeployment')).toEqual([])
     expect(result.commands).toContainEqual(expect.stringContaining(`::warning::Deployment ${id} keeps running (stop-on-cancel: false)`))
-    expect(['Created', 'InProgress']).toContain(tb.codedeploy.deployment(id).status)
+    expect(['Created', 'InProgress']).toContain(bed.tb.codedeploy.deployment(id).status)
     expect(result.outputs['summary']).toContain('(cancelled)')
   })
 })
 
 describe('a CreateDeployment answer lost after the service created the deployment', () => {
-  useTestbed(20)
+  useTestbedAt(20)
 
   test('the action finds and follows the deployment it created, and never starts a second one', async () => {
-    tb.codedeploy.injectFault({ operation: 'CreateDeployment', kind: 'lost', count: 1 })
+    bed.tb.codedeploy.injectFault({ operation: 'CreateDeployment', kind: 'lost', count: 1 })
     const result = await run()
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/answer was lost.*: following it/)
-    expect(tb.codedeploy.deployments()).toHaveLength(1)
-    expect(result.outputs['deployment-id']).toBe(tb.codedeploy.deployments()[0]!.deploymentId)
+    expect(bed.tb.codedeploy.deployments()).toHaveLength(1)
+    expect(result.outputs['deployment-id']).toBe(bed.tb.codedeploy.deployments()[0]!.deploymentId)
     expect(result.outputs['status']).toBe('Succeeded')
   })
 })

@@ -9,118 +9,26 @@ import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import type { ChildProcess } from 'node:child_process'
-import AdmZip from 'adm-zip'
-import { makeWorkspace } from './workspace.js'
+import { archiveEntries, type ArchiveEntry } from '../helpers/archive.js'
+import { BUCKET, errorsOf, runWith, useTestbed, type RunResult, type RunWith } from './harness.js'
 
-const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/harness/run-action.mjs')
 const { startGithubApi } = await import('../../testbed/harness/github-api.mjs')
 
-type Testbed = Awaited<ReturnType<typeof startTestbed>>
-type Workspace = ReturnType<typeof makeWorkspace>
-type RunResult = Awaited<ReturnType<typeof runAction>>
-
 const SHA = '4444444444444444444444444444444444444444'
-const BUCKET = 'bundles'
 /** What makeWorkspace() writes into app/.git/config, as actions/checkout does. */
 const CHECKOUT_TOKEN = 'c2VjcmV0LXRva2Vu'
 
-let tb: Testbed
-let ws: Workspace
+const bed = useTestbed({ instances: 2, sha: SHA })
 
-beforeEach(async () => {
-  tb = await startTestbed({ stepMs: 20 })
-  await tb.s3.createBucket(BUCKET)
-  tb.codedeploy.addApplication({ name: 'sample-app' })
-  tb.codedeploy.addDeploymentGroup({ applicationName: 'sample-app', name: 'production', instances: 2 })
-  ws = makeWorkspace()
-})
-
-afterEach(async () => {
-  await tb.stop()
-  ws.cleanup()
-})
-
-interface RunOptions {
-  inputs?: Record<string, string>
-  env?: Record<string, string>
-  onLine?: (line: string, child: ChildProcess) => void
-}
-
-function run(options: RunOptions = {}): Promise<RunResult> {
-  return runAction({
-    workspace: ws.root,
-    sha: SHA,
-    env: { ...tb.env, ...options.env },
-    inputs: {
-      'application-name': 'sample-app',
-      'deployment-group': 'production',
-      's3-bucket': BUCKET,
-      's3-key-prefix': 'app/',
-      'source-dir': 'app',
-      ...options.inputs
-    },
-    ...(options.onLine ? { onLine: options.onLine } : {})
-  })
-}
-
-interface BundleEntry {
-  name: string
-  kind: 'file' | 'dir' | 'symlink'
-  data: Buffer
-}
-
-/** Every entry of a tgz: ustar headers, with PAX `path` / `linkpath` records applied. */
-function tarEntries(gz: Buffer): BundleEntry[] {
-  const tar = gunzipSync(gz)
-  const entries: BundleEntry[] = []
-  const text = (at: number, length: number): string => {
-    const raw = tar.subarray(at, at + length)
-    const end = raw.indexOf(0)
-    return raw.subarray(0, end < 0 ? raw.length : end).toString('utf8')
-  }
-  let pax: Record<string, string> = {}
-  for (let at = 0; at + 512 <= tar.length && tar[at] !== 0;) {
-    const size = parseInt(text(at + 124, 12) || '0', 8)
-    const type = text(at + 156, 1)
-    const data = tar.subarray(at + 512, at + 512 + size)
-    if (type === 'x') {
-      // Records are "<length> <key>=<value>\n", the length counting the whole record.
-      pax = {}
-      for (let pos = 0; pos < data.length;) {
-        const space = data.indexOf(0x20, pos)
-        const length = Number(data.subarray(pos, space).toString())
-        const record = data.subarray(space + 1, pos + length - 1).toString('utf8')
-        pax[record.slice(0, record.indexOf('='))] = record.slice(record.indexOf('=') + 1)
-        pos += length
-      }
-    } else {
-      const name = pax['path'] ?? (text(at + 345, 155) ? `${text(at + 345, 155)}/${text(at, 100)}` : text(at, 100))
-      const kind = type === '5' ? 'dir' : type === '2' ? 'symlink' : 'file'
-      entries.push({ name, kind, data: kind === 'symlink' ? Buffer.from(pax['linkpath'] ?? text(at + 157, 100)) : Buffer.from(data) })
-      pax = {}
-    }
-    at += 512 + Math.ceil(size / 512) * 512
-  }
-  return entries
-}
-
-function zipEntries(zip: Buffer): BundleEntry[] {
-  return new AdmZip(zip).getEntries().map(e => {
-    const type = (e.header.attr >>> 16) & 0o170000
-    const kind = e.isDirectory ? 'dir' : type === 0o120000 ? 'symlink' : 'file'
-    return { name: e.rawEntryName.toString('utf8'), kind, data: e.isDirectory ? Buffer.alloc(0) : e.getData() }
-  })
-}
+const run = (options: RunWith = {}): Promise<RunResult> => runWith(bed, options)
 
 /** The one bundle the run uploaded, read back from S3 and opened. */
-async function bundleEntries(type: 'zip' | 'tgz'): Promise<BundleEntry[]> {
-  const keys = await tb.s3.listKeys(BUCKET)
+async function bundleEntries(type: 'zip' | 'tgz'): Promise<ArchiveEntry[]> {
+  const keys = await bed.tb.s3.listKeys(BUCKET)
   expect(keys).toEqual([`app/${SHA}.${type}`])
-  const object = await tb.s3.getObject(BUCKET, keys[0]!)
-  return type === 'zip' ? zipEntries(object.body) : tarEntries(object.body)
+  const object = await bed.tb.s3.getObject(BUCKET, keys[0]!)
+  return archiveEntries(object.body, type)
 }
 
 /** Path segments of an entry name as any extractor may read it: '/' or '\' separate. */
@@ -134,14 +42,17 @@ const OWN_COMMANDS = /^::(group|endgroup|add-mask|warning|error|notice|debug)( [
 describe('.git/ never goes into a bundle', () => {
   beforeEach(() => {
     // A submodule checkout (a .git file), a vendored repository, and names that only look alike.
-    fs.mkdirSync(path.join(ws.app, 'vendor', 'lib', '.git'), { recursive: true })
-    fs.writeFileSync(path.join(ws.app, 'vendor', 'lib', '.git', 'config'), `[http]\n\textraheader = AUTHORIZATION: basic ${CHECKOUT_TOKEN}\n`)
-    fs.writeFileSync(path.join(ws.app, 'vendor', 'lib', 'index.js'), 'module.exports = 1\n')
-    fs.mkdirSync(path.join(ws.app, 'sub'))
-    fs.writeFileSync(path.join(ws.app, 'sub', '.git'), 'gitdir: ../.git/modules/sub\n')
-    fs.writeFileSync(path.join(ws.app, '.gitignore'), 'node_modules/\n')
-    fs.mkdirSync(path.join(ws.app, '.github', 'workflows'), { recursive: true })
-    fs.writeFileSync(path.join(ws.app, '.github', 'workflows', 'ci.yml'), 'on: push\n')
+    fs.mkdirSync(path.join(bed.ws.app, 'vendor', 'lib', '.git'), { recursive: true })
+    fs.writeFileSync(
+      path.join(bed.ws.app, 'vendor', 'lib', '.git', 'config'),
+      `[http]\n\textraheader = AUTHORIZATION: basic ${CHECKOUT_TOKEN}\n`
+    )
+    fs.writeFileSync(path.join(bed.ws.app, 'vendor', 'lib', 'index.js'), 'module.exports = 1\n')
+    fs.mkdirSync(path.join(bed.ws.app, 'sub'))
+    fs.writeFileSync(path.join(bed.ws.app, 'sub', '.git'), 'gitdir: ../.git/modules/sub\n')
+    fs.writeFileSync(path.join(bed.ws.app, '.gitignore'), 'node_modules/\n')
+    fs.mkdirSync(path.join(bed.ws.app, '.github', 'workflows'), { recursive: true })
+    fs.writeFileSync(path.join(bed.ws.app, '.github', 'workflows', 'ci.yml'), 'on: push\n')
   })
 
   const negations = ['!.git/', '!.git', '!**/.git/**', '!.git/config\n!**/.git/config\n!sub/.git', '!*\n!.*\n!**']
@@ -193,11 +104,26 @@ describe('credentials and tokens never show', () => {
 
   const scenarios: Scenario[] = [
     { name: 'a deployment that succeeds', code: 0 },
-    { name: 'a deployment that fails, with a log tail', prepare: () => tb.codedeploy.failHook({ event: 'AfterInstall', logTail: '[stderr]npm ERR! 403 Forbidden' }), code: 1, says: /AfterInstall failed/ },
+    {
+      name: 'a deployment that fails, with a log tail',
+      prepare: () => bed.tb.codedeploy.failHook({ event: 'AfterInstall', logTail: '[stderr]npm ERR! 403 Forbidden' }),
+      code: 1,
+      says: /AfterInstall failed/
+    },
     { name: 'GitHub refusing the token', prepare: () => (github.failWith = 401), code: 0 },
     { name: 'S3 refusing the AWS keys', badKeys: true, code: 1, says: /s3:\/\// },
-    { name: 'S3 access denied (bucket owned by another account)', inputs: { 'expected-bucket-owner': '999999999999', upload: 'always' }, code: 1, says: /Access denied/ },
-    { name: 'CodeDeploy failing for good', prepare: () => tb.codedeploy.injectFault({ operation: 'GetApplication', kind: '5xx', count: 1000 }), code: 1, says: /reading the application failed/ },
+    {
+      name: 'S3 access denied (bucket owned by another account)',
+      inputs: { 'expected-bucket-owner': '999999999999', upload: 'always' },
+      code: 1,
+      says: /Access denied/
+    },
+    {
+      name: 'CodeDeploy failing for good',
+      prepare: () => bed.tb.codedeploy.injectFault({ operation: 'GetApplication', kind: '5xx', count: 1000 }),
+      code: 1,
+      says: /reading the application failed/
+    },
     { name: 'bad input', inputs: { sha: 'not-a-sha' }, code: 1, says: /Input 'sha'/, masks: false },
     { name: 'a cancelled deployment', cancelAt: /^Created deployment d-/, code: 1, says: /cancel/ }
   ]
@@ -224,22 +150,26 @@ describe('credentials and tokens never show', () => {
     const secret = secrets()
     const result = await runScenario(s, secret)
     expect(result.code).toBe(s.code)
-    if (s.says) expect(result.commands.filter((c: string) => c.startsWith('::error::')).join('\n')).toMatch(s.says)
+    if (s.says) expect(errorsOf(result).join('\n')).toMatch(s.says)
 
     // The token is masked before anything else is printed, so the runner hides it everywhere.
     if (s.masks !== false) expect(result.stdout.split('\n')[0]).toBe(`::add-mask::${secret.githubToken}`)
 
     const shown = {
-      log: result.stdout.split('\n').filter((line: string) => !line.startsWith('::add-mask::')).join('\n'),
+      log: result.stdout
+        .split('\n')
+        .filter((line: string) => !line.startsWith('::add-mask::'))
+        .join('\n'),
       stderr: result.stderr,
       outputs: JSON.stringify(result.outputs),
       summary: result.summary,
-      'CodeDeploy requests': JSON.stringify(tb.codedeploy.requests.map((r: { input: unknown }) => r.input)),
-      'S3 requests': JSON.stringify(tb.s3.requests.map(r => [r.path, r.query])),
+      'CodeDeploy requests': JSON.stringify(bed.tb.codedeploy.requests.map((r: { input: unknown }) => r.input)),
+      'S3 requests': JSON.stringify(bed.tb.s3.requests.map(r => [r.path, r.query])),
       'GitHub request bodies': JSON.stringify(github.requests.map(r => [r.path, r.body]))
     }
-    const objects = await tb.s3.listKeys(BUCKET)
-    for (const key of objects) Object.assign(shown, { [`s3://${BUCKET}/${key} metadata`]: JSON.stringify((await tb.s3.getObject(BUCKET, key)).metadata) })
+    const objects = await bed.tb.s3.listKeys(BUCKET)
+    for (const key of objects)
+      Object.assign(shown, { [`s3://${BUCKET}/${key} metadata`]: JSON.stringify((await bed.tb.s3.getObject(BUCKET, key)).metadata) })
     for (const [where, text] of Object.entries(shown)) {
       for (const [what, value] of Object.entries(secret)) {
         expect(`${where}: ${text.includes(value) ? `shows the ${what}` : 'clean'}`).toBe(`${where}: clean`)
@@ -264,41 +194,53 @@ describe('symlinks', () => {
 
   const refused: Array<[string, (app: string) => void, string]> = [
     ['an absolute link to /etc/passwd', app => fs.symlinkSync('/etc/passwd', path.join(app, 'passwd')), 'passwd'],
-    ['a relative link out of source-dir, still inside the workspace', app => fs.symlinkSync('../.git-credentials', path.join(app, 'creds')), 'creds'],
-    ['a relative link climbing to the filesystem root', app => fs.symlinkSync('../../../../../../../../etc/shadow', path.join(app, 'scripts', 'shadow')), 'scripts/shadow'],
+    [
+      'a relative link out of source-dir, still inside the workspace',
+      app => fs.symlinkSync('../.git-credentials', path.join(app, 'creds')),
+      'creds'
+    ],
+    [
+      'a relative link climbing to the filesystem root',
+      app => fs.symlinkSync('../../../../../../../../etc/shadow', path.join(app, 'scripts', 'shadow')),
+      'scripts/shadow'
+    ],
     ['a directory link out of source-dir', app => fs.symlinkSync(outside(), path.join(app, 'keys')), 'keys'],
-    ['a chain of links that only escapes once resolved', app => {
-      fs.symlinkSync('hop', path.join(app, 'a-link'))
-      fs.symlinkSync(path.relative(app, outside()), path.join(app, 'hop'))
-    }, 'a-link']
+    [
+      'a chain of links that only escapes once resolved',
+      app => {
+        fs.symlinkSync('hop', path.join(app, 'a-link'))
+        fs.symlinkSync(path.relative(app, outside()), path.join(app, 'hop'))
+      },
+      'a-link'
+    ]
   ]
 
   test.each(refused)('%s is refused before anything is uploaded', async (_name, make, link) => {
-    fs.writeFileSync(path.join(ws.root, '.git-credentials'), `https://x-access-token:${CHECKOUT_TOKEN}@github.com\n`)
-    make(ws.app)
+    fs.writeFileSync(path.join(bed.ws.root, '.git-credentials'), `https://x-access-token:${CHECKOUT_TOKEN}@github.com\n`)
+    make(bed.ws.app)
     const result = await run()
     expect(result.code).toBe(1)
-    const errors = result.commands.filter((c: string) => c.startsWith('::error::'))
+    const errors = errorsOf(result)
     expect(errors).toHaveLength(1)
     expect(errors[0]).toContain(`Input 'source-dir': symlink '${link}' points to`)
     expect(errors[0]).toMatch(/Fix: .*exclude/)
-    expect(await tb.s3.listKeys(BUCKET)).toEqual([])
-    expect(tb.s3.requests.filter(r => r.method === 'PUT' && r.bucket === BUCKET && r.key)).toEqual([])
-    expect(tb.codedeploy.deployments()).toEqual([])
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+    expect(bed.tb.s3.requests.filter(r => r.method === 'PUT' && r.bucket === BUCKET && r.key)).toEqual([])
+    expect(bed.tb.codedeploy.deployments()).toEqual([])
   })
 
   test('the fix the error names works: an escaping link listed in exclude is left out', async () => {
-    fs.symlinkSync('/etc/passwd', path.join(ws.app, 'passwd'))
+    fs.symlinkSync('/etc/passwd', path.join(bed.ws.app, 'passwd'))
     const result = await run({ inputs: { exclude: 'passwd', wait: 'false' } })
     expect(result.code).toBe(0)
     expect((await bundleEntries('zip')).map(e => e.name)).not.toContain('passwd')
   })
 
   test.each(['zip', 'tgz'] as const)('links inside source-dir are stored as links in a %s, never as the file they point to', async type => {
-    fs.symlinkSync('scripts/start_server.sh', path.join(ws.app, 'start'))
-    fs.symlinkSync('scripts', path.join(ws.app, 'bin'))
+    fs.symlinkSync('scripts/start_server.sh', path.join(bed.ws.app, 'start'))
+    fs.symlinkSync('scripts', path.join(bed.ws.app, 'bin'))
     // Inside source-dir, but to a file that is never bundled: only the link text may travel.
-    fs.symlinkSync('.git/config', path.join(ws.app, 'gitconfig'))
+    fs.symlinkSync('.git/config', path.join(bed.ws.app, 'gitconfig'))
     const result = await run({ inputs: { 'bundle-type': type, wait: 'false' } })
     expect(result.code).toBe(0)
     const entries = await bundleEntries(type)
@@ -311,13 +253,23 @@ describe('symlinks', () => {
 describe('odd file names', () => {
   /** Legal on Linux, every one of them. */
   const NAMES = [
-    '..foo', '...', 'a..b', '.. ', ' leading space', '-rf', 'percent%0Aencoded', 'ünïcødé-名前.txt',
-    'tab\tname', 'bell\u0007', 'esc\u001b[31mred', 'del\u007f'
+    '..foo',
+    '...',
+    'a..b',
+    '.. ',
+    ' leading space',
+    '-rf',
+    'percent%0Aencoded',
+    'ünïcødé-名前.txt',
+    'tab\tname',
+    'bell\u0007',
+    'esc\u001b[31mred',
+    'del\u007f'
   ]
 
   test.each(['zip', 'tgz'] as const)('are stored under exactly their names in a %s, inside the bundle', async type => {
-    fs.mkdirSync(path.join(ws.app, 'odd'))
-    for (const name of NAMES) fs.writeFileSync(path.join(ws.app, 'odd', name), `content of ${JSON.stringify(name)}\n`)
+    fs.mkdirSync(path.join(bed.ws.app, 'odd'))
+    for (const name of NAMES) fs.writeFileSync(path.join(bed.ws.app, 'odd', name), `content of ${JSON.stringify(name)}\n`)
     const result = await run({ inputs: { 'bundle-type': type, wait: 'false' } })
     expect(result.code).toBe(0)
     const entries = await bundleEntries(type)
@@ -332,32 +284,32 @@ describe('odd file names', () => {
 
   // '\\' is a separator to Windows and many unzip tools: such a name could unpack outside the deployment.
   test.each(['zip', 'tgz'] as const)('a name with backslashes that reads as ..\\..\\ is refused or neutralised in a %s', async type => {
-    fs.writeFileSync(path.join(ws.app, '..\\..\\evil.sh'), '#!/bin/sh\necho pwned\n')
+    fs.writeFileSync(path.join(bed.ws.app, '..\\..\\evil.sh'), '#!/bin/sh\necho pwned\n')
     const result = await run({ inputs: { 'bundle-type': type, wait: 'false' } })
     if (result.code === 0) {
       for (const entry of await bundleEntries(type)) expect(segments(entry.name)).not.toContain('..')
     } else {
-      expect(result.commands.filter((c: string) => c.startsWith('::error::'))).toEqual([expect.stringMatching(/evil\.sh.*Fix: /)])
-      expect(await tb.s3.listKeys(BUCKET)).toEqual([])
+      expect(errorsOf(result)).toEqual([expect.stringMatching(/evil\.sh.*Fix: /)])
+      expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
     }
   })
 
   test('a name with a line break cannot forge a workflow command: refused, or stored and never echoed as one', async () => {
     const name = 'x\n::error::forged-by-file-name\r::add-mask::forged'
-    fs.writeFileSync(path.join(ws.app, name), 'x\n')
-    fs.symlinkSync('/etc/passwd', path.join(ws.app, `link\n::warning::forged-by-link-name`))
+    fs.writeFileSync(path.join(bed.ws.app, name), 'x\n')
+    fs.symlinkSync('/etc/passwd', path.join(bed.ws.app, `link\n::warning::forged-by-link-name`))
     const result = await run()
     expect(result.code).toBe(1)
     expect(runnerLines(result.stdout).filter(line => /^::[a-z-]+( [^:]*)?::forged/.test(line))).toEqual([])
     expect(runnerLines(result.stdout).filter(line => line.startsWith('::') && !OWN_COMMANDS.test(line))).toEqual([])
-    expect(result.commands.filter((c: string) => c.startsWith('::error::'))).toHaveLength(1)
+    expect(errorsOf(result)).toHaveLength(1)
   })
 })
 
 describe('text from the instances cannot forge workflow commands', () => {
   // The runner also ends a line at a lone \r: every piece of the tail must stay behind "| ".
   test('a log tail with carriage returns stays inside the "| " block', async () => {
-    tb.codedeploy.failHook({ event: 'ApplicationStart', logTail: 'starting\r::error::forged-by-log-tail\r\n::add-mask::forged\rdone' })
+    bed.tb.codedeploy.failHook({ event: 'ApplicationStart', logTail: 'starting\r::error::forged-by-log-tail\r\n::add-mask::forged\rdone' })
     const result = await run()
     expect(result.code).toBe(1)
     expect(result.stdout).toContain('forged-by-log-tail')
@@ -365,7 +317,10 @@ describe('text from the instances cannot forge workflow commands', () => {
   })
 
   test('a log tail\'s lines are printed behind "| ", never at the start of a line', async () => {
-    tb.codedeploy.failHook({ event: 'ApplicationStart', logTail: 'starting\n::error::forged-by-log-tail\n::set-output name=status::Succeeded\ndone' })
+    bed.tb.codedeploy.failHook({
+      event: 'ApplicationStart',
+      logTail: 'starting\n::error::forged-by-log-tail\n::set-output name=status::Succeeded\ndone'
+    })
     const result = await run()
     expect(result.code).toBe(1)
     expect(result.stdout).toContain('| ::error::forged-by-log-tail')

@@ -4,61 +4,31 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { makeWorkspace } from './workspace.js'
+import { BUCKET, errorsOf, runWith, useTestbed, type CdRecord } from './harness.js'
 
-const { startTestbed } = await import('../../testbed/index.mjs')
-const { runAction } = await import('../../testbed/harness/run-action.mjs')
 const { startGithubApi } = await import('../../testbed/harness/github-api.mjs')
-
-type Testbed = Awaited<ReturnType<typeof startTestbed>>
 
 const OLD = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 const NEW = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
-const BUCKET = 'bundles'
 
-let tb: Testbed
-let ws: ReturnType<typeof makeWorkspace>
-
-beforeEach(async () => {
-  tb = await startTestbed({ stepMs: 20 })
-  await tb.s3.createBucket(BUCKET)
-  tb.codedeploy.addApplication({ name: 'sample-app' })
-  tb.codedeploy.addDeploymentGroup({ applicationName: 'sample-app', name: 'production', instances: 2 })
-  tb.codedeploy.addDeploymentGroup({ applicationName: 'sample-app', name: 'staging', instances: 2 })
-  ws = makeWorkspace()
+const bed = useTestbed({
+  groups: [
+    { applicationName: 'sample-app', name: 'production', instances: 2 },
+    { applicationName: 'sample-app', name: 'staging', instances: 2 }
+  ]
 })
 
-afterEach(async () => {
-  await tb.stop()
-  ws.cleanup()
-})
-
-function run(sha: string, extra: Record<string, string> = {}, env: Record<string, string> = {}) {
-  return runAction({
-    workspace: ws.root,
-    sha,
-    env: { ...tb.env, ...env },
-    inputs: {
-      'application-name': 'sample-app',
-      'deployment-group': 'production',
-      's3-bucket': BUCKET,
-      's3-key-prefix': 'app/',
-      'source-dir': 'app',
-      ...extra
-    }
-  })
-}
-
-const creates = () => tb.codedeploy.requests.filter((r: { operation: string }) => r.operation === 'CreateDeployment')
+const run = (sha: string, extra: Record<string, string> = {}, env: Record<string, string> = {}) => runWith(bed, { sha, inputs: extra, env })
+const creates = (): CdRecord[] => bed.cdCalls('CreateDeployment')
 
 describe('redeploying an earlier commit', () => {
   test('deploys the bundle already in S3 by its eTag, without packaging the workspace', async () => {
     const first = await run(OLD)
     expect(first.code).toBe(0)
-    const before = await tb.s3.getObject(BUCKET, `app/${OLD}.zip`)
+    const before = await bed.tb.s3.getObject(BUCKET, `app/${OLD}.zip`)
 
     // The workspace now holds another commit (no appspec.yml even): nothing may be packaged from it.
-    fs.rmSync(path.join(ws.app, 'appspec.yml'))
+    fs.rmSync(path.join(bed.ws.app, 'appspec.yml'))
     const redeploy = await run(NEW, { sha: OLD })
     expect(redeploy.code).toBe(0)
     expect(redeploy.outputs['uploaded']).toBe('false')
@@ -66,20 +36,27 @@ describe('redeploying an earlier commit', () => {
     expect(redeploy.outputs['bundle-uri']).toBe(`s3://${BUCKET}/app/${OLD}.zip`)
     expect(redeploy.outputs['bundle-etag']).toBe(before.etag.replace(/"/g, ''))
     expect(redeploy.stdout).toContain('nothing is packaged')
-    expect(await tb.s3.listKeys(BUCKET)).toEqual([`app/${OLD}.zip`])
-    expect((await tb.s3.getObject(BUCKET, `app/${OLD}.zip`)).body.equals(before.body)).toBe(true)
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([`app/${OLD}.zip`])
+    expect((await bed.tb.s3.getObject(BUCKET, `app/${OLD}.zip`)).body.equals(before.body)).toBe(true)
     const second = creates()[1]!
-    expect(second.input.revision.s3Location).toEqual({ bucket: BUCKET, key: `app/${OLD}.zip`, bundleType: 'zip', eTag: before.etag.replace(/"/g, '') })
+    expect(second.input.revision.s3Location).toEqual({
+      bucket: BUCKET,
+      key: `app/${OLD}.zip`,
+      bundleType: 'zip',
+      eTag: before.etag.replace(/"/g, '')
+    })
     expect(redeploy.outputs['status']).toBe('Succeeded')
   })
 
   test('upload: never with no bundle for that commit fails before CreateDeployment, naming the key', async () => {
     const result = await run(NEW, { sha: OLD, upload: 'never' })
     expect(result.code).toBe(1)
-    const errors = result.commands.filter((c: string) => c.startsWith('::error::'))
-    expect(errors).toEqual([expect.stringContaining(`Input 'upload' is never, but there is no bundle at s3://${BUCKET}/app/${OLD}.zip. Fix:`)])
+    const errors = errorsOf(result)
+    expect(errors).toEqual([
+      expect.stringContaining(`Input 'upload' is never, but there is no bundle at s3://${BUCKET}/app/${OLD}.zip. Fix:`)
+    ])
     expect(creates()).toHaveLength(0)
-    expect(await tb.s3.listKeys(BUCKET)).toEqual([])
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
   })
 })
 
@@ -87,7 +64,11 @@ describe('several deployment groups', () => {
   test('deploys the one bundle to each group concurrently, each streamed with its group as prefix', async () => {
     const result = await run(NEW, { 'deployment-group': 'production\nstaging' })
     expect(result.code).toBe(0)
-    expect(creates().map((r: { input: { deploymentGroupName: string } }) => r.input.deploymentGroupName).sort()).toEqual(['production', 'staging'])
+    expect(
+      creates()
+        .map((r: { input: { deploymentGroupName: string } }) => r.input.deploymentGroupName)
+        .sort()
+    ).toEqual(['production', 'staging'])
     const keys = new Set(creates().map((r: { input: { revision: { s3Location: { key: string } } } }) => r.input.revision.s3Location.key))
     expect([...keys]).toEqual([`app/${NEW}.zip`])
     const deployments = JSON.parse(result.outputs['deployments']!)
@@ -102,34 +83,33 @@ describe('several deployment groups', () => {
   })
 
   test('fails the step when one group fails, and reports both', async () => {
-    tb.codedeploy.failHook({ event: 'AfterInstall', deploymentGroupName: 'staging', instanceId: '*' })
+    bed.tb.codedeploy.failHook({ event: 'AfterInstall', deploymentGroupName: 'staging', instanceId: '*' })
     const result = await run(NEW, { 'deployment-group': 'production\nstaging' })
     expect(result.code).toBe(1)
     const deployments = JSON.parse(result.outputs['deployments']!)
-    expect(deployments.map((d: { group: string; status: string }) => [d.group, d.status])).toEqual([['production', 'Succeeded'], ['staging', 'Failed']])
+    expect(deployments.map((d: { group: string; status: string }) => [d.group, d.status])).toEqual([
+      ['production', 'Succeeded'],
+      ['staging', 'Failed']
+    ])
     // The single-value outputs describe the group that failed.
     expect(result.outputs['status']).toBe('Failed')
     expect(result.outputs['failed-event']).toBe('AfterInstall')
     expect(result.outputs['deployment-id']).toBe(deployments[1]['deployment-id'])
-    expect(result.commands.filter((c: string) => c.startsWith('::error::'))[0]).toContain('(sample-app/staging) Failed')
+    expect(errorsOf(result)[0]).toContain('(sample-app/staging) Failed')
   })
 })
 
 test('wait: false returns right after CreateDeployment with the id, the status and the link', async () => {
   // A slower simulator, so the deployment is still going when the action exits.
-  await tb.stop()
-  tb = await startTestbed({ stepMs: 150 })
-  await tb.s3.createBucket(BUCKET)
-  tb.codedeploy.addApplication({ name: 'sample-app' })
-  tb.codedeploy.addDeploymentGroup({ applicationName: 'sample-app', name: 'production', instances: 2 })
+  await bed.start({ stepMs: 150, groups: [{ applicationName: 'sample-app', name: 'production', instances: 2 }] })
   const result = await run(NEW, { wait: 'false' })
   expect(result.code).toBe(0)
   const id = result.outputs['deployment-id']!
   expect(id).toMatch(/^d-/)
   expect(['Created', 'InProgress']).toContain(result.outputs['status'])
   expect(result.outputs['deployment-url']).toContain(id)
-  expect(['Created', 'InProgress']).toContain(tb.codedeploy.deployment(id).status)
-  expect((await tb.codedeploy.waitForEnd(id)).status).toBe('Succeeded')
+  expect(['Created', 'InProgress']).toContain(bed.tb.codedeploy.deployment(id).status)
+  expect((await bed.tb.codedeploy.waitForEnd(id)).status).toBe('Succeeded')
 })
 
 describe('GitHub environments', () => {
@@ -155,13 +135,16 @@ describe('GitHub environments', () => {
     ])
     expect(statuses[0]!.body.log_url).toBe(result.outputs['deployment-url'])
     // The runner hides what ::add-mask:: names; everything else must not carry the token.
-    const shown = result.stdout.split('\n').filter((l: string) => !l.startsWith('::add-mask::')).join('\n')
+    const shown = result.stdout
+      .split('\n')
+      .filter((l: string) => !l.startsWith('::add-mask::'))
+      .join('\n')
     expect(result.stdout).toContain(`::add-mask::${TOKEN}`)
     for (const text of [shown, result.stderr, result.summary, JSON.stringify(result.outputs)]) expect(text).not.toContain(TOKEN)
   })
 
   test('a failed deployment sets the GitHub deployment to failure', async () => {
-    tb.codedeploy.failHook({ event: 'ApplicationStart' })
+    bed.tb.codedeploy.failHook({ event: 'ApplicationStart' })
     const result = await run(NEW, { 'github-environment': 'production', 'github-token': TOKEN }, { GITHUB_API_URL: github.url })
     expect(result.code).toBe(1)
     expect(github.requests.map(r => r.body?.state).filter(Boolean)).toEqual(['in_progress', 'failure'])
@@ -172,6 +155,10 @@ describe('GitHub environments', () => {
     const result = await run(NEW, { 'github-environment': 'production', 'github-token': TOKEN }, { GITHUB_API_URL: github.url })
     expect(result.code).toBe(0)
     expect(result.outputs['status']).toBe('Succeeded')
-    expect(result.commands).toContainEqual(expect.stringMatching(/^::warning::github-environment: could not record a GitHub deployment for 'production': .*permissions: deployments: write/))
+    expect(result.commands).toContainEqual(
+      expect.stringMatching(
+        /^::warning::github-environment: could not record a GitHub deployment for 'production': .*permissions: deployments: write/
+      )
+    )
   })
 })
