@@ -160,6 +160,21 @@ export function deploymentHandlers(
   }
 }
 
+/** The lifecycle events of an ECS blue/green deployment, in order. */
+export const ECS_EVENTS = [
+  'BeforeInstall',
+  'Install',
+  'AfterInstall',
+  'AllowTestTraffic',
+  'AfterAllowTestTraffic',
+  'BeforeAllowTraffic',
+  'AllowTraffic',
+  'AfterAllowTraffic'
+]
+
+/** The lifecycle events of a Lambda deployment, in order. */
+export const LAMBDA_EVENTS = ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic']
+
 export const EC2_EVENTS = [
   'ApplicationStop',
   'DownloadBundle',

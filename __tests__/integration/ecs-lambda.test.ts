@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { errorsOf, runWith, useTestbed, type RunResult, type Testbed } from './harness.js'
+import { ECS_EVENTS } from '../helpers/codedeploy.js'
 
 interface Request {
   operation: string
@@ -18,16 +19,6 @@ interface Request {
 
 const SHA = '7777777777777777777777777777777777777777'
 const ARN = 'arn:aws:ecs:us-east-1:123456789000:task-definition/web:42'
-const ECS_EVENTS = [
-  'BeforeInstall',
-  'Install',
-  'AfterInstall',
-  'AllowTestTraffic',
-  'AfterAllowTestTraffic',
-  'BeforeAllowTraffic',
-  'AllowTraffic',
-  'AfterAllowTraffic'
-]
 const ECS_APPSPEC = `version: 0.0
 Resources:
   - TargetService:

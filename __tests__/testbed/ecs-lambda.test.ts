@@ -17,20 +17,10 @@ import {
   type LifecycleEvent
 } from '@aws-sdk/client-codedeploy'
 import type { Testbed } from '../../testbed/index.mjs'
+import { ECS_EVENTS, LAMBDA_EVENTS } from '../helpers/codedeploy.js'
 
 const STEP_MS = 30
 const MINUTE_MS = 40
-const ECS_EVENTS = [
-  'BeforeInstall',
-  'Install',
-  'AfterInstall',
-  'AllowTestTraffic',
-  'AfterAllowTestTraffic',
-  'BeforeAllowTraffic',
-  'AllowTraffic',
-  'AfterAllowTraffic'
-]
-const LAMBDA_EVENTS = ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic']
 const FINAL = new Set(['Succeeded', 'Failed', 'Stopped'])
 const TASK_DEFINITION = 'arn:aws:ecs:us-east-1:123456789000:task-definition/web:42'
 

@@ -9,6 +9,7 @@ import { failureMessage } from '../../../src/report/diagnosis.js'
 import { computeOutputs } from '../../../src/report/outputs.js'
 import { renderSummary } from '../../../src/report/summary.js'
 import { group, result, runReport, settings, T0 } from '../../helpers/report.js'
+import { ECS_EVENTS } from '../../helpers/codedeploy.js'
 
 const ARN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:42'
 const SHA256 = 'e'.repeat(64)
@@ -28,18 +29,8 @@ const ecsAppSpec: DeployedAppSpec = {
 }
 
 function ecsTarget(status: string, failAt?: string): InstanceState {
-  const names = [
-    'BeforeInstall',
-    'Install',
-    'AfterInstall',
-    'AllowTestTraffic',
-    'AfterAllowTestTraffic',
-    'BeforeAllowTraffic',
-    'AllowTraffic',
-    'AfterAllowTraffic'
-  ]
   let failed = false
-  const events = names.map((name, i) => {
+  const events = ECS_EVENTS.map((name, i) => {
     if (failed) return { name, status: 'Skipped', startTime: undefined, endTime: undefined, diagnostics: undefined }
     failed = name === failAt
     return failed

@@ -5,21 +5,10 @@
  */
 import type { DeploymentTarget, ECSTaskSet } from '@aws-sdk/client-codedeploy'
 import { FakeClock } from '../../helpers/clock.js'
-import { FakeCodeDeploy, type Handler } from '../../helpers/codedeploy.js'
+import { ECS_EVENTS, FakeCodeDeploy, LAMBDA_EVENTS, type Handler } from '../../helpers/codedeploy.js'
 import { MINUTE, Recorder, startWatch } from '../../helpers/watch.js'
 
 const ID = 'd-BLUEGREEN'
-const ECS_EVENTS = [
-  'BeforeInstall',
-  'Install',
-  'AfterInstall',
-  'AllowTestTraffic',
-  'AfterAllowTestTraffic',
-  'BeforeAllowTraffic',
-  'AllowTraffic',
-  'AfterAllowTraffic'
-]
-const LAMBDA_EVENTS = ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic']
 
 interface Moment {
   status: string
