@@ -71894,6 +71894,26 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/core/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms, signal) => new Promise(resolve => {
+        if (signal?.aborted)
+            return resolve();
+        const timer = setTimeout(done, ms);
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        }
+        signal?.addEventListener('abort', done, { once: true });
+    })
+};
+/** Full jitter: a random wait up to the exponential cap, so retrying clients spread out. */
+function backoff(attempt, baseMs, maxMs, random = Math.random) {
+    return Math.round(random() * Math.min(maxMs, baseMs * 2 ** attempt));
+}
+
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(7507);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
@@ -71924,20 +71944,10 @@ function abortable(signal) {
     return signal ? { abortSignal: signal } : {};
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/core/errors.ts
 /**
  * The one error type of the action: what went wrong, and what the user should do about it.
@@ -71986,9 +71996,353 @@ function errors_awsErrorName(error) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/inputs/appspec.ts
+
+
+
+/** Inputs that only an EC2/on-premises deployment uses, and their action.yml defaults. */
+const SERVER_ONLY = [
+    ['s3-bucket', ''],
+    ['s3-key-prefix', ''],
+    ['source-dir', '.'],
+    ['exclude', ''],
+    ['bundle-type', 'zip'],
+    ['upload', 'auto'],
+    ['file-exists-behavior', ''],
+    ['ignore-application-stop-failures', 'false'],
+    ['s3-sse', ''],
+    ['s3-kms-key-id', ''],
+    ['expected-bucket-owner', '']
+];
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `appspec` and `appspec-vars`; undefined for an EC2/on-premises deployment (no `appspec`). */
+function readAppSpecInput(input, workspace) {
+    const given = input('appspec');
+    if (!given) {
+        if (input('appspec-vars')) {
+            throw new ActionError('is set, but appspec is empty: placeholders are filled in the AppSpec of an ECS or Lambda deployment only.', {
+                input: 'appspec-vars',
+                fix: 'set appspec to the AppSpec file that holds the placeholders, or remove appspec-vars.'
+            });
+        }
+        return undefined;
+    }
+    return {
+        path: readPath(given, workspace),
+        given,
+        vars: readVars(input('appspec-vars')),
+        unused: SERVER_ONLY.filter(([name, fallback]) => input(name) !== '' && input(name).toLowerCase() !== fallback).map(([name]) => name)
+    };
+}
+function readPath(given, workspace) {
+    const absolute = external_node_path_.resolve(workspace, given);
+    const fix = 'give the path of the AppSpec file relative to the workspace (appspec is for ECS and Lambda deployments; EC2/on-premises ones read ' +
+        'appspec.yml from source-dir), and check that actions/checkout ran before this step.';
+    let stat;
+    try {
+        stat = external_node_fs_.statSync(absolute);
+    }
+    catch {
+        throw new ActionError(`'${given}' does not exist (looked for ${absolute}).`, { input: 'appspec', fix });
+    }
+    if (!stat.isFile())
+        throw new ActionError(`'${given}' is a directory, not a file.`, { input: 'appspec', fix });
+    const real = external_node_fs_.realpathSync(absolute);
+    const realWorkspace = external_node_fs_.realpathSync(workspace);
+    if (!real.startsWith(realWorkspace + external_node_path_.sep)) {
+        throw new ActionError(`'${given}' is outside the workspace (${realWorkspace}).`, {
+            input: 'appspec',
+            fix: 'use an AppSpec file inside the checked-out repository (or one an earlier step wrote into the workspace).'
+        });
+    }
+    return real;
+}
+/** `NAME=value` lines; `#` starts a comment line. A value may hold `=`, not a line break. */
+function readVars(text) {
+    const vars = new Map();
+    for (const raw of text.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const eq = line.indexOf('=');
+        const name = eq < 0 ? line : line.slice(0, eq).trim();
+        const value = eq < 0 ? '' : line.slice(eq + 1).trim();
+        if (eq < 0 || !NAME.test(name)) {
+            throw new ActionError(`line '${line}' is not NAME=value.`, {
+                input: 'appspec-vars',
+                fix: 'write one `NAME=value` per line, NAME made of letters, digits and _ (it fills <NAME> and ${NAME} in the AppSpec), e.g. ' +
+                    '`TASK_DEFINITION=${{ steps.task-def.outputs.task-definition-arn }}`.'
+            });
+        }
+        if (vars.has(name))
+            throw new ActionError(`names ${name} twice.`, { input: 'appspec-vars', fix: `keep one ${name}= line.` });
+        if (value === '') {
+            // The usual cause: an expression whose step output was never set.
+            throw new ActionError(`has an empty value for ${name}.`, {
+                input: 'appspec-vars',
+                fix: `check what fills ${name} (a step output that was not set gives an empty string), or remove the line.`
+            });
+        }
+        vars.set(name, value);
+    }
+    return vars;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/reader.ts
+
+function required(input, name, what) {
+    const value = input(name);
+    if (!value)
+        throw new ActionError('is required and was not set.', { input: name, fix: `set it to ${what}.` });
+    return value;
+}
+/** Non-empty lines, trimmed; `#` starts a comment line. */
+function lines(value) {
+    return value
+        .split(/\r?\n/)
+        .map(line => line.trim())
+        .filter(line => line !== '' && !line.startsWith('#'));
+}
+function oneOf(input, name, allowed, fallback) {
+    const value = input(name);
+    if (!value)
+        return fallback;
+    const match = allowed.find(option => option.toLowerCase() === value.toLowerCase());
+    if (match === undefined) {
+        throw new ActionError(`'${value}' is not a valid value.`, { input: name, fix: `use one of: ${allowed.join(', ')}.` });
+    }
+    return match;
+}
+// The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them.
+function bool(input, name, fallback) {
+    const value = input(name);
+    if (!value)
+        return fallback;
+    if (['true', 'True', 'TRUE'].includes(value))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(value))
+        return false;
+    throw new ActionError(`'${value}' is not a boolean.`, { input: name, fix: 'use true or false.' });
+}
+
+;// CONCATENATED MODULE: ./src/inputs/s3.ts
+
+/** The S3 side of the inputs: where bundles live, checked before any request is made. */
+function readBucket(input) {
+    const bucket = input('s3-bucket');
+    if (!bucket) {
+        throw new ActionError('is required and was not set.', {
+            input: 's3-bucket',
+            fix: 'set it to the S3 bucket that holds the bundles, e.g. `s3-bucket: my-deploy-bundles` (ECS and Lambda deployments upload ' +
+                'nothing: they set `appspec` to their AppSpec file instead).'
+        });
+    }
+    const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) && !bucket.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(bucket);
+    if (!valid) {
+        throw new ActionError(`'${bucket}' is not a valid S3 bucket name.`, {
+            input: 's3-bucket',
+            fix: 'use the bucket name alone (3-63 lowercase letters, digits, dots and hyphens), not an s3:// URI or ARN.'
+        });
+    }
+    return bucket;
+}
+function readKeyPrefix(input) {
+    const prefix = input('s3-key-prefix');
+    if (prefix.startsWith('/') || prefix.split('/').includes('..') || /[\p{Cc}\\]/u.test(prefix)) {
+        throw new ActionError(`'${prefix}' is not a usable key prefix.`, {
+            input: 's3-key-prefix',
+            fix: 'use a relative prefix without a leading /, "..", backslashes or control characters, e.g. `s3-key-prefix: my-app/`.'
+        });
+    }
+    return prefix;
+}
+function readBucketOwner(input) {
+    const owner = input('expected-bucket-owner');
+    if (!owner)
+        return undefined;
+    if (!/^\d{12}$/.test(owner)) {
+        throw new ActionError(`'${owner}' is not an AWS account id.`, { input: 'expected-bucket-owner', fix: 'use the 12-digit account id.' });
+    }
+    return owner;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/read-settings.ts
+
+
+
+
+
+
+/** CreateDeployment refuses longer descriptions. */
+const DESCRIPTION_LIMIT = 100;
+const MAX_TIMEOUT_MINUTES = 360; // a GitHub-hosted job cannot run longer
+function readSettings(input, env) {
+    const workspace = external_node_path_.resolve(env['GITHUB_WORKSPACE'] || process.cwd());
+    // Required inputs first: a workflow missing one hears about that before anything else.
+    const applicationName = required(input, 'application-name', 'the CodeDeploy application, e.g. `application-name: my-app`');
+    const deploymentGroups = readGroups(input);
+    const appspec = readAppSpecInput(input, workspace);
+    // ECS and Lambda send the AppSpec as content: nothing is packaged or uploaded.
+    const server = appspec === undefined;
+    const s3Bucket = server ? readBucket(input) : '';
+    const sha = readSha(input, env);
+    const upload = server ? oneOf(input, 'upload', ['auto', 'always', 'never'], 'auto') : 'auto';
+    const repository = env['GITHUB_REPOSITORY'] || undefined;
+    const runUrl = repository && env['GITHUB_RUN_ID']
+        ? `${env['GITHUB_SERVER_URL'] || 'https://github.com'}/${repository}/actions/runs/${env['GITHUB_RUN_ID']}`
+        : undefined;
+    const s3Sse = server ? oneOf(input, 's3-sse', ['AES256', 'aws:kms'], undefined) : undefined;
+    const s3KmsKeyId = server ? input('s3-kms-key-id') || undefined : undefined;
+    if (s3KmsKeyId && s3Sse !== 'aws:kms') {
+        throw new ActionError('is set but s3-sse is not aws:kms.', {
+            input: 's3-kms-key-id',
+            fix: 'add `s3-sse: aws:kms`, or remove s3-kms-key-id.'
+        });
+    }
+    if (input('github-environment') && !input('github-token')) {
+        throw new ActionError('is empty, but github-environment needs a token to record the GitHub deployment.', {
+            input: 'github-token',
+            fix: 'leave github-token at its default (the workflow token) and give the job `permissions: deployments: write`.'
+        });
+    }
+    return {
+        applicationName,
+        deploymentGroups,
+        deploymentConfig: input('deployment-config') || undefined,
+        appspec,
+        s3Bucket,
+        s3KeyPrefix: server ? readKeyPrefix(input) : '',
+        // Nothing is packaged with upload: never (nor for ECS and Lambda), so no checked-out tree is needed.
+        sourceDir: upload === 'never' || !server ? external_node_path_.resolve(workspace, input('source-dir') || '.') : readSourceDir(input, workspace),
+        exclude: server ? lines(input('exclude')) : [],
+        bundleType: server ? oneOf(input, 'bundle-type', ['zip', 'tgz'], 'zip') : 'zip',
+        sha,
+        redeploy: Boolean(input('sha')) && sha !== (env['GITHUB_SHA'] ?? '').toLowerCase(),
+        upload,
+        description: readDescription(input, repository, sha, runUrl),
+        fileExistsBehavior: server ? oneOf(input, 'file-exists-behavior', ['DISALLOW', 'OVERWRITE', 'RETAIN'], undefined) : undefined,
+        ignoreApplicationStopFailures: server && bool(input, 'ignore-application-stop-failures', false),
+        wait: bool(input, 'wait', true),
+        timeoutMinutes: readTimeout(input),
+        stopOnCancel: bool(input, 'stop-on-cancel', true),
+        region: readRegion(input, env),
+        s3Sse,
+        s3KmsKeyId,
+        expectedBucketOwner: server ? readBucketOwner(input) : undefined,
+        githubEnvironment: input('github-environment') || undefined,
+        githubToken: input('github-token') || undefined,
+        repository,
+        runUrl
+    };
+}
+function readGroups(input) {
+    const what = 'the deployment group, e.g. `deployment-group: production`';
+    const groups = lines(required(input, 'deployment-group', what));
+    if (groups.length === 0)
+        throw new ActionError('has no group name, only comments.', { input: 'deployment-group', fix: `set it to ${what}.` });
+    const seen = new Set();
+    for (const group of groups) {
+        if (seen.has(group)) {
+            throw new ActionError(`names '${group}' twice.`, { input: 'deployment-group', fix: 'list each group once.' });
+        }
+        seen.add(group);
+    }
+    return groups;
+}
+function readTimeout(input) {
+    const value = input('timeout-minutes');
+    if (!value)
+        return 60;
+    const minutes = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || !(minutes > 0) || minutes > MAX_TIMEOUT_MINUTES) {
+        throw new ActionError(`'${value}' is not a number of minutes between 0 and ${MAX_TIMEOUT_MINUTES}.`, {
+            input: 'timeout-minutes',
+            fix: 'use a positive number of minutes, e.g. `timeout-minutes: 30`.'
+        });
+    }
+    return minutes;
+}
+function readSourceDir(input, workspace) {
+    const given = input('source-dir') || '.';
+    const absolute = external_node_path_.resolve(workspace, given);
+    let stat;
+    try {
+        stat = external_node_fs_.statSync(absolute);
+    }
+    catch {
+        throw new ActionError(`'${given}' does not exist (looked for ${absolute}).`, {
+            input: 'source-dir',
+            fix: 'check the path, and that actions/checkout ran before this step.'
+        });
+    }
+    if (!stat.isDirectory()) {
+        throw new ActionError(`'${given}' is a file, not a directory.`, {
+            input: 'source-dir',
+            fix: 'name the directory whose root holds appspec.yml.'
+        });
+    }
+    const real = external_node_fs_.realpathSync(absolute);
+    const realWorkspace = external_node_fs_.realpathSync(workspace);
+    if (real !== realWorkspace && !real.startsWith(realWorkspace + external_node_path_.sep)) {
+        throw new ActionError(`'${given}' is outside the workspace (${realWorkspace}).`, {
+            input: 'source-dir',
+            fix: 'use a directory inside the checked-out repository.'
+        });
+    }
+    return real;
+}
+function readSha(input, env) {
+    const given = input('sha');
+    const sha = given || env['GITHUB_SHA'] || '';
+    if (!sha) {
+        throw new ActionError('is empty and GITHUB_SHA is not set.', { input: 'sha', fix: 'pass the full 40-character commit SHA.' });
+    }
+    if (!/^[0-9a-f]{40}$/i.test(sha)) {
+        throw new ActionError(`'${sha}' is not a full commit SHA.`, {
+            input: 'sha',
+            fix: 'pass the full 40-character hexadecimal SHA, e.g. from `git rev-parse HEAD`.'
+        });
+    }
+    return sha.toLowerCase();
+}
+function readDescription(input, repository, sha, runUrl) {
+    const text = input('description') || [repository ? `${repository}@${sha.slice(0, 7)}` : sha.slice(0, 12), runUrl].filter(Boolean).join(' ');
+    if (text.length <= DESCRIPTION_LIMIT)
+        return text;
+    // Cut whole code points: half an emoji would be an invalid string for the service.
+    let cut = text.slice(0, DESCRIPTION_LIMIT - 1);
+    if (/[\uD800-\uDBFF]$/.test(cut))
+        cut = cut.slice(0, -1);
+    return `${cut}…`;
+}
+function readRegion(input, env) {
+    const region = input('aws-region') || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || '';
+    if (!region) {
+        throw new ActionError('is not set, and neither is AWS_REGION nor AWS_DEFAULT_REGION.', {
+            input: 'aws-region',
+            fix: 'set `aws-region` here or in aws-actions/configure-aws-credentials, e.g. `aws-region: eu-west-1`.'
+        });
+    }
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+        throw new ActionError(`'${region}' is not an AWS region name.`, { input: 'aws-region', fix: 'use a region code such as us-east-1.' });
+    }
+    return region;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./src/bundle/source-errors.ts
 
-const FIX = (name) => `make sure no other step writes to or removes files under source-dir while the action runs, and that the runner can read '${name}', or add it to exclude.`;
+const FIX = (name) => `make sure no other step writes to or removes files under source-dir while the action runs, and that the runner ` +
+    `can read '${name}', or add it to exclude.`;
 /** A file whose size is not what it was when the tree was listed: the bundle would not be a snapshot. */
 function changedWhileBundling(name, how, cause) {
     return new ActionError(`'${name}' changed while it was being bundled (${how}).`, { input: 'source-dir', fix: FIX(name), cause });
@@ -72022,7 +72376,7 @@ async function writeTgz(entries, file, options = {}) {
 async function* tarStream(entries) {
     for (const entry of entries) {
         const name = entry.kind === 'dir' ? `${entry.path}/` : entry.path;
-        const linkTarget = entry.kind === 'symlink' ? entry.linkTarget ?? '' : '';
+        const linkTarget = entry.kind === 'symlink' ? (entry.linkTarget ?? '') : '';
         const size = entry.kind === 'file' ? entry.size : 0;
         const pax = {};
         if (Buffer.byteLength(name) > 100)
@@ -72110,7 +72464,10 @@ function header(h) {
         Buffer.from(text, 'utf8').copy(b, offset, 0, length);
     };
     const octal = (value, offset, length) => {
-        put(value.toString(8).padStart(length - 1, '0').slice(-(length - 1)), offset, length - 1);
+        put(value
+            .toString(8)
+            .padStart(length - 1, '0')
+            .slice(-(length - 1)), offset, length - 1);
     };
     put(h.name, 0, 100);
     octal(h.mode & 0o7777, 100, 8);
@@ -72134,9 +72491,44 @@ function header(h) {
 ;// CONCATENATED MODULE: ./src/bundle/zip/compressibility.ts
 /** Formats that are compressed already: deflating them costs time and gains nothing. */
 const COMPRESSED_EXTENSIONS = new Set([
-    '7z', 'aac', 'apk', 'avif', 'br', 'bz2', 'ear', 'flac', 'gif', 'gz', 'heic', 'jar', 'jpeg', 'jpg',
-    'lz', 'lz4', 'lzma', 'm4a', 'mkv', 'mov', 'mp3', 'mp4', 'nupkg', 'ogg', 'opus', 'png', 'rar', 'tgz',
-    'txz', 'war', 'webm', 'webp', 'whl', 'woff', 'woff2', 'xz', 'zip', 'zst'
+    '7z',
+    'aac',
+    'apk',
+    'avif',
+    'br',
+    'bz2',
+    'ear',
+    'flac',
+    'gif',
+    'gz',
+    'heic',
+    'jar',
+    'jpeg',
+    'jpg',
+    'lz',
+    'lz4',
+    'lzma',
+    'm4a',
+    'mkv',
+    'mov',
+    'mp3',
+    'mp4',
+    'nupkg',
+    'ogg',
+    'opus',
+    'png',
+    'rar',
+    'tgz',
+    'txz',
+    'war',
+    'webm',
+    'webp',
+    'whl',
+    'woff',
+    'woff2',
+    'xz',
+    'zip',
+    'zst'
 ]);
 /** Sample deflated to judge a large file before compressing all of it. */
 const PROBE_BYTES = 256 * 1024;
@@ -72218,7 +72610,8 @@ const shared = Buffer.from(workerData.shared)
 const scratch = Buffer.allocUnsafeSlow(PROBE_BYTES)
 let input = Buffer.allocUnsafeSlow(1 << 20)
 
-const changed = (path, how) => Object.assign(new Error(path + ' changed while it was being bundled (' + how + ')'), { code: 'ECHANGED', path })
+const changed = (path, how) =>
+  Object.assign(new Error(path + ' changed while it was being bundled (' + how + ')'), { code: 'ECHANGED', path })
 
 /** A reusable buffer of at least size bytes. */
 function room(size) {
@@ -72316,7 +72709,8 @@ function range(task) {
   const buf = room(dictionary + task.length)
   readExact(task.path, task.start - dictionary, dictionary + task.length, buf, 0, task.last)
   const raw = buf.subarray(dictionary, dictionary + task.length)
-  const n = deflateInto(raw, task.last ? Z_FINISH : Z_SYNC_FLUSH, dictionary > 0 ? buf.subarray(0, dictionary) : undefined, shared, task.offset, task.capacity)
+  const preset = dictionary > 0 ? buf.subarray(0, dictionary) : undefined
+  const n = deflateInto(raw, task.last ? Z_FINISH : Z_SYNC_FLUSH, preset, shared, task.offset, task.capacity)
   if (n < 0) throw new Error('deflate output did not fit its slot')
   return { crc: zlib.crc32(raw), length: n }
 }
@@ -72333,7 +72727,8 @@ parentPort.on('message', ({ id, task }) => {
     const result = task.kind === 'files' ? files(task) : task.kind === 'range' ? range(task) : probe(task)
     parentPort.postMessage({ id, result })
   } catch (error) {
-    parentPort.postMessage({ id, error: { message: String((error && error.message) || error), code: error && error.code, path: (error && error.path) || task.path } })
+    const message = String((error && error.message) || error)
+    parentPort.postMessage({ id, error: { message, code: error && error.code, path: (error && error.path) || task.path } })
   }
 })
 `;
@@ -72378,7 +72773,10 @@ class DeflatePool {
         this.shared = new SharedArrayBuffer(slots * SLOT_BYTES);
         this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
         this.workers = Array.from({ length: Math.max(1, size) }, () => {
-            const slot = { worker: new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true, workerData: { shared: this.shared, level }, resourceLimits: WORKER_LIMITS }), busy: 0 };
+            const slot = {
+                worker: new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true, workerData: { shared: this.shared, level }, resourceLimits: WORKER_LIMITS }),
+                busy: 0
+            };
             slot.worker.on('message', (reply) => {
                 slot.busy--;
                 this.settle(reply);
@@ -72794,9 +73192,10 @@ async function writeZip(entries, file, options = {}) {
 function start(job, pool, slot) {
     job.slot = slot;
     if (job.kind === 'batch') {
-        job.result = job.files.length === 0
-            ? Promise.resolve([])
-            : pool.files({ kind: 'files', files: job.files.map(e => ({ path: e.absolute, size: e.size, deflate: !isKnownCompressed(e.path) })) }, slot);
+        job.result =
+            job.files.length === 0
+                ? Promise.resolve([])
+                : pool.files({ kind: 'files', files: job.files.map(e => ({ path: e.absolute, size: e.size, deflate: !isKnownCompressed(e.path) })) }, slot);
     }
     else if (job.kind === 'start') {
         job.result = job.big.deflate;
@@ -72836,7 +73235,9 @@ function* plan(entries, pool) {
 }
 function* bigFileJobs(entry, pool) {
     // Already-compressed formats are stored; anything else is deflated if a sample of it compresses.
-    const deflate = isKnownCompressed(entry.path) ? Promise.resolve(false) : pool.probe({ kind: 'probe', path: entry.absolute, size: entry.size });
+    const deflate = isKnownCompressed(entry.path)
+        ? Promise.resolve(false)
+        : pool.probe({ kind: 'probe', path: entry.absolute, size: entry.size });
     deflate.catch(() => undefined);
     const big = {
         entry,
@@ -72866,11 +73267,18 @@ async function writeBatch(sink, central, entries, files) {
         if (entry.kind === 'file') {
             const result = files[next++];
             data = result.data;
-            record = { name: Buffer.from(entry.path, 'utf8'), method: result.deflated ? METHOD_DEFLATE : METHOD_STORE, crc: result.crc, compressedSize: data.length, size: result.size, zip64Local: false };
+            record = {
+                name: Buffer.from(entry.path, 'utf8'),
+                method: result.deflated ? METHOD_DEFLATE : METHOD_STORE,
+                crc: result.crc,
+                compressedSize: data.length,
+                size: result.size,
+                zip64Local: false
+            };
         }
         else {
             // A directory is its name with a slash; a symlink's content is its target, stored.
-            data = Buffer.from(entry.kind === 'symlink' ? entry.linkTarget ?? '' : '', 'utf8');
+            data = Buffer.from(entry.kind === 'symlink' ? (entry.linkTarget ?? '') : '', 'utf8');
             const name = Buffer.from(entry.kind === 'dir' ? `${entry.path}/` : entry.path, 'utf8');
             record = { name, method: METHOD_STORE, crc: external_node_zlib_.crc32(data), compressedSize: data.length, size: data.length, zip64Local: false };
         }
@@ -72898,7 +73306,14 @@ async function writePiece(sink, central, pool, big, index, slot, piece) {
         await startBig(sink, big, false);
         big.compressedSize = 0;
         for (let i = 0; i < big.pieces; i++) {
-            const raw = await pool.range({ kind: 'range', path: big.entry.absolute, start: i * PIECE, length: Math.min(PIECE, size - i * PIECE), deflate: false, last: i === big.pieces - 1 }, slot);
+            const raw = await pool.range({
+                kind: 'range',
+                path: big.entry.absolute,
+                start: i * PIECE,
+                length: Math.min(PIECE, size - i * PIECE),
+                deflate: false,
+                last: i === big.pieces - 1
+            }, slot);
             await sink.write(raw.data);
             big.compressedSize += raw.data.length;
         }
@@ -72961,369 +73376,31 @@ async function removeBundle(bundle) {
     await external_node_fs_.promises.rm(external_node_path_.dirname(bundle.file), { recursive: true, force: true }).catch(() => undefined);
 }
 
-;// CONCATENATED MODULE: ./src/core/clock.ts
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms, signal) => new Promise(resolve => {
-        if (signal?.aborted)
-            return resolve();
-        const timer = setTimeout(done, ms);
-        function done() {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        }
-        signal?.addEventListener('abort', done, { once: true });
-    })
-};
-/** Full jitter: a random wait up to the exponential cap, so retrying clients spread out. */
-function backoff(attempt, baseMs, maxMs, random = Math.random) {
-    return Math.round(random() * Math.min(maxMs, baseMs * 2 ** attempt));
-}
-
-;// CONCATENATED MODULE: ./src/inputs/appspec.ts
+;// CONCATENATED MODULE: ./src/deploy/stop-deployment.ts
 
 
-
-/** Inputs that only an EC2/on-premises deployment uses, and their action.yml defaults. */
-const SERVER_ONLY = [
-    ['s3-bucket', ''], ['s3-key-prefix', ''], ['source-dir', '.'], ['exclude', ''], ['bundle-type', 'zip'], ['upload', 'auto'],
-    ['file-exists-behavior', ''], ['ignore-application-stop-failures', 'false'], ['s3-sse', ''], ['s3-kms-key-id', ''], ['expected-bucket-owner', '']
-];
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** `appspec` and `appspec-vars`; undefined for an EC2/on-premises deployment (no `appspec`). */
-function readAppSpecInput(input, workspace) {
-    const given = input('appspec');
-    if (!given) {
-        if (input('appspec-vars')) {
-            throw new ActionError('is set, but appspec is empty: placeholders are filled in the AppSpec of an ECS or Lambda deployment only.', {
-                input: 'appspec-vars',
-                fix: 'set appspec to the AppSpec file that holds the placeholders, or remove appspec-vars.'
-            });
-        }
-        return undefined;
-    }
-    return {
-        path: readPath(given, workspace),
-        given,
-        vars: readVars(input('appspec-vars')),
-        unused: SERVER_ONLY.filter(([name, fallback]) => input(name) !== '' && input(name).toLowerCase() !== fallback).map(([name]) => name)
-    };
-}
-function readPath(given, workspace) {
-    const absolute = external_node_path_.resolve(workspace, given);
-    const fix = 'give the path of the AppSpec file relative to the workspace (appspec is for ECS and Lambda deployments; EC2/on-premises ones read appspec.yml from source-dir), and check that actions/checkout ran before this step.';
-    let stat;
+/**
+ * StopDeployment for a cancelled workflow; the group's auto-rollback settings apply. Bounded in
+ * time: the runner kills the process 7.5 s after its first signal.
+ */
+async function stopDeployment(deploymentId, deps, timeoutMs = 5000) {
     try {
-        stat = external_node_fs_.statSync(absolute);
+        const out = await deps.clients.codedeploy.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId }), {
+            abortSignal: AbortSignal.timeout(timeoutMs)
+        });
+        return {
+            stopped: true,
+            message: `Stopping deployment ${deploymentId} because the workflow was cancelled: StopDeployment ` +
+                `accepted (${out.status ?? 'Pending'}${out.statusMessage ? `: ${out.statusMessage}` : ''}). The deployment group's rollback ` +
+                `settings apply.`
+        };
     }
-    catch {
-        throw new ActionError(`'${given}' does not exist (looked for ${absolute}).`, { input: 'appspec', fix });
-    }
-    if (!stat.isFile())
-        throw new ActionError(`'${given}' is a directory, not a file.`, { input: 'appspec', fix });
-    const real = external_node_fs_.realpathSync(absolute);
-    const realWorkspace = external_node_fs_.realpathSync(workspace);
-    if (!real.startsWith(realWorkspace + external_node_path_.sep)) {
-        throw new ActionError(`'${given}' is outside the workspace (${realWorkspace}).`, { input: 'appspec', fix: 'use an AppSpec file inside the checked-out repository (or one an earlier step wrote into the workspace).' });
-    }
-    return real;
-}
-/** `NAME=value` lines; `#` starts a comment line. A value may hold `=`, not a line break. */
-function readVars(text) {
-    const vars = new Map();
-    for (const raw of text.split(/\r?\n/)) {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            continue;
-        const eq = line.indexOf('=');
-        const name = eq < 0 ? line : line.slice(0, eq).trim();
-        const value = eq < 0 ? '' : line.slice(eq + 1).trim();
-        if (eq < 0 || !NAME.test(name)) {
-            throw new ActionError(`line '${line}' is not NAME=value.`, {
-                input: 'appspec-vars',
-                fix: 'write one `NAME=value` per line, NAME made of letters, digits and _ (it fills <NAME> and ${NAME} in the AppSpec), e.g. `TASK_DEFINITION=${{ steps.task-def.outputs.task-definition-arn }}`.'
-            });
+    catch (error) {
+        if (errors_awsErrorName(error) === 'DeploymentAlreadyCompletedException') {
+            return { stopped: false, message: `Deployment ${deploymentId} had already ended; nothing to stop.` };
         }
-        if (vars.has(name))
-            throw new ActionError(`names ${name} twice.`, { input: 'appspec-vars', fix: `keep one ${name}= line.` });
-        if (value === '') {
-            // The usual cause: an expression whose step output was never set.
-            throw new ActionError(`has an empty value for ${name}.`, {
-                input: 'appspec-vars',
-                fix: `check what fills ${name} (a step output that was not set gives an empty string), or remove the line.`
-            });
-        }
-        vars.set(name, value);
+        return { stopped: false, message: `Could not stop deployment ${deploymentId}: ${describeError(error)}. Stop it in the console.` };
     }
-    return vars;
-}
-
-;// CONCATENATED MODULE: ./src/inputs/s3.ts
-
-/** The S3 side of the inputs: where bundles live, checked before any request is made. */
-function readBucket(input) {
-    const bucket = input('s3-bucket');
-    if (!bucket) {
-        throw new ActionError('is required and was not set.', {
-            input: 's3-bucket',
-            fix: 'set it to the S3 bucket that holds the bundles, e.g. `s3-bucket: my-deploy-bundles` (ECS and Lambda deployments upload nothing: they set `appspec` to their AppSpec file instead).'
-        });
-    }
-    const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) && !bucket.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(bucket);
-    if (!valid) {
-        throw new ActionError(`'${bucket}' is not a valid S3 bucket name.`, {
-            input: 's3-bucket',
-            fix: 'use the bucket name alone (3-63 lowercase letters, digits, dots and hyphens), not an s3:// URI or ARN.'
-        });
-    }
-    return bucket;
-}
-function readKeyPrefix(input) {
-    const prefix = input('s3-key-prefix');
-    if (prefix.startsWith('/') || prefix.split('/').includes('..') || /[\p{Cc}\\]/u.test(prefix)) {
-        throw new ActionError(`'${prefix}' is not a usable key prefix.`, {
-            input: 's3-key-prefix',
-            fix: 'use a relative prefix without a leading /, "..", backslashes or control characters, e.g. `s3-key-prefix: my-app/`.'
-        });
-    }
-    return prefix;
-}
-function readBucketOwner(input) {
-    const owner = input('expected-bucket-owner');
-    if (!owner)
-        return undefined;
-    if (!/^\d{12}$/.test(owner)) {
-        throw new ActionError(`'${owner}' is not an AWS account id.`, { input: 'expected-bucket-owner', fix: 'use the 12-digit account id.' });
-    }
-    return owner;
-}
-
-;// CONCATENATED MODULE: ./src/inputs/read-settings.ts
-
-
-
-
-
-/** CreateDeployment refuses longer descriptions. */
-const DESCRIPTION_LIMIT = 100;
-const MAX_TIMEOUT_MINUTES = 360; // a GitHub-hosted job cannot run longer
-function readSettings(input, env) {
-    const workspace = external_node_path_.resolve(env['GITHUB_WORKSPACE'] || process.cwd());
-    // Required inputs first: a workflow missing one hears about that before anything else.
-    const applicationName = required(input, 'application-name', 'the CodeDeploy application, e.g. `application-name: my-app`');
-    const deploymentGroups = readGroups(input);
-    const appspec = readAppSpecInput(input, workspace);
-    // ECS and Lambda send the AppSpec as content: nothing is packaged or uploaded.
-    const server = appspec === undefined;
-    const s3Bucket = server ? readBucket(input) : '';
-    const sha = readSha(input, env);
-    const upload = server ? oneOf(input, 'upload', ['auto', 'always', 'never'], 'auto') : 'auto';
-    const repository = env['GITHUB_REPOSITORY'] || undefined;
-    const runUrl = repository && env['GITHUB_RUN_ID']
-        ? `${env['GITHUB_SERVER_URL'] || 'https://github.com'}/${repository}/actions/runs/${env['GITHUB_RUN_ID']}`
-        : undefined;
-    const s3Sse = server ? oneOf(input, 's3-sse', ['AES256', 'aws:kms'], undefined) : undefined;
-    const s3KmsKeyId = server ? input('s3-kms-key-id') || undefined : undefined;
-    if (s3KmsKeyId && s3Sse !== 'aws:kms') {
-        throw new ActionError('is set but s3-sse is not aws:kms.', {
-            input: 's3-kms-key-id',
-            fix: 'add `s3-sse: aws:kms`, or remove s3-kms-key-id.'
-        });
-    }
-    if (input('github-environment') && !input('github-token')) {
-        throw new ActionError('is empty, but github-environment needs a token to record the GitHub deployment.', {
-            input: 'github-token',
-            fix: 'leave github-token at its default (the workflow token) and give the job `permissions: deployments: write`.'
-        });
-    }
-    return {
-        applicationName,
-        deploymentGroups,
-        deploymentConfig: input('deployment-config') || undefined,
-        appspec,
-        s3Bucket,
-        s3KeyPrefix: server ? readKeyPrefix(input) : '',
-        // Nothing is packaged with upload: never (nor for ECS and Lambda), so no checked-out tree is needed.
-        sourceDir: upload === 'never' || !server ? external_node_path_.resolve(workspace, input('source-dir') || '.') : readSourceDir(input, workspace),
-        exclude: server ? lines(input('exclude')) : [],
-        bundleType: server ? oneOf(input, 'bundle-type', ['zip', 'tgz'], 'zip') : 'zip',
-        sha,
-        redeploy: Boolean(input('sha')) && sha !== (env['GITHUB_SHA'] ?? '').toLowerCase(),
-        upload,
-        description: readDescription(input, repository, sha, runUrl),
-        fileExistsBehavior: server ? oneOf(input, 'file-exists-behavior', ['DISALLOW', 'OVERWRITE', 'RETAIN'], undefined) : undefined,
-        ignoreApplicationStopFailures: server && bool(input, 'ignore-application-stop-failures', false),
-        wait: bool(input, 'wait', true),
-        timeoutMinutes: readTimeout(input),
-        stopOnCancel: bool(input, 'stop-on-cancel', true),
-        region: readRegion(input, env),
-        s3Sse,
-        s3KmsKeyId,
-        expectedBucketOwner: server ? readBucketOwner(input) : undefined,
-        githubEnvironment: input('github-environment') || undefined,
-        githubToken: input('github-token') || undefined,
-        repository,
-        runUrl
-    };
-}
-function required(input, name, what) {
-    const value = input(name);
-    if (!value)
-        throw new ActionError('is required and was not set.', { input: name, fix: `set it to ${what}.` });
-    return value;
-}
-/** Non-empty lines, trimmed; `#` starts a comment line. */
-function lines(value) {
-    return value
-        .split(/\r?\n/)
-        .map(line => line.trim())
-        .filter(line => line !== '' && !line.startsWith('#'));
-}
-function readGroups(input) {
-    const what = 'the deployment group, e.g. `deployment-group: production`';
-    const groups = lines(required(input, 'deployment-group', what));
-    if (groups.length === 0)
-        throw new ActionError('has no group name, only comments.', { input: 'deployment-group', fix: `set it to ${what}.` });
-    const seen = new Set();
-    for (const group of groups) {
-        if (seen.has(group)) {
-            throw new ActionError(`names '${group}' twice.`, { input: 'deployment-group', fix: 'list each group once.' });
-        }
-        seen.add(group);
-    }
-    return groups;
-}
-function oneOf(input, name, allowed, fallback) {
-    const value = input(name);
-    if (!value)
-        return fallback;
-    const match = allowed.find(option => option.toLowerCase() === value.toLowerCase());
-    if (match === undefined) {
-        throw new ActionError(`'${value}' is not a valid value.`, { input: name, fix: `use one of: ${allowed.join(', ')}.` });
-    }
-    return match;
-}
-// The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them.
-function bool(input, name, fallback) {
-    const value = input(name);
-    if (!value)
-        return fallback;
-    if (['true', 'True', 'TRUE'].includes(value))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(value))
-        return false;
-    throw new ActionError(`'${value}' is not a boolean.`, { input: name, fix: 'use true or false.' });
-}
-function readTimeout(input) {
-    const value = input('timeout-minutes');
-    if (!value)
-        return 60;
-    const minutes = Number(value);
-    if (!/^\d+(\.\d+)?$/.test(value) || !(minutes > 0) || minutes > MAX_TIMEOUT_MINUTES) {
-        throw new ActionError(`'${value}' is not a number of minutes between 0 and ${MAX_TIMEOUT_MINUTES}.`, {
-            input: 'timeout-minutes',
-            fix: 'use a positive number of minutes, e.g. `timeout-minutes: 30`.'
-        });
-    }
-    return minutes;
-}
-function readSourceDir(input, workspace) {
-    const given = input('source-dir') || '.';
-    const absolute = external_node_path_.resolve(workspace, given);
-    let stat;
-    try {
-        stat = external_node_fs_.statSync(absolute);
-    }
-    catch {
-        throw new ActionError(`'${given}' does not exist (looked for ${absolute}).`, {
-            input: 'source-dir',
-            fix: 'check the path, and that actions/checkout ran before this step.'
-        });
-    }
-    if (!stat.isDirectory()) {
-        throw new ActionError(`'${given}' is a file, not a directory.`, {
-            input: 'source-dir',
-            fix: 'name the directory whose root holds appspec.yml.'
-        });
-    }
-    const real = external_node_fs_.realpathSync(absolute);
-    const realWorkspace = external_node_fs_.realpathSync(workspace);
-    if (real !== realWorkspace && !real.startsWith(realWorkspace + external_node_path_.sep)) {
-        throw new ActionError(`'${given}' is outside the workspace (${realWorkspace}).`, {
-            input: 'source-dir',
-            fix: 'use a directory inside the checked-out repository.'
-        });
-    }
-    return real;
-}
-function readSha(input, env) {
-    const given = input('sha');
-    const sha = given || env['GITHUB_SHA'] || '';
-    if (!sha) {
-        throw new ActionError('is empty and GITHUB_SHA is not set.', { input: 'sha', fix: 'pass the full 40-character commit SHA.' });
-    }
-    if (!/^[0-9a-f]{40}$/i.test(sha)) {
-        throw new ActionError(`'${sha}' is not a full commit SHA.`, {
-            input: 'sha',
-            fix: 'pass the full 40-character hexadecimal SHA, e.g. from `git rev-parse HEAD`.'
-        });
-    }
-    return sha.toLowerCase();
-}
-function readDescription(input, repository, sha, runUrl) {
-    const text = input('description') || [repository ? `${repository}@${sha.slice(0, 7)}` : sha.slice(0, 12), runUrl].filter(Boolean).join(' ');
-    if (text.length <= DESCRIPTION_LIMIT)
-        return text;
-    // Cut whole code points: half an emoji would be an invalid string for the service.
-    let cut = text.slice(0, DESCRIPTION_LIMIT - 1);
-    if (/[\uD800-\uDBFF]$/.test(cut))
-        cut = cut.slice(0, -1);
-    return `${cut}…`;
-}
-function readRegion(input, env) {
-    const region = input('aws-region') || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || '';
-    if (!region) {
-        throw new ActionError('is not set, and neither is AWS_REGION nor AWS_DEFAULT_REGION.', {
-            input: 'aws-region',
-            fix: 'set `aws-region` here or in aws-actions/configure-aws-credentials, e.g. `aws-region: eu-west-1`.'
-        });
-    }
-    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-        throw new ActionError(`'${region}' is not an AWS region name.`, { input: 'aws-region', fix: 'use a region code such as us-east-1.' });
-    }
-    return region;
-}
-
-;// CONCATENATED MODULE: ./src/watch/deployment-result.ts
-/** What the watch knows about a deployment: plain values, shared by watch, progress and report. */
-const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped']);
-/** Blue/green: the new instances are ready and CodeDeploy waits for someone to reroute traffic. */
-const READY = 'Ready';
-const deployment_result_FINAL_EVENT_STATUSES = new Set(['Succeeded', 'Failed', 'Skipped']);
-function emptyOverview() {
-    return { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
-}
-function failuresOf(instances) {
-    const failures = [];
-    for (const instance of instances) {
-        for (const event of instance.events) {
-            if (event.status === 'Failed') {
-                failures.push({
-                    instanceId: instance.id,
-                    event: event.name,
-                    errorCode: event.diagnostics?.errorCode,
-                    scriptName: event.diagnostics?.scriptName,
-                    message: event.diagnostics?.message,
-                    logTail: event.diagnostics?.logTail
-                });
-            }
-        }
-    }
-    return failures;
-}
-function seconds(start, end) {
-    return start && end ? Math.max(0, (end.getTime() - start.getTime()) / 1000) : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/watch/traffic.ts
@@ -73408,13 +73485,66 @@ function targetNoun(platform) {
     return platform === 'ECS' || platform === 'Lambda' ? 'targets' : 'instances';
 }
 
+;// CONCATENATED MODULE: ./src/watch/deployment-result.ts
+const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped']);
+/** Blue/green: the new instances are ready and CodeDeploy waits for someone to reroute traffic. */
+const READY = 'Ready';
+const deployment_result_FINAL_EVENT_STATUSES = new Set(['Succeeded', 'Failed', 'Skipped']);
+function emptyOverview() {
+    return { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
+}
+function failuresOf(instances) {
+    const failures = [];
+    for (const instance of instances) {
+        for (const event of instance.events) {
+            if (event.status === 'Failed') {
+                failures.push({
+                    instanceId: instance.id,
+                    event: event.name,
+                    errorCode: event.diagnostics?.errorCode,
+                    scriptName: event.diagnostics?.scriptName,
+                    message: event.diagnostics?.message,
+                    logTail: event.diagnostics?.logTail
+                });
+            }
+        }
+    }
+    return failures;
+}
+function seconds(start, end) {
+    return start && end ? Math.max(0, (end.getTime() - start.getTime()) / 1000) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/watch/end-notes.ts
+
+/** Blue/green waiting for a traffic reroute: this step's part is done (see endNotes). */
+function isReady(r) {
+    return r.status === READY && !r.final && !r.timedOut && !r.cancelled;
+}
+/** What the step warns about although it passes: a deployment waiting for a reroute, failed instances. */
+function endNotes(r) {
+    if (isReady(r)) {
+        const replacement = r.computePlatform === 'ECS' ? 'replacement task set runs' : 'replacement instances run';
+        return [
+            `Deployment ${r.deploymentId} is Ready: the ${replacement} the new revision and CodeDeploy waits for traffic to be rerouted to ` +
+                `them. Continue it in the CodeDeploy console or with \`aws deploy continue-deployment --deployment-id ${r.deploymentId}\`; this ` +
+                `step does not wait for that.`
+        ];
+    }
+    if (!r.final || r.status !== 'Succeeded' || r.overview.Failed + r.failures.length === 0)
+        return [];
+    const firsts = r.failures.filter((f, i) => r.failures.findIndex(g => g.instanceId === f.instanceId) === i);
+    const named = firsts.slice(0, 10).map(f => `${f.instanceId} (${f.event})`);
+    const count = Math.max(r.overview.Failed, firsts.length);
+    const more = count > named.length ? [`${count - named.length} ${named.length ? 'more' : 'not read'}`] : [];
+    return [
+        `Deployment ${r.deploymentId} succeeded, but ${count} instance(s) failed, which the deployment config's minimum healthy hosts ` +
+            `allows: ${[...named, ...more].join(', ')}. Those instances may not run the new revision.`
+    ];
+}
+
 ;// CONCATENATED MODULE: ./src/report/run-report.ts
 
-
-
-function consoleUrl(region, deploymentId) {
-    return `https://${region}.console.aws.amazon.com/codesuite/codedeploy/deployments/${deploymentId}?region=${region}`;
-}
 function groupSucceeded(g, wait) {
     if (!g.deploymentId)
         return false;
@@ -73422,10 +73552,6 @@ function groupSucceeded(g, wait) {
         return g.result === undefined || !['Failed', 'Stopped'].includes(g.result.status);
     const r = g.result;
     return r !== undefined && ((r.final && r.status === 'Succeeded') || isReady(r));
-}
-/** Blue/green waiting for a traffic reroute: this step's part is done (see endNotes). */
-function isReady(r) {
-    return r.status === READY && !r.final && !r.timedOut && !r.cancelled;
 }
 function runSucceeded(report) {
     const s = report.settings;
@@ -73441,20 +73567,12 @@ function durationSeconds(report) {
     const ends = report.groups.map(g => g.result?.completeTime?.getTime() ?? report.endedAt);
     return Math.max(0, Math.round((Math.max(...ends) - Math.min(...starts)) / 1000));
 }
-/** What the step warns about although it passes: a deployment waiting for a reroute, failed instances. */
-function endNotes(r) {
-    if (isReady(r)) {
-        const replacement = r.computePlatform === 'ECS' ? 'replacement task set runs' : 'replacement instances run';
-        return [`Deployment ${r.deploymentId} is Ready: the ${replacement} the new revision and CodeDeploy waits for traffic to be rerouted to them. Continue it in the CodeDeploy console or with \`aws deploy continue-deployment --deployment-id ${r.deploymentId}\`; this step does not wait for that.`];
-    }
-    if (!r.final || r.status !== 'Succeeded' || r.overview.Failed + r.failures.length === 0)
-        return [];
-    const firsts = r.failures.filter((f, i) => r.failures.findIndex(g => g.instanceId === f.instanceId) === i);
-    const named = firsts.slice(0, 10).map(f => `${f.instanceId} (${f.event})`);
-    const count = Math.max(r.overview.Failed, firsts.length);
-    const more = count > named.length ? [`${count - named.length} ${named.length ? 'more' : 'not read'}`] : [];
-    return [`Deployment ${r.deploymentId} succeeded, but ${count} instance(s) failed, which the deployment config's minimum healthy hosts allows: ${[...named, ...more].join(', ')}. Those instances may not run the new revision.`];
-}
+
+;// CONCATENATED MODULE: ./src/report/diagnosis.ts
+
+
+
+/** The diagnosis: why a run or a group did not succeed, and what became of its rollback, in sentences. */
 /** Why one group did not succeed, as a sentence that reads as a diagnosis. */
 function groupProblem(g, settings) {
     const r = g.result;
@@ -73469,12 +73587,16 @@ function groupProblem(g, settings) {
     if (r.timedOut) {
         // Only what was seen: with contact lost, the deployment may have ended meanwhile.
         if (r.lostContact && !seen(r)) {
-            return `${where} could not be followed: until timeout-minutes (${settings.timeoutMinutes}) ran out, CodeDeploy could not be reached (${r.lostContact}), so its state is unknown. Check it at ${g.url}.`;
+            return (`${where} could not be followed: until timeout-minutes (${settings.timeoutMinutes}) ran out, CodeDeploy could not be ` +
+                `reached (${r.lostContact}), so its state is unknown. Check it at ${g.url}.`);
         }
         if (r.lostContact) {
-            return `${where} did not end within timeout-minutes (${settings.timeoutMinutes}) as far as the action saw: last seen ${r.status} (${standing(r)}), then CodeDeploy could not be reached (${r.lostContact}), so its state now is unknown. Check it at ${g.url}.`;
+            return (`${where} did not end within timeout-minutes (${settings.timeoutMinutes}) as far as the action saw: ` +
+                `last seen ${r.status} (${standing(r)}), then CodeDeploy could not be reached (${r.lostContact}), so its state now is unknown. ` +
+                `Check it at ${g.url}.`);
         }
-        return `${where} did not end within timeout-minutes (${settings.timeoutMinutes}); last seen ${r.status} (${standing(r)}). It is still running: ${g.url}.`;
+        return (`${where} did not end within timeout-minutes (${settings.timeoutMinutes}); last seen ${r.status} (${standing(r)}). It is ` +
+            `still running: ${g.url}.`);
     }
     if (groupSucceeded(g, settings.wait))
         return undefined;
@@ -73484,9 +73606,9 @@ function groupProblem(g, settings) {
     }
     const first = r.failures[0];
     const fn = r.computePlatform === 'ECS' || r.computePlatform === 'Lambda' ? 'hook function ' : '';
-    const hook = first
-        ? ` ${first.event} failed on ${first.instanceId}${first.errorCode ? ` (${first.errorCode}${first.scriptName ? ` in ${fn}${first.scriptName}` : ''})` : ''}${first.message ? `: ${stop(first.message)}` : '.'}`
-        : '';
+    const script = first?.scriptName ? ` in ${fn}${first.scriptName}` : '';
+    const code = first?.errorCode ? ` (${first.errorCode}${script})` : '';
+    const hook = first ? ` ${first.event} failed on ${first.instanceId}${code}${first.message ? `: ${stop(first.message)}` : '.'}` : '';
     const more = r.failures.length > 1 ? ` ${r.failures.length - 1} more failed event(s) in the log.` : '';
     const service = r.errorCode || r.errorMessage ? ` CodeDeploy says: ${stop([r.errorCode, r.errorMessage].filter(Boolean).join(': '))}` : '';
     return `${where} ${r.status}.${hook}${more}${service}${sentence(rollbackStory(r))} ${g.url}`;
@@ -73503,7 +73625,8 @@ function rollbackStory(r) {
         return `Rolled back: rollback deployment ${id} Succeeded (${counts(rb)}), so ${restored(rb)}.`;
     if (rb.final) {
         const f = rb.failures[0];
-        return `The rollback did not succeed either: rollback deployment ${id} ${rb.status}${f ? `, ${f.event} failed on ${f.instanceId}${f.message ? `: ${f.message}` : ''}` : ''}.`;
+        return (`The rollback did not succeed either: rollback ` +
+            `deployment ${id} ${rb.status}${f ? `, ${f.event} failed on ${f.instanceId}${f.message ? `: ${f.message}` : ''}` : ''}.`);
     }
     if (rb.timedOut)
         return `Rollback deployment ${id} was still ${rb.status} at the time-out (${standing(rb)}).`;
@@ -73522,12 +73645,18 @@ function restored(rb) {
 function counts(r) {
     const o = r.overview;
     const total = o.Pending + o.InProgress + o.Succeeded + o.Failed + o.Skipped + o.Ready;
-    return `${o.Succeeded}/${total} ${targetNoun(r.computePlatform)} succeeded${o.Failed ? `, ${o.Failed} failed` : ''}${o.Skipped ? `, ${o.Skipped} skipped` : ''}`;
+    const failed = o.Failed ? `, ${o.Failed} failed` : '';
+    const skipped = o.Skipped ? `, ${o.Skipped} skipped` : '';
+    return `${o.Succeeded}/${total} ${targetNoun(r.computePlatform)} succeeded${failed}${skipped}`;
 }
 /** Where an unfinished deployment stands: the counts, running and waiting ones included. */
 function standing(r) {
     const o = r.overview;
-    const extra = [o.InProgress ? `${o.InProgress} in progress` : '', o.Pending ? `${o.Pending} pending` : '', o.Ready ? `${o.Ready} ready` : ''].filter(Boolean);
+    const extra = [
+        o.InProgress ? `${o.InProgress} in progress` : '',
+        o.Pending ? `${o.Pending} pending` : '',
+        o.Ready ? `${o.Ready} ready` : ''
+    ].filter(Boolean);
     return [counts(r), ...extra].join(', ');
 }
 /** The watch read the deployment at least once. */
@@ -73560,255 +73689,19 @@ function failureMessage(report) {
     return report.cancelled ? 'Cancelled before a deployment was created.' : 'The deployment did not succeed.';
 }
 
-;// CONCATENATED MODULE: ./src/aws/service-errors.ts
-
-const THROTTLING = new Set([
-    'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded',
-    'SlowDown', 'RequestThrottled', 'ProvisionedThroughputExceededException'
-]);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'ENETUNREACH']);
-function httpStatus(error) {
-    const meta = error?.$metadata;
-    return meta?.httpStatusCode;
-}
-/** Worth trying again later: throttling, a 5xx, or a connection that failed or dropped. */
-function isTransient(error) {
-    if (!error || typeof error !== 'object')
-        return false;
-    const name = errors_awsErrorName(error) ?? '';
-    if (THROTTLING.has(name) || name === 'TimeoutError' || name === 'RequestTimeout')
-        return true;
-    const status = httpStatus(error);
-    if (status !== undefined && status >= 500)
-        return true;
-    const code = error.code;
-    return typeof code === 'string' && NETWORK_CODES.has(code);
-}
-function isThrottling(error) {
-    return THROTTLING.has(awsErrorName(error) ?? '') || httpStatus(error) === 429;
-}
-function isAccessDenied(error) {
-    const name = errors_awsErrorName(error) ?? '';
-    // S3 answers a refused HEAD with a bare 403, which the SDK can only call 'Unknown'.
-    return name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation' || httpStatus(error) === 403;
-}
-/**
- * An AWS error as the user should read it: AccessDenied names the permission to grant;
- * anything else keeps the service's own words, prefixed by what was being done.
- */
-function explainAwsError(error, doing, permission, resource) {
-    if (error instanceof ActionError)
-        return error;
-    const name = errors_awsErrorName(error);
-    if (isAccessDenied(error)) {
-        return new ActionError(`Access denied while ${doing}: the workflow's AWS identity may not call ${permission} on ${resource}.`, {
-            fix: `allow ${permission} on ${resource} in the IAM policy of the role the workflow assumes.`,
-            // A bare 403 (S3's answer to a refused HEAD) reaches the SDK nameless, as 'Unknown'.
-            code: name && name !== 'Unknown' ? name : 'AccessDenied',
-            cause: error
-        });
-    }
-    if (name === 'CredentialsProviderError' || /credential/i.test(name ?? '')) {
-        return new ActionError(`No AWS credentials while ${doing}: ${describeError(error)}`, {
-            fix: 'run aws-actions/configure-aws-credentials before this step (role-to-assume with id-token: write, or access keys).',
-            code: name ?? 'CredentialsProviderError',
-            cause: error
-        });
-    }
-    return new ActionError(`${doing} failed: ${describeError(error)}`, { code: name ?? 'Error', cause: error });
-}
-
-;// CONCATENATED MODULE: ./src/upload/upload-bundle.ts
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/upload/location.ts
 /** Object metadata key holding the bundle's sha256 (x-amz-meta-sha256). */
 const SHA256_METADATA = 'sha256';
-const MAX_PARTS = 10_000;
-const MIN_PART = 5 << 20;
-const DEFAULT_MULTIPART_THRESHOLD = 16 << 20;
-const DEFAULT_PART_SIZE = 8 << 20;
 function bundleKey(prefix, sha, type) {
     return `${prefix}${sha}.${type}`;
 }
 function s3Uri(location) {
     return `s3://${location.bucket}/${location.key}`;
 }
-/** HeadObject: the object at the location, or undefined when there is none. */
-async function findExisting(s3, loc, signal) {
-    try {
-        const head = await s3.send(new client_s3_dist_cjs/* HeadObjectCommand */.l81({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(signal));
-        return {
-            bucket: loc.bucket,
-            key: loc.key,
-            bundleType: loc.bundleType,
-            eTag: unquote(head.ETag),
-            version: head.VersionId,
-            sha256: head.Metadata?.[SHA256_METADATA],
-            size: head.ContentLength ?? 0,
-            uploaded: false
-        };
-    }
-    catch (error) {
-        const name = errors_awsErrorName(error);
-        const status = error.$metadata?.httpStatusCode;
-        if (name === 'NotFound' || name === 'NoSuchKey' || status === 404)
-            return undefined;
-        throw explainS3Error(error, `looking for ${s3Uri(loc)}`, 's3:GetObject (HeadObject; without s3:ListBucket, S3 answers a missing object with 403 too)', loc);
-    }
-}
-/**
- * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256) are
- * already there. Bodies are buffers, so the SDK can retry a throttled, failed or dropped request
- * (it never retries a streamed one); big bundles go up in parts, a few at a time, through a
- * fixed set of part buffers, so memory does not grow with the bundle.
- */
-async function uploadBundle(s3, bundle, loc, mode, options = {}) {
-    if (mode === 'auto') {
-        const existing = await findExisting(s3, loc, options.signal).catch((error) => {
-            // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
-            // upload. Under expected-bucket-owner the same 403 may mean another account's bucket:
-            // stop there, before writing anything.
-            if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner)
-                return undefined;
-            throw error;
-        });
-        if (existing && existing.sha256 === bundle.sha256 && existing.size === bundle.size)
-            return existing;
-    }
-    const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
-    try {
-        const written = bundle.size > threshold ? await putMultipart(s3, bundle, loc, options) : await putSingle(s3, bundle, loc, options.signal);
-        return { bucket: loc.bucket, key: loc.key, bundleType: loc.bundleType, ...written, sha256: bundle.sha256, size: bundle.size, uploaded: true };
-    }
-    catch (error) {
-        throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
-    }
-}
-function objectParams(bundle, loc) {
-    return {
-        Bucket: loc.bucket,
-        Key: loc.key,
-        ContentType: bundle.type === 'zip' ? 'application/zip' : 'application/gzip',
-        Metadata: { [SHA256_METADATA]: bundle.sha256 },
-        ServerSideEncryption: loc.sse,
-        SSEKMSKeyId: loc.kmsKeyId,
-        ExpectedBucketOwner: loc.expectedBucketOwner
-    };
-}
-async function putSingle(s3, bundle, loc, signal) {
-    const body = await external_node_fs_.promises.readFile(bundle.file);
-    if (body.length !== bundle.size)
-        throw new Error(`${bundle.file} changed after it was written`);
-    const out = await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({
-        ...objectParams(bundle, loc),
-        Body: body,
-        ContentLength: bundle.size,
-        // S3 checks the bytes it received against this before storing them.
-        ChecksumSHA256: Buffer.from(bundle.sha256, 'hex').toString('base64')
-    }), abortable(signal));
-    return { eTag: unquote(out.ETag), version: out.VersionId };
-}
-async function putMultipart(s3, bundle, loc, options) {
-    const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART, Math.ceil(bundle.size / MAX_PARTS));
-    const count = Math.ceil(bundle.size / partSize);
-    const { UploadId } = await s3.send(new client_s3_dist_cjs/* CreateMultipartUploadCommand */.nG4(objectParams(bundle, loc)), abortable(options.signal));
-    if (!UploadId)
-        throw new Error('S3 returned no UploadId for the multipart upload');
-    const file = await external_node_fs_.promises.open(bundle.file, 'r');
-    // One part failing stops the others: their requests are cut, and awaited, before the abort.
-    const stop = new AbortController();
-    const onCancel = () => stop.abort();
-    options.signal?.addEventListener('abort', onCancel, { once: true });
-    if (options.signal?.aborted)
-        stop.abort();
-    try {
-        const etags = new Array(count);
-        let next = 0;
-        const worker = async () => {
-            const buffer = Buffer.allocUnsafeSlow(partSize);
-            while (next < count && !stop.signal.aborted) {
-                const index = next++;
-                const start = index * partSize;
-                const length = Math.min(partSize, bundle.size - start);
-                const { bytesRead } = await file.read(buffer, 0, length, start);
-                if (bytesRead !== length)
-                    throw new Error(`${bundle.file} changed after it was written`);
-                const body = buffer.subarray(0, length);
-                const out = await s3.send(new client_s3_dist_cjs/* UploadPartCommand */.iVK({
-                    Bucket: loc.bucket,
-                    Key: loc.key,
-                    UploadId,
-                    PartNumber: index + 1,
-                    Body: body,
-                    ContentLength: length,
-                    // S3 refuses a part whose bytes do not match (BadDigest), so a bad part never lands.
-                    ContentMD5: external_node_crypto_.createHash('md5').update(body).digest('base64'),
-                    ExpectedBucketOwner: loc.expectedBucketOwner
-                }), abortable(stop.signal));
-                etags[index] = out.ETag ?? '';
-            }
-        };
-        // The first failure is the cause; the others are the workers it cut off.
-        let cause;
-        await Promise.allSettled(Array.from({ length: Math.min(options.concurrency ?? 4, count) }, () => worker().catch(error => {
-            cause ??= { error };
-            stop.abort();
-        })));
-        if (cause)
-            throw cause.error;
-        if (options.signal?.aborted)
-            throw new Error('the upload was cancelled');
-        const done = await s3.send(new client_s3_dist_cjs/* CompleteMultipartUploadCommand */.Gym({
-            Bucket: loc.bucket,
-            Key: loc.key,
-            UploadId,
-            MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-            ExpectedBucketOwner: loc.expectedBucketOwner
-        }), abortable(options.signal));
-        return { eTag: unquote(done.ETag), version: done.VersionId };
-    }
-    catch (error) {
-        // Never leave parts behind (they are billed and invisible): abort, then report the cause.
-        await s3.send(new client_s3_dist_cjs/* AbortMultipartUploadCommand */.tfP({ Bucket: loc.bucket, Key: loc.key, UploadId, ExpectedBucketOwner: loc.expectedBucketOwner })).catch(() => undefined);
-        throw error;
-    }
-    finally {
-        options.signal?.removeEventListener('abort', onCancel);
-        await file.close();
-    }
-}
-function unquote(etag) {
-    return (etag ?? '').replace(/^"|"$/g, '');
-}
-/** An S3 error as the user should read it; a refusal under expected-bucket-owner says so. */
-function explainS3Error(error, doing, permission, loc) {
-    const explained = explainAwsError(error, doing, permission, `arn:aws:s3:::${loc.bucket}/${loc.key}`);
-    if (!loc.expectedBucketOwner || !isAccessDenied(error))
-        return explained;
-    return new ActionError(`${explained.message} S3 also answers so when the bucket is not owned by account ${loc.expectedBucketOwner}.`, {
-        input: 'expected-bucket-owner',
-        fix: `check that ${loc.bucket} belongs to account ${loc.expectedBucketOwner} (expected-bucket-owner), and ${explained.fix ?? 'that the role may write to it.'}`,
-        code: explained.code ?? 'AccessDenied',
-        cause: error
-    });
-}
-/** `upload: never` and redeploys: the object must already be there. */
-async function requireExisting(s3, loc, signal) {
-    const existing = await findExisting(s3, loc, signal);
-    if (!existing) {
-        throw new ActionError(`is never, but there is no bundle at ${s3Uri(loc)}.`, {
-            input: 'upload',
-            fix: 'check sha, s3-bucket and s3-key-prefix, or run once with `upload: auto` for that commit to build and upload its bundle.'
-        });
-    }
-    return existing;
-}
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
+
+
 
 
 
@@ -73846,7 +73739,9 @@ function computeOutputs(report) {
         'instances-failed': String(sum('Failed')),
         'instances-skipped': String(sum('Skipped')),
         'instances-total': String(total),
-        'error-code': failure?.errorCode ?? r?.errorCode ?? (report.error instanceof ActionError ? report.error.code ?? '' : report.error === undefined ? '' : 'Error'),
+        'error-code': failure?.errorCode ??
+            r?.errorCode ??
+            (report.error instanceof ActionError ? (report.error.code ?? '') : report.error === undefined ? '' : 'Error'),
         'error-message': failure?.message ?? r?.errorMessage ?? errorText ?? diagnosis ?? '',
         'failed-instance': failure?.instanceId ?? '',
         'failed-event': failure?.event ?? '',
@@ -73888,12 +73783,24 @@ function summaryLine(report) {
         if (!r)
             return `${g.group}: ${g.deploymentId} created`;
         const state = r.cancelled
-            ? (g.stopRequested ? 'Stopped (cancelled)' : `${r.status} (cancelled)`)
-            : r.timedOut ? `${r.status} (timed out)` : isReady(r) ? 'Ready (waiting for traffic reroute)' : r.status;
+            ? g.stopRequested
+                ? 'Stopped (cancelled)'
+                : `${r.status} (cancelled)`
+            : r.timedOut
+                ? `${r.status} (timed out)`
+                : isReady(r)
+                    ? 'Ready (waiting for traffic reroute)'
+                    : r.status;
         const failure = r.failures[0];
-        const where = !failure ? '' : r.status === 'Succeeded' ? ` with failed instances (first: ${failure.event} on ${failure.instanceId})` : ` at ${failure.event} on ${failure.instanceId}`;
+        const where = !failure
+            ? ''
+            : r.status === 'Succeeded'
+                ? ` with failed instances (first: ${failure.event} on ${failure.instanceId})`
+                : ` at ${failure.event} on ${failure.instanceId}`;
         const rb = r.rollback;
-        const rollback = r.rollbackDeploymentId ? `, rollback ${r.rollbackDeploymentId} ${rb ? `${rb.status}${rb.final ? '' : ' (still running)'}` : 'started'}` : '';
+        const rollback = r.rollbackDeploymentId
+            ? `, rollback ${r.rollbackDeploymentId} ${rb ? `${rb.status}${rb.final ? '' : ' (still running)'}` : 'started'}`
+            : '';
         const shifted = r.instances.find(i => i.traffic)?.traffic;
         const traffic = shifted && trafficText(shifted) ? `, traffic ${trafficText(shifted)}` : '';
         return `${g.group}: ${g.deploymentId} ${state}${where}, ${counts(r)}${traffic}${rollback}`;
@@ -73904,8 +73811,417 @@ function summaryLine(report) {
         parts.push(`${(missing.length ? missing : s.deploymentGroups).join(', ')}: ${why}`);
     }
     const verdict = runSucceeded(report) ? 'succeeded' : 'FAILED';
-    return `CodeDeploy ${s.applicationName} @ ${sha} ${verdict}: ${parts.join('; ')}${duration === undefined ? '' : ` in ${duration}s`}`
-        .replace(/\s+/g, ' ');
+    const took = duration === undefined ? '' : ` in ${duration}s`;
+    return `CodeDeploy ${s.applicationName} @ ${sha} ${verdict}: ${parts.join('; ')}${took}`.replace(/\s+/g, ' ');
+}
+
+;// CONCATENATED MODULE: ./src/deploy/console-url.ts
+/** The deployment's page in the CodeDeploy console. */
+function consoleUrl(region, deploymentId) {
+    return `https://${region}.console.aws.amazon.com/codesuite/codedeploy/deployments/${deploymentId}?region=${region}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+/** Markdown pieces for the job summary: table-safe text, code spans, fenced blocks, status icons. */
+const ICON = {
+    Succeeded: '✅',
+    Failed: '❌',
+    Skipped: '⏭️',
+    InProgress: '⏳',
+    Pending: '…',
+    Stopped: '⏹️',
+    Ready: '🟡'
+};
+/** Text that can sit in a table cell or a quote: no raw pipes, tags or line breaks. */
+function esc(text) {
+    return text.replace(/[|<>]/g, c => `&#${c.charCodeAt(0)};`).replace(/\r?\n/g, ' ');
+}
+function code(text) {
+    return text ? `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\`` : '';
+}
+function fenced(text) {
+    let fence = '```';
+    while (text.includes(fence))
+        fence += '`';
+    return [`${fence}text`, text, fence];
+}
+
+;// CONCATENATED MODULE: ./src/report/summary-ecs-lambda.ts
+
+
+
+/** The job summary's facts about an ECS or Lambda AppSpec, in place of the bundle's. */
+function appSpecRows(a) {
+    const c = a.checked;
+    const rows = [
+        ['Compute platform', c.platform],
+        ['AppSpec', `${code(a.path)} (sent as content: nothing uploaded)`],
+        ['AppSpec sha256', code(a.sha256)]
+    ];
+    if (c.ecs) {
+        rows.push(['Task definition', code(c.ecs.taskDefinition)], ['Container', code(`${c.ecs.containerName}:${c.ecs.containerPort}`)]);
+    }
+    if (c.lambda) {
+        rows.push(['Function', `${code(c.lambda.name)} alias ${code(c.lambda.alias)}`], ['Versions', `${esc(c.lambda.currentVersion)} → ${esc(c.lambda.targetVersion)}`]);
+    }
+    rows.push(['Hooks', c.hooks.length ? c.hooks.map(h => `${h.event}: ${code(h.function)}`).join(', ') : 'none']);
+    return rows;
+}
+/** ECS services and Lambda aliases: their lifecycle events, and where traffic stands. */
+function targetSections(r) {
+    const out = [];
+    for (const target of r.instances) {
+        const t = target.traffic;
+        if (!t)
+            continue;
+        const what = t.platform === 'ECS' ? 'ECS service' : 'Lambda alias';
+        out.push(`#### ${what} ${code(target.id)}: ${ICON[target.status] ?? ''} ${target.status}`.trimEnd(), '');
+        out.push(...eventTable(target), ...(t.platform === 'ECS' ? taskSetTable(t) : versionTable(t)));
+        if (t.seen.length > 1)
+            out.push(`Traffic on ${esc(replacementName(t))}, as the watch saw it: ${seenText(t)}`, '');
+    }
+    return out;
+}
+function eventTable(target) {
+    if (target.events.length === 0)
+        return [];
+    const rows = target.events.map(e => {
+        const took = seconds(e.startTime, e.endTime);
+        return `| ${e.name} | ${ICON[e.status] ?? ''} ${e.status} | ${took === undefined ? '' : `${took.toFixed(1)}s`} |`;
+    });
+    return ['| Lifecycle event | Status | Took |', '|---|---|---|', ...rows, ''];
+}
+function taskSetTable(t) {
+    if (t.taskSets.length === 0)
+        return [];
+    const rows = t.taskSets.map(s => {
+        const tasks = `${s.runningCount ?? '?'}/${s.desiredCount ?? '?'}`;
+        const name = `${esc(s.label ?? '')} ${code(s.id)}`;
+        return `| ${name} | ${esc(s.status ?? '')} | ${percent(s.trafficWeight)} | ${tasks} | ${code(s.targetGroup ?? '')} |`;
+    });
+    return ['| Task set | Status | Traffic | Tasks running | Target group |', '|---|---|---|---|---|', ...rows, ''];
+}
+function versionTable(t) {
+    const weight = t.targetVersionWeight;
+    const shares = weight === undefined ? ['?%', '?%'] : [percent(100 - weight), percent(weight)];
+    return [
+        `Function ${code(t.functionName ?? '')}, alias ${code(t.alias ?? '')}:`,
+        '',
+        '| Version | Role | Traffic |',
+        '|---|---|---|',
+        `| ${esc(t.currentVersion ?? '?')} | CurrentVersion (traffic moves from it) | ${shares[0]} |`,
+        `| ${esc(t.targetVersion ?? '?')} | TargetVersion (traffic moves to it) | ${shares[1]} |`,
+        ''
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
+
+
+
+
+
+
+/** Rows of the instance table shown at most; failed instances come first. */
+const MAX_ROWS = 50;
+/** EC2/on-premises events in lifecycle order (ECS and Lambda targets have a table of their own). */
+const EVENT_ORDER = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'];
+/** The job summary, in Markdown: true on success, failure, time-out and cancel alike. */
+function renderSummary(report) {
+    const s = report.settings;
+    const ok = runSucceeded(report);
+    const out = [];
+    const title = s ? `${s.applicationName} → ${s.deploymentGroups.join(', ')}` : 'codedeploy-action';
+    out.push(`## ${ok ? '✅' : '❌'} CodeDeploy: ${esc(title)}`, '');
+    if (!ok)
+        out.push(`> ${failureMessage(report).split('\n').map(esc).join('<br>')}`, '');
+    const rows = [];
+    if (s) {
+        rows.push(['Application', code(s.applicationName)]);
+        rows.push(['Commit', code(s.sha)]);
+        rows.push(['Deployment config', configCell(report)]);
+    }
+    if (report.appspec)
+        rows.push(...appSpecRows(report.appspec));
+    if (report.revision) {
+        const r = report.revision;
+        rows.push(['Bundle', `${code(s3Uri(r))}${r.uploaded ? ' (uploaded)' : ' (already there, reused)'}`]);
+        rows.push(['Bundle size', `${r.size.toLocaleString('en-US')} bytes`]);
+        if (r.sha256)
+            rows.push(['Bundle sha256', code(r.sha256)]);
+        rows.push(['Object eTag / version', `${code(r.eTag)}${r.version ? ` / ${code(r.version)}` : ''}`]);
+    }
+    const duration = durationSeconds(report);
+    if (duration !== undefined)
+        rows.push(['Duration', `${duration}s`]);
+    if (rows.length) {
+        out.push('| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '');
+    }
+    for (const g of report.groups)
+        out.push(...groupSection(g, s?.region));
+    if (report.error !== undefined && report.groups.length === 0) {
+        out.push('### Error', '', esc(describeError(report.error)), '');
+    }
+    return out.join('\n');
+}
+function configCell(report) {
+    const used = [...new Set(report.groups.map(g => g.result?.deploymentConfigName).filter((c) => Boolean(c)))];
+    if (report.settings?.deploymentConfig)
+        return code(report.settings.deploymentConfig);
+    return used.length ? `${used.map(code).join(', ')} (the group's own)` : "the group's default";
+}
+function groupSection(g, region) {
+    const r = g.result;
+    const out = [`### Deployment group ${code(g.group)}`, ''];
+    if (!g.deploymentId)
+        return [...out, 'No deployment was created.', ''];
+    out.push(`Deployment [${g.deploymentId}](${g.url}): ${r ? `**${stateText(r, g.stopRequested)}**, ${counts(r)}` : '**created**'}`, '');
+    if (!r)
+        return out;
+    for (const note of endNotes(r))
+        out.push(`> ⚠️ ${esc(note)}`, '');
+    if (r.errorCode || r.errorMessage)
+        out.push(`CodeDeploy: ${code(r.errorCode ?? '')} ${esc(r.errorMessage ?? '')}`, '');
+    const shifting = r.instances.some(i => i.traffic);
+    out.push(...(shifting ? targetSections(r) : [...instanceTable(r), ...eventTimings(r)]), ...failureDetails(r));
+    const story = rollbackStory(r);
+    if (r.rollbackDeploymentId) {
+        const link = region ? `[${r.rollbackDeploymentId}](${consoleUrl(region, r.rollbackDeploymentId)})` : code(r.rollbackDeploymentId);
+        out.push(`#### ↩️ Rollback deployment ${link}${r.rollback ? `: ${stateText(r.rollback, false)}` : ''}`, '', esc(story), '');
+        if (r.rollback?.instances.some(i => i.traffic))
+            out.push(...targetSections(r.rollback));
+        if (r.rollback)
+            out.push(...failureDetails(r.rollback));
+    }
+    else if (story) {
+        out.push(esc(story), '');
+    }
+    return out;
+}
+function stateText(r, stopRequested) {
+    const why = r.timedOut
+        ? r.lostContact
+            ? ' (state unknown: CodeDeploy could not be reached until the time-out)'
+            : ' (still running: the watch timed out)'
+        : r.cancelled
+            ? stopRequested
+                ? ' (stopped: workflow cancelled)'
+                : ' (workflow cancelled)'
+            : isReady(r)
+                ? ' (waiting for traffic to be rerouted)'
+                : '';
+    return `${ICON[r.status] ?? ''} ${r.status}${why}`.trim();
+}
+function instanceTable(r) {
+    if (r.instances.length === 0)
+        return [];
+    const names = eventNames(r.instances);
+    const sorted = [...r.instances].sort((a, b) => Number(b.status === 'Failed') - Number(a.status === 'Failed'));
+    const shown = sorted.slice(0, MAX_ROWS);
+    const lines = [
+        `| Instance | Status | ${names.join(' | ')} |`,
+        `|---|---|${names.map(() => '---|').join('')}`,
+        ...shown.map(i => `| ${code(i.id)} | ${ICON[i.status] ?? ''} ${i.status} | ${names.map(n => eventCell(i, n)).join(' | ')} |`)
+    ];
+    if (sorted.length > shown.length)
+        lines.push('', `…and ${sorted.length - shown.length} more instances (see the log).`);
+    return [...lines, ''];
+}
+/** For a fleet too big for one row each: how every lifecycle event went, across all instances. */
+function eventTimings(r) {
+    if (r.instances.length <= MAX_ROWS)
+        return [];
+    const lines = ['| Event | ✅ | ❌ | ⏭️ | median | slowest |', '|---|---|---|---|---|---|'];
+    for (const name of eventNames(r.instances)) {
+        const events = r.instances.flatMap(i => i.events.filter(e => e.name === name).map(e => ({ id: i.id, e, s: seconds(e.startTime, e.endTime) })));
+        const n = (status) => events.filter(x => x.e.status === status).length;
+        const timed = events
+            .filter((x) => x.s !== undefined && x.e.status !== 'Skipped')
+            .sort((a, b) => a.s - b.s);
+        const median = timed[Math.floor((timed.length - 1) / 2)];
+        const slowest = timed.at(-1);
+        const middle = median ? `${median.s.toFixed(1)}s` : '';
+        const longest = slowest ? `${slowest.s.toFixed(1)}s on ${code(slowest.id)}` : '';
+        lines.push(`| ${name} | ${n('Succeeded')} | ${n('Failed')} | ${n('Skipped')} | ${middle} | ${longest} |`);
+    }
+    return ['Lifecycle events across all instances:', '', ...lines, ''];
+}
+function eventNames(instances) {
+    const seen = new Set(instances.flatMap(i => i.events.map(e => e.name)));
+    return [...EVENT_ORDER.filter(n => seen.has(n)), ...[...seen].filter(n => !EVENT_ORDER.includes(n))];
+}
+function eventCell(instance, name) {
+    const e = instance.events.find(x => x.name === name);
+    if (!e)
+        return '';
+    const took = seconds(e.startTime, e.endTime);
+    return `${ICON[e.status] ?? e.status}${took === undefined ? '' : ` ${took.toFixed(1)}s`}`;
+}
+function failureDetails(r) {
+    const out = [];
+    // ECS and Lambda hooks are Lambda functions, not scripts.
+    const hookFunction = r.computePlatform === 'ECS' || r.computePlatform === 'Lambda' ? 'hook function ' : '';
+    for (const f of r.failures.slice(0, 10)) {
+        out.push(`#### ❌ ${code(f.instanceId)} failed ${f.event}`, '');
+        const head = [f.errorCode && code(f.errorCode), f.scriptName && `in ${hookFunction}${code(f.scriptName)}`].filter(Boolean).join(' ');
+        if (head)
+            out.push(head, '');
+        if (f.message)
+            out.push(`> ${esc(f.message)}`, '');
+        if (f.logTail?.trim())
+            out.push(...fenced(f.logTail.trimEnd()), '');
+    }
+    if (r.failures.length > 10)
+        out.push(`…and ${r.failures.length - 10} more failed events (see the log).`, '');
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/report/write-report.ts
+
+
+
+/** Sets every output and writes the job summary. Never throws: the report must not hide the cause. */
+async function writeReport(report) {
+    for (const [name, value] of Object.entries(computeOutputs(report)))
+        setOutput(name, value);
+    if (!process.env['GITHUB_STEP_SUMMARY'])
+        return;
+    try {
+        await summary.addRaw(renderSummary(report), true).write();
+    }
+    catch (error) {
+        warning(`Could not write the job summary: ${String(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/deps.ts
+/** The same log with `prefix` before each line, e.g. `[production] ` when several groups deploy. */
+function prefixedLog(log, prefix) {
+    if (!prefix)
+        return log;
+    return {
+        info: line => log.info(`${prefix}${line}`),
+        warning: line => log.warning(`${prefix}${line}`),
+        error: (message, title) => log.error(message, title),
+        group: (name, fn) => log.group(name, fn),
+        block: (title, lines) => log.block(title, lines)
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/ignore/index.js
+var ignore = __nccwpck_require__(298);
+var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
+;// CONCATENATED MODULE: ./src/source/walk-tree.ts
+
+
+
+
+/** Left out by default; `!node_modules/` in `exclude` brings it back. */
+const DEFAULT_EXCLUDES = ['node_modules/'];
+/** Never bundled (directory or worktree file), whatever `exclude` says: actions/checkout leaves a token in .git/config. */
+const ALWAYS_EXCLUDED = '.git';
+/**
+ * Lists what the bundle will hold: every file, directory and symlink under `root`, minus the
+ * excluded ones, sorted by path so the same tree always gives the same bundle.
+ */
+async function walkSourceTree(root, exclude) {
+    // Case-sensitive, as git is on Linux: `*.LOG` does not leave out `app.log`.
+    const matcher = ignore_default()({ ignorecase: false }).add([...DEFAULT_EXCLUDES, ...exclude]);
+    const realRoot = external_node_fs_.realpathSync(root);
+    const entries = [];
+    // Synchronous calls: metadata of a checked-out tree is in the page cache, and a thread-pool
+    // round trip per file made listing 40,000 files take seconds instead of a fraction of one.
+    const walk = (dir, relDir) => {
+        for (const name of external_node_fs_.readdirSync(dir).sort()) {
+            if (name === ALWAYS_EXCLUDED)
+                continue;
+            const rel = relDir ? `${relDir}/${name}` : name;
+            const absolute = external_node_path_.join(dir, name);
+            const stat = external_node_fs_.lstatSync(absolute);
+            if (stat.isDirectory()) {
+                if (matcher.ignores(`${rel}/`))
+                    continue;
+                refuseBackslash(rel);
+                entries.push({ path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute });
+                walk(absolute, rel);
+                continue;
+            }
+            // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
+            if (matcher.ignores(rel) || (stat.isSymbolicLink() && walk_tree_isDirectory(absolute) && matcher.ignores(`${rel}/`)))
+                continue;
+            refuseBackslash(rel);
+            if (stat.isSymbolicLink()) {
+                const linkTarget = external_node_fs_.readlinkSync(absolute);
+                refuseEscapingLink(realRoot, absolute, rel, linkTarget);
+                entries.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, absolute, linkTarget });
+            }
+            else if (stat.isFile()) {
+                entries.push({ path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute });
+            }
+            // Sockets, FIFOs and devices cannot be deployed; they are left out.
+        }
+    };
+    walk(realRoot, '');
+    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return entries;
+}
+/** '\\' is a separator to Windows and many unzip tools: '..\\..\\x' would unpack outside the deployment. */
+function refuseBackslash(rel) {
+    if (!rel.includes('\\'))
+        return;
+    throw new ActionError(`'${rel}' has a backslash in its name, which Windows and zip tools read as a directory separator (it could unpack outside the ` +
+        `deployment directory).`, {
+        input: 'source-dir',
+        fix: `rename it, or add it to exclude.`
+    });
+}
+function refuseEscapingLink(realRoot, absolute, rel, linkTarget) {
+    const refuse = (why) => {
+        throw new ActionError(`symlink '${rel}' points to '${linkTarget}', ${why}.`, {
+            input: 'source-dir',
+            fix: `make the link point inside source-dir, or add '${rel}' to exclude.`
+        });
+    };
+    if (external_node_path_.isAbsolute(linkTarget))
+        refuse('an absolute path (it would resolve on the instance, not in the bundle)');
+    const lexical = external_node_path_.resolve(external_node_path_.dirname(absolute), linkTarget);
+    if (!isInside(realRoot, lexical))
+        refuse('outside source-dir');
+    // A chain of links can escape even when each text looks relative.
+    let real;
+    try {
+        real = external_node_fs_.realpathSync(absolute);
+    }
+    catch {
+        real = undefined; // a dangling link: nothing to follow
+    }
+    if (real !== undefined && !isInside(realRoot, real))
+        refuse('outside source-dir once resolved');
+}
+function walk_tree_isDirectory(file) {
+    try {
+        return external_node_fs_.statSync(file).isDirectory();
+    }
+    catch {
+        return false; // dangling or looping link
+    }
+}
+function isInside(root, candidate) {
+    return candidate === root || candidate.startsWith(root + external_node_path_.sep);
+}
+/**
+ * Which rule leaves `relPath` out of the bundle: '.git', a default pattern or one of `exclude`
+ * (the last that matches, as `git check-ignore -v` reports), or undefined when none does.
+ */
+function excludedBy(relPath, exclude) {
+    if (relPath.split('/').includes(ALWAYS_EXCLUDED))
+        return ALWAYS_EXCLUDED;
+    return ignore_default()({ ignorecase: false })
+        .add([...DEFAULT_EXCLUDES, ...exclude])
+        .test(relPath).rule?.pattern;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/js-yaml/dist/js-yaml.mjs
@@ -77642,7 +77958,7 @@ class YamlLines {
     /** Column of the first meaningful character of line i (after a leading dash when `afterDash`). */
     contentColumn(i, afterDash) {
         const line = this.lines[i];
-        const match = afterDash ? /^(\s*-\s+)(?=\S)/.exec(line) ?? /^\s*/.exec(line) : /^\s*/.exec(line);
+        const match = afterDash ? (/^(\s*-\s+)(?=\S)/.exec(line) ?? /^\s*/.exec(line)) : /^\s*/.exec(line);
         const at = match ? match[0].length : 0;
         if (at >= line.length || line[at] === '#')
             return undefined;
@@ -77741,6 +78057,48 @@ function shown(value) {
 }
 function doc_escape(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/appspec/ec2/spec-context.ts
+
+
+
+/** What every check of appspec.yml shares: its name, the bundle it must match, and how paths in it read. */
+const APPSPEC_NAME = 'appspec.yml';
+/** A path as the agent joins it to the bundle root: leading `/` and `./` dropped, `\` read as `/` on Windows. */
+function bundlePath(written, os) {
+    const slashed = os === 'windows' ? written.replace(/\\/g, '/') : written;
+    const normal = external_node_path_.posix
+        .normalize(slashed)
+        .replace(/^(\.\/|\/)+/, '')
+        .replace(/\/+$/, '');
+    return normal === '.' ? '' : normal;
+}
+/** Fails unless `location` is in the bundle (as a `kind`), saying whether it is missing or excluded. */
+function requireInBundle(ctx, location, what, at, kind) {
+    if (location === '..' || location.startsWith('../')) {
+        return ctx.fail(`${what} points outside the bundle.`, 'use a path relative to the bundle root (the directory that holds appspec.yml).', at);
+    }
+    if (location === '')
+        return undefined;
+    const entry = ctx.byPath.get(location);
+    if (entry && (!kind || entry.kind === kind || entry.kind === 'symlink'))
+        return entry;
+    if (entry)
+        return ctx.fail(`${what} is a ${entry.kind === 'dir' ? 'directory' : entry.kind}, not a ${kind}.`, `point it at a ${kind} in the bundle.`, at);
+    const onDisk = external_node_fs_.existsSync(external_node_path_.join(ctx.sourceDir, location));
+    if (onDisk) {
+        const rule = excludedBy(location, ctx.exclude);
+        return ctx.fail(`${what} is not in the bundle: it is excluded by ${rule ? `'${rule}'` : 'an exclude pattern'}.`, exclusionFix(location, rule), at, 'exclude');
+    }
+    return ctx.fail(`${what} is not in the bundle.`, `add ${location} to source-dir (and make sure no exclude pattern removes it), or fix the location.`, at);
+}
+function exclusionFix(location, rule) {
+    if (rule === '.git')
+        return 'move it out of .git/: .git/ is never bundled.';
+    if (rule && DEFAULT_EXCLUDES.includes(rule))
+        return `add '!${rule}' to exclude: ${rule} is left out by default.`;
+    return `take ${rule ? `'${rule}'` : 'that pattern'} out of exclude, or add '!${location}' after it.`;
 }
 
 ;// CONCATENATED MODULE: ./src/appspec/ec2/sections.ts
@@ -77875,7 +78233,16 @@ function aceProblem(ace) {
     let isDefault = parts.length === 4;
     if (isDefault && !['d', 'default'].includes(parts[3]))
         return `starts with '${parts[3]}' where only d or default may stand`;
-    const types = { u: 'user', user: 'user', g: 'group', group: 'group', m: 'mask', mask: 'mask', o: 'other', other: 'other' };
+    const types = {
+        u: 'user',
+        user: 'user',
+        g: 'group',
+        group: 'group',
+        m: 'mask',
+        mask: 'mask',
+        o: 'other',
+        other: 'other'
+    };
     let type;
     if (parts.length >= 3) {
         if (['d', 'default'].includes(parts[2])) {
@@ -77908,7 +78275,8 @@ function warnUnknownKeys(ctx, map, known, at, what) {
             continue;
         const close = known.find(k => editDistance(k, key.toLowerCase()) <= 2);
         const line = ctx.lines.lineOf((at ? ctx.lines.key(at, key) : undefined) ?? at);
-        ctx.warnings.push(`${APPSPEC_NAME}${line ? ` line ${line}` : ''}: '${key}' is not ${what}; the CodeDeploy agent ignores it${close ? ` (did you mean '${close}'?)` : ''}.`);
+        ctx.warnings.push(`${APPSPEC_NAME}${line ? ` line ${line}` : ''}: '${key}' is not ${what}; the CodeDeploy agent ` +
+            `ignores it${close ? ` (did you mean '${close}'?)` : ''}.`);
     }
 }
 function editDistance(a, b) {
@@ -77922,116 +78290,6 @@ function editDistance(a, b) {
     return row[b.length];
 }
 
-// EXTERNAL MODULE: ./node_modules/ignore/index.js
-var ignore = __nccwpck_require__(298);
-var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
-;// CONCATENATED MODULE: ./src/source/walk-tree.ts
-
-
-
-
-/** Left out by default; `!node_modules/` in `exclude` brings it back. */
-const DEFAULT_EXCLUDES = ['node_modules/'];
-/** Never bundled (directory or worktree file), whatever `exclude` says: actions/checkout leaves a token in .git/config. */
-const ALWAYS_EXCLUDED = '.git';
-/**
- * Lists what the bundle will hold: every file, directory and symlink under `root`, minus the
- * excluded ones, sorted by path so the same tree always gives the same bundle.
- */
-async function walkSourceTree(root, exclude) {
-    // Case-sensitive, as git is on Linux: `*.LOG` does not leave out `app.log`.
-    const matcher = ignore_default()({ ignorecase: false }).add([...DEFAULT_EXCLUDES, ...exclude]);
-    const realRoot = external_node_fs_.realpathSync(root);
-    const entries = [];
-    // Synchronous calls: metadata of a checked-out tree is in the page cache, and a thread-pool
-    // round trip per file made listing 40,000 files take seconds instead of a fraction of one.
-    const walk = (dir, relDir) => {
-        for (const name of external_node_fs_.readdirSync(dir).sort()) {
-            if (name === ALWAYS_EXCLUDED)
-                continue;
-            const rel = relDir ? `${relDir}/${name}` : name;
-            const absolute = external_node_path_.join(dir, name);
-            const stat = external_node_fs_.lstatSync(absolute);
-            if (stat.isDirectory()) {
-                if (matcher.ignores(`${rel}/`))
-                    continue;
-                refuseBackslash(rel);
-                entries.push({ path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute });
-                walk(absolute, rel);
-                continue;
-            }
-            // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
-            if (matcher.ignores(rel) || (stat.isSymbolicLink() && walk_tree_isDirectory(absolute) && matcher.ignores(`${rel}/`)))
-                continue;
-            refuseBackslash(rel);
-            if (stat.isSymbolicLink()) {
-                const linkTarget = external_node_fs_.readlinkSync(absolute);
-                refuseEscapingLink(realRoot, absolute, rel, linkTarget);
-                entries.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, absolute, linkTarget });
-            }
-            else if (stat.isFile()) {
-                entries.push({ path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute });
-            }
-            // Sockets, FIFOs and devices cannot be deployed; they are left out.
-        }
-    };
-    walk(realRoot, '');
-    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return entries;
-}
-/** '\\' is a separator to Windows and many unzip tools: '..\\..\\x' would unpack outside the deployment. */
-function refuseBackslash(rel) {
-    if (!rel.includes('\\'))
-        return;
-    throw new ActionError(`'${rel}' has a backslash in its name, which Windows and zip tools read as a directory separator (it could unpack outside the deployment directory).`, {
-        input: 'source-dir',
-        fix: `rename it, or add it to exclude.`
-    });
-}
-function refuseEscapingLink(realRoot, absolute, rel, linkTarget) {
-    const refuse = (why) => {
-        throw new ActionError(`symlink '${rel}' points to '${linkTarget}', ${why}.`, {
-            input: 'source-dir',
-            fix: `make the link point inside source-dir, or add '${rel}' to exclude.`
-        });
-    };
-    if (external_node_path_.isAbsolute(linkTarget))
-        refuse('an absolute path (it would resolve on the instance, not in the bundle)');
-    const lexical = external_node_path_.resolve(external_node_path_.dirname(absolute), linkTarget);
-    if (!isInside(realRoot, lexical))
-        refuse('outside source-dir');
-    // A chain of links can escape even when each text looks relative.
-    let real;
-    try {
-        real = external_node_fs_.realpathSync(absolute);
-    }
-    catch {
-        real = undefined; // a dangling link: nothing to follow
-    }
-    if (real !== undefined && !isInside(realRoot, real))
-        refuse('outside source-dir once resolved');
-}
-function walk_tree_isDirectory(file) {
-    try {
-        return external_node_fs_.statSync(file).isDirectory();
-    }
-    catch {
-        return false; // dangling or looping link
-    }
-}
-function isInside(root, candidate) {
-    return candidate === root || candidate.startsWith(root + external_node_path_.sep);
-}
-/**
- * Which rule leaves `relPath` out of the bundle: '.git', a default pattern or one of `exclude`
- * (the last that matches, as `git check-ignore -v` reports), or undefined when none does.
- */
-function excludedBy(relPath, exclude) {
-    if (relPath.split('/').includes(ALWAYS_EXCLUDED))
-        return ALWAYS_EXCLUDED;
-    return ignore_default()({ ignorecase: false }).add([...DEFAULT_EXCLUDES, ...exclude]).test(relPath).rule?.pattern;
-}
-
 ;// CONCATENATED MODULE: ./src/appspec/ec2/check-appspec.ts
 
 
@@ -78041,11 +78299,18 @@ function excludedBy(relPath, exclude) {
 
 
 
-const APPSPEC_NAME = 'appspec.yml';
+
 /** The EC2/on-premises lifecycle hooks a revision may run scripts in. */
 const HOOKS = [
-    'ApplicationStop', 'BeforeInstall', 'AfterInstall', 'ApplicationStart', 'ValidateService',
-    'BeforeBlockTraffic', 'AfterBlockTraffic', 'BeforeAllowTraffic', 'AfterAllowTraffic'
+    'ApplicationStop',
+    'BeforeInstall',
+    'AfterInstall',
+    'ApplicationStart',
+    'ValidateService',
+    'BeforeBlockTraffic',
+    'AfterBlockTraffic',
+    'BeforeAllowTraffic',
+    'AfterAllowTraffic'
 ];
 /** Run by the agent itself; a script cannot be attached to them. */
 const RESERVED = new Set(['Start', 'DownloadBundle', 'Install', 'BlockTraffic', 'AllowTraffic', 'End']);
@@ -78105,7 +78370,8 @@ function checkAppSpec(sourceDir, entries, exclude = []) {
         for (const hook of hooks) {
             const entry = byPath.get(hook.location);
             if (entry?.kind === 'file' && (entry.mode & 0o111) === 0) {
-                warnings.push(`${hook.location} (${hook.event} hook) is not executable: run \`git update-index --chmod=+x ${hook.location}\` and commit, or the agent has to fix it on every instance.`);
+                warnings.push(`${hook.location} (${hook.event} hook) is not executable: run \`git update-index --chmod=+x ${hook.location}\` and commit, or ` +
+                    `the agent has to fix it on every instance.`);
             }
         }
     }
@@ -78154,7 +78420,8 @@ function readHooks(ctx, value, at) {
             scripts.push({ event, location, timeout: timeout ?? undefined, runas: typeof runas === 'string' ? runas.trim() : undefined });
         });
         if (total > MAX_HOOK_TIMEOUT && list.length > 1) {
-            ctx.warnings.push(`${APPSPEC_NAME}${lines.lineOf(eventAt) ? ` line ${lines.lineOf(eventAt)}` : ''}: the ${event} scripts' timeouts add up to ${total} s, but the agent stops a lifecycle event after ${MAX_HOOK_TIMEOUT} s.`);
+            ctx.warnings.push(`${APPSPEC_NAME}${lines.lineOf(eventAt) ? ` line ${lines.lineOf(eventAt)}` : ''}: the ${event} scripts' timeouts ` +
+                `add up to ${total} s, but the agent stops a lifecycle event after ${MAX_HOOK_TIMEOUT} s.`);
         }
     }
     return scripts;
@@ -78166,45 +78433,19 @@ function check_appspec_readTimeout(value) {
     const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
     return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_HOOK_TIMEOUT ? n : null;
 }
-/** A path as the agent joins it to the bundle root: leading `/` and `./` dropped, `\` read as `/` on Windows. */
-function bundlePath(written, os) {
-    const slashed = os === 'windows' ? written.replace(/\\/g, '/') : written;
-    const normal = external_node_path_.posix.normalize(slashed).replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
-    return normal === '.' ? '' : normal;
-}
-/** Fails unless `location` is in the bundle (as a `kind`), saying whether it is missing or excluded. */
-function requireInBundle(ctx, location, what, at, kind) {
-    if (location === '..' || location.startsWith('../')) {
-        return ctx.fail(`${what} points outside the bundle.`, 'use a path relative to the bundle root (the directory that holds appspec.yml).', at);
-    }
-    if (location === '')
-        return undefined;
-    const entry = ctx.byPath.get(location);
-    if (entry && (!kind || entry.kind === kind || entry.kind === 'symlink'))
-        return entry;
-    if (entry)
-        return ctx.fail(`${what} is a ${entry.kind === 'dir' ? 'directory' : entry.kind}, not a ${kind}.`, `point it at a ${kind} in the bundle.`, at);
-    const onDisk = external_node_fs_.existsSync(external_node_path_.join(ctx.sourceDir, location));
-    if (onDisk) {
-        const rule = excludedBy(location, ctx.exclude);
-        return ctx.fail(`${what} is not in the bundle: it is excluded by ${rule ? `'${rule}'` : 'an exclude pattern'}.`, exclusionFix(location, rule), at, 'exclude');
-    }
-    return ctx.fail(`${what} is not in the bundle.`, `add ${location} to source-dir (and make sure no exclude pattern removes it), or fix the location.`, at);
-}
-function exclusionFix(location, rule) {
-    if (rule === '.git')
-        return 'move it out of .git/: .git/ is never bundled.';
-    if (rule && DEFAULT_EXCLUDES.includes(rule))
-        return `add '!${rule}' to exclude: ${rule} is left out by default.`;
-    return `take ${rule ? `'${rule}'` : 'that pattern'} out of exclude, or add '!${location}' after it.`;
-}
 function missingAppSpec(sourceDir, entries, exclude, isDirectory) {
     if (isDirectory) {
-        return new ActionError(`${APPSPEC_NAME} at the root of ${sourceDir} is a directory.`, { input: 'source-dir', fix: `make ${APPSPEC_NAME} the AppSpec file itself.` });
+        return new ActionError(`${APPSPEC_NAME} at the root of ${sourceDir} is a directory.`, {
+            input: 'source-dir',
+            fix: `make ${APPSPEC_NAME} the AppSpec file itself.`
+        });
     }
     if (external_node_fs_.existsSync(external_node_path_.join(sourceDir, APPSPEC_NAME))) {
         const rule = excludedBy(APPSPEC_NAME, exclude);
-        return new ActionError(`${APPSPEC_NAME} is excluded from the bundle${rule ? ` by '${rule}'` : ''}.`, { input: 'exclude', fix: `remove the pattern that matches ${APPSPEC_NAME}.` });
+        return new ActionError(`${APPSPEC_NAME} is excluded from the bundle${rule ? ` by '${rule}'` : ''}.`, {
+            input: 'exclude',
+            fix: `remove the pattern that matches ${APPSPEC_NAME}.`
+        });
     }
     if (entries.some(e => e.path === 'appspec.yaml')) {
         return new ActionError(`Found appspec.yaml at the root of ${sourceDir}, but CodeDeploy only reads ${APPSPEC_NAME} for EC2/on-premises deployments.`, {
@@ -78221,7 +78462,8 @@ function missingAppSpec(sourceDir, entries, exclude, isDirectory) {
     }
     return new ActionError(`no ${APPSPEC_NAME} at the root of ${sourceDir}.`, {
         input: 'source-dir',
-        fix: `add ${APPSPEC_NAME} (version: 0.0, os: linux, files, hooks) at the root of the bundled directory, or point source-dir at the directory that has it.`
+        fix: `add ${APPSPEC_NAME} (version: 0.0, os: linux, files, hooks) at the root of the bundled directory, or point source-dir at the ` +
+            `directory that has it.`
     });
 }
 
@@ -78280,7 +78522,9 @@ function ecsResource(doc, body, at) {
         doc.fail(`TaskDefinition is ${shown(taskDefinition)}.`, 'set it to the ARN of the task definition to deploy, e.g. `TaskDefinition: <TASK_DEFINITION>` filled from appspec-vars.', propsAt);
     }
     if (!TASK_DEFINITION.test(taskDefinition.trim())) {
-        doc.fail(`TaskDefinition '${taskDefinition}' is not a task definition ARN (nor family:revision), so ECS cannot create the replacement task set from it.`, 'use the ARN that registering the task definition returned (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>), e.g. through a <TASK_DEFINITION> placeholder and appspec-vars.', [...propsAt, tdKey]);
+        doc.fail(`TaskDefinition '${taskDefinition}' is not a task definition ARN (nor family:revision), so ECS cannot create the replacement task ` +
+            `set from it.`, 'use the ARN that registering the task definition returned (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>), ' +
+            'e.g. through a <TASK_DEFINITION> placeholder and appspec-vars.', [...propsAt, tdKey]);
     }
     const [lbKey, lb] = member(props, 'LoadBalancerInfo') ?? ['LoadBalancerInfo', undefined];
     if (!isRecord(lb)) {
@@ -78303,7 +78547,9 @@ function lambdaResource(doc, name, body, at, warnings) {
     for (const key of ['Name', 'Alias']) {
         const value = member(props, key)?.[1];
         if (!nonEmptyString(value))
-            doc.fail(`${key} is ${shown(value)}.`, key === 'Name' ? 'set Name to the Lambda function to deploy.' : 'set Alias to the alias whose traffic moves to the new version, e.g. `Alias: live`.', propsAt);
+            doc.fail(`${key} is ${shown(value)}.`, key === 'Name'
+                ? 'set Name to the Lambda function to deploy.'
+                : 'set Alias to the alias whose traffic moves to the new version, e.g. `Alias: live`.', propsAt);
         text[key] = value.trim();
     }
     for (const key of ['CurrentVersion', 'TargetVersion']) {
@@ -78312,12 +78558,19 @@ function lambdaResource(doc, name, body, at, warnings) {
         if (!version) {
             const latest = value === '$LATEST';
             doc.fail(`${key} is ${shown(value)}; it must be a published version number.`, latest
-                ? 'publish a version (`aws lambda publish-version`) and use its number: CodeDeploy shifts an alias between published versions, never $LATEST.'
-                : `set it from the version numbers, e.g. \`${key}: <${key === 'CurrentVersion' ? 'CURRENT_VERSION' : 'TARGET_VERSION'}>\` filled from appspec-vars.`, member(props, key) ? [...propsAt, found] : propsAt);
+                ? 'publish a version (`aws lambda publish-version`) and use its number: CodeDeploy shifts an alias between published ' +
+                    'versions, never $LATEST.'
+                : `set it from the version ` +
+                    `numbers, e.g. \`${key}: <${key === 'CurrentVersion' ? 'CURRENT_VERSION' : 'TARGET_VERSION'}>\` filled from appspec-vars.`, member(props, key) ? [...propsAt, found] : propsAt);
         }
         text[key] = version;
     }
-    const lambda = { name: text['Name'], alias: text['Alias'], currentVersion: text['CurrentVersion'], targetVersion: text['TargetVersion'] };
+    const lambda = {
+        name: text['Name'],
+        alias: text['Alias'],
+        currentVersion: text['CurrentVersion'],
+        targetVersion: text['TargetVersion']
+    };
     if (lambda.currentVersion === lambda.targetVersion) {
         warnings.push(`${doc.name}: CurrentVersion and TargetVersion of '${name}' are both ${lambda.currentVersion}: the deployment moves no traffic.`);
     }
@@ -78358,7 +78611,9 @@ function describeAppSpec(a) {
     if (a.ecs)
         return `ECS task definition ${a.ecs.taskDefinition}, container ${a.ecs.containerName}:${a.ecs.containerPort}${hooks}`;
     const l = a.lambda;
-    return l ? `Lambda function ${l.name} alias ${l.alias}, version ${l.currentVersion} → ${l.targetVersion}${hooks}` : `${a.platform}${hooks}`;
+    return l
+        ? `Lambda function ${l.name} alias ${l.alias}, version ${l.currentVersion} → ${l.targetVersion}${hooks}`
+        : `${a.platform}${hooks}`;
 }
 
 ;// CONCATENATED MODULE: ./src/appspec/ecs-lambda/content.ts
@@ -78391,7 +78646,9 @@ function loadAppSpec(input) {
     const root = parse(input.given, content, raw);
     const doc = new AppSpecDoc(input.given, content, root);
     checkPlaceholders(doc, input, used);
-    const warnings = [...input.vars.keys()].filter(name => !used.has(name)).map(name => `appspec-vars sets ${name}, but ${input.given} has no <${name}> or \${${name}} placeholder: it was not used.`);
+    const warnings = [...input.vars.keys()]
+        .filter(name => !used.has(name))
+        .map(name => `appspec-vars sets ${name}, but ${input.given} has no <${name}> or \${${name}} placeholder: it was not used.`);
     for (const key of Object.keys(root)) {
         if (!SECTIONS.includes(key.toLowerCase()))
             warnings.push(`${input.given}: '${key}' is not a section of an ECS or Lambda AppSpec (version, Resources, Hooks); CodeDeploy ignores it.`);
@@ -78417,7 +78674,8 @@ function loadAppSpec(input) {
 function appSpecFor(loaded, platform, applicationName) {
     if (loaded.platform && loaded.platform !== platform) {
         const what = loaded.platform === 'ECS' ? 'an ECS service (Type AWS::ECS::Service)' : 'a Lambda function (Type AWS::Lambda::Function)';
-        loaded.doc.fail(`describes ${what}, but application '${applicationName}' deploys to ${platform}.`, `use the AppSpec written for ${applicationName} (${platform === 'ECS' ? 'a TargetService of Type AWS::ECS::Service' : 'a resource of Type AWS::Lambda::Function'}), or set application-name to the ${loaded.platform} application.`, ['Resources', 0]);
+        const wanted = platform === 'ECS' ? 'a TargetService of Type AWS::ECS::Service' : 'a resource of Type AWS::Lambda::Function';
+        loaded.doc.fail(`describes ${what}, but application '${applicationName}' deploys to ${platform}.`, `use the AppSpec written for ${applicationName} (${wanted}), or set application-name to the ${loaded.platform} application.`, ['Resources', 0]);
     }
     return loaded.checked ?? checkResource(loaded.doc, platform);
 }
@@ -78465,8 +78723,11 @@ function syntaxError(name, content, filled, error, yaml) {
     return new ActionError(`${name}${line ? ` line ${line}` : ''} is not valid ${kind}: ${reason ?? String(error)}.`, {
         input: 'appspec',
         fix: filled
-            ? 'fix the syntax; if that line holds a placeholder, its appspec-vars value may need quoting in the AppSpec, e.g. `TaskDefinition: "<TASK_DEFINITION>"`.'
-            : json ? 'fix the JSON syntax (double-quoted keys, commas between entries, none after the last).' : 'fix the YAML syntax (indent with spaces, not tabs; quote values that contain ": ").'
+            ? 'fix the syntax; if that line holds a placeholder, its appspec-vars value may need quoting in the AppSpec, e.g. ' +
+                '`TaskDefinition: "<TASK_DEFINITION>"`.'
+            : json
+                ? 'fix the JSON syntax (double-quoted keys, commas between entries, none after the last).'
+                : 'fix the YAML syntax (indent with spaces, not tabs; quote values that contain ": ").'
     });
 }
 /** Every placeholder is filled, and every value filled in reads back as it was given. */
@@ -78479,13 +78740,15 @@ function checkPlaceholders(doc, input, used) {
             continue;
         const name = match[1] ?? match[2] ?? '';
         const near = [...input.vars.keys()].find(k => k.toLowerCase() === name.toLowerCase());
-        doc.fail(`placeholder ${match[0]} is not filled.`, `add a line \`${name}=<value>\` to appspec-vars${near ? ` (it has ${near}: names are case-sensitive)` : ''}, e.g. the output of the step that registered or published it.`, doc.lineContaining(new RegExp(doc_escape(match[0]))), 'appspec-vars');
+        doc.fail(`placeholder ${match[0]} is not filled.`, `add a line \`${name}=<value>\` to appspec-vars${near ? ` (it has ${near}: names are case-sensitive)` : ''}, e.g. the output of ` +
+            `the step that registered or published it.`, doc.lineContaining(new RegExp(doc_escape(match[0]))), 'appspec-vars');
     }
     for (const name of used) {
         const value = input.vars.get(name) ?? '';
         if (scalars.some(text => text.includes(value)))
             continue;
-        doc.fail(`the value of ${name} changed the AppSpec's structure where it was filled in: it holds YAML or JSON syntax (such as ': ', ' #' or a quote).`, `quote the placeholder in the AppSpec, e.g. \`TaskDefinition: "<${name}>"\`, or check the value.`, doc.lineContaining(new RegExp(doc_escape(value))), 'appspec-vars');
+        doc.fail(`the value of ${name} changed the AppSpec's structure where it was filled in: it holds YAML or JSON syntax (such as ': ', ' #' or ` +
+            `a quote).`, `quote the placeholder in the AppSpec, e.g. \`TaskDefinition: "<${name}>"\`, or check the value.`, doc.lineContaining(new RegExp(doc_escape(value))), 'appspec-vars');
     }
 }
 function collect(value, into) {
@@ -78525,6 +78788,272 @@ function resourceType(doc) {
     return typeof type === 'string' ? TYPES[type] : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/aws/service-errors.ts
+
+const THROTTLING = new Set([
+    'ThrottlingException',
+    'Throttling',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+    'SlowDown',
+    'RequestThrottled',
+    'ProvisionedThroughputExceededException'
+]);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'ENETUNREACH']);
+function httpStatus(error) {
+    const meta = error?.$metadata;
+    return meta?.httpStatusCode;
+}
+/** Worth trying again later: throttling, a 5xx, or a connection that failed or dropped. */
+function isTransient(error) {
+    if (!error || typeof error !== 'object')
+        return false;
+    const name = errors_awsErrorName(error) ?? '';
+    if (THROTTLING.has(name) || name === 'TimeoutError' || name === 'RequestTimeout')
+        return true;
+    const status = httpStatus(error);
+    if (status !== undefined && status >= 500)
+        return true;
+    const code = error.code;
+    return typeof code === 'string' && NETWORK_CODES.has(code);
+}
+function isThrottling(error) {
+    return THROTTLING.has(awsErrorName(error) ?? '') || httpStatus(error) === 429;
+}
+function isAccessDenied(error) {
+    const name = errors_awsErrorName(error) ?? '';
+    // S3 answers a refused HEAD with a bare 403, which the SDK can only call 'Unknown'.
+    return name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation' || httpStatus(error) === 403;
+}
+/**
+ * An AWS error as the user should read it: AccessDenied names the permission to grant;
+ * anything else keeps the service's own words, prefixed by what was being done.
+ */
+function explainAwsError(error, doing, permission, resource) {
+    if (error instanceof ActionError)
+        return error;
+    const name = errors_awsErrorName(error);
+    if (isAccessDenied(error)) {
+        return new ActionError(`Access denied while ${doing}: the workflow's AWS identity may not call ${permission} on ${resource}.`, {
+            fix: `allow ${permission} on ${resource} in the IAM policy of the role the workflow assumes.`,
+            // A bare 403 (S3's answer to a refused HEAD) reaches the SDK nameless, as 'Unknown'.
+            code: name && name !== 'Unknown' ? name : 'AccessDenied',
+            cause: error
+        });
+    }
+    if (name === 'CredentialsProviderError' || /credential/i.test(name ?? '')) {
+        return new ActionError(`No AWS credentials while ${doing}: ${describeError(error)}`, {
+            fix: 'run aws-actions/configure-aws-credentials before this step (role-to-assume with id-token: write, or access keys).',
+            code: name ?? 'CredentialsProviderError',
+            cause: error
+        });
+    }
+    return new ActionError(`${doing} failed: ${describeError(error)}`, { code: name ?? 'Error', cause: error });
+}
+
+;// CONCATENATED MODULE: ./src/upload/existing-object.ts
+
+
+
+
+
+/** HeadObject: the object at the location, or undefined when there is none. */
+async function findExisting(loc, deps) {
+    try {
+        const head = await deps.clients.s3.send(new client_s3_dist_cjs/* HeadObjectCommand */.l81({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(deps.signal));
+        return {
+            bucket: loc.bucket,
+            key: loc.key,
+            bundleType: loc.bundleType,
+            eTag: unquote(head.ETag),
+            version: head.VersionId,
+            sha256: head.Metadata?.[SHA256_METADATA],
+            size: head.ContentLength ?? 0,
+            uploaded: false
+        };
+    }
+    catch (error) {
+        const name = errors_awsErrorName(error);
+        const status = error.$metadata?.httpStatusCode;
+        if (name === 'NotFound' || name === 'NoSuchKey' || status === 404)
+            return undefined;
+        throw explainS3Error(error, `looking for ${s3Uri(loc)}`, 's3:GetObject (HeadObject; without s3:ListBucket, S3 answers a missing object with 403 too)', loc);
+    }
+}
+/** `upload: never` and redeploys: the object must already be there. */
+async function requireExisting(loc, deps) {
+    const existing = await findExisting(loc, deps);
+    if (!existing) {
+        throw new ActionError(`is never, but there is no bundle at ${s3Uri(loc)}.`, {
+            input: 'upload',
+            fix: 'check sha, s3-bucket and s3-key-prefix, or run once with `upload: auto` for that commit to build and upload its bundle.'
+        });
+    }
+    return existing;
+}
+function unquote(etag) {
+    return (etag ?? '').replace(/^"|"$/g, '');
+}
+function explainS3Error(error, doing, permission, loc) {
+    const explained = explainAwsError(error, doing, permission, `arn:aws:s3:::${loc.bucket}/${loc.key}`);
+    if (!loc.expectedBucketOwner || !isAccessDenied(error))
+        return explained;
+    return new ActionError(`${explained.message} S3 also answers so when the bucket is not owned by account ${loc.expectedBucketOwner}.`, {
+        input: 'expected-bucket-owner',
+        fix: `check that ${loc.bucket} belongs to ` +
+            `account ${loc.expectedBucketOwner} (expected-bucket-owner), and ${explained.fix ?? 'that the role may write to it.'}`,
+        code: explained.code ?? 'AccessDenied',
+        cause: error
+    });
+}
+
+;// CONCATENATED MODULE: ./src/upload/upload-bundle.ts
+
+
+
+
+
+
+
+
+const MAX_PARTS = 10_000;
+const MIN_PART = 5 << 20;
+const DEFAULT_MULTIPART_THRESHOLD = 16 << 20;
+const DEFAULT_PART_SIZE = 8 << 20;
+/**
+ * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256) are
+ * already there. Bodies are buffers, so the SDK can retry a throttled, failed or dropped request
+ * (it never retries a streamed one); big bundles go up in parts, a few at a time, through a
+ * fixed set of part buffers, so memory does not grow with the bundle.
+ */
+async function uploadBundle(bundle, loc, mode, deps, sizes = {}) {
+    const s3 = deps.clients.s3;
+    const options = { ...sizes, signal: deps.signal };
+    if (mode === 'auto') {
+        const existing = await findExisting(loc, deps).catch((error) => {
+            // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
+            // upload. Under expected-bucket-owner the same 403 may mean another account's bucket:
+            // stop there, before writing anything.
+            if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner)
+                return undefined;
+            throw error;
+        });
+        if (existing && existing.sha256 === bundle.sha256 && existing.size === bundle.size)
+            return existing;
+    }
+    const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+    try {
+        const written = bundle.size > threshold ? await putMultipart(s3, bundle, loc, options) : await putSingle(s3, bundle, loc, options.signal);
+        return {
+            bucket: loc.bucket,
+            key: loc.key,
+            bundleType: loc.bundleType,
+            ...written,
+            sha256: bundle.sha256,
+            size: bundle.size,
+            uploaded: true
+        };
+    }
+    catch (error) {
+        throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
+    }
+}
+function objectParams(bundle, loc) {
+    return {
+        Bucket: loc.bucket,
+        Key: loc.key,
+        ContentType: bundle.type === 'zip' ? 'application/zip' : 'application/gzip',
+        Metadata: { [SHA256_METADATA]: bundle.sha256 },
+        ServerSideEncryption: loc.sse,
+        SSEKMSKeyId: loc.kmsKeyId,
+        ExpectedBucketOwner: loc.expectedBucketOwner
+    };
+}
+async function putSingle(s3, bundle, loc, signal) {
+    const body = await external_node_fs_.promises.readFile(bundle.file);
+    if (body.length !== bundle.size)
+        throw new Error(`${bundle.file} changed after it was written`);
+    const out = await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({
+        ...objectParams(bundle, loc),
+        Body: body,
+        ContentLength: bundle.size,
+        // S3 checks the bytes it received against this before storing them.
+        ChecksumSHA256: Buffer.from(bundle.sha256, 'hex').toString('base64')
+    }), abortable(signal));
+    return { eTag: unquote(out.ETag), version: out.VersionId };
+}
+async function putMultipart(s3, bundle, loc, options) {
+    const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART, Math.ceil(bundle.size / MAX_PARTS));
+    const count = Math.ceil(bundle.size / partSize);
+    const { UploadId } = await s3.send(new client_s3_dist_cjs/* CreateMultipartUploadCommand */.nG4(objectParams(bundle, loc)), abortable(options.signal));
+    if (!UploadId)
+        throw new Error('S3 returned no UploadId for the multipart upload');
+    const file = await external_node_fs_.promises.open(bundle.file, 'r');
+    // One part failing stops the others: their requests are cut, and awaited, before the abort.
+    const stop = new AbortController();
+    const onCancel = () => stop.abort();
+    options.signal.addEventListener('abort', onCancel, { once: true });
+    if (options.signal.aborted)
+        stop.abort();
+    try {
+        const etags = new Array(count);
+        let next = 0;
+        const worker = async () => {
+            const buffer = Buffer.allocUnsafeSlow(partSize);
+            while (next < count && !stop.signal.aborted) {
+                const index = next++;
+                const start = index * partSize;
+                const length = Math.min(partSize, bundle.size - start);
+                const { bytesRead } = await file.read(buffer, 0, length, start);
+                if (bytesRead !== length)
+                    throw new Error(`${bundle.file} changed after it was written`);
+                const body = buffer.subarray(0, length);
+                const out = await s3.send(new client_s3_dist_cjs/* UploadPartCommand */.iVK({
+                    Bucket: loc.bucket,
+                    Key: loc.key,
+                    UploadId,
+                    PartNumber: index + 1,
+                    Body: body,
+                    ContentLength: length,
+                    // S3 refuses a part whose bytes do not match (BadDigest), so a bad part never lands.
+                    ContentMD5: external_node_crypto_.createHash('md5').update(body).digest('base64'),
+                    ExpectedBucketOwner: loc.expectedBucketOwner
+                }), abortable(stop.signal));
+                etags[index] = out.ETag ?? '';
+            }
+        };
+        // The first failure is the cause; the others are the workers it cut off.
+        let cause;
+        await Promise.allSettled(Array.from({ length: Math.min(options.concurrency ?? 4, count) }, () => worker().catch(error => {
+            cause ??= { error };
+            stop.abort();
+        })));
+        if (cause)
+            throw cause.error;
+        if (options.signal.aborted)
+            throw new Error('the upload was cancelled');
+        const done = await s3.send(new client_s3_dist_cjs/* CompleteMultipartUploadCommand */.Gym({
+            Bucket: loc.bucket,
+            Key: loc.key,
+            UploadId,
+            MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+            ExpectedBucketOwner: loc.expectedBucketOwner
+        }), abortable(options.signal));
+        return { eTag: unquote(done.ETag), version: done.VersionId };
+    }
+    catch (error) {
+        // Never leave parts behind (they are billed and invisible): abort, then report the cause.
+        await s3
+            .send(new client_s3_dist_cjs/* AbortMultipartUploadCommand */.tfP({ Bucket: loc.bucket, Key: loc.key, UploadId, ExpectedBucketOwner: loc.expectedBucketOwner }))
+            .catch(() => undefined);
+        throw error;
+    }
+    finally {
+        options.signal.removeEventListener('abort', onCancel);
+        await file.close();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/create-deployment.ts
 
 
@@ -78539,7 +79068,8 @@ const BUSY_POLL_MS = 10_000;
  * CreateDeployment. A group busy with another deployment is waited for (its id is logged) and
  * the call retried, until the deadline; transient faults are retried the same way.
  */
-async function createDeployment(cd, req, ctx) {
+async function createDeployment(req, deps) {
+    const cd = deps.clients.codedeploy;
     // Set once an attempt failed in a way that may have created the deployment all the same.
     let mayExist = false;
     for (let attempt = 0;; attempt++) {
@@ -78551,7 +79081,9 @@ async function createDeployment(cd, req, ctx) {
                 description: req.description,
                 revision: revisionLocation(req.revision),
                 // Bundle-only settings: ECS and Lambda deployments have no files and no ApplicationStop.
-                ...('revisionType' in req.revision ? {} : { fileExistsBehavior: req.fileExistsBehavior, ignoreApplicationStopFailures: req.ignoreApplicationStopFailures })
+                ...('revisionType' in req.revision
+                    ? {}
+                    : { fileExistsBehavior: req.fileExistsBehavior, ignoreApplicationStopFailures: req.ignoreApplicationStopFailures })
             });
             // The SDK retries a dropped connection by itself, so a lost answer can surface only as the
             // retry's refusal (the group busy with the deployment it did create): note every attempt that failed.
@@ -78572,23 +79104,23 @@ async function createDeployment(cd, req, ctx) {
             return out.deploymentId;
         }
         catch (error) {
-            if (ctx.signal?.aborted)
+            if (deps.signal?.aborted)
                 throw error;
             if (errors_awsErrorName(error) === 'DeploymentLimitExceededException') {
-                const ours = await waitForActiveDeployment(cd, req, ctx, error, mayExist);
+                const ours = await waitForActiveDeployment(cd, req, deps, error, mayExist);
                 if (ours)
                     return ours;
             }
-            else if (isTransient(error) && ctx.clock.now() < ctx.deadline) {
+            else if (isTransient(error) && deps.clock.now() < deps.deadline) {
                 mayExist = true;
                 // The service may have created it before the answer was lost: never start a second one.
                 const created = await findOurs(cd, req, await activeDeployments(cd, req).catch(() => []));
                 if (created) {
-                    ctx.log(`CreateDeployment's answer was lost (${errors_awsErrorName(error) ?? 'error'}), but it created deployment ${created}: following it.`);
+                    deps.log.info(`CreateDeployment's answer was lost (${errors_awsErrorName(error) ?? 'error'}), but it created deployment ${created}: following it.`);
                     return created;
                 }
-                ctx.log(`CreateDeployment: ${errors_awsErrorName(error) ?? 'error'}; trying again.`);
-                await ctx.clock.sleep(Math.min(30_000, 1000 * 2 ** attempt), ctx.signal);
+                deps.log.info(`CreateDeployment: ${errors_awsErrorName(error) ?? 'error'}; trying again.`);
+                await deps.clock.sleep(Math.min(30_000, 1000 * 2 ** attempt), deps.signal);
             }
             else {
                 throw explainAwsError(error, `creating the deployment in ${req.applicationName}/${req.group}`, 'codedeploy:CreateDeployment', `deployment group ${req.applicationName}/${req.group}`);
@@ -78599,7 +79131,10 @@ async function createDeployment(cd, req, ctx) {
 function revisionLocation(r) {
     if ('revisionType' in r)
         return { revisionType: 'AppSpecContent', appSpecContent: { content: r.content, sha256: r.sha256 } };
-    return { revisionType: 'S3', s3Location: { bucket: r.bucket, key: r.key, bundleType: r.bundleType, eTag: r.eTag || undefined, version: r.version } };
+    return {
+        revisionType: 'S3',
+        s3Location: { bucket: r.bucket, key: r.key, bundleType: r.bundleType, eTag: r.eTag || undefined, version: r.version }
+    };
 }
 /** Waits until the group is free (undefined), or returns the id when the active deployment is ours. */
 async function waitForActiveDeployment(cd, req, ctx, refusal, mayExist) {
@@ -78609,7 +79144,7 @@ async function waitForActiveDeployment(cd, req, ctx, refusal, mayExist) {
     // (a re-run of the same workflow run has the same link).
     const ours = active && mayExist ? await findOurs(cd, req, [active]) : undefined;
     if (ours) {
-        ctx.log(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`);
+        ctx.log.info(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`);
         return ours;
     }
     if (!active) {
@@ -78619,19 +79154,21 @@ async function waitForActiveDeployment(cd, req, ctx, refusal, mayExist) {
         await ctx.clock.sleep(Math.min(BUSY_POLL_MS, Math.max(0, ctx.deadline - ctx.clock.now())), ctx.signal);
         return undefined;
     }
-    ctx.log(`Deployment group '${req.group}' is busy with deployment ${active}; waiting for it to end (within timeout-minutes), then deploying.`);
+    ctx.log.info(`Deployment group '${req.group}' is busy with deployment ${active}; waiting for it to end (within timeout-minutes), then deploying.`);
     let pause = BUSY_FIRST_POLL_MS;
     let last = '';
     while (ctx.clock.now() < ctx.deadline && !ctx.signal?.aborted) {
         await ctx.clock.sleep(Math.min(pause, Math.max(0, ctx.deadline - ctx.clock.now())), ctx.signal);
         pause = Math.min(BUSY_POLL_MS, pause * 2);
-        const status = await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active }), abortable(ctx.signal)).then(out => out.deploymentInfo?.status, error => (isTransient(error) || ctx.signal?.aborted ? undefined : Promise.reject(explainAwsError(error, `reading deployment ${active}`, 'codedeploy:GetDeployment', `deployment ${active}`))));
+        const status = await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active }), abortable(ctx.signal)).then(out => out.deploymentInfo?.status, error => isTransient(error) || ctx.signal?.aborted
+            ? undefined
+            : Promise.reject(explainAwsError(error, `reading deployment ${active}`, 'codedeploy:GetDeployment', `deployment ${active}`)));
         if (status && FINAL.has(status)) {
-            ctx.log(`Deployment ${active} ended (${status}); creating ours.`);
+            ctx.log.info(`Deployment ${active} ended (${status}); creating ours.`);
             return undefined;
         }
         if (status && status !== last && last)
-            ctx.log(`Deployment ${active} is ${status}; still waiting.`);
+            ctx.log.info(`Deployment ${active} is ${status}; still waiting.`);
         if (status)
             last = status;
     }
@@ -78697,8 +79234,10 @@ const CONFIG_EXAMPLES = {
  * group and the named deployment config exist for its compute platform, so a typo fails in
  * seconds with its name.
  */
-async function preflight(cd, req, clock, signal) {
+async function preflight(req, deps) {
     const { applicationName, config } = req;
+    const { clock, signal } = deps;
+    const cd = deps.clients.codedeploy;
     const call = (send, doing, permission, resource, explain) => withRetry(send, clock, signal, doing, permission, resource, explain);
     const app = await call(() => cd.send(new dist_cjs/* GetApplicationCommand */.eOh({ applicationName })), 'reading the application', 'codedeploy:GetApplication', `application ${applicationName}`, {
         ApplicationDoesNotExistException: () => new ActionError(`application '${applicationName}' does not exist in this account and region.`, {
@@ -78724,14 +79263,16 @@ async function preflight(cd, req, clock, signal) {
         const out = await call(() => cd.send(new dist_cjs/* GetDeploymentConfigCommand */.z2K({ deploymentConfigName: config })), 'reading the deployment config', 'codedeploy:GetDeploymentConfig', `deployment config ${config}`, {
             DeploymentConfigDoesNotExistException: () => new ActionError(`deployment config '${config}' does not exist.`, {
                 input: 'deployment-config',
-                fix: `use a predefined config (${CONFIG_EXAMPLES[platform]}) or one created in this account and region, or leave it empty for the group's own.`
+                fix: `use a predefined config (${CONFIG_EXAMPLES[platform]}) or one created in this account and region, or leave it empty ` +
+                    `for the group's own.`
             })
         });
         const configPlatform = out.deploymentConfigInfo?.computePlatform;
         if (configPlatform && configPlatform !== platform) {
             throw new ActionError(`deployment config '${config}' is for ${configPlatform} deployments; application '${applicationName}' deploys to ${platform}.`, {
                 input: 'deployment-config',
-                fix: `use ${platform === 'ECS' ? 'an' : 'a'} ${platform} config such as ${CONFIG_EXAMPLES[platform]}, or leave it empty for the group's own.`
+                fix: `use ${platform === 'ECS' ? 'an' : 'a'} ${platform} config such as ${CONFIG_EXAMPLES[platform]}, or leave it empty for ` +
+                    `the group's own.`
             });
         }
     }
@@ -78743,15 +79284,19 @@ function computePlatform(value) {
 /** EC2/on-premises deploy a bundle from S3; ECS and Lambda an AppSpec sent as content. */
 function checkRevisionKind(platform, req) {
     if (platform === 'Server' && req.appspec) {
-        throw new ActionError(`is set, but application '${req.applicationName}' is an EC2/on-premises (Server) application, which deploys a bundle whose appspec.yml sits at the root of source-dir.`, {
+        throw new ActionError(`is set, but application '${req.applicationName}' is an EC2/on-premises (Server) application, which deploys a bundle whose ` +
+            `appspec.yml sits at the root of source-dir.`, {
             input: 'appspec',
-            fix: 'remove appspec (and appspec-vars) and set s3-bucket and source-dir, or set application-name to the ECS or Lambda application the AppSpec is for.'
+            fix: 'remove appspec (and appspec-vars) and set s3-bucket and source-dir, or set application-name to the ECS or Lambda ' +
+                'application the AppSpec is for.'
         });
     }
     if (platform !== 'Server' && !req.appspec) {
-        throw new ActionError(`application '${req.applicationName}' deploys to ${platform}, which takes its AppSpec as content: nothing is packaged from source-dir.`, {
+        throw new ActionError(`application '${req.applicationName}' deploys to ${platform}, which takes its AppSpec as content: nothing is packaged from ` +
+            `source-dir.`, {
             input: 'application-name',
-            fix: `set \`appspec\` to the path of its AppSpec file in the workspace (YAML or JSON, e.g. \`appspec: appspec.yaml\`; see examples/${platform === 'ECS' ? 'ecs' : 'lambda'}-appspec.yaml), or name an EC2/on-premises application.`
+            fix: `set \`appspec\` to the path of its AppSpec file in the workspace (YAML or JSON, e.g. \`appspec: appspec.yaml\`; see ` +
+                `examples/${platform === 'ECS' ? 'ecs' : 'lambda'}-appspec.yaml), or name an EC2/on-premises application.`
         });
     }
 }
@@ -78769,6 +79314,629 @@ async function withRetry(send, clock, signal, doing, permission, resource, expla
             await clock.sleep(backoff(attempt, 1000, 10_000) + 250, signal);
         }
     }
+}
+
+;// CONCATENATED MODULE: ./src/watch/progress-printer.ts
+
+
+/** GitHub shows at most 10 error annotations per step; further failures are told in the log. */
+const MAX_ANNOTATIONS = 10;
+/** Distinct log tails printed in full; an identical one is referred to, not repeated. */
+const MAX_TAILS = 25;
+const COUNTS = ['Pending', 'InProgress', 'Succeeded', 'Failed', 'Skipped', 'Ready'];
+const FINAL_INSTANCE = new Set(['Succeeded', 'Failed', 'Skipped']);
+/**
+ * Turns successive snapshots of a deployment into log lines, each change printed once: status,
+ * instance counts, every lifecycle event as it finishes (with its duration), and each failed hook
+ * with its diagnostics and log tail.
+ */
+class ProgressPrinter {
+    out;
+    prefix;
+    lastLine = '';
+    printed = new Set();
+    finished = new Set();
+    tails = new Map();
+    /** The last line printed about each ECS task set and each target's traffic. */
+    states = new Map();
+    failures = 0;
+    constructor(out, prefix = '') {
+        this.out = out;
+        this.prefix = prefix;
+    }
+    /** A printer for another deployment (a rollback), its lines marked by `prefix`. */
+    child(prefix) {
+        return new ProgressPrinter(this.out, `${this.prefix}${prefix}`);
+    }
+    /** A line of its own, e.g. that a rollback is being followed. */
+    note(line) {
+        this.out.info(`${this.prefix}${line}`);
+    }
+    deployment(info) {
+        const o = info.deploymentOverview;
+        const counts = o
+            ? COUNTS.filter(k => (o[k] ?? 0) > 0)
+                .map(k => `${k} ${o[k]}`)
+                .join(', ')
+            : '';
+        const noun = targetNoun(info.computePlatform);
+        const line = `${this.prefix}Deployment ${info.deploymentId} ${info.status ?? 'Unknown'}${counts ? ` (${noun}: ${counts})` : ''}`;
+        if (line !== this.lastLine)
+            this.out.info(line);
+        this.lastLine = line;
+    }
+    instances(changed, options = {}) {
+        const routine = [];
+        const failed = [];
+        const skipped = [];
+        for (const instance of changed) {
+            const final = FINAL_INSTANCE.has(instance.status);
+            if (this.finished.has(instance.id))
+                continue;
+            if (final && instance.events.length === 0) {
+                skipped.push(instance.id);
+                this.finished.add(instance.id);
+                continue;
+            }
+            if (options.compact) {
+                if (!final)
+                    continue;
+                routine.push(`${this.prefix}  ${instance.id}  ${instance.status.padEnd(9)} ${instance.events.map(compactEvent).join(', ')}`);
+                failed.push(...instance.events.filter(e => e.status === 'Failed').map((e) => [instance.id, e]));
+            }
+            else {
+                // Traffic first: an event that moves traffic finishes after the move.
+                if (instance.traffic)
+                    this.traffic(instance.id, instance.traffic);
+                for (const event of instance.events) {
+                    const key = `${instance.id}/${event.name}`;
+                    if (!deployment_result_FINAL_EVENT_STATUSES.has(event.status) || this.printed.has(key))
+                        continue;
+                    this.printed.add(key);
+                    const duration = took(event);
+                    // ECS event names run longer (AfterAllowTestTraffic): a wider column keeps them aligned.
+                    const name = event.name.padEnd(instance.traffic ? 21 : 16);
+                    this.out.info(`${this.prefix}  ${instance.id}  ${name} ${event.status}${duration ? ` ${duration}` : ''}`);
+                    if (event.status === 'Failed')
+                        this.failure(instance.id, event, instance.traffic !== undefined);
+                }
+                if (final)
+                    this.out.info(`${this.prefix}  ${instance.id}  ${instance.status}`);
+            }
+            if (final)
+                this.finished.add(instance.id);
+        }
+        this.routine(routine);
+        for (const [id, event] of failed)
+            this.failure(id, event);
+        this.skipped(skipped);
+    }
+    /** ECS task sets and the traffic split, a line each time one changes. */
+    traffic(id, t) {
+        if (t.platform === 'ECS') {
+            for (const set of t.taskSets)
+                this.once(`${id}\0${set.id}`, id, `task set ${taskSetText(set)}`);
+        }
+        const split = trafficText(t);
+        if (split)
+            this.once(`${id}\0traffic`, id, `traffic ${split}`);
+    }
+    once(key, id, text) {
+        if (this.states.get(key) === text)
+            return;
+        this.states.set(key, text);
+        this.out.info(`${this.prefix}  ${id}  ${text}`);
+    }
+    routine(lines) {
+        if (lines.length === 0)
+            return;
+        if (lines.length > 1 && this.out.block) {
+            const statuses = new Map();
+            for (const line of lines) {
+                const status = line.slice(this.prefix.length).trim().split(/\s+/)[1] ?? '';
+                statuses.set(status, (statuses.get(status) ?? 0) + 1);
+            }
+            const tally = [...statuses].map(([s, n]) => `${n} ${s}`).join(', ');
+            this.out.block(`${this.prefix}${lines.length} instances finished: ${tally}`, lines);
+            return;
+        }
+        for (const line of lines)
+            this.out.info(line);
+    }
+    skipped(ids) {
+        if (ids.length === 0)
+            return;
+        if (ids.length <= 3) {
+            for (const id of ids)
+                this.out.info(`${this.prefix}  ${id}  Skipped`);
+            return;
+        }
+        const shown = ids.slice(0, 10).join(', ');
+        this.out.info(`${this.prefix}  ${ids.length} instances Skipped: ${shown}${ids.length > 10 ? `, … (${ids.length - 10} more)` : ''}`);
+    }
+    /** `hook`: an ECS or Lambda target, whose scriptName is the hook's Lambda function. */
+    failure(instanceId, event, hook = false) {
+        const d = event.diagnostics;
+        const what = [d?.errorCode, d?.scriptName ? `in ${hook ? 'hook function ' : ''}${d.scriptName}` : undefined].filter(Boolean).join(' ');
+        const text = `${what ? `${what}: ` : ''}${d?.message || 'no diagnostics reported'}`;
+        this.failures++;
+        if (this.failures <= MAX_ANNOTATIONS) {
+            this.out.error(text, `${this.prefix}${instanceId} failed ${event.name}`);
+        }
+        else {
+            if (this.failures === MAX_ANNOTATIONS + 1)
+                this.out.info(`${this.prefix}    (GitHub shows ${MAX_ANNOTATIONS} error annotations per step: further failures are in the log only)`);
+            this.out.info(`${this.prefix}    ${instanceId} failed ${event.name}: ${text}`);
+        }
+        const tail = d?.logTail?.trimEnd();
+        if (!tail)
+            return;
+        const seen = this.tails.get(tail);
+        if (seen) {
+            this.out.info(`${this.prefix}    log tail of ${d?.scriptName || event.name} on ${instanceId}: the same as on ${seen}`);
+            return;
+        }
+        if (this.tails.size >= MAX_TAILS) {
+            this.out.info(`${this.prefix}    log tail of ${d?.scriptName || event.name} on ${instanceId}: left out (${MAX_TAILS} different ones shown ` +
+                `already)`);
+            return;
+        }
+        this.tails.set(tail, instanceId);
+        this.out.info(`${this.prefix}    log tail of ${d?.scriptName || event.name} on ${instanceId}:`);
+        // The runner also ends a line at a lone \r: split there too, so no text from an instance starts a line (a forged ::command::).
+        for (const line of tail.split(/\r\n|\r|\n/))
+            this.out.info(`${this.prefix}    | ${line}`);
+    }
+}
+function compactEvent(e) {
+    const duration = took(e);
+    return [e.name, e.status === 'Succeeded' ? undefined : e.status, duration].filter(Boolean).join(' ');
+}
+function took(event) {
+    const s = seconds(event.startTime, event.endTime);
+    return s === undefined ? undefined : `${s.toFixed(1)}s`;
+}
+
+;// CONCATENATED MODULE: ./src/watch/call-budget.ts
+/**
+ * A token bucket for API calls: `perMinute` on average, at most `burst` at once. The watch asks
+ * it before optional reads (instance details), so a 1,000-instance deployment costs about as
+ * many calls a minute as a 3-instance one; calls that must happen are recorded all the same,
+ * and the debt they leave is paid back before the next optional read.
+ */
+class CallBudget {
+    clock;
+    perMinute;
+    burst;
+    tokens;
+    last;
+    constructor(clock, perMinute, burst) {
+        this.clock = clock;
+        this.perMinute = perMinute;
+        this.burst = burst;
+        this.tokens = burst;
+        this.last = clock.now();
+    }
+    /** Whole calls that fit in the budget now. */
+    available() {
+        this.refill();
+        return Math.max(0, Math.floor(this.tokens));
+    }
+    spend(calls) {
+        this.refill();
+        this.tokens -= calls;
+    }
+    refill() {
+        const now = this.clock.now();
+        this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perMinute) / 60_000);
+        this.last = now;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/watch/rollback-link.ts
+
+
+/** How long to wait, twice at most, for CodeDeploy to link the rollback it starts. */
+const LINK_WAIT_MS = 2000;
+/**
+ * CodeDeploy can report a deployment Failed (or Stopped) a moment before `rollbackInfo` names the
+ * rollback it starts. When the deployment's own settings say a rollback should follow, read it
+ * again briefly, so the rollback is reported and followed rather than missed.
+ */
+async function awaitRollbackInfo(info, deps) {
+    const { clock, signal } = deps;
+    let current = info;
+    for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal?.aborted; attempt++) {
+        await clock.sleep(LINK_WAIT_MS, signal);
+        try {
+            current =
+                (await deps.clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: info.deploymentId }), abortable(signal)))
+                    .deploymentInfo ?? current;
+        }
+        catch {
+            return current;
+        }
+    }
+    return current;
+}
+function rollbackExpected(info) {
+    const config = info.autoRollbackConfiguration;
+    const linked = info.rollbackInfo?.rollbackDeploymentId || info.rollbackInfo?.rollbackMessage || info.rollbackInfo?.rollbackTriggeringDeploymentId;
+    if (!config?.enabled || linked)
+        return false;
+    const events = config.events ?? [];
+    if (info.status === 'Failed')
+        return events.includes('DEPLOYMENT_FAILURE');
+    if (info.status === 'Stopped')
+        return events.includes('DEPLOYMENT_STOP_ON_REQUEST') || events.includes('DEPLOYMENT_STOP_ON_ALARM');
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/watch/target-tracker.ts
+
+
+
+
+
+/** BatchGetDeploymentTargets takes at most this many ids. */
+const BATCH_LIMIT = 25;
+/**
+ * Up to this many instances, a refresh reads every unfinished instance, so each lifecycle event
+ * shows up in the log as it finishes. Above it, instances are read once, when they finish.
+ */
+const SMALL_FLEET = 100;
+/** ListDeploymentTargets answers up to 100 ids a page: used to estimate what a listing costs. */
+const PAGE = 100;
+const FINAL_TARGET = new Set(['Succeeded', 'Failed', 'Skipped']);
+/** Listed in this order: failures are reported first; skipped instances are never read. */
+const LISTED = ['Failed', 'Skipped', 'Succeeded'];
+/**
+ * Keeps every instance of one deployment and its lifecycle events, reading only what can have
+ * changed: finished instances are never read again, and in a big fleet the deployment's counts
+ * say which statuses gained instances, so only those are listed (ListDeploymentTargets with a
+ * TargetStatus filter) and only their new members read (BatchGetDeploymentTargets, 25 at a time).
+ */
+class TargetTracker {
+    cd;
+    deploymentId;
+    byId = new Map();
+    /** Finished (known from a listing) but their lifecycle events not read yet. */
+    unread = new Set();
+    /** API calls made so far, failed ones included. */
+    calls = 0;
+    constructor(cd, deploymentId) {
+        this.cd = cd;
+        this.deploymentId = deploymentId;
+    }
+    get instances() {
+        return [...this.byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
+    /** Whether a refresh could show something new for a deployment with these counts. */
+    wants(overview) {
+        if (total(overview) <= SMALL_FLEET)
+            return this.byId.size < total(overview) || [...this.byId.values()].some(i => !FINAL_TARGET.has(i.status));
+        return this.unread.size > 0 || LISTED.some(status => overview[status] > this.count(status));
+    }
+    /** Returns the instances whose state changed since the last refresh. */
+    async refresh(overview, opts) {
+        const changed = new Map();
+        try {
+            if (total(overview) <= SMALL_FLEET)
+                await this.refreshAll(overview, opts, changed);
+            else
+                await this.refreshFinished(overview, opts, changed);
+        }
+        catch (error) {
+            // A deployment still in Created has no targets yet.
+            if (errors_awsErrorName(error) !== 'DeploymentNotStartedException')
+                throw error;
+        }
+        return [...changed.values()];
+    }
+    /** A small fleet: every instance not known to be finished is read in full. */
+    async refreshAll(overview, opts, changed) {
+        const listing = this.byId.size < total(overview) ? Math.ceil(total(overview) / PAGE) : 0;
+        const open = () => [...this.byId.values()].filter(i => !FINAL_TARGET.has(i.status) || this.unread.has(i.id)).map(i => i.id);
+        if (!opts.final && listing + Math.ceil(Math.max(open().length, total(overview) - this.byId.size) / BATCH_LIMIT) > opts.allowance)
+            return;
+        if (listing) {
+            for (const id of await this.list(undefined, opts.signal)) {
+                if (!this.byId.has(id))
+                    this.byId.set(id, { id, status: 'Pending', events: [] });
+            }
+        }
+        await this.read(open(), changed, opts.signal);
+    }
+    /** A big fleet: list the statuses whose count grew, then read the newly finished instances. */
+    async refreshFinished(overview, opts, changed) {
+        let left = opts.allowance;
+        for (const status of LISTED) {
+            if (overview[status] <= this.count(status))
+                continue;
+            if (!opts.final && Math.ceil(overview[status] / PAGE) >= left)
+                break;
+            const before = this.calls;
+            for (const id of await this.list(status, opts.signal)) {
+                const known = this.byId.get(id);
+                if (known?.status === status)
+                    continue;
+                const state = status === 'Skipped' || !known ? { id, status, events: known?.events ?? [] } : { ...known, status };
+                this.byId.set(id, state);
+                // An instance skipped before it ran has nothing to read: every one of its events is Skipped.
+                if (status === 'Skipped')
+                    changed.set(id, state);
+                else
+                    this.unread.add(id);
+            }
+            left -= this.calls - before;
+        }
+        const due = [...this.unread].sort((a, b) => Number(this.byId.get(b)?.status === 'Failed') - Number(this.byId.get(a)?.status === 'Failed'));
+        await this.read(opts.final ? due : due.slice(0, Math.max(0, left) * BATCH_LIMIT), changed, opts.signal);
+    }
+    count(status) {
+        let n = 0;
+        for (const i of this.byId.values())
+            if (i.status === status)
+                n++;
+        return n;
+    }
+    async read(ids, changed, signal) {
+        for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
+            this.calls++;
+            const out = await this.cd.send(new dist_cjs/* BatchGetDeploymentTargetsCommand */.Bsg({
+                deploymentId: this.deploymentId,
+                targetIds: ids.slice(i, i + BATCH_LIMIT)
+            }), abortable(signal));
+            for (const target of out.deploymentTargets ?? []) {
+                const next = toInstance(target);
+                if (!next)
+                    continue;
+                const before = this.byId.get(next.id);
+                if (next.traffic)
+                    carrySeen(before?.traffic, next.traffic);
+                if (!before || fingerprint(before) !== fingerprint(next))
+                    changed.set(next.id, next);
+                this.byId.set(next.id, next);
+                if (FINAL_TARGET.has(next.status))
+                    this.unread.delete(next.id);
+            }
+        }
+    }
+    async list(status, signal) {
+        const ids = [];
+        let nextToken;
+        do {
+            this.calls++;
+            const out = await this.cd.send(new dist_cjs/* ListDeploymentTargetsCommand */.$9V({
+                deploymentId: this.deploymentId,
+                nextToken,
+                ...(status ? { targetFilters: { TargetStatus: [status] } } : {})
+            }), abortable(signal));
+            ids.push(...(out.targetIds ?? []));
+            nextToken = out.nextToken;
+        } while (nextToken);
+        return ids;
+    }
+}
+function total(o) {
+    return o.Pending + o.InProgress + o.Succeeded + o.Failed + o.Skipped + o.Ready;
+}
+/** An EC2/on-premises instance, an ECS service or a Lambda alias: the same events, plus traffic for the last two. */
+function toInstance(target) {
+    const t = target.instanceTarget ?? target.ecsTarget ?? target.lambdaTarget;
+    if (!t?.targetId)
+        return undefined;
+    const state = { id: t.targetId, status: t.status ?? 'Unknown', events: (t.lifecycleEvents ?? []).map(toEvent) };
+    if (target.ecsTarget)
+        state.traffic = ecsTraffic(target.ecsTarget);
+    else if (target.lambdaTarget)
+        state.traffic = lambdaTraffic(target.lambdaTarget);
+    return state;
+}
+function toEvent(e) {
+    return {
+        name: e.lifecycleEventName ?? '?',
+        status: e.status ?? 'Unknown',
+        startTime: e.startTime,
+        endTime: e.endTime,
+        diagnostics: e.diagnostics
+            ? {
+                errorCode: e.diagnostics.errorCode,
+                scriptName: e.diagnostics.scriptName,
+                message: e.diagnostics.message,
+                logTail: e.diagnostics.logTail
+            }
+            : undefined
+    };
+}
+function fingerprint(instance) {
+    const traffic = instance.traffic
+        ? `|${trafficText(instance.traffic)}|${instance.traffic.platform === 'ECS' ? instance.traffic.taskSets.map(taskSetText).join(',') : ''}`
+        : '';
+    return `${instance.status}|${instance.events.map(e => `${e.name}:${e.status}`).join(',')}${traffic}`;
+}
+function isEventDone(event) {
+    return FINAL_EVENT_STATUSES.has(event.status);
+}
+
+;// CONCATENATED MODULE: ./src/watch/watch-deployment.ts
+
+
+
+
+
+
+
+
+
+
+/** Calls the instance reads may make at once, e.g. the first listing of a 1,000-instance fleet. */
+const TARGET_BURST = 30;
+const NOT_STARTED = new Set(['Created', 'Queued']);
+const ROLLBACK_AIM = {
+    Server: 'restore the last successful revision',
+    ECS: 'route production traffic back to the original task set',
+    Lambda: 'point the alias back at the original version'
+};
+/**
+ * Follows a deployment to its end (or the deadline, or a cancel), streaming progress, then
+ * follows the automatic rollback CodeDeploy started for it, if any. It never reports an outcome
+ * it did not see: when CodeDeploy cannot be reached it keeps trying until the deadline and says so.
+ */
+async function watchDeployment(deploymentId, group, deps, opts) {
+    const result = await follow(deploymentId, group, deps, opts);
+    for (const line of endNotes(result))
+        deps.log.warning(line);
+    const rollbackId = result.rollbackDeploymentId;
+    if (!result.final || !rollbackId || opts.once || opts.followRollback === false || deps.signal.aborted)
+        return result;
+    opts.printer.note(`CodeDeploy started rollback deployment ${rollbackId} to ${ROLLBACK_AIM[result.computePlatform ?? 'Server']}; following it to its end.`);
+    result.rollback = await follow(rollbackId, group, deps, { ...opts, printer: opts.printer.child(`[rollback] `) });
+    return result;
+}
+async function follow(deploymentId, group, deps, opts) {
+    const { clock, signal, deadline } = deps;
+    const cd = deps.clients.codedeploy;
+    const minPoll = opts.minPollMs ?? 2000;
+    const maxPoll = opts.maxPollMs ?? 4000;
+    const budget = new CallBudget(clock, opts.targetCallsPerMinute ?? 30, TARGET_BURST);
+    const tracker = new TargetTracker(cd, deploymentId);
+    let info;
+    let interval = minPoll;
+    let misses = 0;
+    let lostContact;
+    let lastStatus = '';
+    let lastFailed = 0;
+    let lastCounts = '';
+    const result = (extra) => buildResult(deploymentId, group, info, tracker, { lostContact, ...extra });
+    for (;;) {
+        if (signal.aborted)
+            return result({ cancelled: true });
+        const polledAt = clock.now();
+        try {
+            info = (await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), abortable(signal))).deploymentInfo;
+            if (misses > 0)
+                deps.log.warning(`Back in contact with CodeDeploy after ${misses} failed attempt(s).`);
+            misses = 0;
+            lostContact = undefined;
+        }
+        catch (error) {
+            if (signal.aborted)
+                return result({ cancelled: true });
+            if (!isTransient(error))
+                throw explainAwsError(error, `reading deployment ${deploymentId}`, 'codedeploy:GetDeployment', `deployment ${deploymentId}`);
+            misses++;
+            lostContact = describeError(error);
+            if (misses === 1 || misses % 10 === 0)
+                deps.log.warning(`Cannot reach CodeDeploy (${lostContact}); still trying until the time-out.`);
+            if (clock.now() >= deadline)
+                return result({ timedOut: true });
+            await clock.sleep(Math.min(backoff(misses, 1000, 15_000, opts.random) + 1000, Math.max(0, deadline - clock.now())), signal);
+            continue;
+        }
+        if (!info)
+            throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}`);
+        const status = info.status ?? 'Unknown';
+        const final = FINAL_STATUSES.has(status);
+        if (final)
+            info = await awaitRollbackInfo(info, deps);
+        const overview = overviewOf(info);
+        const counts = JSON.stringify(overview);
+        if (!NOT_STARTED.has(status) && (final || counts !== lastCounts || tracker.wants(overview))) {
+            await refreshTargets(tracker, budget, overview, deps, opts, final);
+        }
+        lastCounts = counts;
+        // After the instances, so the final status line comes last in the log.
+        opts.printer.deployment(info);
+        if (final)
+            return result({ final: true });
+        if (status === READY || opts.once)
+            return result({});
+        if (clock.now() >= deadline)
+            return result({ timedOut: true });
+        // A new stage or a new failure is worth a quick look; otherwise ease off, up to maxPoll, so
+        // the end is still seen within maxPoll plus one request.
+        const hurry = status !== lastStatus || overview.Failed > lastFailed;
+        interval = hurry ? minPoll : Math.min(maxPoll, Math.round(interval * 1.5));
+        lastStatus = status;
+        lastFailed = overview.Failed;
+        const wait = Math.max(0, interval - (clock.now() - polledAt));
+        await clock.sleep(Math.min(wait, Math.max(0, deadline - clock.now())), signal);
+    }
+}
+/** Prints what changed. A transient failure skips this round, except at the end, where it retries. */
+async function refreshTargets(tracker, budget, overview, deps, opts, final) {
+    const compact = watch_deployment_total(overview) > SMALL_FLEET;
+    for (let attempt = 0;; attempt++) {
+        const before = tracker.calls;
+        try {
+            const changed = await tracker.refresh(overview, { final, allowance: budget.available(), signal: deps.signal });
+            opts.printer.instances(changed, { compact });
+            return;
+        }
+        catch (error) {
+            if (deps.signal.aborted)
+                return;
+            if (!isTransient(error)) {
+                deps.log.warning(`Could not read the deployment's instances: ${describeError(error)}`);
+                return;
+            }
+            if (!final || attempt >= 4) {
+                if (final)
+                    deps.log.warning(`Could not read the final state of every instance: ${describeError(error)}`);
+                return;
+            }
+            await deps.clock.sleep(backoff(attempt, 500, 8000, opts.random) + 250, deps.signal);
+        }
+        finally {
+            budget.spend(tracker.calls - before);
+        }
+    }
+}
+function overviewOf(info) {
+    const o = info?.deploymentOverview;
+    return o
+        ? {
+            Pending: o.Pending ?? 0,
+            InProgress: o.InProgress ?? 0,
+            Succeeded: o.Succeeded ?? 0,
+            Failed: o.Failed ?? 0,
+            Skipped: o.Skipped ?? 0,
+            Ready: o.Ready ?? 0
+        }
+        : emptyOverview();
+}
+function watch_deployment_total(o) {
+    return o.Pending + o.InProgress + o.Succeeded + o.Failed + o.Skipped + o.Ready;
+}
+function platformOf(info) {
+    const p = info?.computePlatform;
+    return p === 'Server' || p === 'ECS' || p === 'Lambda' ? p : undefined;
+}
+function buildResult(deploymentId, group, info, tracker, extra) {
+    const instances = tracker.instances;
+    return {
+        deploymentId,
+        group,
+        computePlatform: platformOf(info),
+        status: info?.status ?? 'Unknown',
+        final: false,
+        timedOut: false,
+        cancelled: false,
+        errorCode: info?.errorInformation?.code,
+        errorMessage: info?.errorInformation?.message,
+        overview: overviewOf(info),
+        instances,
+        failures: failuresOf(instances),
+        rollbackDeploymentId: info?.rollbackInfo?.rollbackDeploymentId,
+        rollbackMessage: info?.rollbackInfo?.rollbackMessage,
+        rollback: undefined,
+        deploymentConfigName: info?.deploymentConfigName,
+        createTime: info?.createTime,
+        completeTime: info?.completeTime,
+        lostContact: undefined,
+        ...extra
+    };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -83792,7 +84960,8 @@ class GithubDeployment {
         this.environment = environment;
         this.warn = warn;
     }
-    static async create(options, warn) {
+    static async create(options, deps) {
+        const warn = (line) => deps.log.warning(line);
         const [owner, repo] = options.repository.split('/');
         if (!owner || !repo) {
             warn(`github-environment: GITHUB_REPOSITORY ('${options.repository}') is not owner/name; no GitHub deployment recorded.`);
@@ -83848,608 +85017,10 @@ function explain(error) {
     return describeError(error);
 }
 
-;// CONCATENATED MODULE: ./src/watch/progress-printer.ts
-
-
-/** GitHub shows at most 10 error annotations per step; further failures are told in the log. */
-const MAX_ANNOTATIONS = 10;
-/** Distinct log tails printed in full; an identical one is referred to, not repeated. */
-const MAX_TAILS = 25;
-const COUNTS = ['Pending', 'InProgress', 'Succeeded', 'Failed', 'Skipped', 'Ready'];
-const FINAL_INSTANCE = new Set(['Succeeded', 'Failed', 'Skipped']);
-/**
- * Turns successive snapshots of a deployment into log lines, each change printed once: status,
- * instance counts, every lifecycle event as it finishes (with its duration), and each failed hook
- * with its diagnostics and log tail.
- */
-class ProgressPrinter {
-    out;
-    prefix;
-    lastLine = '';
-    printed = new Set();
-    finished = new Set();
-    tails = new Map();
-    /** The last line printed about each ECS task set and each target's traffic. */
-    states = new Map();
-    failures = 0;
-    constructor(out, prefix = '') {
-        this.out = out;
-        this.prefix = prefix;
-    }
-    /** A printer for another deployment (a rollback), its lines marked by `prefix`. */
-    child(prefix) {
-        return new ProgressPrinter(this.out, `${this.prefix}${prefix}`);
-    }
-    /** A line of its own, e.g. that a rollback is being followed. */
-    note(line) {
-        this.out.info(`${this.prefix}${line}`);
-    }
-    deployment(info) {
-        const o = info.deploymentOverview;
-        const counts = o ? COUNTS.filter(k => (o[k] ?? 0) > 0).map(k => `${k} ${o[k]}`).join(', ') : '';
-        const noun = targetNoun(info.computePlatform);
-        const line = `${this.prefix}Deployment ${info.deploymentId} ${info.status ?? 'Unknown'}${counts ? ` (${noun}: ${counts})` : ''}`;
-        if (line !== this.lastLine)
-            this.out.info(line);
-        this.lastLine = line;
-    }
-    instances(changed, options = {}) {
-        const routine = [];
-        const failed = [];
-        const skipped = [];
-        for (const instance of changed) {
-            const final = FINAL_INSTANCE.has(instance.status);
-            if (this.finished.has(instance.id))
-                continue;
-            if (final && instance.events.length === 0) {
-                skipped.push(instance.id);
-                this.finished.add(instance.id);
-                continue;
-            }
-            if (options.compact) {
-                if (!final)
-                    continue;
-                routine.push(`${this.prefix}  ${instance.id}  ${instance.status.padEnd(9)} ${instance.events.map(compactEvent).join(', ')}`);
-                failed.push(...instance.events.filter(e => e.status === 'Failed').map((e) => [instance.id, e]));
-            }
-            else {
-                // Traffic first: an event that moves traffic finishes after the move.
-                if (instance.traffic)
-                    this.traffic(instance.id, instance.traffic);
-                for (const event of instance.events) {
-                    const key = `${instance.id}/${event.name}`;
-                    if (!deployment_result_FINAL_EVENT_STATUSES.has(event.status) || this.printed.has(key))
-                        continue;
-                    this.printed.add(key);
-                    const duration = took(event);
-                    // ECS event names run longer (AfterAllowTestTraffic): a wider column keeps them aligned.
-                    this.out.info(`${this.prefix}  ${instance.id}  ${event.name.padEnd(instance.traffic ? 21 : 16)} ${event.status}${duration ? ` ${duration}` : ''}`);
-                    if (event.status === 'Failed')
-                        this.failure(instance.id, event, instance.traffic !== undefined);
-                }
-                if (final)
-                    this.out.info(`${this.prefix}  ${instance.id}  ${instance.status}`);
-            }
-            if (final)
-                this.finished.add(instance.id);
-        }
-        this.routine(routine);
-        for (const [id, event] of failed)
-            this.failure(id, event);
-        this.skipped(skipped);
-    }
-    /** ECS task sets and the traffic split, a line each time one changes. */
-    traffic(id, t) {
-        if (t.platform === 'ECS') {
-            for (const set of t.taskSets)
-                this.once(`${id}\0${set.id}`, id, `task set ${taskSetText(set)}`);
-        }
-        const split = trafficText(t);
-        if (split)
-            this.once(`${id}\0traffic`, id, `traffic ${split}`);
-    }
-    once(key, id, text) {
-        if (this.states.get(key) === text)
-            return;
-        this.states.set(key, text);
-        this.out.info(`${this.prefix}  ${id}  ${text}`);
-    }
-    routine(lines) {
-        if (lines.length === 0)
-            return;
-        if (lines.length > 1 && this.out.block) {
-            const statuses = new Map();
-            for (const line of lines) {
-                const status = line.slice(this.prefix.length).trim().split(/\s+/)[1] ?? '';
-                statuses.set(status, (statuses.get(status) ?? 0) + 1);
-            }
-            const tally = [...statuses].map(([s, n]) => `${n} ${s}`).join(', ');
-            this.out.block(`${this.prefix}${lines.length} instances finished: ${tally}`, lines);
-            return;
-        }
-        for (const line of lines)
-            this.out.info(line);
-    }
-    skipped(ids) {
-        if (ids.length === 0)
-            return;
-        if (ids.length <= 3) {
-            for (const id of ids)
-                this.out.info(`${this.prefix}  ${id}  Skipped`);
-            return;
-        }
-        const shown = ids.slice(0, 10).join(', ');
-        this.out.info(`${this.prefix}  ${ids.length} instances Skipped: ${shown}${ids.length > 10 ? `, … (${ids.length - 10} more)` : ''}`);
-    }
-    /** `hook`: an ECS or Lambda target, whose scriptName is the hook's Lambda function. */
-    failure(instanceId, event, hook = false) {
-        const d = event.diagnostics;
-        const what = [d?.errorCode, d?.scriptName ? `in ${hook ? 'hook function ' : ''}${d.scriptName}` : undefined].filter(Boolean).join(' ');
-        const text = `${what ? `${what}: ` : ''}${d?.message || 'no diagnostics reported'}`;
-        this.failures++;
-        if (this.failures <= MAX_ANNOTATIONS) {
-            this.out.error(text, `${this.prefix}${instanceId} failed ${event.name}`);
-        }
-        else {
-            if (this.failures === MAX_ANNOTATIONS + 1)
-                this.out.info(`${this.prefix}    (GitHub shows ${MAX_ANNOTATIONS} error annotations per step: further failures are in the log only)`);
-            this.out.info(`${this.prefix}    ${instanceId} failed ${event.name}: ${text}`);
-        }
-        const tail = d?.logTail?.trimEnd();
-        if (!tail)
-            return;
-        const seen = this.tails.get(tail);
-        if (seen) {
-            this.out.info(`${this.prefix}    log tail of ${d?.scriptName || event.name} on ${instanceId}: the same as on ${seen}`);
-            return;
-        }
-        if (this.tails.size >= MAX_TAILS) {
-            this.out.info(`${this.prefix}    log tail of ${d?.scriptName || event.name} on ${instanceId}: left out (${MAX_TAILS} different ones shown already)`);
-            return;
-        }
-        this.tails.set(tail, instanceId);
-        this.out.info(`${this.prefix}    log tail of ${d?.scriptName || event.name} on ${instanceId}:`);
-        // The runner also ends a line at a lone \r: split there too, so no text from an instance starts a line (a forged ::command::).
-        for (const line of tail.split(/\r\n|\r|\n/))
-            this.out.info(`${this.prefix}    | ${line}`);
-    }
-}
-function compactEvent(e) {
-    const duration = took(e);
-    return [e.name, e.status === 'Succeeded' ? undefined : e.status, duration].filter(Boolean).join(' ');
-}
-function took(event) {
-    const s = seconds(event.startTime, event.endTime);
-    return s === undefined ? undefined : `${s.toFixed(1)}s`;
-}
-
-;// CONCATENATED MODULE: ./src/watch/call-budget.ts
-/**
- * A token bucket for API calls: `perMinute` on average, at most `burst` at once. The watch asks
- * it before optional reads (instance details), so a 1,000-instance deployment costs about as
- * many calls a minute as a 3-instance one; calls that must happen are recorded all the same,
- * and the debt they leave is paid back before the next optional read.
- */
-class CallBudget {
-    clock;
-    perMinute;
-    burst;
-    tokens;
-    last;
-    constructor(clock, perMinute, burst) {
-        this.clock = clock;
-        this.perMinute = perMinute;
-        this.burst = burst;
-        this.tokens = burst;
-        this.last = clock.now();
-    }
-    /** Whole calls that fit in the budget now. */
-    available() {
-        this.refill();
-        return Math.max(0, Math.floor(this.tokens));
-    }
-    spend(calls) {
-        this.refill();
-        this.tokens -= calls;
-    }
-    refill() {
-        const now = this.clock.now();
-        this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perMinute) / 60_000);
-        this.last = now;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/watch/rollback-link.ts
-
-
-/** How long to wait, twice at most, for CodeDeploy to link the rollback it starts. */
-const LINK_WAIT_MS = 2000;
-/**
- * CodeDeploy can report a deployment Failed (or Stopped) a moment before `rollbackInfo` names the
- * rollback it starts. When the deployment's own settings say a rollback should follow, read it
- * again briefly, so the rollback is reported and followed rather than missed.
- */
-async function awaitRollbackInfo(cd, info, clock, signal) {
-    let current = info;
-    for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal?.aborted; attempt++) {
-        await clock.sleep(LINK_WAIT_MS, signal);
-        try {
-            current = (await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: info.deploymentId }), abortable(signal))).deploymentInfo ?? current;
-        }
-        catch {
-            return current;
-        }
-    }
-    return current;
-}
-function rollbackExpected(info) {
-    const config = info.autoRollbackConfiguration;
-    const linked = info.rollbackInfo?.rollbackDeploymentId || info.rollbackInfo?.rollbackMessage || info.rollbackInfo?.rollbackTriggeringDeploymentId;
-    if (!config?.enabled || linked)
-        return false;
-    const events = config.events ?? [];
-    if (info.status === 'Failed')
-        return events.includes('DEPLOYMENT_FAILURE');
-    if (info.status === 'Stopped')
-        return events.includes('DEPLOYMENT_STOP_ON_REQUEST') || events.includes('DEPLOYMENT_STOP_ON_ALARM');
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/watch/target-tracker.ts
-
-
-
-
-
-/** BatchGetDeploymentTargets takes at most this many ids. */
-const BATCH_LIMIT = 25;
-/**
- * Up to this many instances, a refresh reads every unfinished instance, so each lifecycle event
- * shows up in the log as it finishes. Above it, instances are read once, when they finish.
- */
-const SMALL_FLEET = 100;
-/** ListDeploymentTargets answers up to 100 ids a page: used to estimate what a listing costs. */
-const PAGE = 100;
-const FINAL_TARGET = new Set(['Succeeded', 'Failed', 'Skipped']);
-/** Listed in this order: failures are reported first; skipped instances are never read. */
-const LISTED = ['Failed', 'Skipped', 'Succeeded'];
-/**
- * Keeps every instance of one deployment and its lifecycle events, reading only what can have
- * changed: finished instances are never read again, and in a big fleet the deployment's counts
- * say which statuses gained instances, so only those are listed (ListDeploymentTargets with a
- * TargetStatus filter) and only their new members read (BatchGetDeploymentTargets, 25 at a time).
- */
-class TargetTracker {
-    cd;
-    deploymentId;
-    byId = new Map();
-    /** Finished (known from a listing) but their lifecycle events not read yet. */
-    unread = new Set();
-    /** API calls made so far, failed ones included. */
-    calls = 0;
-    constructor(cd, deploymentId) {
-        this.cd = cd;
-        this.deploymentId = deploymentId;
-    }
-    get instances() {
-        return [...this.byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    }
-    /** Whether a refresh could show something new for a deployment with these counts. */
-    wants(overview) {
-        if (total(overview) <= SMALL_FLEET)
-            return this.byId.size < total(overview) || [...this.byId.values()].some(i => !FINAL_TARGET.has(i.status));
-        return this.unread.size > 0 || LISTED.some(status => overview[status] > this.count(status));
-    }
-    /** Returns the instances whose state changed since the last refresh. */
-    async refresh(overview, opts) {
-        const changed = new Map();
-        try {
-            if (total(overview) <= SMALL_FLEET)
-                await this.refreshAll(overview, opts, changed);
-            else
-                await this.refreshFinished(overview, opts, changed);
-        }
-        catch (error) {
-            // A deployment still in Created has no targets yet.
-            if (errors_awsErrorName(error) !== 'DeploymentNotStartedException')
-                throw error;
-        }
-        return [...changed.values()];
-    }
-    /** A small fleet: every instance not known to be finished is read in full. */
-    async refreshAll(overview, opts, changed) {
-        const listing = this.byId.size < total(overview) ? Math.ceil(total(overview) / PAGE) : 0;
-        const open = () => [...this.byId.values()].filter(i => !FINAL_TARGET.has(i.status) || this.unread.has(i.id)).map(i => i.id);
-        if (!opts.final && listing + Math.ceil(Math.max(open().length, total(overview) - this.byId.size) / BATCH_LIMIT) > opts.allowance)
-            return;
-        if (listing) {
-            for (const id of await this.list(undefined, opts.signal)) {
-                if (!this.byId.has(id))
-                    this.byId.set(id, { id, status: 'Pending', events: [] });
-            }
-        }
-        await this.read(open(), changed, opts.signal);
-    }
-    /** A big fleet: list the statuses whose count grew, then read the newly finished instances. */
-    async refreshFinished(overview, opts, changed) {
-        let left = opts.allowance;
-        for (const status of LISTED) {
-            if (overview[status] <= this.count(status))
-                continue;
-            if (!opts.final && Math.ceil(overview[status] / PAGE) >= left)
-                break;
-            const before = this.calls;
-            for (const id of await this.list(status, opts.signal)) {
-                const known = this.byId.get(id);
-                if (known?.status === status)
-                    continue;
-                const state = status === 'Skipped' || !known ? { id, status, events: known?.events ?? [] } : { ...known, status };
-                this.byId.set(id, state);
-                // An instance skipped before it ran has nothing to read: every one of its events is Skipped.
-                if (status === 'Skipped')
-                    changed.set(id, state);
-                else
-                    this.unread.add(id);
-            }
-            left -= this.calls - before;
-        }
-        const due = [...this.unread].sort((a, b) => Number(this.byId.get(b)?.status === 'Failed') - Number(this.byId.get(a)?.status === 'Failed'));
-        await this.read(opts.final ? due : due.slice(0, Math.max(0, left) * BATCH_LIMIT), changed, opts.signal);
-    }
-    count(status) {
-        let n = 0;
-        for (const i of this.byId.values())
-            if (i.status === status)
-                n++;
-        return n;
-    }
-    async read(ids, changed, signal) {
-        for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
-            this.calls++;
-            const out = await this.cd.send(new dist_cjs/* BatchGetDeploymentTargetsCommand */.Bsg({
-                deploymentId: this.deploymentId,
-                targetIds: ids.slice(i, i + BATCH_LIMIT)
-            }), abortable(signal));
-            for (const target of out.deploymentTargets ?? []) {
-                const next = toInstance(target);
-                if (!next)
-                    continue;
-                const before = this.byId.get(next.id);
-                if (next.traffic)
-                    carrySeen(before?.traffic, next.traffic);
-                if (!before || fingerprint(before) !== fingerprint(next))
-                    changed.set(next.id, next);
-                this.byId.set(next.id, next);
-                if (FINAL_TARGET.has(next.status))
-                    this.unread.delete(next.id);
-            }
-        }
-    }
-    async list(status, signal) {
-        const ids = [];
-        let nextToken;
-        do {
-            this.calls++;
-            const out = await this.cd.send(new dist_cjs/* ListDeploymentTargetsCommand */.$9V({
-                deploymentId: this.deploymentId,
-                nextToken,
-                ...(status ? { targetFilters: { TargetStatus: [status] } } : {})
-            }), abortable(signal));
-            ids.push(...(out.targetIds ?? []));
-            nextToken = out.nextToken;
-        } while (nextToken);
-        return ids;
-    }
-}
-function total(o) {
-    return o.Pending + o.InProgress + o.Succeeded + o.Failed + o.Skipped + o.Ready;
-}
-/** An EC2/on-premises instance, an ECS service or a Lambda alias: the same events, plus traffic for the last two. */
-function toInstance(target) {
-    const t = target.instanceTarget ?? target.ecsTarget ?? target.lambdaTarget;
-    if (!t?.targetId)
-        return undefined;
-    const state = { id: t.targetId, status: t.status ?? 'Unknown', events: (t.lifecycleEvents ?? []).map(toEvent) };
-    if (target.ecsTarget)
-        state.traffic = ecsTraffic(target.ecsTarget);
-    else if (target.lambdaTarget)
-        state.traffic = lambdaTraffic(target.lambdaTarget);
-    return state;
-}
-function toEvent(e) {
-    return {
-        name: e.lifecycleEventName ?? '?',
-        status: e.status ?? 'Unknown',
-        startTime: e.startTime,
-        endTime: e.endTime,
-        diagnostics: e.diagnostics
-            ? { errorCode: e.diagnostics.errorCode, scriptName: e.diagnostics.scriptName, message: e.diagnostics.message, logTail: e.diagnostics.logTail }
-            : undefined
-    };
-}
-function fingerprint(instance) {
-    const traffic = instance.traffic
-        ? `|${trafficText(instance.traffic)}|${instance.traffic.platform === 'ECS' ? instance.traffic.taskSets.map(taskSetText).join(',') : ''}`
-        : '';
-    return `${instance.status}|${instance.events.map(e => `${e.name}:${e.status}`).join(',')}${traffic}`;
-}
-function isEventDone(event) {
-    return FINAL_EVENT_STATUSES.has(event.status);
-}
-
-;// CONCATENATED MODULE: ./src/watch/watch-deployment.ts
-
-
-
-
-
-
-
-
-
-
-/** Calls the instance reads may make at once, e.g. the first listing of a 1,000-instance fleet. */
-const TARGET_BURST = 30;
-const NOT_STARTED = new Set(['Created', 'Queued']);
-const ROLLBACK_AIM = {
-    Server: 'restore the last successful revision',
-    ECS: 'route production traffic back to the original task set',
-    Lambda: 'point the alias back at the original version'
-};
-/**
- * Follows a deployment to its end (or the deadline, or a cancel), streaming progress, then
- * follows the automatic rollback CodeDeploy started for it, if any. It never reports an outcome
- * it did not see: when CodeDeploy cannot be reached it keeps trying until the deadline and says so.
- */
-async function watchDeployment(cd, deploymentId, group, opts) {
-    const result = await follow(cd, deploymentId, group, opts);
-    for (const line of endNotes(result))
-        opts.warn(line);
-    const rollbackId = result.rollbackDeploymentId;
-    if (!result.final || !rollbackId || opts.once || opts.followRollback === false || opts.signal?.aborted)
-        return result;
-    opts.printer.note(`CodeDeploy started rollback deployment ${rollbackId} to ${ROLLBACK_AIM[result.computePlatform ?? 'Server']}; following it to its end.`);
-    result.rollback = await follow(cd, rollbackId, group, { ...opts, printer: opts.printer.child(`[rollback] `) });
-    return result;
-}
-async function follow(cd, deploymentId, group, opts) {
-    const { clock, signal } = opts;
-    const minPoll = opts.minPollMs ?? 2000;
-    const maxPoll = opts.maxPollMs ?? 4000;
-    const budget = new CallBudget(clock, opts.targetCallsPerMinute ?? 30, TARGET_BURST);
-    const tracker = new TargetTracker(cd, deploymentId);
-    let info;
-    let interval = minPoll;
-    let misses = 0;
-    let lostContact;
-    let lastStatus = '';
-    let lastFailed = 0;
-    let lastCounts = '';
-    const result = (extra) => buildResult(deploymentId, group, info, tracker, { lostContact, ...extra });
-    for (;;) {
-        if (signal?.aborted)
-            return result({ cancelled: true });
-        const polledAt = clock.now();
-        try {
-            info = (await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), abortable(signal))).deploymentInfo;
-            if (misses > 0)
-                opts.warn(`Back in contact with CodeDeploy after ${misses} failed attempt(s).`);
-            misses = 0;
-            lostContact = undefined;
-        }
-        catch (error) {
-            if (signal?.aborted)
-                return result({ cancelled: true });
-            if (!isTransient(error))
-                throw explainAwsError(error, `reading deployment ${deploymentId}`, 'codedeploy:GetDeployment', `deployment ${deploymentId}`);
-            misses++;
-            lostContact = describeError(error);
-            if (misses === 1 || misses % 10 === 0)
-                opts.warn(`Cannot reach CodeDeploy (${lostContact}); still trying until the time-out.`);
-            if (clock.now() >= opts.deadline)
-                return result({ timedOut: true });
-            await clock.sleep(Math.min(backoff(misses, 1000, 15_000, opts.random) + 1000, Math.max(0, opts.deadline - clock.now())), signal);
-            continue;
-        }
-        if (!info)
-            throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}`);
-        const status = info.status ?? 'Unknown';
-        const final = FINAL_STATUSES.has(status);
-        if (final)
-            info = await awaitRollbackInfo(cd, info, clock, signal);
-        const overview = overviewOf(info);
-        const counts = JSON.stringify(overview);
-        if (!NOT_STARTED.has(status) && (final || counts !== lastCounts || tracker.wants(overview))) {
-            await refreshTargets(tracker, budget, overview, opts, final);
-        }
-        lastCounts = counts;
-        // After the instances, so the final status line comes last in the log.
-        opts.printer.deployment(info);
-        if (final)
-            return result({ final: true });
-        if (status === READY || opts.once)
-            return result({});
-        if (clock.now() >= opts.deadline)
-            return result({ timedOut: true });
-        // A new stage or a new failure is worth a quick look; otherwise ease off, up to maxPoll, so
-        // the end is still seen within maxPoll plus one request.
-        const hurry = status !== lastStatus || overview.Failed > lastFailed;
-        interval = hurry ? minPoll : Math.min(maxPoll, Math.round(interval * 1.5));
-        lastStatus = status;
-        lastFailed = overview.Failed;
-        const wait = Math.max(0, interval - (clock.now() - polledAt));
-        await clock.sleep(Math.min(wait, Math.max(0, opts.deadline - clock.now())), signal);
-    }
-}
-/** Prints what changed. A transient failure skips this round, except at the end, where it retries. */
-async function refreshTargets(tracker, budget, overview, opts, final) {
-    const compact = watch_deployment_total(overview) > SMALL_FLEET;
-    for (let attempt = 0;; attempt++) {
-        const before = tracker.calls;
-        try {
-            const changed = await tracker.refresh(overview, { final, allowance: budget.available(), signal: opts.signal });
-            opts.printer.instances(changed, { compact });
-            return;
-        }
-        catch (error) {
-            if (opts.signal?.aborted)
-                return;
-            if (!isTransient(error)) {
-                opts.warn(`Could not read the deployment's instances: ${describeError(error)}`);
-                return;
-            }
-            if (!final || attempt >= 4) {
-                if (final)
-                    opts.warn(`Could not read the final state of every instance: ${describeError(error)}`);
-                return;
-            }
-            await opts.clock.sleep(backoff(attempt, 500, 8000, opts.random) + 250, opts.signal);
-        }
-        finally {
-            budget.spend(tracker.calls - before);
-        }
-    }
-}
-function overviewOf(info) {
-    const o = info?.deploymentOverview;
-    return o
-        ? { Pending: o.Pending ?? 0, InProgress: o.InProgress ?? 0, Succeeded: o.Succeeded ?? 0, Failed: o.Failed ?? 0, Skipped: o.Skipped ?? 0, Ready: o.Ready ?? 0 }
-        : emptyOverview();
-}
-function watch_deployment_total(o) {
-    return o.Pending + o.InProgress + o.Succeeded + o.Failed + o.Skipped + o.Ready;
-}
-function platformOf(info) {
-    const p = info?.computePlatform;
-    return p === 'Server' || p === 'ECS' || p === 'Lambda' ? p : undefined;
-}
-function buildResult(deploymentId, group, info, tracker, extra) {
-    const instances = tracker.instances;
-    return {
-        deploymentId,
-        group,
-        computePlatform: platformOf(info),
-        status: info?.status ?? 'Unknown',
-        final: false,
-        timedOut: false,
-        cancelled: false,
-        errorCode: info?.errorInformation?.code,
-        errorMessage: info?.errorInformation?.message,
-        overview: overviewOf(info),
-        instances,
-        failures: failuresOf(instances),
-        rollbackDeploymentId: info?.rollbackInfo?.rollbackDeploymentId,
-        rollbackMessage: info?.rollbackInfo?.rollbackMessage,
-        rollback: undefined,
-        deploymentConfigName: info?.deploymentConfigName,
-        createTime: info?.createTime,
-        completeTime: info?.completeTime,
-        lostContact: undefined,
-        ...extra
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
+
+
 
 
 
@@ -84468,9 +85039,8 @@ function buildResult(deploymentId, group, info, tracker, extra) {
  * for ECS and Lambda: check the AppSpec -> CreateDeployment with it as content -> watch.
  * Fills `report` as it goes, so whatever happens the report tells how far it got.
  */
-async function deploy(ctx) {
-    const { settings: s, log } = ctx;
-    const deadline = ctx.report.startedAt + s.timeoutMinutes * 60_000;
+async function runPipeline(ctx) {
+    const { settings: s } = ctx;
     if (s.appspec)
         await prepareAppSpec(ctx, s.appspec);
     else
@@ -84483,10 +85053,10 @@ async function deploy(ctx) {
             environment: s.githubEnvironment,
             sha: s.sha,
             description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`
-        }, log.warning);
+        }, ctx);
     }
     // allSettled: one group failing must not stop the others from being followed to their end.
-    const settled = await Promise.allSettled(s.deploymentGroups.map(group => deployToGroup(ctx, group, deadline)));
+    const settled = await Promise.allSettled(s.deploymentGroups.map(group => deployToGroup(ctx, group)));
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed)
         throw failed.reason;
@@ -84503,7 +85073,7 @@ async function prepareBundle(ctx) {
     stopIfCancelled(ctx, 'before checking CodeDeploy');
     await checkCodeDeploy(ctx);
     stopIfCancelled(ctx, 'before packaging');
-    report.revision = reuse ?? await log.group('Package and upload', () => packageAndUpload(ctx, entries ?? [], location));
+    report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, entries ?? [], location)));
 }
 /** ECS and Lambda: the AppSpec, read and checked; nothing is packaged or uploaded. */
 async function prepareAppSpec(ctx, input) {
@@ -84511,7 +85081,8 @@ async function prepareAppSpec(ctx, input) {
     // Everything the file alone can tell is checked before any AWS call.
     const loaded = await log.group('Check the AppSpec', async () => {
         const found = loadAppSpec(input);
-        log.info(`${input.given}: ${found.content.length} characters, sha256 ${found.sha256}${input.vars.size ? `; filled ${input.vars.size} placeholder value(s) from appspec-vars` : ''}.`);
+        const filled = input.vars.size ? `; filled ${input.vars.size} placeholder value(s) from appspec-vars` : '';
+        log.info(`${input.given}: ${found.content.length} characters, sha256 ${found.sha256}${filled}.`);
         for (const warning of [...found.warnings, ...(found.checked?.warnings ?? [])])
             log.warning(warning);
         if (input.unused.length)
@@ -84531,14 +85102,21 @@ async function prepareAppSpec(ctx, input) {
     log.info(`AppSpec: ${describeAppSpec(checked)}; sent as content (revisionType AppSpecContent), nothing uploaded.`);
 }
 async function checkCodeDeploy(ctx) {
-    const { settings: s, clients, log, report } = ctx;
+    const { settings: s, log, report } = ctx;
     return log.group('Check CodeDeploy', async () => {
-        const found = await preflight(clients.codedeploy, { applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given }, ctx.clock, ctx.signal);
+        const found = await preflight({ applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given }, stageDeps(ctx));
         report.computePlatform = found.platform;
         const services = [...found.ecsServices].map(([group, service]) => `${group} → ECS service ${service}`);
-        log.info(`Application ${s.applicationName} (${found.platform === 'Server' ? 'EC2/on-premises' : found.platform}) and group(s) ${s.deploymentGroups.join(', ')} found${services.length ? ` (${services.join(', ')})` : ''}.`);
+        const platform = found.platform === 'Server' ? 'EC2/on-premises' : found.platform;
+        const groups = s.deploymentGroups.join(', ');
+        log.info(`Application ${s.applicationName} (${platform}) and group(s) ${groups} found${services.length ? ` (${services.join(', ')})` : ''}.`);
         return found.platform;
     });
+}
+/** What every stage is given; the deadline is timeout-minutes from the start of the run. */
+function stageDeps(ctx) {
+    const deadline = ctx.report.startedAt + ctx.settings.timeoutMinutes * 60_000;
+    return { clients: ctx.clients, clock: ctx.clock, signal: ctx.signal, deadline, log: ctx.log };
 }
 /** Between stages: once the workflow is cancelled, nothing new is started. */
 function stopIfCancelled(ctx, when) {
@@ -84557,15 +85135,15 @@ function bundleLocation(s) {
 }
 /** The existing object for `upload: never` (required) or a redeploy (used when present). */
 async function findBundle(ctx, location) {
-    const { settings: s, clients, log } = ctx;
-    const existing = s.upload === 'never'
-        ? await requireExisting(clients.s3, location, ctx.signal)
-        : await findExisting(clients.s3, location, ctx.signal);
+    const { settings: s, log } = ctx;
+    const existing = s.upload === 'never' ? await requireExisting(location, ctx) : await findExisting(location, ctx);
     if (existing) {
-        log.info(`Deploying the existing ${s3Uri(location)} (${existing.size} bytes, eTag ${existing.eTag}${existing.version ? `, version ${existing.version}` : ''}); nothing is packaged.`);
+        const version = existing.version ? `, version ${existing.version}` : '';
+        log.info(`Deploying the existing ${s3Uri(location)} (${existing.size} bytes, eTag ${existing.eTag}${version}); nothing is packaged.`);
     }
     else {
-        log.warning(`No bundle for ${s.sha} at ${s3Uri(location)} yet: packaging source-dir, which must hold that commit (actions/checkout with ref: ${s.sha}).`);
+        log.warning(`No bundle for ${s.sha} at ${s3Uri(location)} yet: packaging source-dir, which must hold that commit (actions/checkout ` +
+            `with ref: ${s.sha}).`);
     }
     return existing;
 }
@@ -84579,19 +85157,20 @@ async function checkSource(ctx) {
     return found;
 }
 async function packageAndUpload(ctx, entries, location) {
-    const { settings: s, clients, log, report } = ctx;
+    const { settings: s, log, report } = ctx;
     const bundle = await writeBundle(entries, s.bundleType, ctx.tempDir);
     report.bundle = bundle;
     log.info(`Bundle: ${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256}.`);
-    const revision = await uploadBundle(clients.s3, bundle, location, s.upload, { signal: ctx.signal });
+    const revision = await uploadBundle(bundle, location, s.upload, ctx);
     log.info(revision.uploaded
         ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}).`
         : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`);
     return revision;
 }
-async function deployToGroup(ctx, group, deadline) {
-    const { settings: s, clients, log, report } = ctx;
+async function deployToGroup(ctx, group) {
+    const { settings: s, log, report } = ctx;
     const prefix = s.deploymentGroups.length > 1 ? `[${group}] ` : '';
+    const deps = { ...stageDeps(ctx), log: prefixedLog(log, prefix) };
     const outcome = { group, deploymentId: undefined, url: undefined, result: undefined, stopRequested: false };
     report.groups.push(outcome);
     const revision = report.appspec
@@ -84599,7 +85178,7 @@ async function deployToGroup(ctx, group, deadline) {
         : report.revision;
     if (ctx.signal.aborted || !revision)
         return;
-    outcome.deploymentId = await createDeployment(clients.codedeploy, {
+    outcome.deploymentId = await createDeployment({
         applicationName: s.applicationName,
         group,
         config: s.deploymentConfig,
@@ -84607,293 +85186,17 @@ async function deployToGroup(ctx, group, deadline) {
         description: s.description,
         fileExistsBehavior: s.fileExistsBehavior,
         ignoreApplicationStopFailures: s.ignoreApplicationStopFailures
-    }, { clock: ctx.clock, deadline, signal: ctx.signal, log: line => log.info(`${prefix}${line}`) });
+    }, deps);
     outcome.url = consoleUrl(s.region, outcome.deploymentId);
     log.info(`${prefix}Created deployment ${outcome.deploymentId}: ${outcome.url}`);
     log.deploymentCreated(outcome);
     await ctx.github?.setStatus('in_progress', `CodeDeploy ${outcome.deploymentId} (${group}) in progress`, outcome.url);
-    const printer = new ProgressPrinter({ info: log.info, error: log.error, block: log.block }, prefix);
-    outcome.result = await watchDeployment(clients.codedeploy, outcome.deploymentId, group, {
-        clock: ctx.clock,
-        deadline,
-        signal: ctx.signal,
-        printer,
-        warn: line => log.warning(`${prefix}${line}`),
-        once: !s.wait
-    });
-}
-
-;// CONCATENATED MODULE: ./src/report/markdown.ts
-/** Markdown pieces for the job summary: table-safe text, code spans, fenced blocks, status icons. */
-const ICON = { Succeeded: '✅', Failed: '❌', Skipped: '⏭️', InProgress: '⏳', Pending: '…', Stopped: '⏹️', Ready: '🟡' };
-/** Text that can sit in a table cell or a quote: no raw pipes, tags or line breaks. */
-function esc(text) {
-    return text.replace(/[|<>]/g, c => `&#${c.charCodeAt(0)};`).replace(/\r?\n/g, ' ');
-}
-function code(text) {
-    return text ? `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\`` : '';
-}
-function fenced(text) {
-    let fence = '```';
-    while (text.includes(fence))
-        fence += '`';
-    return [`${fence}text`, text, fence];
-}
-
-;// CONCATENATED MODULE: ./src/report/summary-targets.ts
-
-
-
-/** The job summary's facts about an ECS or Lambda AppSpec, in place of the bundle's. */
-function appSpecRows(a) {
-    const c = a.checked;
-    const rows = [
-        ['Compute platform', c.platform],
-        ['AppSpec', `${code(a.path)} (sent as content: nothing uploaded)`],
-        ['AppSpec sha256', code(a.sha256)]
-    ];
-    if (c.ecs) {
-        rows.push(['Task definition', code(c.ecs.taskDefinition)], ['Container', code(`${c.ecs.containerName}:${c.ecs.containerPort}`)]);
-    }
-    if (c.lambda) {
-        rows.push(['Function', `${code(c.lambda.name)} alias ${code(c.lambda.alias)}`], ['Versions', `${esc(c.lambda.currentVersion)} → ${esc(c.lambda.targetVersion)}`]);
-    }
-    rows.push(['Hooks', c.hooks.length ? c.hooks.map(h => `${h.event}: ${code(h.function)}`).join(', ') : 'none']);
-    return rows;
-}
-/** ECS services and Lambda aliases: their lifecycle events, and where traffic stands. */
-function targetSections(r) {
-    const out = [];
-    for (const target of r.instances) {
-        const t = target.traffic;
-        if (!t)
-            continue;
-        const what = t.platform === 'ECS' ? 'ECS service' : 'Lambda alias';
-        out.push(`#### ${what} ${code(target.id)}: ${ICON[target.status] ?? ''} ${target.status}`.trimEnd(), '');
-        out.push(...eventTable(target), ...(t.platform === 'ECS' ? taskSetTable(t) : versionTable(t)));
-        if (t.seen.length > 1)
-            out.push(`Traffic on ${esc(replacementName(t))}, as the watch saw it: ${seenText(t)}`, '');
-    }
-    return out;
-}
-function eventTable(target) {
-    if (target.events.length === 0)
-        return [];
-    const rows = target.events.map(e => {
-        const took = seconds(e.startTime, e.endTime);
-        return `| ${e.name} | ${ICON[e.status] ?? ''} ${e.status} | ${took === undefined ? '' : `${took.toFixed(1)}s`} |`;
-    });
-    return ['| Lifecycle event | Status | Took |', '|---|---|---|', ...rows, ''];
-}
-function taskSetTable(t) {
-    if (t.taskSets.length === 0)
-        return [];
-    const rows = t.taskSets.map(s => `| ${esc(s.label ?? '')} ${code(s.id)} | ${esc(s.status ?? '')} | ${percent(s.trafficWeight)} | ${s.runningCount ?? '?'}/${s.desiredCount ?? '?'} | ${code(s.targetGroup ?? '')} |`);
-    return ['| Task set | Status | Traffic | Tasks running | Target group |', '|---|---|---|---|---|', ...rows, ''];
-}
-function versionTable(t) {
-    const weight = t.targetVersionWeight;
-    const shares = weight === undefined ? ['?%', '?%'] : [percent(100 - weight), percent(weight)];
-    return [
-        `Function ${code(t.functionName ?? '')}, alias ${code(t.alias ?? '')}:`,
-        '',
-        '| Version | Role | Traffic |',
-        '|---|---|---|',
-        `| ${esc(t.currentVersion ?? '?')} | CurrentVersion (traffic moves from it) | ${shares[0]} |`,
-        `| ${esc(t.targetVersion ?? '?')} | TargetVersion (traffic moves to it) | ${shares[1]} |`,
-        ''
-    ];
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-
-
-
-
-
-
-/** Rows of the instance table shown at most; failed instances come first. */
-const MAX_ROWS = 50;
-/** EC2/on-premises events in lifecycle order (ECS and Lambda targets have a table of their own). */
-const EVENT_ORDER = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'];
-/** The job summary, in Markdown: true on success, failure, time-out and cancel alike. */
-function renderSummary(report) {
-    const s = report.settings;
-    const ok = runSucceeded(report);
-    const out = [];
-    const title = s ? `${s.applicationName} → ${s.deploymentGroups.join(', ')}` : 'codedeploy-action';
-    out.push(`## ${ok ? '✅' : '❌'} CodeDeploy: ${esc(title)}`, '');
-    if (!ok)
-        out.push(`> ${failureMessage(report).split('\n').map(esc).join('<br>')}`, '');
-    const rows = [];
-    if (s) {
-        rows.push(['Application', code(s.applicationName)]);
-        rows.push(['Commit', code(s.sha)]);
-        rows.push(['Deployment config', configCell(report)]);
-    }
-    if (report.appspec)
-        rows.push(...appSpecRows(report.appspec));
-    if (report.revision) {
-        const r = report.revision;
-        rows.push(['Bundle', `${code(s3Uri(r))}${r.uploaded ? ' (uploaded)' : ' (already there, reused)'}`]);
-        rows.push(['Bundle size', `${r.size.toLocaleString('en-US')} bytes`]);
-        if (r.sha256)
-            rows.push(['Bundle sha256', code(r.sha256)]);
-        rows.push(['Object eTag / version', `${code(r.eTag)}${r.version ? ` / ${code(r.version)}` : ''}`]);
-    }
-    const duration = durationSeconds(report);
-    if (duration !== undefined)
-        rows.push(['Duration', `${duration}s`]);
-    if (rows.length) {
-        out.push('| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '');
-    }
-    for (const g of report.groups)
-        out.push(...groupSection(g, s?.region));
-    if (report.error !== undefined && report.groups.length === 0) {
-        out.push('### Error', '', esc(describeError(report.error)), '');
-    }
-    return out.join('\n');
-}
-function configCell(report) {
-    const used = [...new Set(report.groups.map(g => g.result?.deploymentConfigName).filter((c) => Boolean(c)))];
-    if (report.settings?.deploymentConfig)
-        return code(report.settings.deploymentConfig);
-    return used.length ? `${used.map(code).join(', ')} (the group's own)` : "the group's default";
-}
-function groupSection(g, region) {
-    const r = g.result;
-    const out = [`### Deployment group ${code(g.group)}`, ''];
-    if (!g.deploymentId)
-        return [...out, 'No deployment was created.', ''];
-    out.push(`Deployment [${g.deploymentId}](${g.url}): ${r ? `**${stateText(r, g.stopRequested)}**, ${counts(r)}` : '**created**'}`, '');
-    if (!r)
-        return out;
-    for (const note of endNotes(r))
-        out.push(`> ⚠️ ${esc(note)}`, '');
-    if (r.errorCode || r.errorMessage)
-        out.push(`CodeDeploy: ${code(r.errorCode ?? '')} ${esc(r.errorMessage ?? '')}`, '');
-    const shifting = r.instances.some(i => i.traffic);
-    out.push(...(shifting ? targetSections(r) : [...instanceTable(r), ...eventTimings(r)]), ...failureDetails(r));
-    const story = rollbackStory(r);
-    if (r.rollbackDeploymentId) {
-        const link = region ? `[${r.rollbackDeploymentId}](${consoleUrl(region, r.rollbackDeploymentId)})` : code(r.rollbackDeploymentId);
-        out.push(`#### ↩️ Rollback deployment ${link}${r.rollback ? `: ${stateText(r.rollback, false)}` : ''}`, '', esc(story), '');
-        if (r.rollback?.instances.some(i => i.traffic))
-            out.push(...targetSections(r.rollback));
-        if (r.rollback)
-            out.push(...failureDetails(r.rollback));
-    }
-    else if (story) {
-        out.push(esc(story), '');
-    }
-    return out;
-}
-function stateText(r, stopRequested) {
-    const why = r.timedOut
-        ? (r.lostContact ? ' (state unknown: CodeDeploy could not be reached until the time-out)' : ' (still running: the watch timed out)')
-        : r.cancelled ? (stopRequested ? ' (stopped: workflow cancelled)' : ' (workflow cancelled)')
-            : isReady(r) ? ' (waiting for traffic to be rerouted)' : '';
-    return `${ICON[r.status] ?? ''} ${r.status}${why}`.trim();
-}
-function instanceTable(r) {
-    if (r.instances.length === 0)
-        return [];
-    const names = eventNames(r.instances);
-    const sorted = [...r.instances].sort((a, b) => Number(b.status === 'Failed') - Number(a.status === 'Failed'));
-    const shown = sorted.slice(0, MAX_ROWS);
-    const lines = [
-        `| Instance | Status | ${names.join(' | ')} |`,
-        `|---|---|${names.map(() => '---|').join('')}`,
-        ...shown.map(i => `| ${code(i.id)} | ${ICON[i.status] ?? ''} ${i.status} | ${names.map(n => eventCell(i, n)).join(' | ')} |`)
-    ];
-    if (sorted.length > shown.length)
-        lines.push('', `…and ${sorted.length - shown.length} more instances (see the log).`);
-    return [...lines, ''];
-}
-/** For a fleet too big for one row each: how every lifecycle event went, across all instances. */
-function eventTimings(r) {
-    if (r.instances.length <= MAX_ROWS)
-        return [];
-    const lines = ['| Event | ✅ | ❌ | ⏭️ | median | slowest |', '|---|---|---|---|---|---|'];
-    for (const name of eventNames(r.instances)) {
-        const events = r.instances.flatMap(i => i.events.filter(e => e.name === name).map(e => ({ id: i.id, e, s: seconds(e.startTime, e.endTime) })));
-        const n = (status) => events.filter(x => x.e.status === status).length;
-        const timed = events.filter((x) => x.s !== undefined && x.e.status !== 'Skipped').sort((a, b) => a.s - b.s);
-        const median = timed[Math.floor((timed.length - 1) / 2)];
-        const slowest = timed.at(-1);
-        lines.push(`| ${name} | ${n('Succeeded')} | ${n('Failed')} | ${n('Skipped')} | ${median ? `${median.s.toFixed(1)}s` : ''} | ${slowest ? `${slowest.s.toFixed(1)}s on ${code(slowest.id)}` : ''} |`);
-    }
-    return ['Lifecycle events across all instances:', '', ...lines, ''];
-}
-function eventNames(instances) {
-    const seen = new Set(instances.flatMap(i => i.events.map(e => e.name)));
-    return [...EVENT_ORDER.filter(n => seen.has(n)), ...[...seen].filter(n => !EVENT_ORDER.includes(n))];
-}
-function eventCell(instance, name) {
-    const e = instance.events.find(x => x.name === name);
-    if (!e)
-        return '';
-    const took = seconds(e.startTime, e.endTime);
-    return `${ICON[e.status] ?? e.status}${took === undefined ? '' : ` ${took.toFixed(1)}s`}`;
-}
-function failureDetails(r) {
-    const out = [];
-    // ECS and Lambda hooks are Lambda functions, not scripts.
-    const hookFunction = r.computePlatform === 'ECS' || r.computePlatform === 'Lambda' ? 'hook function ' : '';
-    for (const f of r.failures.slice(0, 10)) {
-        out.push(`#### ❌ ${code(f.instanceId)} failed ${f.event}`, '');
-        const head = [f.errorCode && code(f.errorCode), f.scriptName && `in ${hookFunction}${code(f.scriptName)}`].filter(Boolean).join(' ');
-        if (head)
-            out.push(head, '');
-        if (f.message)
-            out.push(`> ${esc(f.message)}`, '');
-        if (f.logTail?.trim())
-            out.push(...fenced(f.logTail.trimEnd()), '');
-    }
-    if (r.failures.length > 10)
-        out.push(`…and ${r.failures.length - 10} more failed events (see the log).`, '');
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/report/write-report.ts
-
-
-
-/** Sets every output and writes the job summary. Never throws: the report must not hide the cause. */
-async function writeReport(report) {
-    for (const [name, value] of Object.entries(computeOutputs(report)))
-        setOutput(name, value);
-    if (!process.env['GITHUB_STEP_SUMMARY'])
-        return;
-    try {
-        await summary.addRaw(renderSummary(report), true).write();
-    }
-    catch (error) {
-        warning(`Could not write the job summary: ${String(error)}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/stop-deployment.ts
-
-
-/**
- * StopDeployment for a cancelled workflow; the group's auto-rollback settings apply. Bounded in
- * time: the runner kills the process 7.5 s after its first signal.
- */
-async function stopDeployment(cd, deploymentId, timeoutMs = 5000) {
-    try {
-        const out = await cd.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId }), { abortSignal: AbortSignal.timeout(timeoutMs) });
-        return { stopped: true, message: `Stopping deployment ${deploymentId} because the workflow was cancelled: StopDeployment accepted (${out.status ?? 'Pending'}${out.statusMessage ? `: ${out.statusMessage}` : ''}). The deployment group's rollback settings apply.` };
-    }
-    catch (error) {
-        if (errors_awsErrorName(error) === 'DeploymentAlreadyCompletedException') {
-            return { stopped: false, message: `Deployment ${deploymentId} had already ended; nothing to stop.` };
-        }
-        return { stopped: false, message: `Could not stop deployment ${deploymentId}: ${describeError(error)}. Stop it in the console.` };
-    }
+    const printer = new ProgressPrinter(log, prefix);
+    outcome.result = await watchDeployment(outcome.deploymentId, group, deps, { printer, once: !s.wait });
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -84952,7 +85255,7 @@ async function run() {
             core_setSecret(settings.githubToken);
         clients = createClients(settings.region, process.env);
         ctx = { settings, clients, clock: systemClock, signal: cancel.signal, log, tempDir: process.env['RUNNER_TEMP'] || undefined, report };
-        await deploy(ctx);
+        await runPipeline(ctx);
     }
     catch (error) {
         report.error = error;
@@ -84992,7 +85295,7 @@ async function stopOnCancel(report, clients) {
         return;
     }
     await Promise.all(running.map(async (g) => {
-        const { stopped, message } = await stopDeployment(clients.codedeploy, g.deploymentId);
+        const { stopped, message } = await stopDeployment(g.deploymentId, { clients });
         g.stopRequested = stopped;
         if (stopped)
             warning(message);
