@@ -26,6 +26,10 @@ export default tseslint.config(
     }
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } }
+  },
+  {
     files: ['src/**/*.ts'],
     rules: { 'no-console': 'error' }
   },
