@@ -79104,7 +79104,7 @@ async function createDeployment(req, deps) {
             return out.deploymentId;
         }
         catch (error) {
-            if (deps.signal?.aborted)
+            if (deps.signal.aborted)
                 throw error;
             if (errors_awsErrorName(error) === 'DeploymentLimitExceededException') {
                 const ours = await waitForActiveDeployment(cd, req, deps, error, mayExist);
@@ -79137,42 +79137,42 @@ function revisionLocation(r) {
     };
 }
 /** Waits until the group is free (undefined), or returns the id when the active deployment is ours. */
-async function waitForActiveDeployment(cd, req, ctx, refusal, mayExist) {
+async function waitForActiveDeployment(cd, req, deps, refusal, mayExist) {
     const active = await activeDeployment(cd, req, refusal);
     // A retry after a lost answer is refused because of our own deployment: adopt it. Without a
     // lost answer the active one is another run's, even one of the same bundle and description
     // (a re-run of the same workflow run has the same link).
     const ours = active && mayExist ? await findOurs(cd, req, [active]) : undefined;
     if (ours) {
-        ctx.log.info(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`);
+        deps.log.info(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`);
         return ours;
     }
     if (!active) {
         // It ended between the refusal and the look-up (or cannot be named): try again shortly.
-        if (ctx.clock.now() >= ctx.deadline)
+        if (deps.clock.now() >= deps.deadline)
             throw explainAwsError(refusal, `creating the deployment in ${req.applicationName}/${req.group}`, 'codedeploy:CreateDeployment', `deployment group ${req.applicationName}/${req.group}`);
-        await ctx.clock.sleep(Math.min(BUSY_POLL_MS, Math.max(0, ctx.deadline - ctx.clock.now())), ctx.signal);
+        await deps.clock.sleep(Math.min(BUSY_POLL_MS, Math.max(0, deps.deadline - deps.clock.now())), deps.signal);
         return undefined;
     }
-    ctx.log.info(`Deployment group '${req.group}' is busy with deployment ${active}; waiting for it to end (within timeout-minutes), then deploying.`);
+    deps.log.info(`Deployment group '${req.group}' is busy with deployment ${active}; waiting for it to end (within timeout-minutes), then deploying.`);
     let pause = BUSY_FIRST_POLL_MS;
     let last = '';
-    while (ctx.clock.now() < ctx.deadline && !ctx.signal?.aborted) {
-        await ctx.clock.sleep(Math.min(pause, Math.max(0, ctx.deadline - ctx.clock.now())), ctx.signal);
+    while (deps.clock.now() < deps.deadline && !deps.signal.aborted) {
+        await deps.clock.sleep(Math.min(pause, Math.max(0, deps.deadline - deps.clock.now())), deps.signal);
         pause = Math.min(BUSY_POLL_MS, pause * 2);
-        const status = await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active }), abortable(ctx.signal)).then(out => out.deploymentInfo?.status, error => isTransient(error) || ctx.signal?.aborted
+        const status = await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active }), abortable(deps.signal)).then(out => out.deploymentInfo?.status, error => isTransient(error) || deps.signal.aborted
             ? undefined
             : Promise.reject(explainAwsError(error, `reading deployment ${active}`, 'codedeploy:GetDeployment', `deployment ${active}`)));
         if (status && FINAL.has(status)) {
-            ctx.log.info(`Deployment ${active} ended (${status}); creating ours.`);
+            deps.log.info(`Deployment ${active} ended (${status}); creating ours.`);
             return undefined;
         }
         if (status && status !== last && last)
-            ctx.log.info(`Deployment ${active} is ${status}; still waiting.`);
+            deps.log.info(`Deployment ${active} is ${status}; still waiting.`);
         if (status)
             last = status;
     }
-    if (ctx.signal?.aborted)
+    if (deps.signal.aborted)
         throw new ActionError('Cancelled while waiting for the deployment group to be free.');
     throw new ActionError(`deployment group '${req.group}' stayed busy with deployment ${active} until the time-out.`, {
         input: 'timeout-minutes',
@@ -79309,7 +79309,7 @@ async function withRetry(send, clock, signal, doing, permission, resource, expla
             const known = explain[errors_awsErrorName(error) ?? ''];
             if (known)
                 throw known();
-            if (!isTransient(error) || attempt + 1 >= ATTEMPTS || signal?.aborted)
+            if (!isTransient(error) || attempt + 1 >= ATTEMPTS || signal.aborted)
                 throw explainAwsError(error, doing, permission, resource);
             await clock.sleep(backoff(attempt, 1000, 10_000) + 250, signal);
         }
@@ -79546,7 +79546,7 @@ const LINK_WAIT_MS = 2000;
 async function awaitRollbackInfo(info, deps) {
     const { clock, signal } = deps;
     let current = info;
-    for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal?.aborted; attempt++) {
+    for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal.aborted; attempt++) {
         await clock.sleep(LINK_WAIT_MS, signal);
         try {
             current =

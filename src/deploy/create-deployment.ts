@@ -79,7 +79,7 @@ export async function createDeployment(req: DeploymentRequest, deps: CreateDeps)
       if (!out.deploymentId) throw new Error('CreateDeployment returned no deploymentId')
       return out.deploymentId
     } catch (error) {
-      if (deps.signal?.aborted) throw error
+      if (deps.signal.aborted) throw error
       if (awsErrorName(error) === 'DeploymentLimitExceededException') {
         const ours = await waitForActiveDeployment(cd, req, deps, error, mayExist)
         if (ours) return ours
@@ -119,7 +119,7 @@ function revisionLocation(r: DeploymentRequest['revision']): RevisionLocation {
 async function waitForActiveDeployment(
   cd: CodeDeployClient,
   req: DeploymentRequest,
-  ctx: CreateDeps,
+  deps: CreateDeps,
   refusal: unknown,
   mayExist: boolean
 ): Promise<string | undefined> {
@@ -129,44 +129,44 @@ async function waitForActiveDeployment(
   // (a re-run of the same workflow run has the same link).
   const ours = active && mayExist ? await findOurs(cd, req, [active]) : undefined
   if (ours) {
-    ctx.log.info(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`)
+    deps.log.info(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`)
     return ours
   }
   if (!active) {
     // It ended between the refusal and the look-up (or cannot be named): try again shortly.
-    if (ctx.clock.now() >= ctx.deadline)
+    if (deps.clock.now() >= deps.deadline)
       throw explainAwsError(
         refusal,
         `creating the deployment in ${req.applicationName}/${req.group}`,
         'codedeploy:CreateDeployment',
         `deployment group ${req.applicationName}/${req.group}`
       )
-    await ctx.clock.sleep(Math.min(BUSY_POLL_MS, Math.max(0, ctx.deadline - ctx.clock.now())), ctx.signal)
+    await deps.clock.sleep(Math.min(BUSY_POLL_MS, Math.max(0, deps.deadline - deps.clock.now())), deps.signal)
     return undefined
   }
-  ctx.log.info(
+  deps.log.info(
     `Deployment group '${req.group}' is busy with deployment ${active}; waiting for it to end (within timeout-minutes), then deploying.`
   )
   let pause = BUSY_FIRST_POLL_MS
   let last = ''
-  while (ctx.clock.now() < ctx.deadline && !ctx.signal?.aborted) {
-    await ctx.clock.sleep(Math.min(pause, Math.max(0, ctx.deadline - ctx.clock.now())), ctx.signal)
+  while (deps.clock.now() < deps.deadline && !deps.signal.aborted) {
+    await deps.clock.sleep(Math.min(pause, Math.max(0, deps.deadline - deps.clock.now())), deps.signal)
     pause = Math.min(BUSY_POLL_MS, pause * 2)
-    const status = await cd.send(new GetDeploymentCommand({ deploymentId: active }), abortable(ctx.signal)).then(
+    const status = await cd.send(new GetDeploymentCommand({ deploymentId: active }), abortable(deps.signal)).then(
       out => out.deploymentInfo?.status,
       error =>
-        isTransient(error) || ctx.signal?.aborted
+        isTransient(error) || deps.signal.aborted
           ? undefined
           : Promise.reject(explainAwsError(error, `reading deployment ${active}`, 'codedeploy:GetDeployment', `deployment ${active}`))
     )
     if (status && FINAL.has(status)) {
-      ctx.log.info(`Deployment ${active} ended (${status}); creating ours.`)
+      deps.log.info(`Deployment ${active} ended (${status}); creating ours.`)
       return undefined
     }
-    if (status && status !== last && last) ctx.log.info(`Deployment ${active} is ${status}; still waiting.`)
+    if (status && status !== last && last) deps.log.info(`Deployment ${active} is ${status}; still waiting.`)
     if (status) last = status
   }
-  if (ctx.signal?.aborted) throw new ActionError('Cancelled while waiting for the deployment group to be free.')
+  if (deps.signal.aborted) throw new ActionError('Cancelled while waiting for the deployment group to be free.')
   throw new ActionError(`deployment group '${req.group}' stayed busy with deployment ${active} until the time-out.`, {
     input: 'timeout-minutes',
     fix: `wait for ${active} to finish (or stop it), or raise timeout-minutes.`,

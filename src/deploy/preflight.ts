@@ -142,7 +142,7 @@ type Explain = Record<string, () => ActionError>
 async function withRetry<T>(
   send: () => Promise<T>,
   clock: Clock,
-  signal: AbortSignal | undefined,
+  signal: AbortSignal,
   doing: string,
   permission: string,
   resource: string,
@@ -154,7 +154,7 @@ async function withRetry<T>(
     } catch (error) {
       const known = explain[awsErrorName(error) ?? '']
       if (known) throw known()
-      if (!isTransient(error) || attempt + 1 >= ATTEMPTS || signal?.aborted) throw explainAwsError(error, doing, permission, resource)
+      if (!isTransient(error) || attempt + 1 >= ATTEMPTS || signal.aborted) throw explainAwsError(error, doing, permission, resource)
       await clock.sleep(backoff(attempt, 1000, 10_000) + 250, signal)
     }
   }

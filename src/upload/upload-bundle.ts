@@ -91,7 +91,7 @@ async function putSingle(
   s3: S3Client,
   bundle: Bundle,
   loc: BundleLocation,
-  signal?: AbortSignal
+  signal: AbortSignal
 ): Promise<{ eTag: string; version: string | undefined }> {
   const body = await fs.promises.readFile(bundle.file)
   if (body.length !== bundle.size) throw new Error(`${bundle.file} changed after it was written`)

@@ -16,7 +16,7 @@ export async function awaitRollbackInfo(
 ): Promise<DeploymentInfo> {
   const { clock, signal } = deps
   let current = info
-  for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal?.aborted; attempt++) {
+  for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal.aborted; attempt++) {
     await clock.sleep(LINK_WAIT_MS, signal)
     try {
       current =
