@@ -1,0 +1,9 @@
+/** What every bundle writer (zip, tar, tgz) is given besides the entries and the target file. */
+export interface WriteOptions {
+  /** Every entry's modification time: the commit's time, stored as UTC. */
+  mtime: Date
+  /** A cancel: the writer stops within a second and rejects; writeBundle removes the temp directory. */
+  signal: AbortSignal
+  /** Called as source bytes are read, with the running total, for the progress lines. */
+  onProgress?: (bytesRead: number) => void
+}
