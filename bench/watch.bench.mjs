@@ -9,8 +9,8 @@
 //   BENCH_STEP_MS=1000 node bench/watch.bench.mjs   # the same in about 20 s
 //   BENCH_INSTANCES=300 BENCH_CONFIG=CodeDeployDefault.AllAtOnce node bench/watch.bench.mjs
 //
-// Targets: every failed event reported; at most 60 calls a minute on average from CreateDeployment
-// to the action's exit (the final table included); the end noticed within 5 s.
+// Targets: every failed event reported; at most 60 calls in any 60 s from CreateDeployment to the
+// action's exit (the final table included), not just on average; the end noticed within 5 s.
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -116,7 +116,7 @@ try {
 
   const ok = {
     reported: failedEvents.length > 0 && missing.length === 0,
-    calls: perMinute <= TARGETS.callsPerMinute,
+    calls: busiest <= TARGETS.callsPerMinute,
     noticed: noticedMs <= TARGETS.noticedMs
   }
   process.exitCode = Object.values(ok).every(Boolean) ? 0 : 1
@@ -126,7 +126,7 @@ try {
     `deployment ${deploymentId}: ${dep.status} (simulator: ${((completeTime - dep.createTime) / 1000).toFixed(1)} s); action: exit ${result.code}, status ${result.outputs['status']}, ${result.outputs['instances-succeeded']} succeeded / ${result.outputs['instances-failed']} failed / ${result.outputs['instances-total']} total, run ${((exitedAt - started) / 1000).toFixed(1)} s`
   )
   say(
-    `  API calls from CreateDeployment to exit: ${watched.length} in ${minutes.toFixed(2)} min = ${perMinute.toFixed(1)} a minute (target <= ${TARGETS.callsPerMinute}) ${mark(ok.calls)}; busiest 60 s: ${busiest}`
+    `  API calls from CreateDeployment to exit: ${watched.length} in ${minutes.toFixed(2)} min = ${perMinute.toFixed(1)} a minute; busiest 60 s: ${busiest} (target <= ${TARGETS.callsPerMinute}) ${mark(ok.calls)}`
   )
   say(`    ${[...byOperation].map(([op, n]) => `${op} ${n}`).join(', ')}; largest BatchGetDeploymentTargets: ${largestBatch} ids`)
   say(

@@ -6,6 +6,8 @@ export type Handler = (input: Record<string, unknown>, call: number) => unknown
 export interface Call {
   command: string
   input: Record<string, unknown>
+  /** When it was sent, on the clock given to the constructor (0 without one). */
+  at: number
 }
 
 /**
@@ -16,7 +18,10 @@ export interface Call {
 export class FakeCodeDeploy {
   readonly calls: Call[] = []
 
-  constructor(private readonly handlers: Partial<Record<string, Handler>>) {}
+  constructor(
+    private readonly handlers: Partial<Record<string, Handler>>,
+    private readonly clock?: { now(): number }
+  ) {}
 
   get client(): CodeDeployClient {
     return {
@@ -35,6 +40,16 @@ export class FakeCodeDeploy {
     return this.calls.filter(c => c.command === command).length
   }
 
+  /** The most calls sent in any 60 s window. */
+  busiestMinute(): number {
+    let busiest = 0
+    for (let first = 0, last = 0; last < this.calls.length; last++) {
+      while (this.calls[last]!.at - this.calls[first]!.at >= 60_000) first++
+      busiest = Math.max(busiest, last - first + 1)
+    }
+    return busiest
+  }
+
   inputs(command: string): Array<Record<string, unknown>> {
     return this.calls.filter(c => c.command === command).map(c => c.input)
   }
@@ -43,7 +58,7 @@ export class FakeCodeDeploy {
     const name = command.constructor.name.replace(/Command$/, '')
     const input = (command as { input: Record<string, unknown> }).input
     const call = this.count(name)
-    this.calls.push({ command: name, input })
+    this.calls.push({ command: name, input, at: this.clock?.now() ?? 0 })
     await Promise.resolve()
     if (options?.abortSignal?.aborted) throw Object.assign(new Error('Request aborted'), { name: 'AbortError' })
     const handler = this.handlers[name]

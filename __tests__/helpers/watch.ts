@@ -124,7 +124,7 @@ export function watchSetup(
   options: { deploymentId?: string; blocks?: boolean } = {}
 ): WatchSetup {
   const clock = new FakeClock()
-  const cd = new FakeCodeDeploy(make(clock))
+  const cd = new FakeCodeDeploy(make(clock), clock)
   const log = new Recorder(clock, options.blocks ?? false)
   const start = clock.now()
   return {

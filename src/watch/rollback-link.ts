@@ -1,6 +1,7 @@
 import { GetDeploymentCommand, type DeploymentInfo } from '@aws-sdk/client-codedeploy'
 import type { StageDeps } from '../core/deps.js'
 import { abortable } from '../aws/clients.js'
+import type { CallBudget } from './call-budget.js'
 
 /** How long to wait, twice at most, for CodeDeploy to link the rollback it starts. */
 const LINK_WAIT_MS = 2000
@@ -12,12 +13,14 @@ const LINK_WAIT_MS = 2000
  */
 export async function awaitRollbackInfo(
   info: DeploymentInfo,
-  deps: Pick<StageDeps, 'clients' | 'clock' | 'signal'>
+  deps: Pick<StageDeps, 'clients' | 'clock' | 'signal'>,
+  budget: CallBudget
 ): Promise<DeploymentInfo> {
   const { clock, signal } = deps
   let current = info
   for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal.aborted; attempt++) {
     await clock.sleep(LINK_WAIT_MS, signal)
+    await budget.take(signal, true)
     try {
       current =
         (await deps.clients.codedeploy.send(new GetDeploymentCommand({ deploymentId: info.deploymentId }), abortable(signal)))

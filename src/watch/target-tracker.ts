@@ -28,6 +28,8 @@ export interface RefreshOptions {
   final: boolean
   /** Calls this refresh may make (ignored when final). */
   allowance: number
+  /** Awaited before every call: the watch's call budget paces the reads at the end with it. */
+  beforeCall?: () => Promise<void>
   signal?: AbortSignal | undefined
 }
 
@@ -79,11 +81,11 @@ export class TargetTracker {
     const open = (): string[] => [...this.byId.values()].filter(i => !FINAL_TARGET.has(i.status) || this.unread.has(i.id)).map(i => i.id)
     if (!opts.final && listing + Math.ceil(Math.max(open().length, total(overview) - this.byId.size) / BATCH_LIMIT) > opts.allowance) return
     if (listing) {
-      for (const id of await this.list(undefined, opts.signal)) {
+      for (const id of await this.list(undefined, opts)) {
         if (!this.byId.has(id)) this.byId.set(id, { id, status: 'Pending', events: [] })
       }
     }
-    await this.read(open(), changed, opts.signal)
+    await this.read(open(), changed, opts)
   }
 
   /** A big fleet: list the statuses whose count grew, then read the newly finished instances. */
@@ -93,7 +95,7 @@ export class TargetTracker {
       if (overview[status] <= this.count(status)) continue
       if (!opts.final && Math.ceil(overview[status] / PAGE) >= left) break
       const before = this.calls
-      for (const id of await this.list(status, opts.signal)) {
+      for (const id of await this.list(status, opts)) {
         const known = this.byId.get(id)
         if (known?.status === status) continue
         const state: InstanceState = status === 'Skipped' || !known ? { id, status, events: known?.events ?? [] } : { ...known, status }
@@ -107,7 +109,7 @@ export class TargetTracker {
     const due = [...this.unread].sort(
       (a, b) => Number(this.byId.get(b)?.status === 'Failed') - Number(this.byId.get(a)?.status === 'Failed')
     )
-    await this.read(opts.final ? due : due.slice(0, Math.max(0, left) * BATCH_LIMIT), changed, opts.signal)
+    await this.read(opts.final ? due : due.slice(0, Math.max(0, left) * BATCH_LIMIT), changed, opts)
   }
 
   private count(status: string): number {
@@ -116,15 +118,16 @@ export class TargetTracker {
     return n
   }
 
-  private async read(ids: readonly string[], changed: Map<string, InstanceState>, signal: AbortSignal | undefined): Promise<void> {
+  private async read(ids: readonly string[], changed: Map<string, InstanceState>, opts: RefreshOptions): Promise<void> {
     for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
+      await opts.beforeCall?.()
       this.calls++
       const out = await this.cd.send(
         new BatchGetDeploymentTargetsCommand({
           deploymentId: this.deploymentId,
           targetIds: ids.slice(i, i + BATCH_LIMIT)
         }),
-        abortable(signal)
+        abortable(opts.signal)
       )
       for (const target of out.deploymentTargets ?? []) {
         const next = toInstance(target)
@@ -138,10 +141,11 @@ export class TargetTracker {
     }
   }
 
-  private async list(status: string | undefined, signal: AbortSignal | undefined): Promise<string[]> {
+  private async list(status: string | undefined, opts: RefreshOptions): Promise<string[]> {
     const ids: string[] = []
     let nextToken: string | undefined
     do {
+      await opts.beforeCall?.()
       this.calls++
       const out = await this.cd.send(
         new ListDeploymentTargetsCommand({
@@ -149,7 +153,7 @@ export class TargetTracker {
           nextToken,
           ...(status ? { targetFilters: { TargetStatus: [status] } } : {})
         }),
-        abortable(signal)
+        abortable(opts.signal)
       )
       ids.push(...(out.targetIds ?? []))
       nextToken = out.nextToken

@@ -20,8 +20,8 @@ export interface WatchOptions {
   /** GetDeployment interval: min after a status change or a new failure, growing up to max. */
   minPollMs?: number
   maxPollMs?: number
-  /** Average calls a minute allowed for reading instances (GetDeployment not included). */
-  targetCallsPerMinute?: number
+  /** Calls allowed in any 60 s, GetDeployment included (the deployment and its rollback share them). */
+  callsPerMinute?: number
   random?: () => number
   /** Read the deployment once and return where it stands (`wait: false`). */
   once?: boolean
@@ -29,8 +29,8 @@ export interface WatchOptions {
   followRollback?: boolean
 }
 
-/** Calls the instance reads may make at once, e.g. the first listing of a 1,000-instance fleet. */
-const TARGET_BURST = 30
+/** Calls kept free in every 60 s for the polls that are always made: one per maxPoll (15 at 4 s), and a few more. */
+const POLL_RESERVE = 20
 const NOT_STARTED = new Set(['Created', 'Queued'])
 const ROLLBACK_AIM: Record<ComputePlatform, string> = {
   Server: 'restore the last successful revision',
@@ -44,23 +44,31 @@ const ROLLBACK_AIM: Record<ComputePlatform, string> = {
  * it did not see: when CodeDeploy cannot be reached it keeps trying until the deadline and says so.
  */
 export async function watchDeployment(deploymentId: string, group: string, deps: WatchDeps, opts: WatchOptions): Promise<DeploymentResult> {
-  const result = await follow(deploymentId, group, deps, opts)
+  const budget = new CallBudget(deps.clock, opts.callsPerMinute ?? 60, POLL_RESERVE)
+  const result = await follow(deploymentId, group, deps, opts, budget)
   for (const line of endNotes(result)) deps.log.warning(line)
   const rollbackId = result.rollbackDeploymentId
   if (!result.final || !rollbackId || opts.once || opts.followRollback === false || deps.signal.aborted) return result
   opts.printer.note(
     `CodeDeploy started rollback deployment ${rollbackId} to ${ROLLBACK_AIM[result.computePlatform ?? 'Server']}; following it to its end.`
   )
-  result.rollback = await follow(rollbackId, group, deps, { ...opts, printer: opts.printer.child(`[rollback] `) })
+  result.rollback = await follow(rollbackId, group, deps, { ...opts, printer: opts.printer.child(`[rollback] `) }, budget)
   return result
 }
 
-async function follow(deploymentId: string, group: string, deps: WatchDeps, opts: WatchOptions): Promise<DeploymentResult> {
+async function follow(
+  deploymentId: string,
+  group: string,
+  deps: WatchDeps,
+  opts: WatchOptions,
+  budget: CallBudget
+): Promise<DeploymentResult> {
   const { clock, signal, deadline } = deps
   const cd = deps.clients.codedeploy
   const minPoll = opts.minPollMs ?? 2000
   const maxPoll = opts.maxPollMs ?? 4000
-  const budget = new CallBudget(clock, opts.targetCallsPerMinute ?? 30, TARGET_BURST)
+  // A poll sooner than maxPoll after the last one is optional: it needs room in the budget.
+  const spaced = (ms: number): number => (ms < maxPoll && budget.available() < 1 ? maxPoll : ms)
   const tracker = new TargetTracker(cd, deploymentId)
   let info: DeploymentInfo | undefined
   let interval = minPoll
@@ -75,6 +83,7 @@ async function follow(deploymentId: string, group: string, deps: WatchDeps, opts
 
   for (;;) {
     if (signal.aborted) return result({ cancelled: true })
+    await budget.take(signal, true)
     const polledAt = clock.now()
     try {
       info = (await cd.send(new GetDeploymentCommand({ deploymentId }), abortable(signal))).deploymentInfo
@@ -89,13 +98,13 @@ async function follow(deploymentId: string, group: string, deps: WatchDeps, opts
       lostContact = describeError(error)
       if (misses === 1 || misses % 10 === 0) deps.log.warning(`Cannot reach CodeDeploy (${lostContact}); still trying until the time-out.`)
       if (clock.now() >= deadline) return result({ timedOut: true })
-      await clock.sleep(Math.min(backoff(misses, 1000, 15_000, opts.random) + 1000, Math.max(0, deadline - clock.now())), signal)
+      await clock.sleep(Math.min(spaced(backoff(misses, 1000, 15_000, opts.random) + 1000), Math.max(0, deadline - clock.now())), signal)
       continue
     }
     if (!info) throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}`)
     const status = info.status ?? 'Unknown'
     const final = FINAL_STATUSES.has(status)
-    if (final) info = await awaitRollbackInfo(info, deps)
+    if (final) info = await awaitRollbackInfo(info, deps, budget)
     const overview = overviewOf(info)
     const counts = JSON.stringify(overview)
     if (!NOT_STARTED.has(status) && (final || counts !== lastCounts || tracker.wants(overview))) {
@@ -110,7 +119,7 @@ async function follow(deploymentId: string, group: string, deps: WatchDeps, opts
     // A new stage or a new failure is worth a quick look; otherwise ease off, up to maxPoll, so
     // the end is still seen within maxPoll plus one request.
     const hurry = status !== lastStatus || overview.Failed > lastFailed
-    interval = hurry ? minPoll : Math.min(maxPoll, Math.round(interval * 1.5))
+    interval = spaced(hurry ? minPoll : Math.min(maxPoll, Math.round(interval * 1.5)))
     lastStatus = status
     lastFailed = overview.Failed
     const wait = Math.max(0, interval - (clock.now() - polledAt))
@@ -129,9 +138,9 @@ async function refreshTargets(
 ): Promise<void> {
   const compact = total(overview) > SMALL_FLEET
   for (let attempt = 0; ; attempt++) {
-    const before = tracker.calls
     try {
-      const changed = await tracker.refresh(overview, { final, allowance: budget.available(), signal: deps.signal })
+      const beforeCall = (): Promise<void> => budget.take(deps.signal, final)
+      const changed = await tracker.refresh(overview, { final, allowance: budget.available(), beforeCall, signal: deps.signal })
       opts.printer.instances(changed, { compact })
       return
     } catch (error) {
@@ -145,8 +154,6 @@ async function refreshTargets(
         return
       }
       await deps.clock.sleep(backoff(attempt, 500, 8000, opts.random) + 250, deps.signal)
-    } finally {
-      budget.spend(tracker.calls - before)
     }
   }
 }
