@@ -94,7 +94,7 @@ function setup(overrides: Partial<Settings>, o: Options = {}): Run {
     ...deployments(clock, Object.fromEntries(Object.values(ids).map(id => [id, o.timeline ?? fleet]))),
     ...o.handlers
   })
-  const s = settings(overrides)
+  const s = settings({ sourceDateEpoch: 1_700_000_000, ...overrides })
   const created: Run['created'] = []
   const log = new RunLog(g => created.push({ deploymentId: g.deploymentId, result: g.result, polls: cd.count('GetDeployment') }))
   const report: RunReport = {
