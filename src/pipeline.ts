@@ -5,6 +5,8 @@ import { ActionError } from './core/errors.js'
 import type { AppSpecInput } from './inputs/appspec.js'
 import type { Settings } from './inputs/settings.js'
 import { walkSourceTree, type Entry } from './source/walk-tree.js'
+import { requireCheckoutOf } from './source/checkout.js'
+import { bundleTime, type BundleTime } from './source/bundle-time.js'
 import { checkAppSpec } from './appspec/ec2/check-appspec.js'
 import { appSpecFor, loadAppSpec } from './appspec/ecs-lambda/content.js'
 import { describeAppSpec } from './appspec/ecs-lambda/resources.js'
@@ -78,11 +80,11 @@ async function prepareBundle(ctx: PipelineContext): Promise<void> {
       ? await log.group('Find the bundle', () => findBundle(ctx, location))
       : undefined
 
-  const entries = reuse ? undefined : await log.group('Check the bundle', () => checkSource(ctx))
+  const source = reuse ? undefined : await log.group('Check the bundle', () => checkSource(ctx, location))
   stopIfCancelled(ctx, 'before checking CodeDeploy')
   await checkCodeDeploy(ctx)
   stopIfCancelled(ctx, 'before packaging')
-  report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, entries ?? [], location)))
+  report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, source!, location)))
 }
 
 /** ECS and Lambda: the AppSpec, read and checked; nothing is packaged or uploaded. */
@@ -157,26 +159,42 @@ async function findBundle(ctx: PipelineContext, location: BundleLocation): Promi
     const version = existing.version ? `, version ${existing.version}` : ''
     log.info(`Deploying the existing ${s3Uri(location)} (${existing.size} bytes, eTag ${existing.eTag}${version}); nothing is packaged.`)
   } else {
-    log.warning(
-      `No bundle for ${s.sha} at ${s3Uri(location)} yet: packaging source-dir, which must hold that commit (actions/checkout ` +
-        `with ref: ${s.sha}).`
-    )
+    log.info(`No bundle for ${s.sha} at ${s3Uri(location)} yet: packaging source-dir, if it is a checkout of that commit.`)
   }
   return existing
 }
 
-async function checkSource(ctx: PipelineContext): Promise<Entry[]> {
+/** What gets packaged: the entries, and the time they carry. */
+interface Source {
+  entries: Entry[]
+  time: BundleTime
+}
+
+async function checkSource(ctx: PipelineContext, location: BundleLocation): Promise<Source> {
   const { settings: s, log } = ctx
+  // First: a checkout of another commit must never be packaged under this commit's key.
+  const checkout = await requireCheckoutOf(s.sourceDir, s.sha, { workflowCommit: !s.redeploy, target: s3Uri(location) }, ctx.signal)
+  if (checkout.warn) log.warning(checkout.line)
+  else log.info(checkout.line)
   const found = await walkSourceTree(s.sourceDir, s.exclude)
   const appspec = checkAppSpec(s.sourceDir, found, s.exclude)
   log.info(`${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s).`)
   for (const warning of appspec.warnings) log.warning(warning)
-  return found
+  const { sourceDir, sha, sourceDateEpoch, eventPath } = s
+  const time = await bundleTime({ sourceDir, sha, sourceDateEpoch, eventPath, startedAt: ctx.report.startedAt }, ctx.signal)
+  if (time.warning) log.warning(time.warning)
+  log.info(`Entries are dated ${time.mtime.toISOString()} (${time.from}).`)
+  return { entries: found, time }
 }
 
-async function packageAndUpload(ctx: PipelineContext, entries: readonly Entry[], location: BundleLocation): Promise<UploadedRevision> {
+async function packageAndUpload(ctx: PipelineContext, source: Source, location: BundleLocation): Promise<UploadedRevision> {
   const { settings: s, log, report } = ctx
-  const bundle = await writeBundle(entries, s.bundleType, ctx.tempDir)
+  const options = { mtime: source.time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir }
+  const bundle = await writeBundle(source.entries, s.bundleType, options).catch((error: unknown) => {
+    // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
+    if (ctx.signal.aborted) throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.')
+    throw error
+  })
   report.bundle = bundle
   log.info(`Bundle: ${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256}.`)
   const revision = await uploadBundle(bundle, location, s.upload, ctx)

@@ -12,6 +12,7 @@ import type { Settings } from '../../src/inputs/settings.js'
 import { runPipeline, type PipelineContext, type PipelineLog } from '../../src/pipeline.js'
 import type { GroupOutcome, RunReport } from '../../src/report/run-report.js'
 import { FakeClock } from '../helpers/clock.js'
+import { commitTree, git } from '../helpers/git.js'
 import { awsError, FakeCodeDeploy, instanceAt, overviewOf, type Handler, type Snapshot } from '../helpers/codedeploy.js'
 import { LineLog } from '../helpers/deps.js'
 import { settings, SHA } from '../helpers/report.js'
@@ -94,7 +95,7 @@ function setup(overrides: Partial<Settings>, o: Options = {}): Run {
     ...deployments(clock, Object.fromEntries(Object.values(ids).map(id => [id, o.timeline ?? fleet]))),
     ...o.handlers
   })
-  const s = settings(overrides)
+  const s = settings({ sourceDateEpoch: 1_700_000_000, ...overrides })
   const created: Run['created'] = []
   const log = new RunLog(g => created.push({ deploymentId: g.deploymentId, result: g.result, polls: cd.count('GetDeployment') }))
   const report: RunReport = {
@@ -282,6 +283,51 @@ describe('EC2/on-premises', () => {
     })
     expect(log.lines).toContain(`Deploying the existing ${URI} (32 bytes, eTag ${seeded.eTag}, version v1); nothing is packaged.`)
     expect(report.groups[0]?.result?.status).toBe('Succeeded')
+  })
+
+  describe('a redeploy whose bundle is missing (upload: auto): source-dir is packaged only when it is a checkout of that commit', () => {
+    const OLD = new Date('2024-03-09T23:41:07Z')
+    /** A checkout of `app` with two commits: the older one is redeployed, the newer one is checked out unless `at` says otherwise. */
+    function checkout(at: 'older' | 'newer'): { dir: string; older: string } {
+      const dir = sourceDir()
+      const older = commitTree(dir, OLD, 'older')
+      fs.writeFileSync(path.join(dir, 'index.html'), '<h1>shop v2</h1>\n')
+      commitTree(dir, new Date('2024-03-10T08:00:00Z'), 'newer')
+      if (at === 'older') git(dir, ['checkout', '-q', older])
+      return { dir, older }
+    }
+
+    test('a checkout of another commit: refused, naming the key and both fixes; nothing uploaded, CodeDeploy not asked', async () => {
+      const { dir, older } = checkout('newer')
+      const { s3, cd, report, run } = setup({ sourceDir: dir, sha: older, redeploy: true, upload: 'auto' })
+      const error = await failure(run())
+      expect(error).toBeInstanceOf(ActionError)
+      expect((error as ActionError).describe()).toMatch(
+        new RegExp(
+          `^Input 'sha' names ${older}, but source-dir is a checkout of [0-9a-f]{40}: packaging it would put another commit's tree at ` +
+            `s3://bundles/shop/${older}\\.zip\\. Fix: check out that commit before this step .*, or upload its bundle first`
+        )
+      )
+      expect(s3.calls.map(c => c.command)).toEqual(['HeadObject'])
+      expect(cd.calls).toEqual([])
+      expect([report.bundle, report.revision]).toEqual([undefined, undefined])
+    })
+
+    test('a checkout of that commit: packaged and uploaded, every entry dated its committer date', async () => {
+      const { dir, older } = checkout('older')
+      const { s3, report, log, run } = setup({ sourceDir: dir, sha: older, redeploy: true, upload: 'auto' })
+      await run()
+      expect(s3.calls.map(c => c.command).filter(c => c !== 'HeadObject')).toEqual(['PutObject'])
+      expect(log.lines).toContain(`source-dir is a checkout of ${older}.`)
+      expect(log.lines).toContain(`Entries are dated 2024-03-09T23:41:07.000Z (the committer date of ${older.slice(0, 12)}).`)
+      const body = s3.get('bundles', `shop/${older}.zip`)!.body
+      const ut = Buffer.from([0x55, 0x54, 0x05, 0x00, 0x01, 0, 0, 0, 0])
+      ut.writeUInt32LE(OLD.getTime() / 1000, 5)
+      let stamped = 0
+      for (let at = body.indexOf(ut); at >= 0; at = body.indexOf(ut, at + 1)) stamped++
+      expect(stamped).toBe(2 * report.bundle!.entries) // local and central header of every entry
+      expect(new AdmZip(body).getEntry('index.html')!.getData().toString()).toBe('<h1>shop</h1>\n')
+    })
   })
 
   test('a bundle over 16 MiB goes up in parts, stored byte for byte, no upload left open', async () => {

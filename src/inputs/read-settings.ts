@@ -69,8 +69,22 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
     githubEnvironment: input('github-environment') || undefined,
     githubToken: input('github-token') || undefined,
     repository,
-    runUrl
+    runUrl,
+    sourceDateEpoch: readSourceDateEpoch(env),
+    eventPath: env['GITHUB_EVENT_PATH'] || undefined
   }
+}
+
+/** reproducible-builds.org: a set but malformed SOURCE_DATE_EPOCH is an error, not something to ignore. */
+function readSourceDateEpoch(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env['SOURCE_DATE_EPOCH']?.trim()
+  if (!raw) return undefined
+  if (!/^\d{1,11}$/.test(raw)) {
+    throw new ActionError(`The SOURCE_DATE_EPOCH environment variable is '${raw}', not a number of seconds since 1970-01-01 UTC.`, {
+      fix: 'set it to a Unix time in whole seconds, e.g. the output of `git log -1 --format=%ct`, or unset it.'
+    })
+  }
+  return Number(raw)
 }
 
 function readGroups(input: InputReader): string[] {

@@ -33,4 +33,8 @@ export interface Settings {
   githubToken: string | undefined
   repository: string | undefined
   runUrl: string | undefined
+  /** SOURCE_DATE_EPOCH (whole seconds): the bundle's timestamp when source-dir is not a git checkout of `sha`. */
+  sourceDateEpoch?: number | undefined
+  /** GITHUB_EVENT_PATH: the event payload, whose head commit can date the bundle. */
+  eventPath?: string | undefined
 }

@@ -1,7 +1,9 @@
 // @ts-check
 // What the CodeDeploy agent would do on each instance: fetch the revision from S3 (with the
-// revision's eTag as If-Match and version as VersionId), unpack it, read appspec.yml, and run
-// (here: look up) the hook scripts of each lifecycle event. Failures carry the agent's diagnostics.
+// revision's eTag as If-Match and version as VersionId), unpack it, read appspec.yml, install its
+// files (mtimes kept, see install.mjs) and run (here: look up) the hook scripts of each lifecycle
+// event. Failures carry the agent's diagnostics. Unpacking and installing happen once per
+// deployment, into <tmpDir>/<deploymentId>/ (deployment-archive/ and instance/).
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
@@ -9,6 +11,7 @@ import { pipeline } from 'node:stream/promises'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
 import { load } from 'js-yaml'
 import { readArchive, normalizeEntry } from './archive.mjs'
+import { install, unpack } from './install.mjs'
 
 /**
  * @typedef {import('./state.mjs').DeploymentRecord} DeploymentRecord
@@ -16,7 +19,7 @@ import { readArchive, normalizeEntry } from './archive.mjs'
  * @typedef {import('./state.mjs').Diagnostics} Diagnostics
  * @typedef {import('./faults.mjs').HookRule} HookRule
  * @typedef {{ location: string, timeout?: number, runas?: string }} HookScript
- * @typedef {{ ok: false, message: string } | { ok: true, files: Set<string>, appspec?: any, appspecError?: string }} Inspection
+ * @typedef {{ ok: false, message: string } | { ok: true, files: Set<string>, appspec?: any, appspecError?: string, installError?: string }} Inspection
  * @typedef {{ slow: boolean, failure?: Diagnostics, diagnostics?: Diagnostics }} EventPlan
  */
 
@@ -37,6 +40,11 @@ export class Agent {
   constructor({ s3, tmpDir }) {
     this.s3 = s3
     this.tmpDir = tmpDir
+  }
+
+  /** Where a deployment's revision is unpacked and installed. @param {string} deploymentId */
+  deploymentDir(deploymentId) {
+    return path.join(this.tmpDir, deploymentId)
   }
 
   /** Download, unpack and read the revision once per deployment. @param {DeploymentRecord} dep @returns {Promise<Inspection>} */
@@ -68,10 +76,16 @@ export class Agent {
           message: `The revision could not be unpacked as a ${loc.bundleType} archive: ${/** @type {Error} */ (err).message}`
         }
       }
+      const archive = path.join(this.deploymentDir(dep.deploymentId), 'deployment-archive')
+      const unpackError = await unpack(file, loc.bundleType, archive)
+      if (unpackError) return { ok: false, message: unpackError }
       const raw = index.contents.get(APPSPEC)
       if (!raw) return { ok: true, files: index.files, appspecError: missingAppspecMessage(dep.archiveDir) }
       const parsed = parseAppspec(raw.toString('utf8'))
-      return { ok: true, files: index.files, ...parsed }
+      const installError = parsed.appspec
+        ? await install(archive, parsed.appspec, path.join(this.deploymentDir(dep.deploymentId), 'instance'))
+        : undefined
+      return { ok: true, files: index.files, ...parsed, ...(installError ? { installError } : {}) }
     } finally {
       await fsp.rm(file, { force: true })
     }
@@ -140,7 +154,11 @@ export function planEvent(dep, event, rule) {
     if (!insp.ok) return { slow: true, failure: { errorCode: 'UnknownError', scriptName: '', message: insp.message, logTail: '' } }
     return rule ? { slow: true, failure: ruleDiagnostics(rule, event, undefined) } : { slow: true }
   }
-  if (event === 'Install') return rule ? { slow: true, failure: ruleDiagnostics(rule, event, undefined) } : { slow: true }
+  if (event === 'Install') {
+    if (insp.ok && !insp.appspecError && insp.installError)
+      return { slow: true, failure: { errorCode: 'UnknownError', scriptName: '', message: insp.installError, logTail: '' } }
+    return rule ? { slow: true, failure: ruleDiagnostics(rule, event, undefined) } : { slow: true }
+  }
   if (event === 'ApplicationStop') {
     // The agent runs ApplicationStop from the last successful revision's AppSpec, if there was one.
     const previous = dep.previousRevisionInfo?.inspection

@@ -5,6 +5,7 @@
 // runs and rolls back deployments.
 import { Store } from './state.mjs'
 import { Faults } from './faults.mjs'
+import path from 'node:path'
 import { Agent } from './agent.mjs'
 import { BlueGreenRunner } from './bluegreen.mjs'
 import { addTrafficConfig, registerTrafficConfigs } from './traffic.mjs'
@@ -44,6 +45,8 @@ import { readOps } from './ops-read.mjs'
  * @property {(id: string) => import('./target-record.mjs').TargetRecord | undefined} target an ECS or Lambda deployment's target record (live; do not modify)
  * @property {() => DeploymentRecord[]} deployments all records, oldest first
  * @property {(id: string, timeoutMs?: number) => Promise<DeploymentRecord>} waitForEnd resolves when the deployment is final
+ * @property {(id: string) => string} installed where the instances of an EC2/on-premises deployment have its files after Install:
+ *   `path.join(installed(id), 'opt/app/index.php')` is the appspec's `/opt/app/index.php` (mtimes kept, as the agent keeps them)
  * @property {() => Promise<void>} stop
  */
 
@@ -101,6 +104,7 @@ export async function startCodeDeploy({ stepMs, trafficMinuteMs = 200, s3, tmpDi
     },
     deployments: () => [...store.deployments.values()],
     target: id => runner.targets.get(id),
+    installed: id => path.join(agent.deploymentDir(id), 'instance'),
     async waitForEnd(id, timeoutMs) {
       const dep = store.deployments.get(id)
       if (!dep) throw new Error(`testbed: no deployment ${id}`)

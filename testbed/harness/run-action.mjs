@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url'
 import { load } from 'js-yaml'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+/** head_commit.timestamp of the push event every run gets (a committer's zone, as GitHub sends it). */
+export const PUSHED_AT = '2024-03-10T05:11:07+05:30'
 
 /**
  * @typedef {object} RunOptions
@@ -76,6 +78,11 @@ export async function runAction(options) {
   for (const file of Object.values(files)) fs.writeFileSync(file, '')
   const runnerTemp = path.join(dir, 'runner-temp')
   fs.mkdirSync(runnerTemp)
+  const sha = options.sha ?? '0123456789abcdef0123456789abcdef01234567'
+  // The runner always hands the step its event: here a push of GITHUB_SHA, whose head commit
+  // dates the bundle when the workspace is not a git checkout (as the test workspaces are not).
+  const eventPath = path.join(dir, 'event.json')
+  fs.writeFileSync(eventPath, JSON.stringify({ ref: 'refs/heads/main', after: sha, head_commit: { id: sha, timestamp: PUSHED_AT } }))
 
   /** @type {Record<string, string>} */
   const env = {}
@@ -89,7 +96,9 @@ export async function runAction(options) {
       GITHUB_ACTIONS: 'true',
       CI: 'true',
       GITHUB_WORKSPACE: options.workspace,
-      GITHUB_SHA: options.sha ?? '0123456789abcdef0123456789abcdef01234567',
+      GITHUB_SHA: sha,
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_EVENT_PATH: eventPath,
       GITHUB_REPOSITORY: 'octo-org/sample-app',
       GITHUB_SERVER_URL: 'https://github.com',
       GITHUB_RUN_ID: '4242',

@@ -538,3 +538,25 @@ describe('description', () => {
     expect(read({ description: 'y'.repeat(DESCRIPTION_LIMIT) }).description).toBe('y'.repeat(DESCRIPTION_LIMIT))
   })
 })
+
+describe('SOURCE_DATE_EPOCH and the event payload (what dates the bundle when source-dir is not a git checkout)', () => {
+  test('read from the environment: whole seconds, and GITHUB_EVENT_PATH as given', () => {
+    const s = read(
+      {},
+      { ...baseEnv(), SOURCE_DATE_EPOCH: '1709940000', GITHUB_EVENT_PATH: '/home/runner/work/_temp/_github_workflow/event.json' }
+    )
+    expect([s.sourceDateEpoch, s.eventPath]).toEqual([1709940000, '/home/runner/work/_temp/_github_workflow/event.json'])
+    expect([read().sourceDateEpoch, read().eventPath]).toEqual([undefined, undefined])
+  })
+
+  test.each(['yesterday', '1709940000.5', '-1', '2024-03-09T00:00:00Z'])(
+    'SOURCE_DATE_EPOCH=%s is refused, naming the variable and the fix',
+    value => {
+      const error = readError({}, { ...baseEnv(), SOURCE_DATE_EPOCH: value })
+      expect(error.describe()).toBe(
+        `The SOURCE_DATE_EPOCH environment variable is '${value}', not a number of seconds since 1970-01-01 UTC. ` +
+          'Fix: set it to a Unix time in whole seconds, e.g. the output of `git log -1 --format=%ct`, or unset it.'
+      )
+    }
+  )
+})

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { walkSourceTree, type Entry } from '../../../src/source/walk-tree.js'
+import { walkSourceTree, type Entry, type FileVersion } from '../../../src/source/walk-tree.js'
 import { ActionError } from '../../../src/core/errors.js'
 import { buildTree, TempDirs, type Node } from '../../helpers/tree.js'
 
@@ -44,7 +44,7 @@ describe('walkSourceTree order and metadata', () => {
     expect(list).toEqual([...list].sort())
   })
 
-  test('each entry records kind, mode, size and absolute path', async () => {
+  test('each entry records kind, mode, size, absolute path, and for a file the version it was listed at', async () => {
     const root = tree({
       'run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
       'data.bin': Buffer.alloc(1234, 7),
@@ -52,10 +52,21 @@ describe('walkSourceTree order and metadata', () => {
     })
     const real = fs.realpathSync(root)
     const byPath = Object.fromEntries((await walkSourceTree(root, [])).map(e => [e.path, e]))
+    const listed = (name: string): FileVersion => {
+      const st = fs.lstatSync(path.join(real, name))
+      return { ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }
+    }
     expect(byPath).toEqual({
       conf: { path: 'conf', kind: 'dir', mode: 0o750, size: 0, absolute: path.join(real, 'conf') },
-      'data.bin': { path: 'data.bin', kind: 'file', mode: 0o644, size: 1234, absolute: path.join(real, 'data.bin') },
-      'run.sh': { path: 'run.sh', kind: 'file', mode: 0o755, size: 18, absolute: path.join(real, 'run.sh') }
+      'data.bin': {
+        path: 'data.bin',
+        kind: 'file',
+        mode: 0o644,
+        size: 1234,
+        absolute: path.join(real, 'data.bin'),
+        listed: listed('data.bin')
+      },
+      'run.sh': { path: 'run.sh', kind: 'file', mode: 0o755, size: 18, absolute: path.join(real, 'run.sh'), listed: listed('run.sh') }
     } satisfies Record<string, Entry>)
   })
 })

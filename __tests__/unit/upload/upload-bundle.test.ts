@@ -46,7 +46,7 @@ afterEach(async () => {
 async function bundleOf(bytes: Buffer): Promise<Bundle> {
   const file = path.join(temp.make(), 'bundle.zip')
   fs.writeFileSync(file, bytes)
-  return { file, type: 'zip', size: bytes.length, sha256: await sha256File(file), entries: 1 }
+  return { file, type: 'zip', size: bytes.length, sha256: await sha256File(file, new AbortController().signal), entries: 1 }
 }
 
 function location(extra: Partial<BundleLocation> = {}): BundleLocation {

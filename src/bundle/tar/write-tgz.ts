@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import * as zlib from 'node:zlib'
 import type { Entry } from '../../source/walk-tree.js'
 import { changedWhileBundling, unreadable } from '../source-errors.js'
+import type { WriteOptions } from '../write-options.js'
 
 const BLOCK = 512
 const CHUNK = 1 << 20
@@ -14,7 +15,7 @@ const MTIME = 315532800
  * Writes `entries` as a gzip-compressed POSIX tar (ustar, with PAX headers for long names and
  * links), streamed: one file's data is never held whole. Deterministic for a given tree.
  */
-export async function writeTgz(entries: readonly Entry[], file: string, options: { level?: number } = {}): Promise<number> {
+export async function writeTgz(entries: readonly Entry[], file: string, options: WriteOptions & { level?: number }): Promise<number> {
   await pipeline(Readable.from(tarStream(entries)), zlib.createGzip({ level: options.level ?? 6 }), fs.createWriteStream(file))
   return (await fs.promises.stat(file)).size
 }

@@ -1,16 +1,28 @@
 import * as os from 'node:os'
 import { Worker } from 'node:worker_threads'
+import type { Entry, FileVersion } from '../../source/walk-tree.js'
 import { WORKER_SOURCE } from './deflate-worker.js'
+
+/** A file to read, and what it must still be at every read (see checkVersion in the worker). */
+export interface SourceFile {
+  path: string
+  size: number
+  listed?: FileVersion | undefined
+}
+
+export function sourceFile(entry: Entry): SourceFile {
+  return { path: entry.absolute, size: entry.size, listed: entry.listed }
+}
 
 /** Small files, read, checksummed and (when `deflate`) deflated, one after the other in a slot. */
 export interface FilesTask {
   kind: 'files'
-  files: Array<{ path: string; size: number; deflate: boolean }>
+  files: Array<SourceFile & { deflate: boolean }>
 }
 /** Bytes [start, start + length) of a big file, as one piece of a longer deflate stream. */
 export interface RangeTask {
   kind: 'range'
-  path: string
+  file: SourceFile
   start: number
   length: number
   deflate: boolean
@@ -20,8 +32,7 @@ export interface RangeTask {
 /** Does the start of this file compress at all? */
 export interface ProbeTask {
   kind: 'probe'
-  path: string
-  size: number
+  file: SourceFile
 }
 
 export interface FileResult {
@@ -35,6 +46,10 @@ export interface RangeResult {
   crc: number
   length: number
   data: Buffer
+  /** CRC of the 32 KiB before the piece, as read to prime the deflate (0 when none was read). */
+  windowCrc: number
+  /** CRC of the piece's last 32 KiB: what the next piece's window must be. */
+  tailCrc: number
 }
 
 /** What a worker reports when it cannot read a file: which one and why. */
@@ -42,7 +57,9 @@ export class ReadError extends Error {
   constructor(
     readonly path: string,
     readonly code: string | undefined,
-    message: string
+    message: string,
+    /** For a file that changed (code ECHANGED): how. */
+    readonly how?: string
   ) {
     super(message)
     this.name = 'ReadError'
@@ -61,9 +78,11 @@ interface WorkerReply {
     files?: Array<{ crc: number; size: number; deflated: boolean; length: number }>
     crc?: number
     length?: number
+    windowCrc?: number
+    tailCrc?: number
     compresses?: boolean
   }
-  error?: { message: string; code?: string; path?: string }
+  error?: { message: string; code?: string; path?: string; how?: string }
 }
 
 interface Pending {
@@ -137,7 +156,8 @@ export class DeflatePool {
   async range(task: RangeTask, slot: number): Promise<RangeResult> {
     const offset = slot * SLOT_BYTES
     const reply = await this.submit({ ...task, offset, capacity: SLOT_BYTES })
-    return { crc: reply.crc!, length: task.length, data: Buffer.from(this.shared, offset, reply.length!) }
+    const data = Buffer.from(this.shared, offset, reply.length!)
+    return { crc: reply.crc!, length: task.length, data, windowCrc: reply.windowCrc!, tailCrc: reply.tailCrc! }
   }
 
   async probe(task: ProbeTask): Promise<boolean> {
@@ -165,7 +185,7 @@ export class DeflatePool {
     const pending = this.pending.get(reply.id)
     if (!pending) return
     this.pending.delete(reply.id)
-    if (reply.error) pending.reject(new ReadError(reply.error.path ?? '', reply.error.code, reply.error.message))
+    if (reply.error) pending.reject(new ReadError(reply.error.path ?? '', reply.error.code, reply.error.message, reply.error.how))
     else pending.resolve(reply.result ?? {})
   }
 

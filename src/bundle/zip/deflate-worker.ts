@@ -24,7 +24,7 @@ const scratch = Buffer.allocUnsafeSlow(PROBE_BYTES)
 let input = Buffer.allocUnsafeSlow(1 << 20)
 
 const changed = (path, how) =>
-  Object.assign(new Error(path + ' changed while it was being bundled (' + how + ')'), { code: 'ECHANGED', path })
+  Object.assign(new Error(path + ' changed while it was being bundled (' + how + ')'), { code: 'ECHANGED', path, how })
 
 /** A reusable buffer of at least size bytes. */
 function room(size) {
@@ -32,17 +32,33 @@ function room(size) {
   return input
 }
 
+/**
+ * The file as it is now must be the file as it was listed: same size, same inode (not replaced),
+ * same mtime and ctime (not written, not chmod-ed). Checked before and after every read, so all
+ * the reads of one file (pieces, windows, a stored rewrite) are known to see the same bytes.
+ */
+function checkVersion(file, st) {
+  if (st.size > file.size) throw changed(file.path, 'it grew')
+  if (st.size < file.size) throw changed(file.path, 'it is shorter than when it was listed')
+  const listed = file.listed
+  if (!listed) return
+  if (st.ino !== listed.ino) throw changed(file.path, 'it was replaced by another file')
+  if (st.mtimeMs !== listed.mtimeMs || st.ctimeMs !== listed.ctimeMs) throw changed(file.path, 'it was modified')
+}
+
 /** Exactly length bytes at position into target; with atEnd, the file must end there too. */
-function readExact(path, position, length, target, offset, atEnd) {
-  const fd = fs.openSync(path, 'r')
+function readExact(file, position, length, target, offset, atEnd) {
+  const fd = fs.openSync(file.path, 'r')
   try {
+    checkVersion(file, fs.fstatSync(fd))
     let got = 0
     while (got < length) {
       const n = fs.readSync(fd, target, offset + got, length - got, position + got)
-      if (n === 0) throw changed(path, 'it is shorter than when it was listed')
+      if (n === 0) throw changed(file.path, 'it is shorter than when it was listed')
       got += n
     }
-    if (atEnd && fs.readSync(fd, scratch, 0, 1, position + length) > 0) throw changed(path, 'it grew')
+    if (atEnd && fs.readSync(fd, scratch, 0, 1, position + length) > 0) throw changed(file.path, 'it grew')
+    checkVersion(file, fs.fstatSync(fd))
   } finally {
     fs.closeSync(fd)
   }
@@ -96,13 +112,13 @@ function files(task) {
   let at = task.offset
   const results = task.files.map(f => {
     if (!f.deflate || f.size === 0) {
-      readExact(f.path, 0, f.size, shared, at, true)
+      readExact(f, 0, f.size, shared, at, true)
       const crc = zlib.crc32(shared.subarray(at, at + f.size))
       at += f.size
       return { crc, size: f.size, deflated: false, length: f.size }
     }
     const raw = room(f.size).subarray(0, f.size)
-    readExact(f.path, 0, f.size, raw, 0, true)
+    readExact(f, 0, f.size, raw, 0, true)
     const crc = zlib.crc32(raw)
     // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
     const n = deflateInto(raw, Z_FINISH, undefined, shared, at, Math.floor(f.size * (1 - MIN_GAIN)))
@@ -113,25 +129,33 @@ function files(task) {
   return { files: results }
 }
 
+/**
+ * One piece of a big file. Besides its CRC it returns the CRC of the window before it (read again
+ * here as the deflate dictionary) and of its own last WINDOW bytes, so the writer can check that
+ * the window this piece was primed with is what the previous piece really held.
+ */
 function range(task) {
+  const file = task.file
+  const tail = raw => zlib.crc32(raw.subarray(Math.max(0, raw.length - WINDOW)))
   if (!task.deflate) {
-    readExact(task.path, task.start, task.length, shared, task.offset, task.last)
-    return { crc: zlib.crc32(shared.subarray(task.offset, task.offset + task.length)), length: task.length }
+    readExact(file, task.start, task.length, shared, task.offset, task.last)
+    const raw = shared.subarray(task.offset, task.offset + task.length)
+    return { crc: zlib.crc32(raw), length: task.length, windowCrc: 0, tailCrc: tail(raw) }
   }
   const dictionary = Math.min(WINDOW, task.start)
   const buf = room(dictionary + task.length)
-  readExact(task.path, task.start - dictionary, dictionary + task.length, buf, 0, task.last)
+  readExact(file, task.start - dictionary, dictionary + task.length, buf, 0, task.last)
   const raw = buf.subarray(dictionary, dictionary + task.length)
   const preset = dictionary > 0 ? buf.subarray(0, dictionary) : undefined
   const n = deflateInto(raw, task.last ? Z_FINISH : Z_SYNC_FLUSH, preset, shared, task.offset, task.capacity)
   if (n < 0) throw new Error('deflate output did not fit its slot')
-  return { crc: zlib.crc32(raw), length: n }
+  return { crc: zlib.crc32(raw), length: n, windowCrc: preset ? zlib.crc32(preset) : 0, tailCrc: tail(raw) }
 }
 
 function probe(task) {
-  const size = Math.min(PROBE_BYTES, task.size)
+  const size = Math.min(PROBE_BYTES, task.file.size)
   const sample = room(size).subarray(0, size)
-  readExact(task.path, 0, size, sample, 0, false)
+  readExact(task.file, 0, size, sample, 0, false)
   return { compresses: size > 0 && deflateInto(sample, Z_FINISH, undefined, scratch, 0, Math.floor(size * (1 - MIN_GAIN))) >= 0 }
 }
 
@@ -141,7 +165,8 @@ parentPort.on('message', ({ id, task }) => {
     parentPort.postMessage({ id, result })
   } catch (error) {
     const message = String((error && error.message) || error)
-    parentPort.postMessage({ id, error: { message, code: error && error.code, path: (error && error.path) || task.path } })
+    const path = (error && error.path) || (task.file && task.file.path)
+    parentPort.postMessage({ id, error: { message, code: error && error.code, path, how: error && error.how } })
   }
 })
 `

@@ -9,9 +9,43 @@ const FLAG_UTF8 = 0x0800
 const MADE_BY_UNIX = (3 << 8) | 30
 const MAX32 = 0xffffffff
 const MAX16 = 0xffff
-/** 1980-01-01 00:00:00, the earliest DOS time: fixed so the same tree gives the same bytes. */
-const DOS_TIME = 0
-const DOS_DATE = (0 << 9) | (1 << 5) | 1
+/** The extended-timestamp extra field ("UT", 0x5455) with the modification time only: 9 bytes, local and central alike. */
+const UT_LENGTH = 9
+
+/**
+ * An entry's modification time in both forms a reader may use. DOS date/time has no zone (Info-ZIP
+ * writes local time, and readers take it as their own local time), so on its own a bundle made in
+ * UTC would unpack hours off on an instance in another zone. The UT field holds the exact UTC
+ * seconds, and unzip, Python and the agent's rubyzip prefer it; the DOS fields carry the same
+ * time in UTC (what a UTC runner writes anyway), clamped to the 1980-2107 range they can hold.
+ */
+export interface ZipTime {
+  dosTime: number
+  dosDate: number
+  unixSeconds: number
+}
+
+export function zipTime(mtime: Date): ZipTime {
+  const unixSeconds = Math.min(0xffffffff, Math.max(0, Math.floor(mtime.getTime() / 1000)))
+  // DOS time counts 2-second steps: an odd second rounds up, as Info-ZIP does, so a reader that
+  // only sees DOS time never takes the file for older than it is.
+  const even = (unixSeconds + (unixSeconds & 1)) * 1000
+  const d = new Date(Math.min(Math.max(even, Date.UTC(1980, 0, 1)), Date.UTC(2107, 11, 31, 23, 59, 58)))
+  return {
+    dosTime: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | (d.getUTCSeconds() >> 1),
+    dosDate: ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
+    unixSeconds
+  }
+}
+
+function utExtra(time: ZipTime): Buffer {
+  const b = Buffer.alloc(UT_LENGTH)
+  b.writeUInt16LE(0x5455, 0)
+  b.writeUInt16LE(5, 2)
+  b.writeUInt8(1, 4) // flags: modification time present
+  b.writeUInt32LE(time.unixSeconds, 5)
+  return b
+}
 
 export interface CentralRecord {
   name: Buffer
@@ -24,18 +58,22 @@ export interface CentralRecord {
   unixMode: number
   isDir: boolean
   zip64Local: boolean
+  time: ZipTime
 }
 
-/** A local header; with `zip64`, sizes live in an extra field (reserved even while unknown). */
+/**
+ * A local header; with `zip64`, sizes live in an extra field (reserved even while unknown), placed
+ * first so it sits right after the name, then the UT timestamp.
+ */
 export function localHeader(r: Omit<CentralRecord, 'offset' | 'unixMode' | 'isDir'>): Buffer {
-  const extraLength = r.zip64Local ? 20 : 0
+  const extraLength = (r.zip64Local ? 20 : 0) + UT_LENGTH
   const b = Buffer.allocUnsafe(30 + r.name.length + extraLength)
   b.writeUInt32LE(0x04034b50, 0)
   b.writeUInt16LE(r.zip64Local ? 45 : 20, 4)
   b.writeUInt16LE(FLAG_UTF8, 6)
   b.writeUInt16LE(r.method, 8)
-  b.writeUInt16LE(DOS_TIME, 10)
-  b.writeUInt16LE(DOS_DATE, 12)
+  b.writeUInt16LE(r.time.dosTime, 10)
+  b.writeUInt16LE(r.time.dosDate, 12)
   b.writeUInt32LE(r.crc >>> 0, 14)
   b.writeUInt32LE(r.zip64Local ? MAX32 : r.compressedSize, 18)
   b.writeUInt32LE(r.zip64Local ? MAX32 : r.size, 22)
@@ -43,6 +81,7 @@ export function localHeader(r: Omit<CentralRecord, 'offset' | 'unixMode' | 'isDi
   b.writeUInt16LE(extraLength, 28)
   r.name.copy(b, 30)
   if (r.zip64Local) zip64Extra([r.size, r.compressedSize]).copy(b, 30 + r.name.length)
+  utExtra(r.time).copy(b, b.length - UT_LENGTH)
   return b
 }
 
@@ -83,15 +122,15 @@ export function centralHeader(r: CentralRecord): Buffer {
   const size = r.size >= MAX32 || r.zip64Local ? (big.push(r.size), MAX32) : r.size
   const compressed = r.compressedSize >= MAX32 || r.zip64Local ? (big.push(r.compressedSize), MAX32) : r.compressedSize
   const offset = r.offset >= MAX32 ? (big.push(r.offset), MAX32) : r.offset
-  const extra = big.length ? zip64Extra(big) : Buffer.alloc(0)
+  const extra = big.length ? Buffer.concat([zip64Extra(big), utExtra(r.time)]) : utExtra(r.time)
   const b = Buffer.alloc(46)
   b.writeUInt32LE(0x02014b50, 0)
   b.writeUInt16LE(MADE_BY_UNIX, 4)
   b.writeUInt16LE(big.length ? 45 : 20, 6)
   b.writeUInt16LE(FLAG_UTF8, 8)
   b.writeUInt16LE(r.method, 10)
-  b.writeUInt16LE(DOS_TIME, 12)
-  b.writeUInt16LE(DOS_DATE, 14)
+  b.writeUInt16LE(r.time.dosTime, 12)
+  b.writeUInt16LE(r.time.dosDate, 14)
   b.writeUInt32LE(r.crc >>> 0, 16)
   b.writeUInt32LE(compressed, 20)
   b.writeUInt32LE(size, 24)

@@ -4,6 +4,7 @@ import { writeBundle, type Bundle } from '../../../../src/bundle/write-bundle.js
 import { walkSourceTree, type Entry } from '../../../../src/source/walk-tree.js'
 import { describeTree, run, sha256 } from '../../../helpers/archive.js'
 import { buildTree, randomBytes, TempDirs } from '../../../helpers/tree.js'
+import { writeOptions } from '../../../helpers/write-options.js'
 
 const temp = new TempDirs()
 const LONG_DIR = `long/${'d'.repeat(60)}/${'e'.repeat(60)}`
@@ -34,8 +35,8 @@ beforeAll(async () => {
   })
   out = temp.make()
   entries = await walkSourceTree(root, [])
-  first = await writeBundle(entries, 'tgz', out)
-  second = await writeBundle(entries, 'tgz', out)
+  first = await writeBundle(entries, 'tgz', writeOptions({ tempRoot: out }))
+  second = await writeBundle(entries, 'tgz', writeOptions({ tempRoot: out }))
 })
 afterAll(() => temp.cleanup())
 

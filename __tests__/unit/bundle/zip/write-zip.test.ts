@@ -5,6 +5,7 @@ import { writeBundle, type Bundle } from '../../../../src/bundle/write-bundle.js
 import { walkSourceTree, type Entry } from '../../../../src/source/walk-tree.js'
 import { describeTree, run, sha256, zipinfo } from '../../../helpers/archive.js'
 import { buildTree, randomBytes, TempDirs } from '../../../helpers/tree.js'
+import { COMMIT_TIME, writeOptions } from '../../../helpers/write-options.js'
 
 const MB = 1 << 20
 const temp = new TempDirs()
@@ -36,8 +37,8 @@ beforeAll(async () => {
   })
   out = temp.make()
   entries = await walkSourceTree(root, [])
-  first = await writeBundle(entries, 'zip', out)
-  second = await writeBundle(entries, 'zip', out)
+  first = await writeBundle(entries, 'zip', writeOptions({ tempRoot: out }))
+  second = await writeBundle(entries, 'zip', writeOptions({ tempRoot: out }))
 })
 afterAll(() => temp.cleanup())
 
@@ -83,15 +84,36 @@ describe('zip bundle: what is inside', () => {
     expect(entryOf('bin/up').getData().toString('utf8')).toBe('../appspec.yml')
   })
 
-  test('every timestamp is 1980-01-01 00:00:00 (unzip -Z -T and python zipfile)', () => {
-    expect(new Set(zipinfo(first.file).map(l => l.time))).toEqual(new Set(['19800101.000000']))
-    const times = run('python3', [
+  test('every entry carries the commit time: the UT extra field to the second, DOS time in UTC rounded up to 2 s', () => {
+    const seen = run('python3', [
       '-c',
-      'import sys, zipfile; print(sorted({z.date_time for z in zipfile.ZipFile(sys.argv[1]).infolist()}))',
+      [
+        'import sys, zipfile, struct',
+        'out = set()',
+        'for z in zipfile.ZipFile(sys.argv[1]).infolist():',
+        '    at = z.extra.find(b"UT\\x05\\x00\\x01")',
+        '    out.add((z.date_time, struct.unpack("<I", z.extra[at + 5:at + 9])[0] if at >= 0 else None))',
+        'print(sorted(out))'
+      ].join('\n'),
       first.file
     ])
-    expect(times.trim()).toBe('[(1980, 1, 1, 0, 0, 0)]')
+    expect(seen.trim()).toBe(`[((2024, 3, 9, 23, 41, 8), ${COMMIT_TIME.getTime() / 1000})]`)
+    const utc = run('unzip', ['-Z', '-T', first.file], { TZ: 'UTC' })
+    expect(new Set([...utc.matchAll(/ (\d{8}\.\d{6}) /g)].map(m => m[1]))).toEqual(new Set(['20240309.234107']))
   })
+
+  test.each(['UTC', 'Asia/Kolkata', 'America/Los_Angeles'])(
+    'unzip in TZ=%s restores the same epoch mtime on every file and directory',
+    tz => {
+      const extracted = path.join(temp.make(), 'x')
+      run('unzip', ['-q', first.file, '-d', extracted], { TZ: tz })
+      const wrong = entries
+        .filter(e => e.kind !== 'symlink')
+        .map(e => ({ path: e.path, mtime: fs.statSync(path.join(extracted, e.path)).mtimeMs }))
+        .filter(e => e.mtime !== COMMIT_TIME.getTime())
+      expect(wrong).toEqual([])
+    }
+  )
 
   test('every file is byte-identical to the one on disk', () => {
     const zip = new AdmZip(first.file)
@@ -143,9 +165,15 @@ describe('zip bundle: determinism', () => {
     expect(fs.readFileSync(second.file).equals(fs.readFileSync(first.file))).toBe(true)
   })
 
+  test('another commit time gives different bytes, only in the time fields', async () => {
+    const later = await writeBundle(entries, 'zip', { ...writeOptions({ tempRoot: out }), mtime: new Date('2025-01-01T00:00:00Z') })
+    expect(later.sha256).not.toBe(first.sha256)
+    expect(later.size).toBe(first.size)
+  })
+
   test('a different mode gives different bytes', async () => {
     const copy = entries.map(e => (e.path === 'appspec.yml' ? { ...e, mode: 0o755 } : e))
-    const other = await writeBundle(copy, 'zip', out)
+    const other = await writeBundle(copy, 'zip', writeOptions({ tempRoot: out }))
     expect(other.sha256).not.toBe(first.sha256)
   })
 })
@@ -160,7 +188,7 @@ describe('zip bundle: ZIP64', () => {
     }
     const many = await walkSourceTree(big, [])
     expect(many).toHaveLength(70_070)
-    const bundle = await writeBundle(many, 'zip', path.dirname(big))
+    const bundle = await writeBundle(many, 'zip', writeOptions({ tempRoot: path.dirname(big) }))
 
     const bytes = fs.readFileSync(bundle.file)
     const eocd = bytes.subarray(bytes.length - 22)
