@@ -206,7 +206,7 @@ describe('ECS', () => {
     // What the simulator holds agrees: Blue serves everything again.
     const blue = bed.tb.codedeploy.target(id)?.taskSets.find((s: { taskSetLabel: string }) => s.taskSetLabel === 'Blue')
     expect(blue).toMatchObject({ status: 'PRIMARY', trafficWeight: 100 })
-    expect(result.summary).toContain('#### ❌ `main:web` failed AfterAllowTraffic')
+    expect(result.summary).toContain('**❌ AfterAllowTraffic failed on `main:web`** in hook function `VerifyProduction`')
     expect(result.summary).toContain('GET https://web.example.com/health -> 503')
   })
 })
