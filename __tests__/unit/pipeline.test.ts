@@ -419,11 +419,11 @@ Hooks:
 
 test('each stage ends with its duration on the clock: checked, packaged, uploaded (MB, s, MB/s), created, finished', async () => {
   // The services take (virtual) time: the clock moves while they answer.
-  let clock: FakeClock | undefined
+  const time: { clock?: FakeClock } = {}
   const after =
     <T>(ms: number, answer: (input: Record<string, unknown>) => T) =>
     (input: Record<string, unknown>): T => {
-      clock?.advance(ms)
+      time.clock?.advance(ms)
       return answer(input)
     }
   const { ctx, s3, log, run } = setup(
@@ -435,9 +435,9 @@ test('each stage ends with its duration on the clock: checked, packaged, uploade
       }
     }
   )
-  clock = ctx.clock as FakeClock
+  time.clock = ctx.clock as FakeClock
   s3.fault = call => {
-    if (call.command === 'PutObject') clock?.advance(2000)
+    if (call.command === 'PutObject') time.clock?.advance(2000)
     return undefined
   }
   await run()
