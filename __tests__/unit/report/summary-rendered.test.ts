@@ -375,4 +375,49 @@ describe('every other summary gets the same treatment', () => {
     ])
     expect(folded.map(t => t.header)).toEqual([['Lifecycle event', 'Status', 'Took']])
   })
+
+  test('Lambda that succeeded: no diagnosis, the versions table in sight under a real header, the events folded', () => {
+    const appspec: DeployedAppSpec = {
+      path: 'appspec.json',
+      content: '{}',
+      sha256: 'f'.repeat(64),
+      checked: {
+        platform: 'Lambda',
+        ecs: undefined,
+        lambda: { name: 'orders', alias: 'live', currentVersion: '3', targetVersion: '4' },
+        hooks: [],
+        warnings: []
+      }
+    }
+    const target: InstanceState = {
+      id: 'orders:live',
+      status: 'Succeeded',
+      events: [
+        { name: 'AllowTraffic', status: 'Succeeded', startTime: new Date(T0), endTime: new Date(T0 + 540_000), diagnostics: undefined }
+      ],
+      traffic: {
+        platform: 'Lambda',
+        functionName: 'orders',
+        alias: 'live',
+        currentVersion: '3',
+        targetVersion: '4',
+        targetVersionWeight: 100,
+        seen: [10, 40, 70, 100]
+      }
+    }
+    const r = result({
+      computePlatform: 'Lambda',
+      instances: [target],
+      overview: { Pending: 0, InProgress: 0, Succeeded: 1, Failed: 0, Skipped: 0, Ready: 0 }
+    })
+    const { page, shown, folded } = expectReadable(
+      renderSummary(runReport({ revision: undefined, appspec, computePlatform: 'Lambda', groups: [group(r)] }))
+    )
+    expect(positions(page).logTail).toBe(-1)
+    expect(shown.map(t => t.header)).toEqual([
+      ['Fact', 'Value'],
+      ['Version', 'Role', 'Traffic']
+    ])
+    expect(folded.map(t => t.rows)).toEqual([[['AllowTraffic', '✅ Succeeded', '540.0s']]])
+  })
 })
