@@ -142,7 +142,9 @@ describe('ECS', () => {
     expect(lines).toContain(
       `AppSpec: ECS task definition ${ARN}, container web:8080; hooks AfterAllowTestTraffic → SmokeTest, AfterAllowTraffic → VerifyProduction; sent as content (revisionType AppSpecContent), nothing uploaded.`
     )
-    expect(lines).toContain('Application web (ECS) and group(s) prod found (prod → ECS service main/web).')
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^Application web \(ECS\) and group\(s\) prod found \(prod → ECS service main\/web\) in \d+\.\d s\.$/)
+    )
 
     // The summary: the AppSpec instead of a bundle, the service's events and task sets.
     for (const row of [
