@@ -2,6 +2,7 @@ import type { Clock } from './core/clock.js'
 import { prefixedLog, type AwsClients, type Log, type StageDeps } from './core/deps.js'
 import type { ComputePlatform } from './core/domain.js'
 import { ActionError } from './core/errors.js'
+import { megabytes, ProgressMeter, rateText, secondsText } from './core/progress.js'
 import type { AppSpecInput } from './inputs/appspec.js'
 import type { Settings } from './inputs/settings.js'
 import { walkSourceTree, type Entry } from './source/walk-tree.js'
@@ -114,6 +115,7 @@ async function prepareAppSpec(ctx: PipelineContext, input: AppSpecInput): Promis
 async function checkCodeDeploy(ctx: PipelineContext): Promise<ComputePlatform> {
   const { settings: s, log, report } = ctx
   return log.group('Check CodeDeploy', async () => {
+    const started = ctx.clock.now()
     const found = await preflight(
       { applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given },
       stageDeps(ctx)
@@ -123,7 +125,8 @@ async function checkCodeDeploy(ctx: PipelineContext): Promise<ComputePlatform> {
     const platform = found.platform === 'Server' ? 'EC2/on-premises' : found.platform
     const groups = s.deploymentGroups.join(', ')
     log.info(
-      `Application ${s.applicationName} (${platform}) and group(s) ${groups} found${services.length ? ` (${services.join(', ')})` : ''}.`
+      `Application ${s.applicationName} (${platform}) and group(s) ${groups} found${services.length ? ` (${services.join(', ')})` : ''} ` +
+        `in ${secondsText(ctx.clock.now() - started)}.`
     )
     return found.platform
   })
@@ -172,13 +175,17 @@ interface Source {
 
 async function checkSource(ctx: PipelineContext, location: BundleLocation): Promise<Source> {
   const { settings: s, log } = ctx
+  const started = ctx.clock.now()
   // First: a checkout of another commit must never be packaged under this commit's key.
   const checkout = await requireCheckoutOf(s.sourceDir, s.sha, { workflowCommit: !s.redeploy, target: s3Uri(location) }, ctx.signal)
   if (checkout.warn) log.warning(checkout.line)
   else log.info(checkout.line)
   const found = await walkSourceTree(s.sourceDir, s.exclude)
   const appspec = checkAppSpec(s.sourceDir, found, s.exclude)
-  log.info(`${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s).`)
+  const took = secondsText(ctx.clock.now() - started)
+  log.info(
+    `${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s); checked in ${took}.`
+  )
   for (const warning of appspec.warnings) log.warning(warning)
   const { sourceDir, sha, sourceDateEpoch, eventPath } = s
   const time = await bundleTime({ sourceDir, sha, sourceDateEpoch, eventPath, startedAt: ctx.report.startedAt }, ctx.signal)
@@ -188,19 +195,27 @@ async function checkSource(ctx: PipelineContext, location: BundleLocation): Prom
 }
 
 async function packageAndUpload(ctx: PipelineContext, source: Source, location: BundleLocation): Promise<UploadedRevision> {
-  const { settings: s, log, report } = ctx
-  const options = { mtime: source.time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir }
+  const { settings: s, log, report, clock } = ctx
+  const packing = clock.now()
+  const sourceBytes = source.entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0)
+  const onProgress = new ProgressMeter('Packaging', sourceBytes, clock, log).update
+  const options = { mtime: source.time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir, onProgress }
   const bundle = await writeBundle(source.entries, s.bundleType, options).catch((error: unknown) => {
     // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
     if (ctx.signal.aborted) throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.')
     throw error
   })
   report.bundle = bundle
-  log.info(`Bundle: ${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256}.`)
+  const size = `${megabytes(bundle.size)} MB (${bundle.size} bytes)`
+  log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${secondsText(clock.now() - packing)}.`)
+  const uploading = clock.now()
   const revision = await uploadBundle(bundle, location, s.upload, ctx)
+  const took = clock.now() - uploading
+  const rate = rateText(bundle.size, took)
   log.info(
     revision.uploaded
-      ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}).`
+      ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}): ` +
+          `${megabytes(bundle.size)} MB in ${secondsText(took)}${rate ? `, ${rate}` : ''}.`
       : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`
   )
   return revision
@@ -217,6 +232,7 @@ async function deployToGroup(ctx: PipelineContext, group: string): Promise<void>
     : report.revision
   if (ctx.signal.aborted || !revision) return
 
+  const creating = ctx.clock.now()
   outcome.deploymentId = await createDeployment(
     {
       applicationName: s.applicationName,
@@ -230,10 +246,19 @@ async function deployToGroup(ctx: PipelineContext, group: string): Promise<void>
     deps
   )
   outcome.url = consoleUrl(s.region, outcome.deploymentId)
-  log.info(`${prefix}Created deployment ${outcome.deploymentId}: ${outcome.url}`)
+  const created = ctx.clock.now()
+  log.info(`${prefix}Created deployment ${outcome.deploymentId} in ${secondsText(created - creating)}: ${outcome.url}`)
   log.deploymentCreated(outcome)
   await ctx.github?.setStatus('in_progress', `CodeDeploy ${outcome.deploymentId} (${group}) in progress`, outcome.url)
 
   const printer = new ProgressPrinter(log, prefix)
   outcome.result = await watchDeployment(outcome.deploymentId, group, deps, { printer, once: !s.wait })
+  const r = outcome.result
+  const watched = secondsText(ctx.clock.now() - created)
+  if (s.wait)
+    log.info(
+      r.final
+        ? `${prefix}Finished: deployment ${r.deploymentId} ${r.status}, ${watched} after it was created.`
+        : `${prefix}Stopped watching deployment ${r.deploymentId} after ${watched}: last seen ${r.status}.`
+    )
 }

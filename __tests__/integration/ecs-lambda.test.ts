@@ -142,7 +142,9 @@ describe('ECS', () => {
     expect(lines).toContain(
       `AppSpec: ECS task definition ${ARN}, container web:8080; hooks AfterAllowTestTraffic → SmokeTest, AfterAllowTraffic → VerifyProduction; sent as content (revisionType AppSpecContent), nothing uploaded.`
     )
-    expect(lines).toContain('Application web (ECS) and group(s) prod found (prod → ECS service main/web).')
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^Application web \(ECS\) and group\(s\) prod found \(prod → ECS service main\/web\) in \d+\.\d s\.$/)
+    )
 
     // The summary: the AppSpec instead of a bundle, the service's events and task sets.
     for (const row of [
@@ -206,7 +208,7 @@ describe('ECS', () => {
     // What the simulator holds agrees: Blue serves everything again.
     const blue = bed.tb.codedeploy.target(id)?.taskSets.find((s: { taskSetLabel: string }) => s.taskSetLabel === 'Blue')
     expect(blue).toMatchObject({ status: 'PRIMARY', trafficWeight: 100 })
-    expect(result.summary).toContain('#### ❌ `main:web` failed AfterAllowTraffic')
+    expect(result.summary).toContain('**❌ AfterAllowTraffic failed on `main:web`** in hook function `VerifyProduction`')
     expect(result.summary).toContain('GET https://web.example.com/health -> 503')
   })
 })

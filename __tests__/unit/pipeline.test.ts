@@ -192,15 +192,16 @@ describe('EC2/on-premises', () => {
 
     expect(log.groups).toEqual(['Check the bundle', 'Check CodeDeploy', 'Package and upload'])
     const order = [
-      `4 entries under ${dir}; appspec.yml: os linux, 1 hook script(s).`,
-      'Application shop (EC2/on-premises) and group(s) production found.',
-      `Bundle: 4 entries, ${body.length} bytes, sha256 ${sha256(body)}.`,
-      `Uploaded to ${URI} (eTag ${stored.eTag}, version v1).`,
-      `Created deployment d-DEPLOY001: ${report.groups[0]?.url}`
+      `4 entries under ${dir}; appspec.yml: os linux, 1 hook script(s); checked in 0.0 s.`,
+      'Application shop (EC2/on-premises) and group(s) production found in 0.0 s.',
+      `Bundle: 4 entries, 0.0 MB (${body.length} bytes), sha256 ${sha256(body)}; packaged in 0.0 s.`,
+      `Uploaded to ${URI} (eTag ${stored.eTag}, version v1): 0.0 MB in 0.0 s.`,
+      `Created deployment d-DEPLOY001 in 0.0 s: ${report.groups[0]?.url}`
     ].map(line => log.lines.indexOf(line))
     expect(order).not.toContain(-1)
     expect(order).toEqual([...order].sort((a, b) => a - b))
-    expect(log.lines[log.lines.length - 1]).toMatch(/^Deployment d-DEPLOY001 Succeeded/)
+    expect(log.lines.slice(-2)[0]).toMatch(/^Deployment d-DEPLOY001 Succeeded/)
+    expect(log.lines.at(-1)).toMatch(/^Finished: deployment d-DEPLOY001 Succeeded, \d+\.\d s after it was created\.$/)
     expect(log.warnings).toEqual([])
   })
 
@@ -404,7 +405,7 @@ test('several groups: one CreateDeployment fails, the other deployment is still 
     ['staging', undefined, undefined]
   ])
   expect(created.map(c => c.deploymentId)).toEqual(['d-PROD00001'])
-  expect(log.lines).toContain(`[production] Created deployment d-PROD00001: ${report.groups[0]?.url}`)
+  expect(log.lines).toContain(`[production] Created deployment d-PROD00001 in 0.0 s: ${report.groups[0]?.url}`)
   expect(log.lines.filter(l => l.startsWith('[production] Deployment d-PROD00001 Succeeded'))).toHaveLength(1)
 })
 
@@ -456,8 +457,43 @@ Hooks:
   expect([report.computePlatform, report.bundle, report.revision]).toEqual(['ECS', undefined, undefined])
   expect(report.groups[0]).toMatchObject({ deploymentId: 'd-DEPLOY001', result: { status: 'Succeeded', final: true } })
   expect(log.groups).toEqual(['Check the AppSpec', 'Check CodeDeploy'])
-  expect(log.lines).toContain('Application shop (ECS) and group(s) production found (production → ECS service prod/web).')
+  expect(log.lines).toContain('Application shop (ECS) and group(s) production found (production → ECS service prod/web) in 0.0 s.')
   expect(log.lines).toContain(
     `${given}: ${content.length} characters, sha256 ${sha256(content)}; filled 1 placeholder value(s) from appspec-vars.`
   )
+})
+
+test('each stage ends with its duration on the clock: checked, packaged, uploaded (MB, s, MB/s), created, finished', async () => {
+  // The services take (virtual) time: the clock moves while they answer.
+  const time: { clock?: FakeClock } = {}
+  const after =
+    <T>(ms: number, answer: (input: Record<string, unknown>) => T) =>
+    (input: Record<string, unknown>): T => {
+      time.clock?.advance(ms)
+      return answer(input)
+    }
+  const { ctx, s3, log, run } = setup(
+    { sourceDir: sourceDir({ ...TREE, 'big.bin': randomBytes(3_000_000) }) },
+    {
+      handlers: {
+        GetApplication: after(300, () => ({ application: { applicationName: 'shop', computePlatform: 'Server' } })),
+        CreateDeployment: after(400, () => ({ deploymentId: 'd-DEPLOY001' }))
+      }
+    }
+  )
+  time.clock = ctx.clock as FakeClock
+  s3.fault = call => {
+    if (call.command === 'PutObject') time.clock?.advance(2000)
+    return undefined
+  }
+  await run()
+  const size = Number(/\((\d+) bytes\)/.exec(log.lines.find(l => l.startsWith('Bundle: ')) ?? '')?.[1])
+  expect(size).toBeGreaterThan(3_000_000)
+  expect(size).toBeLessThan(3_050_000)
+  expect(log.lines).toContain('Application shop (EC2/on-premises) and group(s) production found in 0.3 s.')
+  expect(log.lines).toContainEqual(expect.stringMatching(/^Bundle: 5 entries, 3\.0 MB \(\d+ bytes\), sha256 \w{64}; packaged in 0\.0 s\.$/))
+  expect(log.lines).toContainEqual(expect.stringMatching(/^Uploaded to s3:\/\/\S+ \(eTag \w+\): 3\.0 MB in 2\.0 s, 1\.5 MB\/s\.$/))
+  expect(log.lines).toContainEqual(expect.stringMatching(/^Created deployment d-DEPLOY001 in 0\.4 s: https:/))
+  // The fake deployment ends after its seven 2 s events, seen at the watch's next poll.
+  expect(log.lines.at(-1)).toMatch(/^Finished: deployment d-DEPLOY001 Succeeded, 1\d\.\d s after it was created\.$/)
 })

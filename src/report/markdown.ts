@@ -24,3 +24,20 @@ export function fenced(text: string): string[] {
   while (text.includes(fence)) fence += '`'
   return [`${fence}text`, text, fence]
 }
+
+/** A GFM table with a real header row (never the empty `| | |` that renders as a blank bar). */
+export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---|').join('')}`, ...rows.map(r => `| ${r.join(' | ')} |`), '']
+}
+
+/**
+ * Folded content: GitHub renders the Markdown inside when blank lines surround it. The title is
+ * HTML, not Markdown, so it is escaped as HTML.
+ */
+export function details(title: string, body: readonly string[]): string[] {
+  const lines = [...body]
+  while (lines.at(-1) === '') lines.pop()
+  if (lines.length === 0) return []
+  const text = title.replace(/[&<>]/g, c => `&#${c.charCodeAt(0)};`)
+  return [`<details><summary>${text}</summary>`, '', ...lines, '', '</details>', '']
+}

@@ -1,6 +1,6 @@
 import { seconds, type DeploymentResult, type InstanceState, type Traffic } from '../watch/deployment-result.js'
 import { percent, replacementName, seenText } from '../watch/traffic.js'
-import { code, esc, ICON } from './markdown.js'
+import { code, details, esc, ICON, table } from './markdown.js'
 import type { DeployedAppSpec } from './run-report.js'
 
 /** The job summary's facts about an ECS or Lambda AppSpec, in place of the bundle's. */
@@ -32,8 +32,10 @@ export function targetSections(r: DeploymentResult): string[] {
     if (!t) continue
     const what = t.platform === 'ECS' ? 'ECS service' : 'Lambda alias'
     out.push(`#### ${what} ${code(target.id)}: ${ICON[target.status] ?? ''} ${target.status}`.trimEnd(), '')
-    out.push(...eventTable(target), ...(t.platform === 'ECS' ? taskSetTable(t) : versionTable(t)))
+    out.push(...(t.platform === 'ECS' ? taskSetTable(t) : versionTable(t)))
     if (t.seen.length > 1) out.push(`Traffic on ${esc(replacementName(t))}, as the watch saw it: ${seenText(t)}`, '')
+    // Where traffic stands is in sight; each lifecycle event is folded, as for EC2/on-premises instances.
+    out.push(...details(`${target.events.length} lifecycle event(s)`, eventTable(target)))
   }
   return out
 }
@@ -42,9 +44,9 @@ function eventTable(target: InstanceState): string[] {
   if (target.events.length === 0) return []
   const rows = target.events.map(e => {
     const took = seconds(e.startTime, e.endTime)
-    return `| ${e.name} | ${ICON[e.status] ?? ''} ${e.status} | ${took === undefined ? '' : `${took.toFixed(1)}s`} |`
+    return [e.name, `${ICON[e.status] ?? ''} ${e.status}`, took === undefined ? '' : `${took.toFixed(1)}s`]
   })
-  return ['| Lifecycle event | Status | Took |', '|---|---|---|', ...rows, '']
+  return table(['Lifecycle event', 'Status', 'Took'], rows)
 }
 
 function taskSetTable(t: Extract<Traffic, { platform: 'ECS' }>): string[] {
@@ -52,9 +54,9 @@ function taskSetTable(t: Extract<Traffic, { platform: 'ECS' }>): string[] {
   const rows = t.taskSets.map(s => {
     const tasks = `${s.runningCount ?? '?'}/${s.desiredCount ?? '?'}`
     const name = `${esc(s.label ?? '')} ${code(s.id)}`
-    return `| ${name} | ${esc(s.status ?? '')} | ${percent(s.trafficWeight)} | ${tasks} | ${code(s.targetGroup ?? '')} |`
+    return [name, esc(s.status ?? ''), percent(s.trafficWeight), tasks, code(s.targetGroup ?? '')]
   })
-  return ['| Task set | Status | Traffic | Tasks running | Target group |', '|---|---|---|---|---|', ...rows, '']
+  return table(['Task set', 'Status', 'Traffic', 'Tasks running', 'Target group'], rows)
 }
 
 function versionTable(t: Extract<Traffic, { platform: 'Lambda' }>): string[] {
@@ -63,10 +65,12 @@ function versionTable(t: Extract<Traffic, { platform: 'Lambda' }>): string[] {
   return [
     `Function ${code(t.functionName ?? '')}, alias ${code(t.alias ?? '')}:`,
     '',
-    '| Version | Role | Traffic |',
-    '|---|---|---|',
-    `| ${esc(t.currentVersion ?? '?')} | CurrentVersion (traffic moves from it) | ${shares[0]} |`,
-    `| ${esc(t.targetVersion ?? '?')} | TargetVersion (traffic moves to it) | ${shares[1]} |`,
-    ''
+    ...table(
+      ['Version', 'Role', 'Traffic'],
+      [
+        [esc(t.currentVersion ?? '?'), 'CurrentVersion (traffic moves from it)', shares[0] ?? ''],
+        [esc(t.targetVersion ?? '?'), 'TargetVersion (traffic moves to it)', shares[1] ?? '']
+      ]
+    )
   ]
 }

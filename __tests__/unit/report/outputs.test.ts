@@ -319,10 +319,11 @@ function firstFencedBlock(markdown: string): { fence: string; info: string; body
 }
 
 describe('renderSummary', () => {
-  test('success: title, deployment and bundle table, instance table', () => {
+  test('success: title, the facts under a real header, the instance table folded', () => {
     const md = renderSummary(scenarios.success())
     expect(md.split('\n')[0]).toBe('## ✅ CodeDeploy: shop → production')
     expect(md).not.toMatch(/^> /m)
+    expect(md.split('\n').slice(2, 4)).toEqual(['| Fact | Value |', '|---|---|'])
     for (const row of [
       '| Application | `shop` |',
       `| Commit | \`${SHA}\` |`,
@@ -330,7 +331,8 @@ describe('renderSummary', () => {
       `| Bundle | \`s3://bundles/shop/${SHA}.zip\` (uploaded) |`,
       '| Bundle size | 12,345 bytes |',
       `| Bundle sha256 | \`${'a'.repeat(64)}\` |`,
-      '| Object eTag / version | `9b2cf535f27731c974343645a3985328` / `v1` |',
+      '| Object eTag | `9b2cf535f27731c974343645a3985328` |',
+      '| Object version | `v1` |',
       '| Duration | 83s |',
       `Deployment [d-SUCCESS01](${URL_OF('d-SUCCESS01')}): **✅ Succeeded**, 2/2 instances succeeded`,
       '| Instance | Status | ApplicationStop | DownloadBundle | BeforeInstall | Install | AfterInstall | ApplicationStart | ValidateService |',
@@ -339,23 +341,20 @@ describe('renderSummary', () => {
       expect(md.split('\n')).toContain(row)
   })
 
-  test('hook failure: the diagnosis, failed instance first, failure section, log tail in a fence that survives ```', () => {
+  test('hook failure: the diagnosis first, failed instance first, log tail in a fence that survives ```', () => {
     const md = renderSummary(scenarios.hookFailure())
     const lines = md.split('\n')
     expect(lines[0]).toBe('## ❌ CodeDeploy: shop → production')
-    expect(lines).toContainEqual(
-      expect.stringMatching(
-        /^> Deployment d-FAILED001 \(shop\/production\) Failed\. ApplicationStart failed on i-0bbb \(ScriptFailed in scripts\/start\.sh\): Script at specified location/
-      )
-    )
+    expect(lines[2]).toBe('**❌ ApplicationStart failed on `i-0bbb`**: `scripts/start.sh` exited with code 1 (`ScriptFailed`)')
     expect(md).toContain('CodeDeploy: `HEALTH_CONSTRAINTS` The overall deployment failed')
     expect(lines).toContain(`#### ↩️ Rollback deployment [d-ROLLBACK1](${URL_OF('d-ROLLBACK1')})`)
     expect(lines).toContain('CodeDeploy started rollback deployment d-ROLLBACK1.')
     const rows = lines.filter(l => l.startsWith('| `i-'))
-    expect(rows[0]).toBe('| `i-0bbb` | ❌ Failed | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ❌ 2.0s | ⏭️ |')
-    expect(rows[1]).toMatch(/^\| `i-0aaa` \| ✅ Succeeded/)
-    expect(lines).toContain('#### ❌ `i-0bbb` failed ApplicationStart')
-    expect(lines).toContain('`ScriptFailed` in `scripts/start.sh`')
+    expect(rows).toEqual([
+      '| `i-0bbb` | ❌ Failed | ❌ ApplicationStart | 2.0s |',
+      '| `i-0bbb` | ❌ Failed | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ❌ 2.0s | ⏭️ |',
+      '| `i-0aaa` | ✅ Succeeded | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s | ✅ 2.0s |'
+    ])
 
     const block = firstFencedBlock(md)
     expect(block.fence.length).toBeGreaterThan(3)
@@ -363,11 +362,10 @@ describe('renderSummary', () => {
     expect(block.body).toBe(LOG_TAIL)
   })
 
-  test('input error before any deployment: the error section, no tables', () => {
+  test('input error before any deployment: the error, no tables', () => {
     const md = renderSummary(scenarios.inputError())
     expect(md.split('\n')[0]).toBe('## ❌ CodeDeploy: codedeploy-action')
-    expect(md).toContain(`> ${inputError.describe()}`)
-    expect(md).toMatch(/### Error\n\nInput 'application-name' is required and was not set\. Fix: /)
+    expect(md.split('\n')[2]).toBe(`❌ ${inputError.describe()}`)
     expect(md).not.toContain('| Instance |')
   })
 
@@ -377,7 +375,7 @@ describe('renderSummary', () => {
     const md = renderSummary(report)
     expect(md).toContain('**⏳ InProgress (still running: the watch timed out)**')
     expect(md).toMatch(
-      /^> Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\); last seen InProgress \(1\/2 instances succeeded, 1 in progress\)\. It is still running: https:\/\/\S+\.$/m
+      /^❌ Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\); last seen InProgress \(1\/2 instances succeeded, 1 in progress\)\. It is still running: https:\/\/\S+\.$/m
     )
   })
 
@@ -385,7 +383,7 @@ describe('renderSummary', () => {
     const md = renderSummary(scenarios.timeout())
     expect(md).toContain('**⏳ InProgress (state unknown: CodeDeploy could not be reached until the time-out)**')
     expect(md).toMatch(
-      /^> Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\) as far as the action saw: last seen InProgress \(1\/2 instances succeeded, 1 in progress\), then CodeDeploy could not be reached \(ThrottlingException: Rate exceeded\), so its state now is unknown\. Check it at https:\/\/\S+\.$/m
+      /^❌ Deployment d-SLOW00001 \(shop\/production\) did not end within timeout-minutes \(60\) as far as the action saw: last seen InProgress \(1\/2 instances succeeded, 1 in progress\), then CodeDeploy could not be reached \(ThrottlingException: Rate exceeded\), so its state now is unknown\. Check it at https:\/\/\S+\.$/m
     )
     expect(md).not.toMatch(/still running/)
   })
@@ -410,7 +408,7 @@ describe('renderSummary', () => {
     const md = renderSummary(scenarios.cancelStopped())
     expect(md).toContain('(stopped: workflow cancelled)**')
     expect(md).toMatch(
-      /^> Deployment d-CANCEL001 \(shop\/production\) was stopped because the workflow was cancelled \(last seen InProgress\)\.$/m
+      /^❌ Deployment d-CANCEL001 \(shop\/production\) was stopped because the workflow was cancelled \(last seen InProgress\)\.$/m
     )
   })
 
@@ -422,12 +420,14 @@ describe('renderSummary', () => {
     )
   })
 
-  test('two groups: a section each, both diagnoses in the quote', () => {
+  test("two groups: a section each, the failed group's diagnosis first", () => {
     const md = renderSummary(scenarios.twoGroups())
     expect(md.split('\n')[0]).toBe('## ❌ CodeDeploy: shop → production, staging')
     expect(md).toContain('### Deployment group `production`')
     expect(md).toContain('### Deployment group `staging`')
-    expect(md).toMatch(/^> Deployment d-STAGING01 \(shop\/staging\) Failed\./m)
+    expect(md.split('\n')[2]).toBe(
+      '**❌ `staging`: ApplicationStart failed on `i-0bbb`**: `scripts/start.sh` exited with code 1 (`ScriptFailed`)'
+    )
   })
 
   test('text from the service cannot break the Markdown table or inject HTML', () => {
@@ -437,7 +437,7 @@ describe('renderSummary', () => {
     expect(md).toContain('bad &#124; pipe &#60;script&#62;')
   })
 
-  test('at most 50 instance rows, failed ones first, and a note for the rest', () => {
+  test('every instance folded, failed ones first; a smaller cap leaves a note for the rest', () => {
     const instances = Array.from({ length: 60 }, (_, i) =>
       instance(
         `i-${String(i).padStart(3, '0')}`,
@@ -446,8 +446,12 @@ describe('renderSummary', () => {
           : undefined
       )
     )
-    const md = renderSummary(runReport({ groups: [group(result({ status: 'Failed', instances, failures: failuresOf(instances) }))] }))
-    const rows = md.split('\n').filter(l => l.startsWith('| `i-'))
+    const report = runReport({ groups: [group(result({ status: 'Failed', instances, failures: failuresOf(instances) }))] })
+    // Matrix rows: an instance and a cell per lifecycle event.
+    const matrixRows = (md: string): string[] => md.split('\n').filter(l => l.startsWith('| `i-') && l.split(' | ').length === 9)
+    expect(matrixRows(renderSummary(report))).toHaveLength(60)
+    const md = renderSummary(report, { matrixRows: 50 })
+    const rows = matrixRows(md)
     expect(rows).toHaveLength(50)
     expect(rows[0]).toMatch(/^\| `i-057` \| ❌ Failed/)
     expect(md).toContain('…and 10 more instances (see the log).')

@@ -178,7 +178,9 @@ describe('an ECS deployment whose hook failed, and its rollback', () => {
       'rollback-deployment-id': 'd-ROLLBACK1'
     })
     const md = renderSummary(report)
-    expect(md).toContain('`UnknownError` in hook function `Verify`')
+    expect(md.split('\n')[2]).toBe(
+      '**❌ AfterAllowTraffic failed on `main:web`** in hook function `Verify` (`UnknownError`): Verify reported Failed.'
+    )
     expect(md).toContain('| AfterAllowTraffic | ❌ Failed | 1.0s |')
     expect(md).toContain('Traffic on Green, as the watch saw it: 0% → 10% → 100% → 0%')
   })

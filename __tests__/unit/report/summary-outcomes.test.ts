@@ -168,7 +168,8 @@ describe('other ends', () => {
     expect(md).toContain(
       "> ⚠️ Deployment d-SUCCESS01 succeeded, but 1 instance(s) failed, which the deployment config's minimum healthy hosts allows: i-0bbb (AfterInstall). Those instances may not run the new revision."
     )
-    expect(md).toContain('#### ❌ `i-0bbb` failed AfterInstall')
+    // The failed instance leads the page, as a warning: the run passed.
+    expect(md.split('\n')[2]).toBe('**⚠️ AfterInstall failed on `i-0bbb`**: `scripts/start.sh` exited with code 1 (`ScriptFailed`)')
   })
 
   test('cancelled: error-message carries the diagnosis', () => {
@@ -206,7 +207,11 @@ describe('a big fleet in the summary', () => {
     expect(md).toContain('| Event | ✅ | ❌ | ⏭️ | median | slowest |')
     expect(md).toContain('| AfterInstall | 119 | 1 | 0 | 2.0s | 2.0s on `i-119` |')
     expect(md).toContain('| ApplicationStart | 119 | 0 | 1 | 2.0s | 2.0s on `i-119` |')
-    expect(md.filter(l => l.startsWith('| `i-'))).toHaveLength(50)
+    // Every instance in the folded matrix; in sight, only the one that failed.
+    expect(md.filter(l => l.startsWith('| `i-') && l.split(' | ').length === 9)).toHaveLength(120)
+    expect(md.filter(l => l.startsWith('| `i-') && l.split(' | ').length === 4)).toEqual([
+      '| `i-007` | ❌ Failed | ❌ AfterInstall | 2.0s |'
+    ])
   })
 
   test('a small fleet gets no such table', () => {
