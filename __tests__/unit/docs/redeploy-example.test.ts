@@ -22,7 +22,7 @@ function runSplit(input: string): { status: number; list: string | undefined; st
   const output = path.join(dir, 'output')
   fs.writeFileSync(output, '')
   let status = 0
-  let stdout = ''
+  let stdout: string
   try {
     stdout = execFileSync('bash', ['-e', '-c', split?.run ?? 'exit 99'], {
       env: { PATH: process.env.PATH ?? '', GROUPS_INPUT: input, GITHUB_OUTPUT: output },
