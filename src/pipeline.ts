@@ -2,7 +2,7 @@ import type { Clock } from './core/clock.js'
 import { prefixedLog, type AwsClients, type Log, type StageDeps } from './core/deps.js'
 import type { ComputePlatform } from './core/domain.js'
 import { ActionError } from './core/errors.js'
-import { megabytes, ProgressMeter, rateText, secondsText } from './core/progress.js'
+import { ProgressMeter, rateText, secondsText, sizeText } from './core/progress.js'
 import type { AppSpecInput } from './inputs/appspec.js'
 import type { Settings } from './inputs/settings.js'
 import { walkSourceTree, type Entry } from './source/walk-tree.js'
@@ -206,7 +206,7 @@ async function packageAndUpload(ctx: PipelineContext, source: Source, location: 
     throw error
   })
   report.bundle = bundle
-  const size = `${megabytes(bundle.size)} MB (${bundle.size} bytes)`
+  const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`
   log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${secondsText(clock.now() - packing)}.`)
   const uploading = clock.now()
   const revision = await uploadBundle(bundle, location, s.upload, ctx)
@@ -215,7 +215,7 @@ async function packageAndUpload(ctx: PipelineContext, source: Source, location: 
   log.info(
     revision.uploaded
       ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}): ` +
-          `${megabytes(bundle.size)} MB in ${secondsText(took)}${rate ? `, ${rate}` : ''}.`
+          `${sizeText(bundle.size)} in ${secondsText(took)}${rate ? `, ${rate}` : ''}.`
       : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`
   )
   return revision

@@ -194,8 +194,8 @@ describe('EC2/on-premises', () => {
     const order = [
       `4 entries under ${dir}; appspec.yml: os linux, 1 hook script(s); checked in 0.0 s.`,
       'Application shop (EC2/on-premises) and group(s) production found in 0.0 s.',
-      `Bundle: 4 entries, 0.0 MB (${body.length} bytes), sha256 ${sha256(body)}; packaged in 0.0 s.`,
-      `Uploaded to ${URI} (eTag ${stored.eTag}, version v1): 0.0 MB in 0.0 s.`,
+      `Bundle: 4 entries, ${(body.length / 1000).toFixed(1)} kB (${body.length} bytes), sha256 ${sha256(body)}; packaged in 0.0 s.`,
+      `Uploaded to ${URI} (eTag ${stored.eTag}, version v1): ${(body.length / 1000).toFixed(1)} kB in 0.0 s.`,
       `Created deployment d-DEPLOY001 in 0.0 s: ${report.groups[0]?.url}`
     ].map(line => log.lines.indexOf(line))
     expect(order).not.toContain(-1)

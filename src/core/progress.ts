@@ -64,7 +64,12 @@ export function secondsText(ms: number): string {
   return `${(Math.max(0, ms) / 1000).toFixed(1)} s`
 }
 
-/** Bytes per second as "10.0 MB/s"; '' when no time passed to divide by. */
+/** A size for a log line: "617.3 MB", or "4.4 kB" for a bundle under a megabyte (never "0.0 MB"). */
+export function sizeText(bytes: number): string {
+  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${megabytes(bytes)} MB`
+}
+
+/** Bytes per second as "10.0 MB/s" or "43.8 kB/s"; '' when no time passed to divide by. */
 export function rateText(bytes: number, ms: number): string {
-  return ms > 0 ? `${megabytes(bytes / (ms / 1000))} MB/s` : ''
+  return ms > 0 ? `${sizeText(bytes / (ms / 1000))}/s` : ''
 }

@@ -13,10 +13,10 @@ const VISIBLE_ROWS = 10
 const BIG_FLEET = 50
 /** EC2/on-premises events in lifecycle order. */
 const EVENT_ORDER = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService']
-/** Instances in these states are done and fine: the visible table leaves them out. */
-const FINE = new Set(['Succeeded', 'Skipped', 'Ready'])
-/** Failed first, then running, then waiting: the order a person reads them in. */
-const RANK: Record<string, number> = { Failed: 0, InProgress: 1, Pending: 2 }
+/** Instances in these states run the new revision (or wait for a reroute): the visible table leaves them out. */
+const FINE = new Set(['Succeeded', 'Ready'])
+/** Failed first, then running, then waiting, then skipped (never got the revision): the order a person reads them in. */
+const RANK: Record<string, number> = { Failed: 0, InProgress: 1, Pending: 2, Skipped: 4 }
 
 export interface InstanceOptions {
   /** When the report was made (epoch ms): how long a still-running event has taken. */
@@ -53,6 +53,7 @@ function stoppedAt(i: InstanceState, asOf: number): [string, string] {
     const sofar = running.startTime ? Math.max(0, (asOf - running.startTime.getTime()) / 1000) : undefined
     return [`⏳ ${running.name}`, sofar === undefined ? '' : `${secondsText(sofar)} so far`]
   }
+  if (i.status === 'Skipped') return ['⏭️ skipped: not deployed', '']
   const next = i.events.find(e => e.status === 'Pending')
   const started = i.events.some(e => e.status === 'Succeeded')
   if (next && started) return [`… ${next.name} (next)`, '']

@@ -56,7 +56,8 @@ function facts(report: RunReport): string[][] {
   if (report.appspec) rows.push(...appSpecRows(report.appspec))
   const r = report.revision
   if (r) {
-    rows.push(['Bundle', `${code(s3Uri(r))}${r.uploaded ? ' (uploaded)' : ' (already there, reused)'}`])
+    // The key can be long (prefix, 40-character sha): alone in its cell, so the table stays narrow.
+    rows.push(['Bundle', code(s3Uri(r))], ['Uploaded', r.uploaded ? 'yes' : 'no: the identical bundle was already there'])
     rows.push(['Bundle size', `${r.size.toLocaleString('en-US')} bytes`])
     if (r.sha256) rows.push(['Bundle sha256', code(r.sha256)])
     rows.push(['Object eTag', code(r.eTag)])

@@ -2,7 +2,7 @@
  * progress.ts: the long-work progress lines, on a fake clock. Quiet for work under 10 s; then one
  * line per 10 s at most, with percent, MB, rate and the time left.
  */
-import { duration, megabytes, ProgressMeter } from '../../../src/core/progress.js'
+import { duration, megabytes, ProgressMeter, rateText, sizeText } from '../../../src/core/progress.js'
 import { FakeClock } from '../../helpers/clock.js'
 import { LineLog } from '../../helpers/deps.js'
 
@@ -92,6 +92,8 @@ describe('ProgressMeter', () => {
 describe('formats', () => {
   test('megabytes and durations', () => {
     expect(megabytes(617_300_000)).toBe('617.3')
+    expect([4375, 999_949, 1_000_000, 617_300_000].map(sizeText)).toEqual(['4.4 kB', '999.9 kB', '1.0 MB', '617.3 MB'])
+    expect([rateText(617_000_000, 61_700), rateText(4375, 100), rateText(4375, 0)]).toEqual(['10.0 MB/s', '43.8 kB/s', ''])
     expect([0.4, 8, 59.6, 125, 3600, 3780].map(duration)).toEqual(['0 s', '8 s', '1 min', '2 min 5 s', '1 h', '1 h 3 min'])
   })
 })

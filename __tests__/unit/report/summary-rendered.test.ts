@@ -159,6 +159,21 @@ describe('a failed deployment, rendered', () => {
   })
 })
 
+test('instances skipped (they never got the revision) are in sight too, after the failed one', () => {
+  const r = failed()
+  const skipped: InstanceState = {
+    id: 'i-0ddd4444dddd4444d',
+    status: 'Skipped',
+    events: instance('x').events.map(e => ({ ...e, status: 'Skipped', startTime: undefined, endTime: undefined }))
+  }
+  r.instances = [skipped, ...r.instances]
+  const { shown } = expectReadable(renderSummary(runReport({ groups: [group(r)] })))
+  expect(shown[1]?.rows).toEqual([
+    ['i-0bbb2222bbbb2222b', '❌ Failed', '❌ ApplicationStart', '2.0s'],
+    ['i-0ddd4444dddd4444d', '⏭️ Skipped', '⏭️ skipped: not deployed', '']
+  ])
+})
+
 describe('a rolled-back deployment, rendered', () => {
   test('diagnosis, log tail, then what the rollback did; all before the tables', () => {
     const rollback = result({ deploymentId: 'd-ROLLBACK1', instances: [instance('i-0aaa1111aaaa1111a'), instance('i-0bbb2222bbbb2222b')] })
