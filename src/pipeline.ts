@@ -141,7 +141,7 @@ function stopIfCancelled(ctx: PipelineContext, when: string): void {
 function bundleLocation(s: Settings): BundleLocation {
   return {
     bucket: s.s3Bucket,
-    key: bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
+    key: s.s3Key ?? bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
     bundleType: s.bundleType,
     sse: s.s3Sse,
     kmsKeyId: s.s3KmsKeyId,
@@ -207,7 +207,10 @@ async function deployToGroup(ctx: PipelineContext, group: string): Promise<void>
       revision,
       description: s.description,
       fileExistsBehavior: s.fileExistsBehavior,
-      ignoreApplicationStopFailures: s.ignoreApplicationStopFailures
+      ignoreApplicationStopFailures: s.ignoreApplicationStopFailures,
+      updateOutdatedInstancesOnly: s.updateOutdatedInstancesOnly,
+      autoRollback: s.autoRollback,
+      alarms: s.alarms
     },
     deps
   )
