@@ -56,10 +56,14 @@ export async function runPipeline(ctx: PipelineContext): Promise<void> {
         repository: s.repository,
         environment: s.githubEnvironment,
         sha: s.sha,
-        description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`
+        description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`,
+        production: s.githubEnvironmentProduction,
+        environmentUrl: s.githubEnvironmentUrl,
+        serverUrl: s.runUrl ? new URL(s.runUrl).origin : undefined
       },
       ctx
     )
+    ctx.report.githubDeploymentUrl = ctx.github?.url
   }
 
   // allSettled: one group failing must not stop the others from being followed to their end.
