@@ -9,6 +9,7 @@ import { checkAppSpec } from './appspec/ec2/check-appspec.js'
 import { appSpecFor, loadAppSpec } from './appspec/ecs-lambda/content.js'
 import { describeAppSpec } from './appspec/ecs-lambda/resources.js'
 import { writeBundle } from './bundle/write-bundle.js'
+import { checkPrebuilt, stagePrebuilt } from './bundle/prebuilt/check-prebuilt.js'
 import { findExisting, requireExisting } from './upload/existing-object.js'
 import { bundleKey, s3Uri, type BundleLocation, type UploadedRevision } from './upload/location.js'
 import { uploadBundle } from './upload/upload-bundle.js'
@@ -77,8 +78,9 @@ async function prepareBundle(ctx: PipelineContext): Promise<void> {
   const { settings: s, log, report } = ctx
   const location = bundleLocation(s)
   // A redeploy of another commit deploys that commit's bundle: the workspace holds a different tree.
+  // A prebuilt archive is what the workflow asked to deploy: it is uploaded (unless already there), never swapped for another.
   const reuse =
-    s.upload === 'never' || (s.redeploy && s.upload === 'auto')
+    !s.prebuiltBundle && (s.upload === 'never' || (s.redeploy && s.upload === 'auto'))
       ? await log.group('Find the bundle', () => findBundle(ctx, location))
       : undefined
 
@@ -171,6 +173,12 @@ async function findBundle(ctx: PipelineContext, location: BundleLocation): Promi
 
 async function checkSource(ctx: PipelineContext): Promise<Entry[]> {
   const { settings: s, log } = ctx
+  if (s.prebuiltBundle) {
+    const { entries, appspec } = await checkPrebuilt(s.prebuiltBundle, s.bundleType, ctx.tempDir)
+    log.info(`${entries.length} entries in ${s.prebuiltBundle}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s).`)
+    for (const warning of appspec.warnings) log.warning(warning)
+    return entries
+  }
   const found = await walkSourceTree(s.sourceDir, s.exclude)
   const appspec = checkAppSpec(s.sourceDir, found, s.exclude)
   log.info(`${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s).`)
@@ -180,7 +188,9 @@ async function checkSource(ctx: PipelineContext): Promise<Entry[]> {
 
 async function packageAndUpload(ctx: PipelineContext, entries: readonly Entry[], location: BundleLocation): Promise<UploadedRevision> {
   const { settings: s, log, report } = ctx
-  const bundle = await writeBundle(entries, s.bundleType, ctx.tempDir)
+  const bundle = s.prebuiltBundle
+    ? await stagePrebuilt(s.prebuiltBundle, s.bundleType, entries.length, ctx.tempDir)
+    : await writeBundle(entries, s.bundleType, ctx.tempDir)
   report.bundle = bundle
   log.info(`Bundle: ${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256}.`)
   const revision = await uploadBundle(bundle, location, s.upload, ctx)
