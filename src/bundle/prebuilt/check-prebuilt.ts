@@ -39,6 +39,15 @@ export async function checkPrebuilt(file: string, type: BundleType, tempRoot = o
   try {
     await fs.promises.writeFile(path.join(dir, APPSPEC), text)
     return { entries, appspec: checkAppSpec(dir, entries) }
+  } catch (error) {
+    // The checks speak of source-dir; here the files come from the archive, built elsewhere.
+    if (error instanceof ActionError && / is not in the bundle/.test(error.message)) {
+      throw new ActionError(error.message, {
+        fix: 'add it to the archive in the step that builds it, or fix the location in appspec.yml.',
+        ...(error.code ? { code: error.code } : {})
+      })
+    }
+    throw error
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true })
   }

@@ -88,6 +88,7 @@ describe.each<[string, BundleType]>([
     fs.rmSync(path.join(app, 'scripts', 'check.sh'))
     const error = await refusal(build(name), type)
     expect(error.describe()).toMatch(/ValidateService script 'scripts\/check\.sh' is not in the bundle/)
+    expect(error.fix).toBe('add it to the archive in the step that builds it, or fix the location in appspec.yml.')
   })
 
   test('appspec.yml one directory down names the directory to build from', async () => {
