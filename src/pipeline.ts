@@ -11,7 +11,8 @@ import { bundleTime, type BundleTime } from './source/bundle-time.js'
 import { checkAppSpec } from './appspec/ec2/check-appspec.js'
 import { appSpecFor, loadAppSpec } from './appspec/ecs-lambda/content.js'
 import { describeAppSpec } from './appspec/ecs-lambda/resources.js'
-import { writeBundle } from './bundle/write-bundle.js'
+import { writeBundle, type Bundle } from './bundle/write-bundle.js'
+import { checkPrebuilt, stagePrebuilt } from './bundle/prebuilt/check-prebuilt.js'
 import { findExisting, requireExisting } from './upload/existing-object.js'
 import { bundleKey, s3Uri, type BundleLocation, type UploadedRevision } from './upload/location.js'
 import { uploadBundle } from './upload/upload-bundle.js'
@@ -59,10 +60,14 @@ export async function runPipeline(ctx: PipelineContext): Promise<void> {
         repository: s.repository,
         environment: s.githubEnvironment,
         sha: s.sha,
-        description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`
+        description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`,
+        production: s.githubEnvironmentProduction,
+        environmentUrl: s.githubEnvironmentUrl,
+        serverUrl: s.runUrl ? new URL(s.runUrl).origin : undefined
       },
       ctx
     )
+    ctx.report.githubDeploymentUrl = ctx.github?.url
   }
 
   // allSettled: one group failing must not stop the others from being followed to their end.
@@ -76,8 +81,9 @@ async function prepareBundle(ctx: PipelineContext): Promise<void> {
   const { settings: s, log, report } = ctx
   const location = bundleLocation(s)
   // A redeploy of another commit deploys that commit's bundle: the workspace holds a different tree.
+  // A prebuilt archive is what the workflow asked to deploy: it is uploaded (unless already there), never swapped for another.
   const reuse =
-    s.upload === 'never' || (s.redeploy && s.upload === 'auto')
+    !s.prebuiltBundle && (s.upload === 'never' || (s.redeploy && s.upload === 'auto'))
       ? await log.group('Find the bundle', () => findBundle(ctx, location))
       : undefined
 
@@ -146,7 +152,7 @@ function stopIfCancelled(ctx: PipelineContext, when: string): void {
 function bundleLocation(s: Settings): BundleLocation {
   return {
     bucket: s.s3Bucket,
-    key: bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
+    key: s.s3Key ?? bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
     bundleType: s.bundleType,
     sse: s.s3Sse,
     kmsKeyId: s.s3KmsKeyId,
@@ -167,15 +173,21 @@ async function findBundle(ctx: PipelineContext, location: BundleLocation): Promi
   return existing
 }
 
-/** What gets packaged: the entries, and the time they carry. */
-interface Source {
-  entries: Entry[]
-  time: BundleTime
-}
+/** What gets packaged, with the time its entries carry; or an archive built earlier, uploaded as it is. */
+type Source = { entries: Entry[]; time: BundleTime; prebuilt?: undefined } | { entries: Entry[]; time?: undefined; prebuilt: string }
 
 async function checkSource(ctx: PipelineContext, location: BundleLocation): Promise<Source> {
   const { settings: s, log } = ctx
   const started = ctx.clock.now()
+  if (s.prebuiltBundle) {
+    const { entries, appspec } = await checkPrebuilt(s.prebuiltBundle, s.bundleType, ctx.tempDir)
+    const took = secondsText(ctx.clock.now() - started)
+    log.info(
+      `${entries.length} entries in ${s.prebuiltBundle}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s); checked in ${took}.`
+    )
+    for (const warning of appspec.warnings) log.warning(warning)
+    return { entries, prebuilt: s.prebuiltBundle }
+  }
   // First: a checkout of another commit must never be packaged under this commit's key.
   const checkout = await requireCheckoutOf(s.sourceDir, s.sha, { workflowCommit: !s.redeploy, target: s3Uri(location) }, ctx.signal)
   if (checkout.warn) log.warning(checkout.line)
@@ -197,14 +209,9 @@ async function checkSource(ctx: PipelineContext, location: BundleLocation): Prom
 async function packageAndUpload(ctx: PipelineContext, source: Source, location: BundleLocation): Promise<UploadedRevision> {
   const { settings: s, log, report, clock } = ctx
   const packing = clock.now()
-  const sourceBytes = source.entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0)
-  const onProgress = new ProgressMeter('Packaging', sourceBytes, clock, log).update
-  const options = { mtime: source.time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir, onProgress }
-  const bundle = await writeBundle(source.entries, s.bundleType, options).catch((error: unknown) => {
-    // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
-    if (ctx.signal.aborted) throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.')
-    throw error
-  })
+  const bundle = source.time
+    ? await pack(ctx, source.entries, source.time)
+    : await stagePrebuilt(source.prebuilt, s.bundleType, source.entries.length, ctx.signal, ctx.tempDir)
   report.bundle = bundle
   const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`
   log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${secondsText(clock.now() - packing)}.`)
@@ -219,6 +226,17 @@ async function packageAndUpload(ctx: PipelineContext, source: Source, location: 
       : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`
   )
   return revision
+}
+
+async function pack(ctx: PipelineContext, entries: readonly Entry[], time: BundleTime): Promise<Bundle> {
+  const sourceBytes = entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0)
+  const onProgress = new ProgressMeter('Packaging', sourceBytes, ctx.clock, ctx.log).update
+  const options = { mtime: time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir, onProgress }
+  return await writeBundle(entries, ctx.settings.bundleType, options).catch((error: unknown) => {
+    // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
+    if (ctx.signal.aborted) throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.')
+    throw error
+  })
 }
 
 async function deployToGroup(ctx: PipelineContext, group: string): Promise<void> {
@@ -241,7 +259,10 @@ async function deployToGroup(ctx: PipelineContext, group: string): Promise<void>
       revision,
       description: s.description,
       fileExistsBehavior: s.fileExistsBehavior,
-      ignoreApplicationStopFailures: s.ignoreApplicationStopFailures
+      ignoreApplicationStopFailures: s.ignoreApplicationStopFailures,
+      updateOutdatedInstancesOnly: s.updateOutdatedInstancesOnly,
+      autoRollback: s.autoRollback,
+      alarms: s.alarms
     },
     deps
   )

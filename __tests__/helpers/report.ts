@@ -34,6 +34,13 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     githubToken: undefined,
     repository: 'octo/shop',
     runUrl: 'https://github.com/octo/shop/actions/runs/42',
+    prebuiltBundle: undefined,
+    s3Key: undefined,
+    updateOutdatedInstancesOnly: false,
+    autoRollback: 'group',
+    alarms: 'group',
+    githubEnvironmentProduction: false,
+    githubEnvironmentUrl: undefined,
     ...overrides
   }
 }

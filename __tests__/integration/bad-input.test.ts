@@ -70,7 +70,7 @@ const cases: Case[] = [
   { name: 's3-bucket blank', inputs: { 's3-bucket': '\t' }, names: input('s3-bucket'), says: /is required/ },
 
   // Enumerations and booleans.
-  { name: 'bundle-type rar', inputs: { 'bundle-type': 'rar' }, names: input('bundle-type'), says: /'rar' is not a valid value.*zip, tgz/ },
+  { name: 'bundle-type rar', inputs: { 'bundle-type': 'rar' }, names: input('bundle-type'), says: /'rar' is not a valid value.*zip, tar, tgz/ },
   { name: 'upload sometimes', inputs: { upload: 'sometimes' }, names: input('upload'), says: /auto, always, never/ },
   { name: 'file-exists-behavior REPLACE', inputs: { 'file-exists-behavior': 'REPLACE' }, names: input('file-exists-behavior'), says: /DISALLOW, OVERWRITE, RETAIN/ },
   { name: 's3-sse SSE-C', inputs: { 's3-sse': 'SSE-C' }, names: input('s3-sse'), says: /AES256, aws:kms/ },
@@ -151,6 +151,20 @@ const cases: Case[] = [
   { name: 'no region anywhere', env: { AWS_REGION: '', AWS_DEFAULT_REGION: '' }, names: input('aws-region'), says: /is not set, and neither is AWS_REGION/ },
   { name: 'expected-bucket-owner not an account id', inputs: { 'expected-bucket-owner': 'acme' }, names: input('expected-bucket-owner'), says: /'acme' is not an AWS account id/ },
   { name: 'deployment-config that does not exist', inputs: { 'deployment-config': 'CodeDeployDefault.Nope' }, names: input('deployment-config'), says: /deployment config 'CodeDeployDefault\.Nope' does not exist/ },
+  // Issue 12's inputs.
+  { name: 'bundle-type tar.bz2', inputs: { 'bundle-type': 'tar.bz2' }, names: input('bundle-type'), says: /zip, tar, tgz/ },
+  { name: 'bundle that does not exist', inputs: { bundle: 'dist/app.zip', 'source-dir': undefined }, names: input('bundle'), says: /'dist\/app\.zip' does not exist/ },
+  { name: 'bundle without an archive extension', setup: ws => write(ws, 'app.bin', 'x'), inputs: { bundle: 'app/app.bin', 'source-dir': undefined }, names: input('bundle'), says: /does not name its archive type/ },
+  { name: 'bundle that is not an archive', setup: ws => write(ws, 'fake.zip', 'not a zip at all, just text'), inputs: { bundle: 'app/fake.zip', 'source-dir': undefined }, names: input('bundle'), says: /is not a readable zip archive/ },
+  { name: 'bundle with upload never', setup: ws => write(ws, 'fake.zip', 'x'), inputs: { bundle: 'app/fake.zip', 'source-dir': undefined, upload: 'never' }, names: input('upload'), says: /bundle names an archive to upload/ },
+  { name: 's3-key with a leading /', inputs: { 's3-key': '/app.zip', 's3-key-prefix': undefined }, names: input('s3-key'), says: /not a usable S3 key/ },
+  { name: 's3-key with s3-key-prefix', inputs: { 's3-key': 'app.zip' }, names: input('s3-key'), says: /together with s3-key-prefix/ },
+  { name: 'update-outdated-instances-only maybe', inputs: { 'update-outdated-instances-only': 'maybe' }, names: input('update-outdated-instances-only'), says: /not a boolean/ },
+  { name: 'auto-rollback always', inputs: { 'auto-rollback': 'always' }, names: input('auto-rollback'), says: /'always' is not a rollback event/ },
+  { name: 'auto-rollback off plus an event', inputs: { 'auto-rollback': 'off,DEPLOYMENT_FAILURE' }, names: input('auto-rollback'), says: /cannot be combined/ },
+  { name: 'alarms disabled', inputs: { alarms: 'disabled' }, names: input('alarms'), says: /group, off/ },
+  { name: 'github-environment-url not a URL', inputs: { 'github-environment': 'staging', 'github-environment-url': 'staging' }, names: input('github-environment-url'), says: /not an http\(s\) URL/ },
+  { name: 'github-environment-production without github-environment', inputs: { 'github-environment-production': 'false' }, names: input('github-environment-production'), says: /github-environment is empty/ },
   { name: 'application-name of a Lambda application', inputs: { 'application-name': 'lambda-app' }, names: input('application-name'), says: /deploys to Lambda/ }
 ]
 

@@ -4,11 +4,12 @@ import {
   GetDeploymentCommand,
   ListDeploymentsCommand,
   type CodeDeployClient,
+  type CreateDeploymentInput,
   type DeploymentInfo,
   type RevisionLocation
 } from '@aws-sdk/client-codedeploy'
 import type { StageDeps } from '../core/deps.js'
-import type { FileExistsBehavior } from '../core/domain.js'
+import type { AlarmsMode, AutoRollback, FileExistsBehavior } from '../core/domain.js'
 import { ActionError, awsErrorName } from '../core/errors.js'
 import { abortable } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
@@ -29,6 +30,10 @@ export interface DeploymentRequest {
   description: string
   fileExistsBehavior: FileExistsBehavior | undefined
   ignoreApplicationStopFailures: boolean
+  /** Optional so callers that predate them keep compiling; undefined sends nothing (the group's settings apply). */
+  updateOutdatedInstancesOnly?: boolean | undefined
+  autoRollback?: AutoRollback | undefined
+  alarms?: AlarmsMode | undefined
 }
 
 /** CreateDeployment waits (for a busy group) and logs; it reads nothing else of the run. */
@@ -59,7 +64,8 @@ export async function createDeployment(req: DeploymentRequest, deps: CreateDeps)
         // Bundle-only settings: ECS and Lambda deployments have no files and no ApplicationStop.
         ...('revisionType' in req.revision
           ? {}
-          : { fileExistsBehavior: req.fileExistsBehavior, ignoreApplicationStopFailures: req.ignoreApplicationStopFailures })
+          : { fileExistsBehavior: req.fileExistsBehavior, ignoreApplicationStopFailures: req.ignoreApplicationStopFailures }),
+        ...overrides(req)
       })
       // The SDK retries a dropped connection by itself, so a lost answer can surface only as the
       // retry's refusal (the group busy with the deployment it did create): note every attempt that failed.
@@ -104,6 +110,20 @@ export async function createDeployment(req: DeploymentRequest, deps: CreateDeps)
         )
       }
     }
+  }
+}
+
+/** What this deployment overrides of its group's settings; nothing when the group's own apply. */
+function overrides(req: DeploymentRequest): Partial<CreateDeploymentInput> {
+  const rollback = req.autoRollback ?? 'group'
+  return {
+    ...(req.updateOutdatedInstancesOnly ? { updateOutdatedInstancesOnly: true } : {}),
+    ...(rollback === 'group'
+      ? {}
+      : { autoRollbackConfiguration: rollback === 'off' ? { enabled: false } : { enabled: true, events: [...rollback] } }),
+    // Alarm polling off for this deployment; the service takes an empty list with enabled false (the shape
+    // GetDeploymentGroup reports for a group without alarms). Needs codedeploy:UpdateDeploymentGroup too.
+    ...(req.alarms === 'off' ? { overrideAlarmConfiguration: { enabled: false, alarms: [] } } : {})
   }
 }
 

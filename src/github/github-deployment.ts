@@ -11,6 +11,12 @@ export interface GithubDeploymentOptions {
   environment: string
   sha: string
   description: string
+  /** production_environment; default: the environment is named production (GitHub's own default). */
+  production?: boolean | undefined
+  /** environment_url of every status: where the deployed app answers. */
+  environmentUrl?: string | undefined
+  /** GITHUB_SERVER_URL: where the environment's page is. Default https://github.com. */
+  serverUrl?: string | undefined
 }
 
 /**
@@ -25,7 +31,10 @@ export class GithubDeployment {
     private readonly repo: string,
     readonly id: number,
     private readonly environment: string,
-    private readonly warn: (line: string) => void
+    private readonly warn: (line: string) => void,
+    private readonly environmentUrl: string | undefined,
+    /** The environment's deployment history on GitHub, where this deployment is listed. */
+    readonly url: string
   ) {}
 
   static async create(options: GithubDeploymentOptions, deps: Pick<StageDeps, 'log'>): Promise<GithubDeployment | undefined> {
@@ -46,14 +55,16 @@ export class GithubDeployment {
         auto_merge: false,
         // The workflow already gates on its own checks; CodeDeploy is what deploys.
         required_contexts: [],
-        production_environment: /prod/i.test(options.environment)
+        // Not guessed from the name ("preprod" is not production): the input says, or the name is exactly production.
+        production_environment: options.production ?? options.environment.toLowerCase() === 'production'
       })
       const id = (created.data as { id?: number }).id
       if (typeof id !== 'number') {
         warn(`github-environment: GitHub did not create a deployment (${JSON.stringify(created.data).slice(0, 200)}).`)
         return undefined
       }
-      return new GithubDeployment(octokit, owner, repo, id, options.environment, warn)
+      const page = `${options.serverUrl ?? 'https://github.com'}/${owner}/${repo}/deployments/${encodeURIComponent(options.environment)}`
+      return new GithubDeployment(octokit, owner, repo, id, options.environment, warn, options.environmentUrl, page)
     } catch (error) {
       warn(`github-environment: could not record a GitHub deployment for '${options.environment}': ${explain(error)}`)
       return undefined
@@ -70,6 +81,7 @@ export class GithubDeployment {
         environment: this.environment,
         description: description.length > 140 ? `${description.slice(0, 139)}…` : description,
         ...(logUrl ? { log_url: logUrl } : {}),
+        ...(this.environmentUrl ? { environment_url: this.environmentUrl } : {}),
         auto_inactive: true
       })
     } catch (error) {

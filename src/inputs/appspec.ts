@@ -27,7 +27,10 @@ const SERVER_ONLY: ReadonlyArray<[string, string]> = [
   ['ignore-application-stop-failures', 'false'],
   ['s3-sse', ''],
   ['s3-kms-key-id', ''],
-  ['expected-bucket-owner', '']
+  ['expected-bucket-owner', ''],
+  ['bundle', ''],
+  ['s3-key', ''],
+  ['update-outdated-instances-only', 'false']
 ]
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 

@@ -2,12 +2,19 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ActionError } from '../core/errors.js'
 import { readAppSpecInput } from './appspec.js'
+import { readBundleSource } from './bundle-source.js'
+import { readDeploymentOptions } from './deployment-options.js'
+import { readGithubEnvironment } from './github-environment.js'
 import { bool, lines, oneOf, required, type InputReader } from './reader.js'
 import { readBucket, readBucketOwner, readKeyPrefix } from './s3.js'
 import type { Settings } from './settings.js'
 
-/** CreateDeployment refuses longer descriptions. */
-export const DESCRIPTION_LIMIT = 100
+/**
+ * CreateDeployment answers a longer description with DescriptionTooLongException. The API model
+ * documents no maximum; 512 is the limit users hit in production (codeship-library/aws-utilities#92)
+ * and the one aws-actions/amazon-ecs-deploy-task-definition cuts CodeDeploy descriptions to.
+ */
+export const DESCRIPTION_LIMIT = 512
 const MAX_TIMEOUT_MINUTES = 360 // a GitHub-hosted job cannot run longer
 
 export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settings {
@@ -21,6 +28,9 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
   const s3Bucket = server ? readBucket(input) : ''
   const sha = readSha(input, env)
   const upload = server ? oneOf(input, 'upload', ['auto', 'always', 'never'] as const, 'auto') : 'auto'
+  const source = server
+    ? readBundleSource(input, [workspace, env['RUNNER_TEMP'] ?? ''].filter(Boolean), upload)
+    : { bundleType: 'zip' as const, prebuiltBundle: undefined, s3Key: undefined }
   const repository = env['GITHUB_REPOSITORY'] || undefined
   const runUrl =
     repository && env['GITHUB_RUN_ID']
@@ -35,7 +45,8 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
       fix: 'add `s3-sse: aws:kms`, or remove s3-kms-key-id.'
     })
   }
-  if (input('github-environment') && !input('github-token')) {
+  const github = readGithubEnvironment(input)
+  if (github.githubEnvironment && !input('github-token')) {
     throw new ActionError('is empty, but github-environment needs a token to record the GitHub deployment.', {
       input: 'github-token',
       fix: 'leave github-token at its default (the workflow token) and give the job `permissions: deployments: write`.'
@@ -49,10 +60,13 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
     appspec,
     s3Bucket,
     s3KeyPrefix: server ? readKeyPrefix(input) : '',
-    // Nothing is packaged with upload: never (nor for ECS and Lambda), so no checked-out tree is needed.
-    sourceDir: upload === 'never' || !server ? path.resolve(workspace, input('source-dir') || '.') : readSourceDir(input, workspace),
+    // Nothing is packaged with upload: never or a prebuilt bundle (nor for ECS and Lambda), so no checked-out tree is needed.
+    sourceDir:
+      upload === 'never' || source.prebuiltBundle || !server
+        ? path.resolve(workspace, input('source-dir') || '.')
+        : readSourceDir(input, workspace),
     exclude: server ? lines(input('exclude')) : [],
-    bundleType: server ? oneOf(input, 'bundle-type', ['zip', 'tgz'] as const, 'zip') : 'zip',
+    bundleType: source.bundleType,
     sha,
     redeploy: Boolean(input('sha')) && sha !== (env['GITHUB_SHA'] ?? '').toLowerCase(),
     upload,
@@ -66,12 +80,17 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
     s3Sse,
     s3KmsKeyId,
     expectedBucketOwner: server ? readBucketOwner(input) : undefined,
-    githubEnvironment: input('github-environment') || undefined,
+    githubEnvironment: github.githubEnvironment,
     githubToken: input('github-token') || undefined,
     repository,
     runUrl,
     sourceDateEpoch: readSourceDateEpoch(env),
-    eventPath: env['GITHUB_EVENT_PATH'] || undefined
+    eventPath: env['GITHUB_EVENT_PATH'] || undefined,
+    prebuiltBundle: source.prebuiltBundle,
+    s3Key: source.s3Key,
+    ...readDeploymentOptions(input, server),
+    githubEnvironmentProduction: github.githubEnvironmentProduction,
+    githubEnvironmentUrl: github.githubEnvironmentUrl
   }
 }
 
@@ -160,13 +179,21 @@ function readSha(input: InputReader, env: NodeJS.ProcessEnv): string {
 }
 
 function readDescription(input: InputReader, repository: string | undefined, sha: string, runUrl: string | undefined): string {
-  const text =
-    input('description') || [repository ? `${repository}@${sha.slice(0, 7)}` : sha.slice(0, 12), runUrl].filter(Boolean).join(' ')
-  if (text.length <= DESCRIPTION_LIMIT) return text
-  // Cut whole code points: half an emoji would be an invalid string for the service.
-  let cut = text.slice(0, DESCRIPTION_LIMIT - 1)
-  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1)
-  return `${cut}…`
+  const given = input('description')
+  if (given) return cut(given, DESCRIPTION_LIMIT)
+  const head = repository ? `${repository}@${sha.slice(0, 7)}` : sha.slice(0, 12)
+  if (!runUrl) return cut(head, DESCRIPTION_LIMIT)
+  // The run link is what a reader follows: it stays whole, the rest gives way (a link too long to fit at all is left out).
+  if (runUrl.length > DESCRIPTION_LIMIT - 8) return cut(head, DESCRIPTION_LIMIT)
+  return `${cut(head, DESCRIPTION_LIMIT - runUrl.length - 1)} ${runUrl}`
+}
+
+/** At most `limit` UTF-16 units, an ellipsis marking a cut; whole code points (half an emoji is an invalid string for the service). */
+function cut(text: string, limit: number): string {
+  if (text.length <= limit) return text
+  let kept = text.slice(0, limit - 1)
+  if (/[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1)
+  return `${kept}…`
 }
 
 function readRegion(input: InputReader, env: NodeJS.ProcessEnv): string {

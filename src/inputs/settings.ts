@@ -1,4 +1,4 @@
-import type { BundleType, FileExistsBehavior, ServerSideEncryption, UploadMode } from '../core/domain.js'
+import type { AlarmsMode, AutoRollback, BundleType, FileExistsBehavior, ServerSideEncryption, UploadMode } from '../core/domain.js'
 import type { AppSpecInput } from './appspec.js'
 
 /** Everything the action needs, read and checked once, before any work is done. */
@@ -37,4 +37,15 @@ export interface Settings {
   sourceDateEpoch?: number | undefined
   /** GITHUB_EVENT_PATH: the event payload, whose head commit can date the bundle. */
   eventPath?: string | undefined
+  /** `bundle`: an archive built earlier (absolute, symlinks resolved), uploaded byte for byte; bundleType is its type. */
+  prebuiltBundle: string | undefined
+  /** `s3-key`: the exact key, instead of `<prefix><sha>.<ext>`. */
+  s3Key: string | undefined
+  updateOutdatedInstancesOnly: boolean
+  autoRollback: AutoRollback
+  alarms: AlarmsMode
+  /** The GitHub deployment's production_environment (only meaningful with githubEnvironment). */
+  githubEnvironmentProduction: boolean
+  /** The GitHub deployment status's environment_url. */
+  githubEnvironmentUrl: string | undefined
 }

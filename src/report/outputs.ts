@@ -2,6 +2,7 @@ import { describeError, ActionError } from '../core/errors.js'
 import { s3Uri } from '../upload/location.js'
 import { isReady } from '../watch/end-notes.js'
 import { trafficText } from '../watch/traffic.js'
+import { chatOutputs } from './chat-outputs.js'
 import { counts, failureMessage } from './diagnosis.js'
 import { durationSeconds, groupSucceeded, runSucceeded, type GroupOutcome, type RunReport } from './run-report.js'
 
@@ -50,7 +51,8 @@ export function computeOutputs(report: RunReport): Record<string, string> {
     'rollback-deployment-id': r?.rollbackDeploymentId ?? '',
     'duration-seconds': duration === undefined ? '' : String(duration),
     deployments: JSON.stringify(report.groups.map(g => groupJson(g))),
-    summary: summaryLine(report)
+    summary: summaryLine(report),
+    ...chatOutputs(report)
   }
 }
 

@@ -40,6 +40,10 @@ export interface RunReport {
   cancelled: boolean
   startedAt: number
   endedAt: number
+  /** The GitHub environment's deployments page, when a GitHub deployment was recorded. */
+  githubDeploymentUrl?: string | undefined
+  /** What the run was asked to do (the `command` input); undefined: deploy. */
+  command?: 'deploy' | 'check' | 'register' | 'watch' | 'continue' | 'stop' | undefined
 }
 
 export function groupSucceeded(g: GroupOutcome, wait: boolean): boolean {

@@ -15,6 +15,46 @@ import { checkContentRevision } from './appspec-content.mjs'
 const SERVER_BUNDLE_TYPES = ['tar', 'tgz', 'zip']
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN']
 const MAX_DESCRIPTION = 512
+const ROLLBACK_EVENTS = ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST']
+const MAX_ALARMS = 10
+
+/** CreateDeployment's autoRollbackConfiguration, checked as the service checks it. @param {any} cfg */
+function checkAutoRollback(cfg) {
+  if (cfg === undefined) return
+  const invalid = () =>
+    fail(
+      'InvalidAutoRollbackConfigException',
+      'The automatic rollback configuration was specified in an invalid format. For example, automatic rollback is enabled but an invalid triggering event type or no event types were listed.'
+    )
+  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) invalid()
+  if (cfg.enabled !== undefined && typeof cfg.enabled !== 'boolean') invalid()
+  if (
+    cfg.events !== undefined &&
+    (!Array.isArray(cfg.events) || cfg.events.some((/** @type {unknown} */ e) => !ROLLBACK_EVENTS.includes(String(e))))
+  )
+    invalid()
+  if (cfg.enabled === true && !(cfg.events?.length > 0)) invalid()
+}
+
+/** CreateDeployment's overrideAlarmConfiguration: the deployment group's rules for an alarm configuration. @param {any} cfg */
+function checkAlarmOverride(cfg) {
+  if (cfg === undefined) return
+  const invalid = (/** @type {string} */ why) =>
+    fail('InvalidAlarmConfigException', `The format of the alarm configuration is invalid: ${why}.`)
+  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) invalid('not an object')
+  if (cfg.enabled !== undefined && typeof cfg.enabled !== 'boolean') invalid('enabled is not a boolean')
+  if (cfg.ignorePollAlarmFailure !== undefined && typeof cfg.ignorePollAlarmFailure !== 'boolean')
+    invalid('ignorePollAlarmFailure is not a boolean')
+  const alarms = cfg.alarms ?? []
+  if (!Array.isArray(alarms)) invalid('the alarm list is not a list')
+  if (alarms.length > MAX_ALARMS)
+    fail('AlarmsLimitExceededException', `The maximum number of alarms for a deployment group (${MAX_ALARMS}) was exceeded.`)
+  const names = alarms.map((/** @type {any} */ a) => a?.name)
+  if (names.some((/** @type {unknown} */ n) => typeof n !== 'string' || n === '' || n.length > 255))
+    invalid('an alarm name is empty or longer than 255 characters')
+  if (new Set(names).size !== names.length) invalid('two alarms have the same name')
+  if (cfg.enabled === true && alarms.length === 0) invalid('the alarm configuration is enabled, but the alarm list is empty')
+}
 
 /** @param {any} revision @param {string} platform */
 function checkRevision(revision, platform) {
@@ -71,6 +111,18 @@ export function deploymentOps({ store, runner }) {
       }
       if (input.ignoreApplicationStopFailures !== undefined && typeof input.ignoreApplicationStopFailures !== 'boolean') {
         fail('InvalidIgnoreApplicationStopFailuresValueException', 'The IgnoreApplicationStopFailures value is invalid.')
+      }
+      checkAutoRollback(input.autoRollbackConfiguration)
+      checkAlarmOverride(input.overrideAlarmConfiguration)
+      if (input.updateOutdatedInstancesOnly !== undefined) {
+        const valid =
+          typeof input.updateOutdatedInstancesOnly === 'boolean' && (app.computePlatform === 'Server' || !input.updateOutdatedInstancesOnly)
+        if (!valid) {
+          fail(
+            'InvalidUpdateOutdatedInstancesOnlyValueException',
+            'The UpdateOutdatedInstancesOnly value is invalid. For AWS Lambda deployments, false is expected. For EC2/On-premises deployments, true or false is expected.'
+          )
+        }
       }
       if (typeof input.description === 'string' && input.description.length > MAX_DESCRIPTION) {
         fail(

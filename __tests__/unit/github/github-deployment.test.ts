@@ -7,6 +7,7 @@
  * then), so the stand-in is started and the variable set before the module under test is imported.
  */
 import { LineLog } from '../../helpers/deps.js'
+import type { GithubDeploymentOptions } from '../../../src/github/github-deployment.js'
 
 const { startGithubApi } = await import('../../../testbed/harness/github-api.mjs')
 
@@ -37,7 +38,7 @@ const options = {
   description: 'octo-org/sample-app@bbbbbbb'
 }
 
-async function create(overrides: Partial<typeof options> = {}) {
+async function create(overrides: Partial<GithubDeploymentOptions> = {}) {
   const log = new LineLog()
   const deployment = await GithubDeployment.create({ ...options, ...overrides }, { log })
   return { log, deployment }
@@ -65,14 +66,38 @@ describe('GithubDeployment.create', () => {
     expect(log.warnings).toEqual([])
   })
 
+  // Named production, as GitHub's own default; a name that merely contains "prod" is not guessed to be production.
   test.each([
     ['production', true],
-    ['Prod-EU', true],
+    ['Production', true],
+    ['Prod-EU', false],
+    ['preprod', false],
     ['staging', false],
     ['review-42', false]
   ])("environment '%s': production_environment %s", async (environment, production) => {
     await create({ environment })
     expect(github.requests[0]?.body).toMatchObject({ environment, production_environment: production })
+  })
+
+  test.each([
+    ['preprod', true],
+    ['production', false]
+  ] as const)("environment '%s' with production %s says so", async (environment, production) => {
+    await create({ environment, production })
+    expect(github.requests[0]?.body).toMatchObject({ environment, production_environment: production })
+  })
+
+  test("its url is the environment's deployments page on the server", async () => {
+    const { deployment } = await create({ environment: 'eu prod', serverUrl: 'https://ghe.example.com' })
+    expect(deployment?.url).toBe('https://ghe.example.com/octo-org/sample-app/deployments/eu%20prod')
+    expect((await create()).deployment?.url).toBe('https://github.com/octo-org/sample-app/deployments/production')
+  })
+
+  test('environmentUrl goes into every status as environment_url', async () => {
+    const { deployment } = await create({ environmentUrl: 'https://shop.example.com' })
+    await deployment?.setStatus('in_progress', 'in progress', LOG_URL)
+    await deployment?.setStatus('success', 'done', undefined)
+    expect(github.requests.slice(1).map(r => r.body.environment_url)).toEqual(['https://shop.example.com', 'https://shop.example.com'])
   })
 
   test.each(['sample-app', 'octo-org/', '/sample-app', ''])("GITHUB_REPOSITORY '%s': a warning, and no request", async repository => {

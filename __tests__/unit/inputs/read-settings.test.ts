@@ -83,7 +83,14 @@ describe('readSettings defaults', () => {
       githubEnvironment: undefined,
       githubToken: undefined,
       repository: 'octo/shop',
-      runUrl: 'https://github.com/octo/shop/actions/runs/42'
+      runUrl: 'https://github.com/octo/shop/actions/runs/42',
+      prebuiltBundle: undefined,
+      s3Key: undefined,
+      updateOutdatedInstancesOnly: false,
+      autoRollback: 'group',
+      alarms: 'group',
+      githubEnvironmentProduction: false,
+      githubEnvironmentUrl: undefined
     } satisfies Settings)
   })
 
@@ -126,6 +133,9 @@ describe('enumerated inputs', () => {
     ['bundle-type', 'zip', 'bundleType', 'zip'],
     ['bundle-type', 'TGZ', 'bundleType', 'tgz'],
     ['bundle-type', 'Zip', 'bundleType', 'zip'],
+    ['bundle-type', 'tar', 'bundleType', 'tar'],
+    ['alarms', 'OFF', 'alarms', 'off'],
+    ['alarms', 'group', 'alarms', 'group'],
     ['upload', 'AUTO', 'upload', 'auto'],
     ['upload', 'Always', 'upload', 'always'],
     ['upload', 'never', 'upload', 'never'],
@@ -139,8 +149,9 @@ describe('enumerated inputs', () => {
   })
 
   test.each([
-    ['bundle-type', 'tar.gz', 'zip, tgz'],
-    ['bundle-type', 'rar', 'zip, tgz'],
+    ['bundle-type', 'tar.gz', 'zip, tar, tgz'],
+    ['bundle-type', 'rar', 'zip, tar, tgz'],
+    ['alarms', 'disabled', 'group, off'],
     ['upload', 'sometimes', 'auto, always, never'],
     ['file-exists-behavior', 'replace', 'DISALLOW, OVERWRITE, RETAIN'],
     ['s3-sse', 'kms', 'AES256, aws:kms'],
@@ -156,7 +167,8 @@ describe('boolean inputs', () => {
   const names = [
     ['wait', 'wait'],
     ['stop-on-cancel', 'stopOnCancel'],
-    ['ignore-application-stop-failures', 'ignoreApplicationStopFailures']
+    ['ignore-application-stop-failures', 'ignoreApplicationStopFailures'],
+    ['update-outdated-instances-only', 'updateOutdatedInstancesOnly']
   ] as const
   const accepted: Array<[string, boolean]> = [
     ['true', true],
@@ -513,24 +525,36 @@ describe('description', () => {
     expect(read({ description: 'hotfix for #12' }).description).toBe('hotfix for #12')
   })
 
-  test.each([
-    ['a given description', { description: 'x'.repeat(250) }, {}, 'x'.repeat(99)],
-    [
-      'a generated one with a long repository name',
+  test('a given description is cut to the limit with an ellipsis', () => {
+    const description = read({ description: 'x'.repeat(DESCRIPTION_LIMIT * 2) }).description
+    expect(description).toBe(`${'x'.repeat(DESCRIPTION_LIMIT - 1)}…`)
+  })
+
+  // The limit CreateDeployment enforces (DescriptionTooLongException past 512), not a stricter guess.
+  test('the limit is the service limit, 512', () => {
+    expect(DESCRIPTION_LIMIT).toBe(512)
+  })
+
+  test('a generated one too long for the limit shortens the repository part and keeps the run link whole', () => {
+    const runUrl = `https://ghe.example.com/octo/${'r'.repeat(300)}/actions/runs/42`
+    const description = read(
       {},
-      { GITHUB_REPOSITORY: `octo/${'r'.repeat(60)}` },
-      `octo/${'r'.repeat(60)}@0123456 https://github.com/octo/`
-    ]
-  ])('%s is cut to the limit with an ellipsis', (_why, given, envChange, start) => {
-    const description = read(given, { ...baseEnv(), ...envChange }).description
+      { ...baseEnv(), GITHUB_SERVER_URL: 'https://ghe.example.com', GITHUB_REPOSITORY: `octo/${'r'.repeat(300)}` }
+    ).description
     expect(description).toHaveLength(DESCRIPTION_LIMIT)
-    expect(description.endsWith('…')).toBe(true)
-    expect(description.startsWith(start)).toBe(true)
+    expect(description.endsWith(` ${runUrl}`)).toBe(true)
+    expect(description.startsWith(`octo/rrr`)).toBe(true)
+    expect(description).toContain('… https://')
+  })
+
+  test('a run link longer than the limit itself is left out rather than cut', () => {
+    const description = read({}, { ...baseEnv(), GITHUB_SERVER_URL: `https://${'h'.repeat(600)}.example.com` }).description
+    expect(description).toBe('octo/shop@0123456')
   })
 
   // A lone surrogate at the cut would be an invalid string for CreateDeployment.
   test('a cut never splits a character in two', () => {
-    const description = read({ description: `${'x'.repeat(98)}🚀🚀🚀` }).description
+    const description = read({ description: `${'x'.repeat(DESCRIPTION_LIMIT - 2)}🚀🚀🚀` }).description
     expect(description).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/)
   })
 

@@ -142,7 +142,17 @@ describe('computeOutputs', () => {
       'rollback-deployment-id': '',
       'duration-seconds': '83',
       deployments: expect.any(String) as unknown as string,
-      summary: 'CodeDeploy shop @ 0123456 succeeded: production: d-SUCCESS01 Succeeded, 2/2 instances succeeded in 83s'
+      summary: 'CodeDeploy shop @ 0123456 succeeded: production: d-SUCCESS01 Succeeded, 2/2 instances succeeded in 83s',
+      'application-name': 'shop',
+      'deployment-group': 'production',
+      result: 'succeeded',
+      'rollback-status': '',
+      'failed-script': '',
+      'log-tail': '',
+      'failed-instances': '[]',
+      'started-at': '2024-05-01T12:00:00.000Z',
+      'ended-at': '2024-05-01T12:01:23.000Z',
+      'github-deployment-url': ''
     })
   })
 
@@ -203,7 +213,17 @@ describe('computeOutputs', () => {
       'rollback-deployment-id': '',
       'duration-seconds': '',
       deployments: '[]',
-      summary: `CodeDeploy: not deployed: ${inputError.describe()}`
+      summary: `CodeDeploy: not deployed: ${inputError.describe()}`,
+      'application-name': '',
+      'deployment-group': '',
+      result: 'failed',
+      'rollback-status': '',
+      'failed-script': '',
+      'log-tail': '',
+      'failed-instances': '[]',
+      'started-at': '',
+      'ended-at': '',
+      'github-deployment-url': ''
     })
     expect(outputs['error-message']).toMatch(/^Input 'application-name' is required and was not set\. Fix: /)
   })
