@@ -4,6 +4,7 @@
 // - CompleteMultipartUpload returns the md5 of the whole object instead of S3's
 //   md5-of-part-md5s "-N" ETag, and ignores part ETags and the 5 MiB minimum part size;
 // - If-Match / If-None-Match:* preconditions, versionId and x-amz-expected-bucket-owner are ignored;
+//   bucket versioning and storage classes are unknown (object-state.mjs keeps them);
 // - AbortMultipartUpload answers MethodNotAllowed;
 // - aws-chunked request bodies (the SDK's default checksum mode) are stored verbatim;
 // - SSE headers are not stored.
@@ -11,10 +12,11 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import { Transform } from 'node:stream'
+import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createRequire } from 'node:module'
 import { AwsChunkedDecoder } from './aws-chunked.mjs'
+import { writeContext } from './object-state.mjs'
 
 // s3rver is CommonJS; load every piece of it through the same require so `instanceof S3Error` holds.
 const require = createRequire(import.meta.url)
@@ -37,6 +39,17 @@ for (const h of ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-a
  * @returns {Promise<{ size: number, md5: string }>}
  */
 async function writeAtomic(file, content) {
+  const written = await writeTemp(file, content)
+  await fsp.rename(written.tmp, file)
+  return { size: written.size, md5: written.md5 }
+}
+
+/**
+ * Write a stream or buffer to a temp file beside `file` (removed if the write fails).
+ * @param {string} file @param {NodeJS.ReadableStream | Buffer} content
+ * @returns {Promise<{ tmp: string, size: number, md5: string }>}
+ */
+async function writeTemp(file, content) {
   await fsp.mkdir(path.dirname(file), { recursive: true })
   const tmp = `${file}.tmp-${crypto.randomBytes(6).toString('hex')}`
   const hash = crypto.createHash('md5')
@@ -56,27 +69,48 @@ async function writeAtomic(file, content) {
       })
       await pipeline(content, meter, fs.createWriteStream(tmp))
     }
-    await fsp.rename(tmp, file)
   } catch (err) {
     await fsp.rm(tmp, { force: true })
     throw err
   }
-  return { size, md5: hash.digest('hex') }
+  return { tmp, size, md5: hash.digest('hex') }
 }
 
 /** s3rver's filesystem store with durable writes and S3-accurate multipart uploads. */
 export class PatchedStore extends FilesystemStore {
-  /** @param {string} directory */
-  constructor(directory) {
+  /** @param {string} directory @param {import('./object-state.mjs').ObjectState} state */
+  constructor(directory, state) {
     super(directory)
+    this.state = state
   }
 
-  /** @param {any} object an s3rver S3Object */
-  async putObject(object) {
-    const file = this.getResourcePath(object.bucket, object.key, 'object')
-    const result = await writeAtomic(file, object.content)
-    await this.putMetadata(object.bucket, object.key, object.metadata, result.md5)
-    return result
+  /**
+   * Stores the object once its bytes are on disk; the `If-None-Match: *` check and the store are
+   * one step per key, so of two racing conditional writes exactly one wins.
+   * @param {any} object an s3rver S3Object @param {string} [etag] the ETag to keep (a multipart upload's)
+   */
+  async putObject(object, etag) {
+    const { bucket, key } = object
+    const file = this.getResourcePath(bucket, key, 'object')
+    const written = await writeTemp(file, object.content)
+    const ctx = writeContext.getStore()
+    try {
+      return await this.state.exclusive(bucket, key, Boolean(ctx?.ifNoneMatch && etag), async () => {
+        if (ctx?.ifNoneMatch && fs.existsSync(file)) {
+          throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+            Condition: 'If-None-Match'
+          })
+        }
+        await fsp.rename(written.tmp, file)
+        const md5 = etag ?? written.md5
+        await this.putMetadata(bucket, key, object.metadata, md5)
+        const versionId = await this.state.recordWrite(this, bucket, key, md5, written.size)
+        if (ctx) ctx.versionId = versionId
+        return { size: written.size, md5 }
+      })
+    } finally {
+      await fsp.rm(written.tmp, { force: true })
+    }
   }
 
   /** @param {string} bucket @param {string} uploadId @param {string | number} partNumber @param {NodeJS.ReadableStream} content */
@@ -123,10 +157,17 @@ export class PatchedStore extends FilesystemStore {
       }
       digests.push(Buffer.from(found[0], 'hex'))
     }
-    const { size } = await super.putObjectMultipart(bucket, uploadId, parts)
     const etag = `${crypto.createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${parts.length}`
-    await fsp.writeFile(this.getResourcePath(bucket, key, 'object.md5'), etag)
-    return { size, md5: etag }
+    const metadata = JSON.parse(await fsp.readFile(path.join(dir, 'metadata'), 'utf8'))
+    const content = Readable.from(
+      (async function* () {
+        for (const part of parts) yield* fs.createReadStream(path.join(dir, String(part.number)))
+      })()
+    )
+    // A refused condition leaves the upload open, as S3 does: the client must abort it.
+    const result = await this.putObject(new S3Object(bucket, key, content, metadata), etag)
+    await fsp.rm(dir, { recursive: true, force: true })
+    return result
   }
 }
 
@@ -167,36 +208,54 @@ async function handle(ctx, next, store) {
   const parts = String(ctx.path).split('/').slice(1)
   const bucket = decodeURIComponent(parts[0] ?? '')
   const key = decodeURIComponent(parts.slice(1).join('/'))
-  if (!bucket || !key) return next()
+  /** @type {import('./object-state.mjs').ObjectState} */
+  const state = store.state
   const method = ctx.method
   const query = ctx.query
-  if ((method === 'GET' || method === 'HEAD') && query.versionId !== undefined && query.versionId !== 'null') {
-    throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: query.versionId })
+  if (bucket && !key && query.versioning !== undefined && (method === 'GET' || method === 'PUT')) return state.bucketVersioning(ctx, bucket)
+  if (!bucket || !key) return next()
+  const read = method === 'GET' || method === 'HEAD'
+  if (read && query.versionId !== undefined && query.versionId !== 'null') {
+    const version = state.isVersioned(bucket) ? state.version(bucket, key, String(query.versionId)) : undefined
+    if (!state.isVersioned(bucket)) {
+      throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: query.versionId })
+    }
+    if (!version) throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: query.versionId })
+    if (version !== state.current(bucket, key)) return state.serveVersion(ctx, store, bucket, key, version)
   }
   if (method === 'DELETE' && query.uploadId !== undefined) {
     const dir = path.join(store.getResourcePath(bucket, undefined, 'uploads'), String(query.uploadId))
-    if (!fs.existsSync(path.join(dir, 'key'))) throw noSuchUpload(String(query.uploadId))
+    // A second abort frees parts that landed after the first (S3 documents aborting again for them).
+    if (!fs.existsSync(dir)) throw noSuchUpload(String(query.uploadId))
     await fsp.rm(dir, { recursive: true, force: true })
     ctx.status = 204
     return
   }
   const ifMatch = ctx.get('if-match')
-  const ifNoneMatch = ctx.get('if-none-match')
   const isObjectPut = method === 'PUT' && query.uploadId === undefined && query.tagging === undefined && !ctx.get('x-amz-copy-source')
-  if ((method === 'GET' || method === 'HEAD' || isObjectPut) && (ifMatch || (isObjectPut && ifNoneMatch))) {
+  if ((read || isObjectPut) && ifMatch) {
     const meta = await store.getMetadata(bucket, key).catch(() => null)
-    if (isObjectPut && ifNoneMatch === '*' && meta) {
-      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
-        Condition: 'If-None-Match'
-      })
-    }
-    if (ifMatch && !meta && isObjectPut) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key })
-    if (ifMatch && meta && ifMatch !== '*' && bare(ifMatch) !== bare(String(meta.etag))) {
+    if (!meta && isObjectPut) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key })
+    if (meta && ifMatch !== '*' && bare(ifMatch) !== bare(String(meta.etag))) {
       throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' })
     }
   }
+  if (read) {
+    state.checkRead(ctx, bucket, key)
+    await next()
+    state.setReadHeaders(ctx, bucket, key)
+    const current = state.current(bucket, key)
+    if (current && ctx.status === 200) ctx.set('x-amz-version-id', current.versionId)
+    return
+  }
   if (method === 'PUT' && isAwsChunked(ctx)) decodeAwsChunked(ctx)
-  return next()
+  const isComplete = method === 'POST' && query.uploadId !== undefined
+  if (!isObjectPut && !isComplete) return next()
+  // If-None-Match: * is decided by the store, when the object is committed (see PatchedStore.putObject).
+  /** @type {import('./object-state.mjs').WriteContext} */
+  const write = { ifNoneMatch: ctx.get('if-none-match') === '*' }
+  await writeContext.run(write, next)
+  if (write.versionId) ctx.set('x-amz-version-id', write.versionId)
 }
 
 /** @param {any} ctx */
