@@ -40,8 +40,3 @@ export function assertReadable(storage: StorageState, loc: BundleLocation, versi
     }
   )
 }
-
-/** A readable restored copy that will expire: rollbacks to it after that date fail again. */
-export function restoreExpiry(storage: StorageState): string | undefined {
-  return /expiry-date="([^"]+)"/.exec(storage.restore ?? '')?.[1]
-}
