@@ -62,7 +62,7 @@ describe('an archived object at the key', () => {
   test.each([
     [{ storageClass: 'GLACIER_IR' }],
     [{ storageClass: 'STANDARD_IA' }],
-    [{ storageClass: 'INTELLIGENT_TIERING', archiveStatus: undefined }],
+    [{ storageClass: 'INTELLIGENT_TIERING' }],
     [{ storageClass: 'GLACIER', restore: RESTORED }],
     [{ storageClass: 'DEEP_ARCHIVE', restore: RESTORED }]
   ])('%j is readable and is deployed', async spec => {
