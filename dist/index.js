@@ -13184,7 +13184,7 @@ __webpack_unused_export__ = GetBucketTaggingCommand;
 __webpack_unused_export__ = GetBucketTaggingOutput$;
 __webpack_unused_export__ = GetBucketTaggingRequest$;
 __webpack_unused_export__ = GetBucketVersioning$;
-exports._rj = GetBucketVersioningCommand;
+__webpack_unused_export__ = GetBucketVersioningCommand;
 __webpack_unused_export__ = GetBucketVersioningOutput$;
 __webpack_unused_export__ = GetBucketVersioningRequest$;
 __webpack_unused_export__ = GetBucketWebsite$;
@@ -71914,6 +71914,40 @@ function backoff(attempt, baseMs, maxMs, random = Math.random) {
     return Math.round(random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(7507);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var client_s3_dist_cjs = __nccwpck_require__(3711);
+;// CONCATENATED MODULE: ./src/aws/clients.ts
+
+
+const USER_AGENT = ['codedeploy-action', '1'];
+/**
+ * Clients built from the SDK's default credential chain. Endpoints come from the standard
+ * AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables, read by the SDK itself; with a custom
+ * S3 endpoint the bucket goes in the path, as S3-compatible servers expect.
+ */
+function createClients(region, env) {
+    const customS3Endpoint = Boolean(env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL']);
+    return {
+        s3: new client_s3_dist_cjs/* S3Client */.YxF({ region, forcePathStyle: customS3Endpoint, maxAttempts: 5, customUserAgent: [USER_AGENT] }),
+        // Few SDK attempts: the watch retries on its own schedule, with the deadline in view.
+        codedeploy: new dist_cjs/* CodeDeployClient */.cHd({ region, maxAttempts: 3, customUserAgent: [USER_AGENT] })
+    };
+}
+function destroyClients(clients) {
+    clients.s3.destroy();
+    clients.codedeploy.destroy();
+}
+/** Per-request options carrying the cancel signal, when there is one. */
+function abortable(signal) {
+    return signal ? { abortSignal: signal } : {};
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/core/errors.ts
 /**
  * The one error type of the action: what went wrong, and what the user should do about it.
@@ -71962,40 +71996,6 @@ function errors_awsErrorName(error) {
     return undefined;
 }
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(7507);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var client_s3_dist_cjs = __nccwpck_require__(3711);
-;// CONCATENATED MODULE: ./src/aws/clients.ts
-
-
-const USER_AGENT = ['codedeploy-action', '1'];
-/**
- * Clients built from the SDK's default credential chain. Endpoints come from the standard
- * AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables, read by the SDK itself; with a custom
- * S3 endpoint the bucket goes in the path, as S3-compatible servers expect.
- */
-function createClients(region, env) {
-    const customS3Endpoint = Boolean(env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL']);
-    return {
-        s3: new client_s3_dist_cjs/* S3Client */.YxF({ region, forcePathStyle: customS3Endpoint, maxAttempts: 5, customUserAgent: [USER_AGENT] }),
-        // Few SDK attempts: the watch retries on its own schedule, with the deadline in view.
-        codedeploy: new dist_cjs/* CodeDeployClient */.cHd({ region, maxAttempts: 3, customUserAgent: [USER_AGENT] })
-    };
-}
-function destroyClients(clients) {
-    clients.s3.destroy();
-    clients.codedeploy.destroy();
-}
-/** Per-request options carrying the cancel signal, when there is one. */
-function abortable(signal) {
-    return signal ? { abortSignal: signal } : {};
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/inputs/appspec.ts
 
 
@@ -72856,11 +72856,7 @@ class DeflatePool {
 var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/bundle/zip/file-sink.ts
 
-
-
 const BUFFER_BYTES = 1 << 20;
-/** What a full or failing disk answers a write with. */
-const DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'EROFS']);
 /**
  * An append-only file writer for archives: small writes are gathered into 1 MiB writes, one of
  * which goes to disk while the next fills (two fixed buffers, so memory does not grow with the
@@ -72869,7 +72865,6 @@ const DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'EROFS']);
  */
 class FileSink {
     handle;
-    file;
     buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
     spare = Buffer.allocUnsafeSlow(BUFFER_BYTES);
     used = 0;
@@ -72877,12 +72872,11 @@ class FileSink {
     flushed = 0;
     highWater = 0;
     inFlight;
-    constructor(handle, file) {
+    constructor(handle) {
         this.handle = handle;
-        this.file = file;
     }
     static async create(file) {
-        return new FileSink(await promises_.open(file, 'w'), file);
+        return new FileSink(await promises_.open(file, 'w'));
     }
     /** Where the next byte goes. */
     get position() {
@@ -72913,11 +72907,7 @@ class FileSink {
             return;
         const full = this.buffer.subarray(0, this.used);
         const at = this.flushed;
-        const writing = this.writeAll(full, at);
-        // Nobody awaits this write until the next flush: without a handler now, a failure (a full
-        // disk) would be an unhandled rejection and end the process. settle() still throws it.
-        writing.catch(() => undefined);
-        this.inFlight = writing;
+        this.inFlight = this.writeAll(full, at);
         [this.buffer, this.spare] = [this.spare, this.buffer];
         this.flushed += this.used;
         this.used = 0;
@@ -72930,14 +72920,9 @@ class FileSink {
     }
     async writeAll(data, position) {
         let written = 0;
-        try {
-            while (written < data.length) {
-                const { bytesWritten } = await this.handle.write(data, written, data.length - written, position + written);
-                written += bytesWritten;
-            }
-        }
-        catch (error) {
-            throw await diskError(error, this.file);
+        while (written < data.length) {
+            const { bytesWritten } = await this.handle.write(data, written, data.length - written, position + written);
+            written += bytesWritten;
         }
     }
     /** Overwrites bytes at `offset`, which must be before `position`. */
@@ -72980,30 +72965,6 @@ class FileSink {
         await this.inFlight?.catch(() => undefined);
         await this.handle.close().catch(() => undefined);
     }
-}
-/** A failed write as the user can act on it: which directory, how much room it has, what to do. */
-async function diskError(error, file) {
-    const code = error?.code;
-    if (!code || !DISK_ERRORS.has(code))
-        return error;
-    const dir = external_node_path_.dirname(file);
-    const free = await promises_.statfs(dir).then(s => `${formatBytes(s.bavail * s.bsize)} free`, () => 'free space unknown');
-    const what = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : `the disk failed (${code})`;
-    return new ActionError(`Writing the bundle to ${dir} failed: ${what} (${dir}: ${free}).`, {
-        fix: 'put the bundle on a bigger disk (set RUNNER_TEMP to a directory there in an earlier step), ' +
-            'or leave out what need not ship with `exclude` (build caches, test data, node_modules).',
-        code,
-        cause: error
-    });
-}
-function formatBytes(n) {
-    const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let i = 0;
-    while (n >= 1024 && i < units.length - 1) {
-        n /= 1024;
-        i++;
-    }
-    return i === 0 ? `${n} bytes` : `${n.toFixed(1)} ${units[i]}`;
 }
 
 ;// CONCATENATED MODULE: ./src/bundle/zip/format.ts
@@ -78890,71 +78851,25 @@ function explainAwsError(error, doing, permission, resource) {
     return new ActionError(`${doing} failed: ${describeError(error)}`, { code: name ?? 'Error', cause: error });
 }
 
-;// CONCATENATED MODULE: ./src/upload/storage-class.ts
-
-
-/** Classes whose objects cannot be read (GetObject: InvalidObjectState) until restored. GLACIER_IR is read at once. */
-const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
-/**
- * Refuses an object the agent could not download: every instance's DownloadBundle would fail with
- * InvalidObjectState. A restored copy (ongoing-request="false") is readable until it expires.
- */
-function assertReadable(storage, loc, version) {
-    const tiered = storage.storageClass === 'INTELLIGENT_TIERING' && /ARCHIVE_ACCESS$/.test(storage.archiveStatus ?? '');
-    if (!ARCHIVE_CLASSES.has(storage.storageClass ?? '') && !tiered)
-        return;
-    if (/ongoing-request="false"/.test(storage.restore ?? ''))
-        return;
-    const where = tiered ? `INTELLIGENT_TIERING (${storage.archiveStatus})` : storage.storageClass;
-    const versionArg = version ? ` --version-id ${version}` : '';
-    // Intelligent-Tiering archive tiers take no Days: the object moves back to the frequent tier.
-    const request = tiered ? '{"GlacierJobParameters":{"Tier":"Standard"}}' : '{"Days":7,"GlacierJobParameters":{"Tier":"Standard"}}';
-    const ongoing = /ongoing-request="true"/.test(storage.restore ?? '');
-    throw new ActionError(`${s3Uri(loc)} is archived in ${where}${ongoing ? ' and its restore is still in progress' : ''}: ` +
-        'CodeDeploy cannot read it, so DownloadBundle would fail with InvalidObjectState on every instance.', {
-        fix: ongoing
-            ? 'wait until the restore is done (HeadObject shows ongoing-request="false"), then run again.'
-            : `restore it, wait until the restore is done, then run again: aws s3api restore-object --bucket ${loc.bucket} ` +
-                `--key ${loc.key}${versionArg} --restore-request '${request}'. Or build and upload the bundle again under another s3-key-prefix; ` +
-                'and keep bundles that rollbacks may need out of archive tiers in the lifecycle rules.',
-        code: 'InvalidObjectState'
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/upload/existing-object.ts
 
 
 
 
 
-
-/**
- * The object at the location for a deployment (redeploys, `upload: never`), or undefined when
- * there is none. An archived object is refused: no instance could download it.
- */
+/** HeadObject: the object at the location, or undefined when there is none. */
 async function findExisting(loc, deps) {
-    const found = await headBundle(loc, deps);
-    if (found)
-        assertReadable(found.storage, loc, found.revision.version);
-    return found?.revision;
-}
-/** HeadObject: the object at the location as it is, or undefined when there is none. */
-async function headBundle(loc, deps) {
     try {
         const head = await deps.clients.s3.send(new client_s3_dist_cjs/* HeadObjectCommand */.l81({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(deps.signal));
         return {
-            revision: {
-                bucket: loc.bucket,
-                key: loc.key,
-                bundleType: loc.bundleType,
-                eTag: unquote(head.ETag),
-                version: head.VersionId,
-                sha256: head.Metadata?.[SHA256_METADATA],
-                size: head.ContentLength ?? 0,
-                uploaded: false
-            },
-            storage: { storageClass: head.StorageClass, restore: head.Restore, archiveStatus: head.ArchiveStatus },
-            lastModified: head.LastModified
+            bucket: loc.bucket,
+            key: loc.key,
+            bundleType: loc.bundleType,
+            eTag: unquote(head.ETag),
+            version: head.VersionId,
+            sha256: head.Metadata?.[SHA256_METADATA],
+            size: head.ContentLength ?? 0,
+            uploaded: false
         };
     }
     catch (error) {
@@ -78992,7 +78907,9 @@ function explainS3Error(error, doing, permission, loc) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/upload/multipart.ts
+;// CONCATENATED MODULE: ./src/upload/upload-bundle.ts
+
+
 
 
 
@@ -79001,37 +78918,84 @@ function explainS3Error(error, doing, permission, loc) {
 
 const MAX_PARTS = 10_000;
 const MIN_PART = 5 << 20;
+const DEFAULT_MULTIPART_THRESHOLD = 16 << 20;
 const DEFAULT_PART_SIZE = 8 << 20;
-/** How long a cancelled run still waits for CreateMultipartUpload's answer, to learn the UploadId it must abort. */
-const CREATE_GRACE_MS = 500;
-/** Before the second AbortMultipartUpload: a part S3 was still storing at the first one lands meanwhile. */
-const SECOND_ABORT_AFTER_MS = 200;
 /**
- * Puts the bundle in parts, a few at a time, through a fixed set of part buffers. Whatever
- * happens after CreateMultipartUpload (a failure, a cancel, a refused condition) ends with the
- * upload aborted, so no billed, invisible parts are left: twice when parts were cut in flight,
- * as S3 documents that a part still arriving may outlive the first abort.
- * `ifNoneMatch`: CompleteMultipartUpload only if the key holds no object yet.
+ * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256) are
+ * already there. Bodies are buffers, so the SDK can retry a throttled, failed or dropped request
+ * (it never retries a streamed one); big bundles go up in parts, a few at a time, through a
+ * fixed set of part buffers, so memory does not grow with the bundle.
  */
-async function putMultipart(bundle, loc, params, ifNoneMatch, options, deps) {
-    const { s3, signal } = deps;
+async function uploadBundle(bundle, loc, mode, deps, sizes = {}) {
+    const s3 = deps.clients.s3;
+    const options = { ...sizes, signal: deps.signal };
+    if (mode === 'auto') {
+        const existing = await findExisting(loc, deps).catch((error) => {
+            // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
+            // upload. Under expected-bucket-owner the same 403 may mean another account's bucket:
+            // stop there, before writing anything.
+            if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner)
+                return undefined;
+            throw error;
+        });
+        if (existing && existing.sha256 === bundle.sha256 && existing.size === bundle.size)
+            return existing;
+    }
+    const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+    try {
+        const written = bundle.size > threshold ? await putMultipart(s3, bundle, loc, options) : await putSingle(s3, bundle, loc, options.signal);
+        return {
+            bucket: loc.bucket,
+            key: loc.key,
+            bundleType: loc.bundleType,
+            ...written,
+            sha256: bundle.sha256,
+            size: bundle.size,
+            uploaded: true
+        };
+    }
+    catch (error) {
+        throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
+    }
+}
+function objectParams(bundle, loc) {
+    return {
+        Bucket: loc.bucket,
+        Key: loc.key,
+        ContentType: bundle.type === 'zip' ? 'application/zip' : 'application/gzip',
+        Metadata: { [SHA256_METADATA]: bundle.sha256 },
+        ServerSideEncryption: loc.sse,
+        SSEKMSKeyId: loc.kmsKeyId,
+        ExpectedBucketOwner: loc.expectedBucketOwner
+    };
+}
+async function putSingle(s3, bundle, loc, signal) {
+    const body = await external_node_fs_.promises.readFile(bundle.file);
+    if (body.length !== bundle.size)
+        throw new Error(`${bundle.file} changed after it was written`);
+    const out = await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({
+        ...objectParams(bundle, loc),
+        Body: body,
+        ContentLength: bundle.size,
+        // S3 checks the bytes it received against this before storing them.
+        ChecksumSHA256: Buffer.from(bundle.sha256, 'hex').toString('base64')
+    }), abortable(signal));
+    return { eTag: unquote(out.ETag), version: out.VersionId };
+}
+async function putMultipart(s3, bundle, loc, options) {
     const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART, Math.ceil(bundle.size / MAX_PARTS));
     const count = Math.ceil(bundle.size / partSize);
+    const { UploadId } = await s3.send(new client_s3_dist_cjs/* CreateMultipartUploadCommand */.nG4(objectParams(bundle, loc)), abortable(options.signal));
+    if (!UploadId)
+        throw new Error('S3 returned no UploadId for the multipart upload');
     const file = await external_node_fs_.promises.open(bundle.file, 'r');
-    let uploadId;
     // One part failing stops the others: their requests are cut, and awaited, before the abort.
     const stop = new AbortController();
     const onCancel = () => stop.abort();
-    signal.addEventListener('abort', onCancel, { once: true });
-    if (signal.aborted)
+    options.signal.addEventListener('abort', onCancel, { once: true });
+    if (options.signal.aborted)
         stop.abort();
-    let cut = false;
     try {
-        if (signal.aborted)
-            throw new Error('the upload was cancelled');
-        uploadId = await create(s3, { ...params, Bucket: loc.bucket, Key: loc.key }, deps);
-        if (signal.aborted)
-            throw new Error('the upload was cancelled');
         const etags = new Array(count);
         let next = 0;
         const worker = async () => {
@@ -79044,23 +79008,17 @@ async function putMultipart(bundle, loc, params, ifNoneMatch, options, deps) {
                 if (bytesRead !== length)
                     throw new Error(`${bundle.file} changed after it was written`);
                 const body = buffer.subarray(0, length);
-                const out = await s3
-                    .send(new client_s3_dist_cjs/* UploadPartCommand */.iVK({
+                const out = await s3.send(new client_s3_dist_cjs/* UploadPartCommand */.iVK({
                     Bucket: loc.bucket,
                     Key: loc.key,
-                    UploadId: uploadId,
+                    UploadId,
                     PartNumber: index + 1,
                     Body: body,
                     ContentLength: length,
                     // S3 refuses a part whose bytes do not match (BadDigest), so a bad part never lands.
                     ContentMD5: external_node_crypto_.createHash('md5').update(body).digest('base64'),
                     ExpectedBucketOwner: loc.expectedBucketOwner
-                }), abortable(stop.signal))
-                    .catch((error) => {
-                    if (stop.signal.aborted)
-                        cut = true;
-                    throw error;
-                });
+                }), abortable(stop.signal));
                 etags[index] = out.ETag ?? '';
             }
         };
@@ -79072,234 +79030,28 @@ async function putMultipart(bundle, loc, params, ifNoneMatch, options, deps) {
         })));
         if (cause)
             throw cause.error;
-        if (signal.aborted)
+        if (options.signal.aborted)
             throw new Error('the upload was cancelled');
         const done = await s3.send(new client_s3_dist_cjs/* CompleteMultipartUploadCommand */.Gym({
             Bucket: loc.bucket,
             Key: loc.key,
-            UploadId: uploadId,
+            UploadId,
             MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-            ExpectedBucketOwner: loc.expectedBucketOwner,
-            ...(ifNoneMatch ? { IfNoneMatch: '*' } : {})
-        }), abortable(signal));
-        uploadId = undefined;
+            ExpectedBucketOwner: loc.expectedBucketOwner
+        }), abortable(options.signal));
         return { eTag: unquote(done.ETag), version: done.VersionId };
     }
     catch (error) {
-        if (uploadId)
-            await abortUpload(s3, loc, uploadId, cut, deps.clock);
+        // Never leave parts behind (they are billed and invisible): abort, then report the cause.
+        await s3
+            .send(new client_s3_dist_cjs/* AbortMultipartUploadCommand */.tfP({ Bucket: loc.bucket, Key: loc.key, UploadId, ExpectedBucketOwner: loc.expectedBucketOwner }))
+            .catch(() => undefined);
         throw error;
     }
     finally {
-        signal.removeEventListener('abort', onCancel);
+        options.signal.removeEventListener('abort', onCancel);
         await file.close();
     }
-}
-/**
- * CreateMultipartUpload, kept from a cancel for a moment: cut at once, S3 may still create the
- * upload, and without its UploadId nothing could abort it.
- */
-async function create(s3, input, deps) {
-    const cutAfterGrace = new AbortController();
-    const onCancel = () => void deps.clock.sleep(CREATE_GRACE_MS).then(() => cutAfterGrace.abort());
-    deps.signal.addEventListener('abort', onCancel, { once: true });
-    try {
-        const { UploadId } = await s3.send(new client_s3_dist_cjs/* CreateMultipartUploadCommand */.nG4(input), abortable(cutAfterGrace.signal));
-        if (!UploadId)
-            throw new Error('S3 returned no UploadId for the multipart upload');
-        return UploadId;
-    }
-    finally {
-        deps.signal.removeEventListener('abort', onCancel);
-    }
-}
-/** Aborts the upload, and once more after a moment when parts were cut in flight; never throws (the cause is what matters). */
-async function abortUpload(s3, loc, uploadId, again, clock) {
-    const abort = () => s3
-        .send(new client_s3_dist_cjs/* AbortMultipartUploadCommand */.tfP({
-        Bucket: loc.bucket,
-        Key: loc.key,
-        UploadId: uploadId,
-        ExpectedBucketOwner: loc.expectedBucketOwner
-    }))
-        .catch((error) => (errors_awsErrorName(error) === 'NoSuchUpload' ? undefined : error));
-    await abort();
-    if (!again)
-        return;
-    await clock.sleep(SECOND_ABORT_AFTER_MS);
-    await abort();
-}
-
-;// CONCATENATED MODULE: ./src/upload/no-overwrite.ts
-
-
-
-
-
-
-/** GetBucketVersioning; asked only when an object with other bytes is already at the key. */
-async function bucketVersioning(loc, deps) {
-    try {
-        const out = await deps.clients.s3.send(new client_s3_dist_cjs/* GetBucketVersioningCommand */._rj({ Bucket: loc.bucket, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(deps.signal));
-        return out.Status === 'Enabled' || out.Status === 'Suspended' ? out.Status : 'Off';
-    }
-    catch (error) {
-        // Without s3:GetBucketVersioning nothing is known: act as for an unversioned bucket, and say so.
-        if (isAccessDenied(error) && !loc.expectedBucketOwner)
-            return 'unreadable';
-        throw explainS3Error(error, `reading the versioning of bucket ${loc.bucket}`, 's3:GetBucketVersioning', loc);
-    }
-}
-/** S3's answers to a write with `If-None-Match: *` that found (or raced) an object at the key. */
-function isConditionFailure(error) {
-    const name = errors_awsErrorName(error);
-    const status = error?.$metadata?.httpStatusCode;
-    return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409;
-}
-/** The same bytes, as far as S3's record of them tells. */
-function sameBytes(existing, bundle) {
-    return existing.revision.sha256 === bundle.sha256 && existing.revision.size === bundle.size;
-}
-/**
- * The object at the key holds other bytes and the bucket keeps no versions: writing would replace
- * what deployments may be pinned to by eTag (an automatic rollback or an Auto Scaling scale-out
- * fetches it again, and fails at DownloadBundle). Refused, never replaced.
- */
-function replaceRefusal(existing, bundle, loc, versioning) {
-    const theirs = existing.revision.sha256
-        ? `sha256 ${existing.revision.sha256}`
-        : 'sha256 unknown: no x-amz-meta-sha256, not uploaded by this action';
-    const when = existing.lastModified ? `, written ${existing.lastModified.toISOString()}` : '';
-    const state = versioning === 'Suspended'
-        ? 'has versioning suspended'
-        : versioning === 'unreadable'
-            ? 'may not be versioned (s3:GetBucketVersioning was denied)'
-            : 'is not versioned';
-    return new ActionError(`${s3Uri(loc)} already holds another bundle for this commit (${theirs}${when}) than this run built (sha256 ${bundle.sha256}), ` +
-        `and bucket ${loc.bucket} ${state}: uploading would replace an object that deployments may be pinned to by its eTag ` +
-        `${existing.revision.eTag} (automatic rollbacks and Auto Scaling scale-outs download it again, and would fail at DownloadBundle). ` +
-        'Nothing was uploaded.', {
-        fix: 'make the build reproducible, so a re-run for a commit gives the same bytes (the bundle is stamped with the commit time; ' +
-            'look for files a build step writes differently on each run); or enable versioning on the bucket (each version stays ' +
-            'pinned, and a new one is written); or deploy the bundle already there with `upload: never`; or use another ' +
-            's3-key-prefix. Delete the object by hand only if no deployment used it.',
-        code: 'BundleChanged'
-    });
-}
-
-;// CONCATENATED MODULE: ./src/upload/upload-bundle.ts
-
-
-
-
-
-
-
-
-
-
-
-const DEFAULT_MULTIPART_THRESHOLD = 16 << 20;
-/**
- * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256) are
- * already there. Never replaces an object a deployment may have used (deployments pin it by
- * eTag): writes carry `If-None-Match: *`, so of two racing runs one wins and the other finds the
- * winner's object; other bytes at the key are written as a new version in a versioned bucket and
- * refused in any other. Bodies are buffers, so the SDK can retry a throttled, failed or dropped
- * request; big bundles go up in parts through a fixed set of buffers (see multipart.ts).
- */
-async function uploadBundle(bundle, loc, mode, deps, sizes = {}) {
-    if (mode === 'auto') {
-        const existing = await headBundle(loc, deps).catch((error) => {
-            // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
-            // upload (conditionally). Under expected-bucket-owner the same 403 may mean another
-            // account's bucket: stop there, before writing anything.
-            if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner)
-                return undefined;
-            throw error;
-        });
-        if (existing)
-            return settle(existing, bundle, loc, deps, sizes, mode);
-    }
-    // A second try only when a concurrent multipart upload won a race and then left nothing (409).
-    for (let attempt = 1;; attempt++) {
-        try {
-            return revision(bundle, loc, await write(bundle, loc, true, deps, sizes));
-        }
-        catch (error) {
-            if (!isConditionFailure(error))
-                throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
-            const winner = await headBundle(loc, deps);
-            if (winner)
-                return settle(winner, bundle, loc, deps, sizes, mode);
-            if (attempt === 2)
-                throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
-        }
-    }
-}
-/**
- * An object is at the key: the same bytes are reused (if S3 can serve them); other bytes become
- * a new version in a versioned bucket, and are refused in any other. `always` in a versioned
- * bucket writes a new version whatever is there.
- */
-async function settle(existing, bundle, loc, deps, sizes, mode) {
-    const same = sameBytes(existing, bundle);
-    const versioning = same && mode !== 'always' ? undefined : await bucketVersioning(loc, deps);
-    if (versioning !== 'Enabled') {
-        if (!same)
-            throw replaceRefusal(existing, bundle, loc, versioning ?? 'Off');
-        assertReadable(existing.storage, loc, existing.revision.version);
-        return existing.revision;
-    }
-    try {
-        return revision(bundle, loc, await write(bundle, loc, false, deps, sizes));
-    }
-    catch (error) {
-        throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
-    }
-}
-function revision(bundle, loc, written) {
-    return {
-        bucket: loc.bucket,
-        key: loc.key,
-        bundleType: loc.bundleType,
-        ...written,
-        sha256: bundle.sha256,
-        size: bundle.size,
-        uploaded: true
-    };
-}
-async function write(bundle, loc, ifNoneMatch, deps, sizes) {
-    const threshold = sizes.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
-    const s3 = deps.clients.s3;
-    if (bundle.size <= threshold)
-        return putSingle(s3, bundle, loc, ifNoneMatch, deps.signal);
-    return putMultipart(bundle, loc, objectParams(bundle, loc), ifNoneMatch, sizes, { s3, signal: deps.signal, clock: deps.clock });
-}
-function objectParams(bundle, loc) {
-    return {
-        ContentType: bundle.type === 'zip' ? 'application/zip' : 'application/gzip',
-        Metadata: { [SHA256_METADATA]: bundle.sha256 },
-        ServerSideEncryption: loc.sse,
-        SSEKMSKeyId: loc.kmsKeyId,
-        ExpectedBucketOwner: loc.expectedBucketOwner
-    };
-}
-async function putSingle(s3, bundle, loc, ifNoneMatch, signal) {
-    const body = await external_node_fs_.promises.readFile(bundle.file);
-    if (body.length !== bundle.size)
-        throw new Error(`${bundle.file} changed after it was written`);
-    const out = await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({
-        ...objectParams(bundle, loc),
-        Bucket: loc.bucket,
-        Key: loc.key,
-        Body: body,
-        ContentLength: bundle.size,
-        // S3 checks the bytes it received against this before storing them.
-        ChecksumSHA256: Buffer.from(bundle.sha256, 'hex').toString('base64'),
-        ...(ifNoneMatch ? { IfNoneMatch: '*' } : {})
-    }), abortable(signal));
-    return { eTag: unquote(out.ETag), version: out.VersionId };
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/create-deployment.ts
@@ -85455,7 +85207,6 @@ async function deployToGroup(ctx, group) {
 
 
 
-
 const log = {
     info: line => info(line),
     warning: line => warning(line),
@@ -85495,25 +85246,6 @@ async function run() {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    // A rejection nobody awaits, or an exception thrown in a callback, would end the process with a
-    // raw stack and no report: until the report is written it ends the pipeline instead; after, it
-    // fails the step (once).
-    let failed = false;
-    const fail = (message) => {
-        if (failed)
-            return info(message);
-        failed = true;
-        setFailed(message);
-    };
-    let reporting = false;
-    let stray = () => undefined;
-    const strayError = new Promise((_, reject) => (stray = reject)).catch((error) => {
-        // Whatever still runs stops (its own failures are then expected and dropped).
-        cancel.abort();
-        throw error;
-    });
-    strayError.catch(() => undefined);
-    guardProcess(error => (reporting ? fail(`codedeploy-action failed: ${describeError(error)}`) : stray(error)));
     let clients;
     let ctx;
     try {
@@ -85523,14 +85255,11 @@ async function run() {
             core_setSecret(settings.githubToken);
         clients = createClients(settings.region, process.env);
         ctx = { settings, clients, clock: systemClock, signal: cancel.signal, log, tempDir: process.env['RUNNER_TEMP'] || undefined, report };
-        const pipeline = runPipeline(ctx);
-        pipeline.catch(() => undefined);
-        await Promise.race([pipeline, strayError]);
+        await runPipeline(ctx);
     }
     catch (error) {
         report.error = error;
     }
-    reporting = true;
     try {
         if (report.cancelled && clients)
             await stopOnCancel(report, clients);
@@ -85542,10 +85271,10 @@ async function run() {
             await ctx.github.setStatus(state, summaryLine(report), report.groups.find(g => g.url)?.url);
         }
         if (!succeeded)
-            fail(failureMessage(report));
+            setFailed(failureMessage(report));
     }
     catch (error) {
-        fail(`codedeploy-action failed while reporting: ${String(error)}`);
+        setFailed(`codedeploy-action failed while reporting: ${String(error)}`);
     }
     finally {
         process.off('SIGINT', onSignal);
@@ -85573,16 +85302,6 @@ async function stopOnCancel(report, clients) {
         else
             error(message, { title: `Deployment ${g.deploymentId} may still be running` });
     }));
-}
-let onStray;
-/** Sends unhandled rejections and uncaught exceptions to the current run; installed once per process. */
-function guardProcess(handler) {
-    if (!onStray) {
-        const route = (error) => onStray?.(error);
-        process.on('unhandledRejection', route);
-        process.on('uncaughtException', route);
-    }
-    onStray = handler;
 }
 
 ;// CONCATENATED MODULE: ./src/index.ts
