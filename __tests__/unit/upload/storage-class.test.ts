@@ -35,12 +35,13 @@ describe('an archived object at the key', () => {
   ])('%j: auto re-run and redeploy refuse it, naming the class and the restore-object line', async (spec, named, request) => {
     const { bundle } = await uploaded(31)
     bed.s3.setStorageClass(BUCKET, KEY, spec)
+    // One at a time: a refusal must not wait unobserved while another runs.
     for (const attempt of [
-      uploadBundle(bundle, location(), 'auto', deps()),
-      findExisting(location(), deps()),
-      requireExisting(location(), deps())
+      () => uploadBundle(bundle, location(), 'auto', deps()),
+      () => findExisting(location(), deps()),
+      () => requireExisting(location(), deps())
     ]) {
-      const error = await failure(attempt)
+      const error = await failure(attempt())
       expect(error.code).toBe('InvalidObjectState')
       expect(error.describe()).toMatch(
         new RegExp(
