@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { systemClock } from './core/clock.js'
 import type { AwsClients } from './core/deps.js'
+import { describeError } from './core/errors.js'
 import { createClients, destroyClients } from './aws/clients.js'
 import { readSettings } from './inputs/read-settings.js'
 import { removeBundle } from './bundle/write-bundle.js'
@@ -49,6 +50,24 @@ export async function run(): Promise<void> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // A rejection nobody awaits, or an exception thrown in a callback, would end the process with a
+  // raw stack and no report: until the report is written it ends the pipeline instead; after, it
+  // fails the step (once).
+  let failed = false
+  const fail = (message: string): void => {
+    if (failed) return core.info(message)
+    failed = true
+    core.setFailed(message)
+  }
+  let reporting = false
+  let stray: (error: unknown) => void = () => undefined
+  const strayError = new Promise<never>((_, reject) => (stray = reject)).catch((error: unknown) => {
+    // Whatever still runs stops (its own failures are then expected and dropped).
+    cancel.abort()
+    throw error
+  })
+  strayError.catch(() => undefined)
+  guardProcess(error => (reporting ? fail(`codedeploy-action failed: ${describeError(error)}`) : stray(error)))
   let clients: AwsClients | undefined
   let ctx: PipelineContext | undefined
   try {
@@ -57,10 +76,13 @@ export async function run(): Promise<void> {
     if (settings.githubToken) core.setSecret(settings.githubToken)
     clients = createClients(settings.region, process.env)
     ctx = { settings, clients, clock: systemClock, signal: cancel.signal, log, tempDir: process.env['RUNNER_TEMP'] || undefined, report }
-    await runPipeline(ctx)
+    const pipeline = runPipeline(ctx)
+    pipeline.catch(() => undefined)
+    await Promise.race([pipeline, strayError])
   } catch (error) {
     report.error = error
   }
+  reporting = true
   try {
     if (report.cancelled && clients) await stopOnCancel(report, clients)
     report.endedAt = Date.now()
@@ -70,9 +92,9 @@ export async function run(): Promise<void> {
       const state = succeeded ? 'success' : report.cancelled ? 'error' : 'failure'
       await ctx.github.setStatus(state, summaryLine(report), report.groups.find(g => g.url)?.url)
     }
-    if (!succeeded) core.setFailed(failureMessage(report))
+    if (!succeeded) fail(failureMessage(report))
   } catch (error) {
-    core.setFailed(`codedeploy-action failed while reporting: ${String(error)}`)
+    fail(`codedeploy-action failed while reporting: ${String(error)}`)
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
@@ -96,4 +118,16 @@ async function stopOnCancel(report: RunReport, clients: AwsClients): Promise<voi
       else core.error(message, { title: `Deployment ${g.deploymentId} may still be running` })
     })
   )
+}
+
+let onStray: ((error: unknown) => void) | undefined
+
+/** Sends unhandled rejections and uncaught exceptions to the current run; installed once per process. */
+function guardProcess(handler: (error: unknown) => void): void {
+  if (!onStray) {
+    const route = (error: unknown): void => onStray?.(error)
+    process.on('unhandledRejection', route)
+    process.on('uncaughtException', route)
+  }
+  onStray = handler
 }

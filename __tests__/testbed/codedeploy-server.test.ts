@@ -317,7 +317,8 @@ describe('CodeDeploy simulator', () => {
     const first = (await targets(id)).find(t => t.targetId === g.instances[0])
     expect(eventsOf(first)['DownloadBundle']).toMatchObject({
       status: 'Failed',
-      diagnostics: { errorCode: 'UnknownError', message: 'At least one of the pre-conditions you specified did not hold' }
+      // The agent's own words (command_executor.rb, download_from_s3): S3's ETag keeps its quotes.
+      diagnostics: { errorCode: 'UnknownError', message: `Expected deployment artifact bundle etag ${oldTag} but was actually ${newTag}` }
     })
   })
 

@@ -4,26 +4,48 @@ import { ActionError, awsErrorName } from '../core/errors.js'
 import { abortable } from '../aws/clients.js'
 import { explainAwsError, isAccessDenied } from '../aws/service-errors.js'
 import { s3Uri, SHA256_METADATA, type BundleLocation, type UploadedRevision } from './location.js'
+import { assertReadable, type StorageState } from './storage-class.js'
 
 /** Reading S3 needs the client and the cancel signal, nothing else of the run. */
 export type S3Deps = Pick<StageDeps, 'clients' | 'signal'>
 
-/** HeadObject: the object at the location, or undefined when there is none. */
+/** The object already at the key: what a deployment would get, and where S3 keeps it. */
+export interface ExistingObject {
+  revision: UploadedRevision
+  storage: StorageState
+  lastModified: Date | undefined
+}
+
+/**
+ * The object at the location for a deployment (redeploys, `upload: never`), or undefined when
+ * there is none. An archived object is refused: no instance could download it.
+ */
 export async function findExisting(loc: BundleLocation, deps: S3Deps): Promise<UploadedRevision | undefined> {
+  const found = await headBundle(loc, deps)
+  if (found) assertReadable(found.storage, loc, found.revision.version)
+  return found?.revision
+}
+
+/** HeadObject: the object at the location as it is, or undefined when there is none. */
+export async function headBundle(loc: BundleLocation, deps: S3Deps): Promise<ExistingObject | undefined> {
   try {
     const head = await deps.clients.s3.send(
       new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }),
       abortable(deps.signal)
     )
     return {
-      bucket: loc.bucket,
-      key: loc.key,
-      bundleType: loc.bundleType,
-      eTag: unquote(head.ETag),
-      version: head.VersionId,
-      sha256: head.Metadata?.[SHA256_METADATA],
-      size: head.ContentLength ?? 0,
-      uploaded: false
+      revision: {
+        bucket: loc.bucket,
+        key: loc.key,
+        bundleType: loc.bundleType,
+        eTag: unquote(head.ETag),
+        version: head.VersionId,
+        sha256: head.Metadata?.[SHA256_METADATA],
+        size: head.ContentLength ?? 0,
+        uploaded: false
+      },
+      storage: { storageClass: head.StorageClass, restore: head.Restore, archiveStatus: head.ArchiveStatus },
+      lastModified: head.LastModified
     }
   } catch (error) {
     const name = awsErrorName(error)

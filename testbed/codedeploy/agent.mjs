@@ -1,9 +1,10 @@
 // @ts-check
-// What the CodeDeploy agent would do on each instance: fetch the revision from S3 (with the
-// revision's eTag as If-Match and version as VersionId), unpack it, read appspec.yml, install its
-// files (mtimes kept, see install.mjs) and run (here: look up) the hook scripts of each lifecycle
-// event. Failures carry the agent's diagnostics. Unpacking and installing happen once per
-// deployment, into <tmpDir>/<deploymentId>/ (deployment-archive/ and instance/).
+// What the CodeDeploy agent would do on each instance: fetch the revision from S3 (by its
+// version, then check its eTag, failing with the agent's own message when the object was
+// replaced), unpack it, read appspec.yml, install its files (mtimes kept, see install.mjs) and run
+// (here: look up) the hook scripts of each lifecycle event. Failures carry the agent's diagnostics.
+// Unpacking and installing happen once per deployment, into <tmpDir>/<deploymentId>/
+// (deployment-archive/ and instance/).
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
@@ -53,16 +54,15 @@ export class Agent {
     const file = path.join(this.tmpDir, `${dep.deploymentId}.bundle`)
     try {
       try {
+        // As the agent does (command_executor.rb, download_from_s3): GetObject by version, then the
+        // eTag the revision was pinned to is compared with the one the object has now.
         const res = await this.s3.send(
-          new GetObjectCommand({
-            Bucket: loc.bucket,
-            Key: loc.key,
-            ...(loc.eTag ? { IfMatch: loc.eTag } : {}),
-            ...(loc.version ? { VersionId: loc.version } : {})
-          })
+          new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key, ...(loc.version ? { VersionId: loc.version } : {}) })
         )
         if (!res.Body) throw new Error('Empty response body from S3')
         await pipeline(/** @type {NodeJS.ReadableStream} */ (res.Body), fs.createWriteStream(file))
+        if (loc.eTag && loc.eTag.replace(/"/g, '') !== String(res.ETag).replace(/"/g, ''))
+          throw new Error(`Expected deployment artifact bundle etag ${loc.eTag} but was actually ${res.ETag}`)
       } catch (err) {
         const e = /** @type {any} */ (err)
         return { ok: false, message: e?.message || e?.name || String(err) }

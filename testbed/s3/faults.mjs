@@ -56,6 +56,7 @@ export function operationOf(method, bucket, key, query, copy) {
   const has = (/** @type {string} */ name) => query[name] !== undefined
   if (!bucket) return method === 'GET' ? 'ListBuckets' : `${method} /`
   if (!key) {
+    if (has('versioning')) return method === 'PUT' ? 'PutBucketVersioning' : 'GetBucketVersioning'
     if (method === 'PUT') return 'CreateBucket'
     if (method === 'HEAD') return 'HeadBucket'
     if (method === 'DELETE') return 'DeleteBucket'

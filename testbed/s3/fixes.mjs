@@ -1,143 +1,29 @@
 // @ts-check
-// Workarounds for s3rver 3.7.1 gaps that matter to this project (see testbed/README.md):
+// Workarounds for s3rver 3.7.1 gaps that matter to this project (see testbed/README.md); the
+// store itself is in store.mjs, what S3 keeps beyond it in object-state.mjs:
 // - putObject/putPart answer before the file is flushed, and a failed upload leaves a partial object;
 // - CompleteMultipartUpload returns the md5 of the whole object instead of S3's
 //   md5-of-part-md5s "-N" ETag, and ignores part ETags and the 5 MiB minimum part size;
 // - If-Match / If-None-Match:* preconditions, versionId and x-amz-expected-bucket-owner are ignored;
+//   bucket versioning and storage classes are unknown (object-state.mjs keeps them);
 // - AbortMultipartUpload answers MethodNotAllowed;
 // - aws-chunked request bodies (the SDK's default checksum mode) are stored verbatim;
 // - SSE headers are not stored.
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import { Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { createRequire } from 'node:module'
 import { AwsChunkedDecoder } from './aws-chunked.mjs'
+import { writeContext } from './object-state.mjs'
+import { noSuchUpload } from './store.mjs'
 
-// s3rver is CommonJS; load every piece of it through the same require so `instanceof S3Error` holds.
+export { PatchedStore } from './store.mjs'
+
 const require = createRequire(import.meta.url)
-const FilesystemStore = /** @type {any} */ (require('s3rver/lib/stores/filesystem'))
 const S3Error = /** @type {any} */ (require('s3rver/lib/models/error'))
-const S3Object = /** @type {any} */ (require('s3rver/lib/models/object'))
 
 /** The account s3rver's dummy credentials (S3RVER/S3RVER) belong to. */
 export const S3_ACCOUNT_ID = '123456789000'
-const MIN_PART_SIZE = 5 * 1024 * 1024
-
-// Keep server-side-encryption headers with the object so HEAD/GET return them.
-for (const h of ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id']) {
-  if (!S3Object.ALLOWED_METADATA.includes(h)) S3Object.ALLOWED_METADATA.push(h)
-}
-
-/**
- * Write a stream or buffer to `file` through a temp file; resolves after the data is on disk.
- * @param {string} file @param {NodeJS.ReadableStream | Buffer} content
- * @returns {Promise<{ size: number, md5: string }>}
- */
-async function writeAtomic(file, content) {
-  await fsp.mkdir(path.dirname(file), { recursive: true })
-  const tmp = `${file}.tmp-${crypto.randomBytes(6).toString('hex')}`
-  const hash = crypto.createHash('md5')
-  let size = 0
-  try {
-    if (Buffer.isBuffer(content)) {
-      hash.update(content)
-      size = content.length
-      await fsp.writeFile(tmp, content)
-    } else {
-      const meter = new Transform({
-        transform(chunk, _enc, cb) {
-          hash.update(chunk)
-          size += chunk.length
-          cb(null, chunk)
-        }
-      })
-      await pipeline(content, meter, fs.createWriteStream(tmp))
-    }
-    await fsp.rename(tmp, file)
-  } catch (err) {
-    await fsp.rm(tmp, { force: true })
-    throw err
-  }
-  return { size, md5: hash.digest('hex') }
-}
-
-/** s3rver's filesystem store with durable writes and S3-accurate multipart uploads. */
-export class PatchedStore extends FilesystemStore {
-  /** @param {string} directory */
-  constructor(directory) {
-    super(directory)
-  }
-
-  /** @param {any} object an s3rver S3Object */
-  async putObject(object) {
-    const file = this.getResourcePath(object.bucket, object.key, 'object')
-    const result = await writeAtomic(file, object.content)
-    await this.putMetadata(object.bucket, object.key, object.metadata, result.md5)
-    return result
-  }
-
-  /** @param {string} bucket @param {string} uploadId @param {string | number} partNumber @param {NodeJS.ReadableStream} content */
-  async putPart(bucket, uploadId, partNumber, content) {
-    const dir = path.join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId)
-    if (!fs.existsSync(path.join(dir, 'key'))) throw noSuchUpload(uploadId)
-    const partPath = path.join(dir, String(partNumber))
-    const result = await writeAtomic(partPath, content)
-    await fsp.writeFile(`${partPath}.md5`, result.md5)
-    return result
-  }
-
-  /** @param {string} bucket @param {string} uploadId @param {{ number: number, etag: string }[]} parts */
-  async putObjectMultipart(bucket, uploadId, parts) {
-    const dir = path.join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId)
-    const key = await fsp.readFile(path.join(dir, 'key'), 'utf8').catch(() => {
-      throw noSuchUpload(uploadId)
-    })
-    const digests = []
-    let previous = 0
-    for (const [i, part] of parts.entries()) {
-      if (part.number <= previous) {
-        throw new S3Error(
-          'InvalidPartOrder',
-          'The list of parts was not in ascending order. The parts list must be specified in order by part number.'
-        )
-      }
-      previous = part.number
-      const partPath = path.join(dir, String(part.number))
-      const found = await Promise.all([fsp.readFile(`${partPath}.md5`, 'utf8'), fsp.stat(partPath)]).catch(() => null)
-      if (!found || found[0] !== part.etag) {
-        throw new S3Error(
-          'InvalidPart',
-          "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-          { UploadId: uploadId, PartNumber: part.number, ETag: part.etag }
-        )
-      }
-      if (i < parts.length - 1 && found[1].size < MIN_PART_SIZE) {
-        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
-          ProposedSize: found[1].size,
-          MinSizeAllowed: MIN_PART_SIZE,
-          PartNumber: part.number
-        })
-      }
-      digests.push(Buffer.from(found[0], 'hex'))
-    }
-    const { size } = await super.putObjectMultipart(bucket, uploadId, parts)
-    const etag = `${crypto.createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${parts.length}`
-    await fsp.writeFile(this.getResourcePath(bucket, key, 'object.md5'), etag)
-    return { size, md5: etag }
-  }
-}
-
-/** @param {string} uploadId */
-function noSuchUpload(uploadId) {
-  return new S3Error(
-    'NoSuchUpload',
-    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
-    { UploadId: uploadId }
-  )
-}
 
 /** @param {string} etag */
 const bare = etag => etag.trim().replace(/^W\//, '').replace(/"/g, '')
@@ -167,36 +53,54 @@ async function handle(ctx, next, store) {
   const parts = String(ctx.path).split('/').slice(1)
   const bucket = decodeURIComponent(parts[0] ?? '')
   const key = decodeURIComponent(parts.slice(1).join('/'))
-  if (!bucket || !key) return next()
+  /** @type {import('./object-state.mjs').ObjectState} */
+  const state = store.state
   const method = ctx.method
   const query = ctx.query
-  if ((method === 'GET' || method === 'HEAD') && query.versionId !== undefined && query.versionId !== 'null') {
-    throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: query.versionId })
+  if (bucket && !key && query.versioning !== undefined && (method === 'GET' || method === 'PUT')) return state.bucketVersioning(ctx, bucket)
+  if (!bucket || !key) return next()
+  const read = method === 'GET' || method === 'HEAD'
+  if (read && query.versionId !== undefined && query.versionId !== 'null') {
+    const version = state.isVersioned(bucket) ? state.version(bucket, key, String(query.versionId)) : undefined
+    if (!state.isVersioned(bucket)) {
+      throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: query.versionId })
+    }
+    if (!version) throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: query.versionId })
+    if (version !== state.current(bucket, key)) return state.serveVersion(ctx, store, bucket, key, version)
   }
   if (method === 'DELETE' && query.uploadId !== undefined) {
     const dir = path.join(store.getResourcePath(bucket, undefined, 'uploads'), String(query.uploadId))
-    if (!fs.existsSync(path.join(dir, 'key'))) throw noSuchUpload(String(query.uploadId))
+    // A second abort frees parts that landed after the first (S3 documents aborting again for them).
+    if (!fs.existsSync(dir)) throw noSuchUpload(String(query.uploadId))
     await fsp.rm(dir, { recursive: true, force: true })
     ctx.status = 204
     return
   }
   const ifMatch = ctx.get('if-match')
-  const ifNoneMatch = ctx.get('if-none-match')
   const isObjectPut = method === 'PUT' && query.uploadId === undefined && query.tagging === undefined && !ctx.get('x-amz-copy-source')
-  if ((method === 'GET' || method === 'HEAD' || isObjectPut) && (ifMatch || (isObjectPut && ifNoneMatch))) {
+  if ((read || isObjectPut) && ifMatch) {
     const meta = await store.getMetadata(bucket, key).catch(() => null)
-    if (isObjectPut && ifNoneMatch === '*' && meta) {
-      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
-        Condition: 'If-None-Match'
-      })
-    }
-    if (ifMatch && !meta && isObjectPut) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key })
-    if (ifMatch && meta && ifMatch !== '*' && bare(ifMatch) !== bare(String(meta.etag))) {
+    if (!meta && isObjectPut) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key })
+    if (meta && ifMatch !== '*' && bare(ifMatch) !== bare(String(meta.etag))) {
       throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' })
     }
   }
+  if (read) {
+    state.checkRead(ctx, bucket, key)
+    await next()
+    state.setReadHeaders(ctx, bucket, key)
+    const current = state.current(bucket, key)
+    if (current && ctx.status === 200) ctx.set('x-amz-version-id', current.versionId)
+    return
+  }
   if (method === 'PUT' && isAwsChunked(ctx)) decodeAwsChunked(ctx)
-  return next()
+  const isComplete = method === 'POST' && query.uploadId !== undefined
+  if (!isObjectPut && !isComplete) return next()
+  // If-None-Match: * is decided by the store, when the object is committed (see PatchedStore.putObject).
+  /** @type {import('./object-state.mjs').WriteContext} */
+  const write = { ifNoneMatch: ctx.get('if-none-match') === '*' }
+  await writeContext.run(write, next)
+  if (write.versionId) ctx.set('x-amz-version-id', write.versionId)
 }
 
 /** @param {any} ctx */

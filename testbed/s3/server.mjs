@@ -4,6 +4,7 @@ import { createRequire } from 'node:module'
 import { S3Client, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { PatchedStore, s3PreMiddleware, S3_ACCOUNT_ID } from './fixes.mjs'
 import { S3Faults } from './faults.mjs'
+import { ObjectState } from './object-state.mjs'
 
 const require = createRequire(import.meta.url)
 const S3rver = /** @type {any} */ (require('s3rver'))
@@ -35,6 +36,10 @@ export const REGION = 'us-east-1'
  * @property {(bucket: string) => Promise<import('./faults.mjs').MultipartUploadInProgress[]>} listMultipartUploads
  *   multipart uploads neither completed nor aborted
  * @property {() => Promise<void>} idle resolves once no request is being handled
+ * @property {(bucket: string, status: 'Enabled' | 'Suspended') => void} setVersioning as PutBucketVersioning: later writes make versions
+ * @property {(bucket: string, key: string, spec: import('./object-state.mjs').StorageSpec) => void} setStorageClass
+ *   as a lifecycle transition or a restore would leave the object: e.g. { storageClass: 'GLACIER' },
+ *   { storageClass: 'INTELLIGENT_TIERING', archiveStatus: 'DEEP_ARCHIVE_ACCESS' }, restore: 'ongoing-request="false", expiry-date="..."'
  * @property {() => Promise<void>} stop
  */
 
@@ -60,7 +65,8 @@ export function localS3Client(endpoint) {
  */
 export async function startS3(options) {
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: options.directory })
-  const store = new PatchedStore(options.directory)
+  const state = new ObjectState()
+  const store = new PatchedStore(options.directory, state)
   server.store = server.context.store = store
   // Koa composes middleware when the server starts listening, so this runs before s3rver's own.
   server.middleware.unshift(s3PreMiddleware(store, options.log))
@@ -116,6 +122,8 @@ export async function startS3(options) {
     requests: faults.requests,
     listMultipartUploads: bucket => faults.listMultipartUploads(bucket),
     idle: () => faults.idle(),
+    setVersioning: (bucket, status) => state.setVersioning(bucket, status),
+    setStorageClass: (bucket, key, spec) => state.setStorage(bucket, key, spec),
     async stop() {
       faults.close()
       client.destroy()

@@ -112,28 +112,37 @@ describe('upload modes', () => {
     expect(ops('PutObject')).toBe(1)
   })
 
-  test('auto: different bytes at the key are replaced', async () => {
-    await uploadBundle(await bundleOf(randomBytes(MB, 4)), location(), 'auto', fakeDeps({ s3: client }))
+  test('auto: different bytes at the key are never replaced (unversioned bucket): one refusal naming both sha256s', async () => {
+    const first = await bundleOf(randomBytes(MB, 4))
+    const stored = await uploadBundle(first, location(), 'auto', fakeDeps({ s3: client }))
     const other = await bundleOf(randomBytes(MB, 5))
-    const revision = await uploadBundle(other, location(), 'auto', fakeDeps({ s3: client }))
-    expect(revision.uploaded).toBe(true)
-    expect((await s3.getObject(BUCKET, 'app/abc.zip')).metadata['sha256']).toBe(other.sha256)
+    const error = await failure(uploadBundle(other, location(), 'auto', fakeDeps({ s3: client })))
+    expect(error.code).toBe('BundleChanged')
+    expect(error.describe()).toMatch(
+      new RegExp(
+        `^s3://bundles/app/abc\\.zip already holds another bundle for this commit \\(sha256 ${first.sha256}, written .*\\) than this run built \\(sha256 ${other.sha256}\\), and bucket bundles is not versioned: uploading would replace an object that deployments may be pinned to by its eTag ${stored.eTag} .* Fix: make the build reproducible.*or enable versioning on the bucket.*\`upload: never\`.*s3-key-prefix`
+      )
+    )
+    expect((await s3.getObject(BUCKET, 'app/abc.zip')).metadata['sha256']).toBe(first.sha256)
+    expect([ops('PutObject'), ops('GetBucketVersioning')]).toEqual([1, 1])
   })
 
-  test('auto: an object without our sha256 metadata (uploaded by hand) is replaced', async () => {
+  test('auto: an object without our sha256 metadata (uploaded by hand) is not replaced either', async () => {
     const bytes = randomBytes(MB, 6)
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'app/abc.zip', Body: bytes }))
-    const revision = await uploadBundle(await bundleOf(bytes), location(), 'auto', fakeDeps({ s3: client }))
-    expect(revision.uploaded).toBe(true)
-    expect(ops('PutObject')).toBe(2)
+    const error = await failure(uploadBundle(await bundleOf(bytes), location(), 'auto', fakeDeps({ s3: client })))
+    expect(error.message).toMatch(/\(sha256 unknown: no x-amz-meta-sha256, not uploaded by this action, written /)
+    expect(ops('PutObject')).toBe(1)
   })
 
-  test('always: uploads even the identical bundle', async () => {
+  test('always: the identical bundle already there is reused, never replaced (its eTag may be pinned)', async () => {
     const bundle = await bundleOf(randomBytes(MB, 7))
-    await uploadBundle(bundle, location(), 'always', fakeDeps({ s3: client }))
+    const first = await uploadBundle(bundle, location(), 'always', fakeDeps({ s3: client }))
     const again = await uploadBundle(bundle, location(), 'always', fakeDeps({ s3: client }))
-    expect(again.uploaded).toBe(true)
-    expect([ops('PutObject'), ops('HeadObject')]).toEqual([2, 0])
+    expect(again).toEqual({ ...first, uploaded: false })
+    // The second PUT is refused by its If-None-Match condition, then the object is read.
+    expect(s3.requests.filter(r => r.operation === 'PutObject').map(r => r.status)).toEqual([200, 412])
+    expect([ops('HeadObject'), ops('GetBucketVersioning')]).toEqual([1, 1])
   })
 
   test('never: the object must exist, and then it is described as it is', async () => {
@@ -187,9 +196,10 @@ describe('multipart', () => {
     expect(error.message).toMatch(
       /^uploading the bundle to s3:\/\/bundles\/app\/abc\.zip failed: InternalError: We encountered an internal error/
     )
-    await new Promise(resolve => setTimeout(resolve, 200))
-    expect(ops('AbortMultipartUpload')).toBe(1)
-    expect((await s3.listMultipartUploads(BUCKET)).filter(u => u.key !== null)).toEqual([])
+    await s3.idle()
+    // Parts were cut in flight: aborted twice, as S3 documents for parts still arriving.
+    expect(ops('AbortMultipartUpload')).toBe(2)
+    expect(await s3.listMultipartUploads(BUCKET)).toEqual([])
     expect(await s3.listKeys(BUCKET)).toEqual([])
   }, 30_000)
 
@@ -209,7 +219,9 @@ describe('multipart', () => {
       (e: unknown) => e
     )
     expect(error).toBeDefined()
-    expect(ops('AbortMultipartUpload')).toBe(1)
+    await s3.idle()
+    expect(ops('AbortMultipartUpload')).toBe(2)
+    expect(await s3.listMultipartUploads(BUCKET)).toEqual([])
     expect(await s3.listKeys(BUCKET)).toEqual([])
   }, 30_000)
 })

@@ -1,6 +1,10 @@
 import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { ActionError } from '../../core/errors.js'
 
 const BUFFER_BYTES = 1 << 20
+/** What a full or failing disk answers a write with. */
+const DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'EROFS'])
 
 /**
  * An append-only file writer for archives: small writes are gathered into 1 MiB writes, one of
@@ -17,10 +21,13 @@ export class FileSink {
   private highWater = 0
   private inFlight: Promise<void> | undefined
 
-  private constructor(private readonly handle: fs.FileHandle) {}
+  private constructor(
+    private readonly handle: fs.FileHandle,
+    private readonly file: string
+  ) {}
 
   static async create(file: string): Promise<FileSink> {
-    return new FileSink(await fs.open(file, 'w'))
+    return new FileSink(await fs.open(file, 'w'), file)
   }
 
   /** Where the next byte goes. */
@@ -52,7 +59,11 @@ export class FileSink {
     if (this.used === 0) return
     const full = this.buffer.subarray(0, this.used)
     const at = this.flushed
-    this.inFlight = this.writeAll(full, at)
+    const writing = this.writeAll(full, at)
+    // Nobody awaits this write until the next flush: without a handler now, a failure (a full
+    // disk) would be an unhandled rejection and end the process. settle() still throws it.
+    writing.catch(() => undefined)
+    this.inFlight = writing
     ;[this.buffer, this.spare] = [this.spare, this.buffer]
     this.flushed += this.used
     this.used = 0
@@ -67,9 +78,13 @@ export class FileSink {
 
   private async writeAll(data: Buffer, position: number): Promise<void> {
     let written = 0
-    while (written < data.length) {
-      const { bytesWritten } = await this.handle.write(data, written, data.length - written, position + written)
-      written += bytesWritten
+    try {
+      while (written < data.length) {
+        const { bytesWritten } = await this.handle.write(data, written, data.length - written, position + written)
+        written += bytesWritten
+      }
+    } catch (error) {
+      throw await diskError(error, this.file)
     }
   }
 
@@ -112,4 +127,33 @@ export class FileSink {
     await this.inFlight?.catch(() => undefined)
     await this.handle.close().catch(() => undefined)
   }
+}
+
+/** A failed write as the user can act on it: which directory, how much room it has, what to do. */
+export async function diskError(error: unknown, file: string): Promise<unknown> {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  if (!code || !DISK_ERRORS.has(code)) return error
+  const dir = path.dirname(file)
+  const free = await fs.statfs(dir).then(
+    s => `${formatBytes(s.bavail * s.bsize)} free`,
+    () => 'free space unknown'
+  )
+  const what = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : `the disk failed (${code})`
+  return new ActionError(`Writing the bundle to ${dir} failed: ${what} (${dir}: ${free}).`, {
+    fix:
+      'put the bundle on a bigger disk (set RUNNER_TEMP to a directory there in an earlier step), ' +
+      'or leave out what need not ship with `exclude` (build caches, test data, node_modules).',
+    code,
+    cause: error
+  })
+}
+
+function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024
+    i++
+  }
+  return i === 0 ? `${n} bytes` : `${n.toFixed(1)} ${units[i]}`
 }
