@@ -216,7 +216,8 @@ async function packageAndUpload(ctx: PipelineContext, source: Source, location: 
   const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`
   log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${secondsText(clock.now() - packing)}.`)
   const uploading = clock.now()
-  const revision = await uploadBundle(bundle, location, s.upload, ctx)
+  const onProgress = new ProgressMeter('Uploading', bundle.size, clock, log).update
+  const revision = await uploadBundle(bundle, location, s.upload, ctx, { onProgress })
   const took = clock.now() - uploading
   const rate = rateText(bundle.size, took)
   log.info(

@@ -19,6 +19,8 @@ export interface PartOptions {
   partSize?: number
   /** Parts in flight at once; memory is this many part buffers, reused. */
   concurrency?: number
+  /** Called with the bytes S3 has taken so far, after each part (and once for a single PutObject): the progress lines. */
+  onProgress?: (bytesSent: number) => void
 }
 
 export interface MultipartDeps {
@@ -72,6 +74,7 @@ export async function putMultipart(
     if (signal.aborted) throw new Error('the upload was cancelled')
     const etags: string[] = new Array<string>(count)
     let next = 0
+    let sent = 0
     const worker = async (): Promise<void> => {
       const buffer = Buffer.allocUnsafeSlow(partSize)
       while (next < count && !stop.signal.aborted) {
@@ -101,6 +104,8 @@ export async function putMultipart(
             throw error
           })
         etags[index] = out.ETag ?? ''
+        sent += length
+        options.onProgress?.(sent)
       }
     }
     // The first failure is the cause; the others are the workers it cut off.

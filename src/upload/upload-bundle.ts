@@ -24,6 +24,8 @@ export type UploadDeps = S3Deps & Pick<StageDeps, 'clock'>
 
 export const DEFAULT_MULTIPART_THRESHOLD = 16 << 20
 
+const CONTENT_TYPES: Record<Bundle['type'], string> = { zip: 'application/zip', tar: 'application/x-tar', tgz: 'application/gzip' }
+
 /**
  * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256) are
  * already there. Never replaces an object a deployment may have used (deployments pin it by
@@ -104,13 +106,17 @@ function revision(bundle: Bundle, loc: BundleLocation, written: Written): Upload
 async function write(bundle: Bundle, loc: BundleLocation, ifNoneMatch: boolean, deps: UploadDeps, sizes: UploadOptions): Promise<Written> {
   const threshold = sizes.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD
   const s3 = deps.clients.s3
-  if (bundle.size <= threshold) return putSingle(s3, bundle, loc, ifNoneMatch, deps.signal)
+  if (bundle.size <= threshold) {
+    const written = await putSingle(s3, bundle, loc, ifNoneMatch, deps.signal)
+    sizes.onProgress?.(bundle.size)
+    return written
+  }
   return putMultipart(bundle, loc, objectParams(bundle, loc), ifNoneMatch, sizes, { s3, signal: deps.signal, clock: deps.clock })
 }
 
 function objectParams(bundle: Bundle, loc: BundleLocation) {
   return {
-    ContentType: bundle.type === 'zip' ? 'application/zip' : 'application/gzip',
+    ContentType: CONTENT_TYPES[bundle.type],
     Metadata: { [SHA256_METADATA]: bundle.sha256 },
     ServerSideEncryption: loc.sse,
     SSEKMSKeyId: loc.kmsKeyId,

@@ -57,7 +57,7 @@ export function useLocalS3(): S3Bed {
     async bundleOf(bytes: Buffer): Promise<Bundle> {
       const file = path.join(temp.make(), 'bundle.zip')
       fs.writeFileSync(file, bytes)
-      return { file, type: 'zip', size: bytes.length, sha256: await sha256File(file), entries: 1 }
+      return { file, type: 'zip', size: bytes.length, sha256: await sha256File(file, new AbortController().signal), entries: 1 }
     },
     ops: operation => s3!.requests.filter(r => r.operation === operation).length
   }

@@ -92,3 +92,17 @@ describe('failing', () => {
     30_000
   )
 })
+
+describe('progress', () => {
+  test('each part taken by S3 reports the running total, ending at the bundle size', async () => {
+    const bundle = await bed.bundleOf(randomBytes(12 * MB, 43))
+    const seen: number[] = []
+    await uploadBundle(bundle, location(), 'always', fakeDeps({ s3: bed.client, clock: systemClock }), {
+      ...multipart,
+      onProgress: sent => seen.push(sent)
+    })
+    expect(seen).toHaveLength(3)
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen)
+    expect(seen.at(-1)).toBe(12 * MB)
+  })
+})
