@@ -57,13 +57,13 @@ describe('what lands in S3 is the tree, exactly', () => {
     expect(expected['start']).toBe('link -> scripts/start_server.sh')
     expect(expected['secret.env']).toMatch(/^file 600 /)
 
-    // Sorted entries, the fixed 1980 timestamp, links stored as links.
-    const lines = sh('unzip', ['-Z', '-T', zip])
+    // Sorted entries, the commit's time (here the push event's head commit; read in UTC), links stored as links.
+    const lines = sh('unzip', ['-Z', '-T', zip], { TZ: 'UTC' })
       .split('\n')
       .filter(l => /^[-dl]/.test(l))
     const names = lines.map(l => l.split(/\s+/).slice(8).join(' '))
     expect(names).toEqual([...names].sort())
-    expect(new Set(lines.map(l => l.split(/\s+/)[6]))).toEqual(new Set(['19800101.000000']))
+    expect(new Set(lines.map(l => l.split(/\s+/)[6]))).toEqual(new Set(['20240309.234107']))
     expect(lines.find(l => l.endsWith(' start'))).toMatch(/^lrwxrwxrwx/)
 
     const out = result.outputs
