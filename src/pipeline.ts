@@ -19,6 +19,8 @@ import { ProgressPrinter } from './watch/progress-printer.js'
 import { watchDeployment } from './watch/watch-deployment.js'
 import { GithubDeployment } from './github/github-deployment.js'
 import type { GroupOutcome, RunReport } from './report/run-report.js'
+import { registerUploaded } from './commands/register.js'
+import { runCommand } from './commands/run-command.js'
 
 /** The job log, plus the moment a deployment exists (main sets its outputs at once). */
 export interface PipelineLog extends Log {
@@ -45,9 +47,13 @@ export interface PipelineContext {
  */
 export async function runPipeline(ctx: PipelineContext): Promise<void> {
   const { settings: s } = ctx
+  ctx.report.command = s.command
+  // check, watch, continue and stop: src/commands/. register packages and uploads as deploy does.
+  if (s.command !== 'deploy' && s.command !== 'register') return runCommand(ctx)
   if (s.appspec) await prepareAppSpec(ctx, s.appspec)
   else await prepareBundle(ctx)
   stopIfCancelled(ctx, 'before any deployment was created')
+  if (s.command === 'register') return registerUploaded(ctx)
 
   if (s.githubEnvironment && s.githubToken && s.repository) {
     ctx.github = await GithubDeployment.create(
@@ -217,5 +223,9 @@ async function deployToGroup(ctx: PipelineContext, group: string): Promise<void>
   await ctx.github?.setStatus('in_progress', `CodeDeploy ${outcome.deploymentId} (${group}) in progress`, outcome.url)
 
   const printer = new ProgressPrinter(log, prefix)
-  outcome.result = await watchDeployment(outcome.deploymentId, group, deps, { printer, once: !s.wait })
+  outcome.result = await watchDeployment(outcome.deploymentId, group, deps, {
+    printer,
+    once: !s.wait,
+    waitForTermination: s.waitForTermination
+  })
 }

@@ -34,6 +34,10 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     githubToken: undefined,
     repository: 'octo/shop',
     runUrl: 'https://github.com/octo/shop/actions/runs/42',
+    command: 'deploy',
+    deploymentId: undefined,
+    autoRollbackOnStop: true,
+    waitForTermination: false,
     ...overrides
   }
 }

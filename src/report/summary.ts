@@ -2,7 +2,7 @@ import { describeError } from '../core/errors.js'
 import { s3Uri } from '../upload/location.js'
 import { consoleUrl } from '../deploy/console-url.js'
 import { seconds, type DeploymentResult, type InstanceState } from '../watch/deployment-result.js'
-import { endNotes, isReady } from '../watch/end-notes.js'
+import { endNotes, inTerminationWait, isReady, terminationNote } from '../watch/end-notes.js'
 import { counts, failureMessage, rollbackStory } from './diagnosis.js'
 import { code, esc, fenced, ICON } from './markdown.js'
 import { durationSeconds, runSucceeded, type GroupOutcome, type RunReport } from './run-report.js'
@@ -36,6 +36,15 @@ export function renderSummary(report: RunReport): string {
     if (r.sha256) rows.push(['Bundle sha256', code(r.sha256)])
     rows.push(['Object eTag / version', `${code(r.eTag)}${r.version ? ` / ${code(r.version)}` : ''}`])
   }
+  // check and register: what they found and did (also in the log).
+  if (report.check) rows.push(...report.check.map(([k, v]): [string, string] => [esc(k), esc(v)]))
+  if (report.registered) {
+    const when = report.registered.registerTime ? ` at ${report.registered.registerTime.toISOString()}` : ''
+    rows.push([
+      'Registered',
+      `with application ${code(s?.applicationName ?? '')}${when}: deploy it later with \`sha\` and \`upload: never\``
+    ])
+  }
   const duration = durationSeconds(report)
   if (duration !== undefined) rows.push(['Duration', `${duration}s`])
   if (rows.length) {
@@ -61,6 +70,7 @@ function groupSection(g: GroupOutcome, region: string | undefined): string[] {
   out.push(`Deployment [${g.deploymentId}](${g.url}): ${r ? `**${stateText(r, g.stopRequested)}**, ${counts(r)}` : '**created**'}`, '')
   if (!r) return out
   for (const note of endNotes(r)) out.push(`> ⚠️ ${esc(note)}`, '')
+  if (inTerminationWait(r)) out.push(`> ℹ️ ${esc(terminationNote(r))}`, '')
   if (r.errorCode || r.errorMessage) out.push(`CodeDeploy: ${code(r.errorCode ?? '')} ${esc(r.errorMessage ?? '')}`, '')
   const shifting = r.instances.some(i => i.traffic)
   out.push(...(shifting ? targetSections(r) : [...instanceTable(r), ...eventTimings(r)]), ...failureDetails(r))
@@ -87,7 +97,9 @@ function stateText(r: DeploymentResult, stopRequested: boolean): string {
         : ' (workflow cancelled)'
       : isReady(r)
         ? ' (waiting for traffic to be rerouted)'
-        : ''
+        : inTerminationWait(r)
+          ? ' (traffic moved; original environment in its termination wait)'
+          : ''
   return `${ICON[r.status] ?? ''} ${r.status}${why}`.trim()
 }
 

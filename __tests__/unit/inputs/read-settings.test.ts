@@ -83,7 +83,11 @@ describe('readSettings defaults', () => {
       githubEnvironment: undefined,
       githubToken: undefined,
       repository: 'octo/shop',
-      runUrl: 'https://github.com/octo/shop/actions/runs/42'
+      runUrl: 'https://github.com/octo/shop/actions/runs/42',
+      command: 'deploy',
+      deploymentId: undefined,
+      autoRollbackOnStop: true,
+      waitForTermination: false
     } satisfies Settings)
   })
 

@@ -1,0 +1,154 @@
+import { GetDeploymentGroupCommand } from '@aws-sdk/client-codedeploy'
+import { ActionError } from '../core/errors.js'
+import { abortable } from '../aws/clients.js'
+import { isAccessDenied } from '../aws/service-errors.js'
+import { listExcluded } from '../source/excluded.js'
+import { walkSourceTree } from '../source/walk-tree.js'
+import { checkAppSpec } from '../appspec/ec2/check-appspec.js'
+import { appSpecFor, loadAppSpec } from '../appspec/ecs-lambda/content.js'
+import { describeAppSpec } from '../appspec/ecs-lambda/resources.js'
+import { writeBundle } from '../bundle/write-bundle.js'
+import { bucketFacts } from '../upload/bucket-facts.js'
+import { findExisting, requireExisting } from '../upload/existing-object.js'
+import { bundleKey, s3Uri, type BundleLocation, type UploadedRevision } from '../upload/location.js'
+import { preflight } from '../deploy/preflight.js'
+import { commandDeps, type CommandContext } from './context.js'
+
+/** Excluded paths named one by one in the log; the summary gets the first few. */
+const SUMMARY_EXCLUDED = 10
+
+/**
+ * `command: check`: everything that can be known without changing anything, for a pull-request
+ * workflow. Inputs and appspec, CodeDeploy and S3 read with read-only calls, the bundle built
+ * locally, and what deploy would do. Every fact goes to the log and to report.check (the summary).
+ */
+export async function runCheck(ctx: CommandContext): Promise<void> {
+  const { settings: s, log, report } = ctx
+  const rows: Array<[string, string]> = []
+  report.check = rows
+  const fact = (name: string, value: string): void => {
+    rows.push([name, value])
+    log.info(`${name}: ${value}`)
+  }
+  fact('command', 'check: nothing is uploaded, registered or deployed')
+  fact('groups', s.deploymentGroups.join(', '))
+  const deps = commandDeps(ctx)
+
+  if (s.appspec) {
+    const input = s.appspec
+    const loaded = await log.group('Check the AppSpec', async () => loadAppSpec(input))
+    for (const warning of [...loaded.warnings, ...(loaded.checked?.warnings ?? [])]) log.warning(warning)
+    const platform = await checkCodeDeploy(ctx, fact)
+    if (platform === 'Server')
+      throw new ActionError('an AppSpec sent as content is for ECS and Lambda applications only.', { input: 'appspec' })
+    const checked = appSpecFor(loaded, platform, s.applicationName)
+    fact('AppSpec', `${input.given}: ${describeAppSpec(checked)}; sha256 ${loaded.sha256}`)
+    fact('deploy would', `send ${input.given} as content (nothing uploaded) to ${s.deploymentGroups.join(', ')}, config ${configs(rows)}`)
+    return
+  }
+
+  const location: BundleLocation = {
+    bucket: s.s3Bucket,
+    key: bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
+    bundleType: s.bundleType,
+    sse: s.s3Sse,
+    kmsKeyId: s.s3KmsKeyId,
+    expectedBucketOwner: s.expectedBucketOwner
+  }
+  // upload: never deploys the existing object: nothing is packaged, so no tree is read.
+  const packages = s.upload !== 'never'
+  const entries = packages
+    ? await log.group('Check the bundle', async () => {
+        const found = await walkSourceTree(s.sourceDir, s.exclude)
+        const appspec = checkAppSpec(s.sourceDir, found, s.exclude)
+        for (const warning of appspec.warnings) log.warning(warning)
+        fact(
+          'appspec.yml',
+          `os ${appspec.os}, ${appspec.hooks.length} hook script(s)${appspec.hooks.length ? `: ${appspec.hooks.map(h => `${h.event} ${h.location}`).join(', ')}` : ''}`
+        )
+        const { excluded, more } = listExcluded(s.sourceDir, s.exclude)
+        for (const e of excluded) log.info(`  excluded ${e.path} (by ${e.pattern})`)
+        const shown = excluded.slice(0, SUMMARY_EXCLUDED).map(e => `${e.path} (by ${e.pattern})`)
+        const rest = excluded.length - shown.length + more
+        rows.push(['excluded', excluded.length ? `${shown.join(', ')}${rest ? `, and ${rest} more (see the log)` : ''}` : 'nothing'])
+        return found
+      })
+    : undefined
+  await checkCodeDeploy(ctx, fact)
+  const existing = await log.group('Check S3 (read-only)', async () => {
+    const bucket = await bucketFacts(location.bucket, location.expectedBucketOwner, deps)
+    fact('bucket', `${location.bucket}: region ${bucket.region}, versioning ${bucket.versioning}`)
+    const found = s.upload === 'never' ? await requireExisting(location, deps) : await headOrUnknown(location, ctx)
+    fact(
+      'object',
+      found
+        ? `${s3Uri(location)} exists: ${found.size} bytes, eTag ${found.eTag}${found.version ? `, version ${found.version}` : ''}${found.sha256 ? `, sha256 ${found.sha256}` : ''}`
+        : `${s3Uri(location)}: no object yet`
+    )
+    return found
+  })
+  if (entries) {
+    const bundle = await log.group('Build the bundle locally', () => writeBundle(entries, s.bundleType, ctx.tempDir))
+    report.bundle = bundle
+    fact(
+      'bundle',
+      `${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256} (${s.bundleType}, built locally, not uploaded)`
+    )
+  }
+  fact(
+    'deploy would',
+    `${bundlePlan(ctx, location, existing)}, then deploy it to ${s.deploymentGroups.join(', ')} with config ${configs(rows)}`
+  )
+}
+
+/** HeadObject as deploy does it: without s3:ListBucket a missing key reads as 403, which deploy takes as "upload". */
+async function headOrUnknown(location: BundleLocation, ctx: CommandContext): Promise<UploadedRevision | undefined> {
+  return findExisting(location, ctx).catch((error: unknown) => {
+    if (error instanceof ActionError && isAccessDenied(error.cause) && !location.expectedBucketOwner) return undefined
+    throw error
+  })
+}
+
+function bundlePlan(ctx: CommandContext, location: BundleLocation, existing: UploadedRevision | undefined): string {
+  const { settings: s, report } = ctx
+  const uri = s3Uri(location)
+  if (s.upload === 'never') return `deploy the existing ${uri} (upload: never)`
+  if (existing && s.redeploy && s.upload === 'auto') return `deploy the existing ${uri} of commit ${s.sha} (a redeploy: nothing packaged)`
+  const same = existing && report.bundle && existing.sha256 === report.bundle.sha256 && existing.size === report.bundle.size
+  if (same && s.upload === 'auto') return `reuse ${uri}, which already holds this exact bundle (same sha256): no upload`
+  return `upload the bundle to ${uri}${existing ? ' (replacing a different object)' : ''}`
+}
+
+function configs(rows: ReadonlyArray<[string, string]>): string {
+  return rows.find(([k]) => k === 'deployment config')?.[1] ?? "the group's own"
+}
+
+/** Preflight (GetApplication, GetDeploymentGroup, GetDeploymentConfig) and each group's config and style. */
+async function checkCodeDeploy(ctx: CommandContext, fact: (name: string, value: string) => void) {
+  const { settings: s, log } = ctx
+  return log.group('Check CodeDeploy (read-only)', async () => {
+    const deps = commandDeps(ctx)
+    const found = await preflight(
+      { applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given },
+      deps
+    )
+    ctx.report.computePlatform = found.platform
+    fact('application', `${s.applicationName} (${found.platform === 'Server' ? 'EC2/on-premises' : found.platform})`)
+    const used: string[] = []
+    for (const group of s.deploymentGroups) {
+      const out = await ctx.clients.codedeploy.send(
+        new GetDeploymentGroupCommand({ applicationName: s.applicationName, deploymentGroupName: group }),
+        abortable(ctx.signal)
+      )
+      const g = out.deploymentGroupInfo
+      const style = g?.deploymentStyle?.deploymentType === 'BLUE_GREEN' ? 'blue/green' : 'in-place'
+      fact(
+        `group ${group}`,
+        `${style}, config ${g?.deploymentConfigName ?? '?'}${g?.autoRollbackConfiguration?.enabled ? ', automatic rollback on' : ''}`
+      )
+      if (g?.deploymentConfigName) used.push(g.deploymentConfigName)
+    }
+    fact('deployment config', s.deploymentConfig ?? ([...new Set(used)].join(', ') || "the group's own"))
+    return found.platform
+  })
+}
