@@ -4,7 +4,11 @@
  * checkout, no bundle, no bucket). Each passes where it should and refuses with one clear error
  * where it should not act; auto-rollback-on-stop is passed to StopDeployment as given.
  */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { load } from 'js-yaml'
 import { CodeDeployClient, ListApplicationRevisionsCommand } from '@aws-sdk/client-codedeploy'
+import { COMMANDS } from '../../src/inputs/command.js'
 import { BUCKET, errorsOf, makeWorkspace, runWith, useTestbed, type CdRecord, type RunResult } from './harness.js'
 
 const SHA = '3333333333333333333333333333333333333333'
@@ -217,5 +221,20 @@ describe('stop', () => {
     expect(result.code).toBe(1)
     expect(oneError(result)).toMatch(/which has already ended \(Succeeded\): there is nothing to stop\. Fix: /)
     expect(bed.cdCalls('StopDeployment')).toEqual([])
+  })
+})
+
+describe('examples/dispatch-commands.yml', () => {
+  test('is a valid workflow that offers every command as a choice, with deployment-id and sha as strings', async () => {
+    const text = fs.readFileSync(path.resolve('examples', 'dispatch-commands.yml'), 'utf8')
+    const { validateWorkflow } = (await import('@action-validator/core')) as { validateWorkflow: (src: string) => { errors: unknown[] } }
+    expect(validateWorkflow(text).errors).toEqual([])
+    const inputs = (load(text) as { on: { workflow_dispatch: { inputs: Record<string, { type: string; options?: string[] }> } } }).on
+      .workflow_dispatch.inputs
+    expect(inputs['command']).toMatchObject({ type: 'choice', options: [...COMMANDS] })
+    expect(inputs['deployment-id']?.type).toBe('string')
+    expect(inputs['sha']?.type).toBe('string')
+    expect(text).toContain('command: ${{ inputs.command }}')
+    expect(text).toContain('deployment-id: ${{ inputs.deployment-id }}')
   })
 })
