@@ -140,7 +140,8 @@ export function summaryLine(report: RunReport): string {
       report.error === undefined ? (report.cancelled ? 'cancelled' : 'not deployed') : `not deployed: ${describeError(report.error)}`
     parts.push(`${(missing.length ? missing : s.deploymentGroups).join(', ')}: ${why}`)
   }
-  const verdict = runSucceeded(report) ? 'succeeded' : 'FAILED'
+  // stop succeeds when the deployment is Stopped: "succeeded" would read as if it had deployed.
+  const verdict = runSucceeded(report) ? (s.command === 'stop' ? 'stopped' : 'succeeded') : 'FAILED'
   const took = duration === undefined ? '' : ` in ${duration}s`
   const at = sha ? ` @ ${sha}` : ''
   return `CodeDeploy ${s.applicationName}${at} ${verdict}: ${parts.join('; ')}${took}`.replace(/\s+/g, ' ')

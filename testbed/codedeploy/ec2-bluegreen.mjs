@@ -144,7 +144,13 @@ export class Ec2BlueGreen {
     st.run.timer = setTimeout(() => {
       if (this.runner.closed || isFinal(dep)) return
       if (b.readyAction === 'CONTINUE_DEPLOYMENT') return this.reroute(dep, st)
-      this.stop(dep)
+      // Nobody rerouted: the replacement never takes traffic, the original keeps it.
+      const now = Date.now()
+      for (const inst of [...st.green, ...st.blue]) {
+        if (inst.status !== 'Ready' && inst.status !== 'Pending') continue
+        for (const rest of inst.events.slice(inst.cursor)) rest.status = 'Skipped'
+        setStatus(dep, inst, 'Skipped', now)
+      }
       this.runner.finish(
         dep,
         'Stopped',
