@@ -60,6 +60,8 @@ describe('check', () => {
     expect(result.code).toBe(0)
     expect(errorsOf(result, 'all')).toEqual([])
     expect(result.outputs['status']).toBe('Checked')
+    expect(result.stdout).toContain('inputs: application sample-app; group(s) production; source-dir ')
+    expect(result.stdout).toContain(`upload auto, s3://${BUCKET}/app/; sha ${SHA}`)
     expect(result.stdout).toContain('appspec.yml: os linux')
     expect(result.stdout).toContain('excluded node_modules/ (by node_modules/)')
     expect(result.stdout).toContain('excluded .git/ (by .git)')
@@ -151,10 +153,12 @@ describe('watch', () => {
     const id = await startDeployment()
     const empty = makeWorkspace('empty')
     try {
-      const result = await runWith(bed, { workspace: empty, inputs: onDeployment('watch', id) })
+      // Run from another commit: the deployment's own bundle names the commit it deploys.
+      const result = await runWith(bed, { workspace: empty, sha: 'f'.repeat(40), inputs: onDeployment('watch', id) })
       expect(result.code).toBe(0)
       expect(result.outputs['deployment-id']).toBe(id)
       expect(result.outputs['status']).toBe('Succeeded')
+      expect(result.outputs['sha']).toBe(SHA)
       expect(result.outputs['instances-succeeded']).toBe('2')
       expect(result.stdout).toContain(`Deployment ${id}: sample-app/production`)
       expect(result.stdout).toMatch(/i-0000000000000001\s+ApplicationStart\s+Succeeded/)

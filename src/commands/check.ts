@@ -31,7 +31,21 @@ export async function runCheck(ctx: CommandContext): Promise<void> {
     log.info(`${name}: ${value}`)
   }
   fact('command', 'check: nothing is uploaded, registered or deployed')
-  fact('groups', s.deploymentGroups.join(', '))
+  fact(
+    'inputs',
+    [
+      `application ${s.applicationName}`,
+      `group(s) ${s.deploymentGroups.join(', ')}`,
+      s.deploymentConfig ? `deployment-config ${s.deploymentConfig}` : undefined,
+      s.appspec
+        ? `appspec ${s.appspec.given}`
+        : `source-dir ${s.sourceDir}, bundle-type ${s.bundleType}, upload ${s.upload}, s3://${s.s3Bucket}/${s.s3KeyPrefix}`,
+      `sha ${s.sha}${s.redeploy ? ' (a redeploy of an earlier commit)' : ''}`,
+      s.exclude.length ? `exclude ${s.exclude.join(' ')}` : undefined
+    ]
+      .filter(Boolean)
+      .join('; ')
+  )
   const deps = commandDeps(ctx)
 
   if (s.appspec) {

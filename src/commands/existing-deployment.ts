@@ -35,6 +35,7 @@ export async function runOnDeployment(ctx: CommandContext): Promise<void> {
   const group = info.deploymentGroupName ?? '?'
   s.applicationName = info.applicationName ?? s.applicationName
   s.deploymentGroups = [group]
+  s.sha ||= shaOfRevision(info)
   const platform = info.computePlatform
   if (platform === 'Server' || platform === 'ECS' || platform === 'Lambda') report.computePlatform = platform
   const outcome: GroupOutcome = { group, deploymentId: id, url: consoleUrl(s.region, id), result: undefined, stopRequested: false }
@@ -81,6 +82,11 @@ async function readDeployment(id: string, deps: Pick<StageDeps, 'clients' | 'sig
     }
     throw explainAwsError(error, `reading deployment ${id}`, 'codedeploy:GetDeployment', `deployment ${id}`)
   }
+}
+
+/** The commit a bundle was named after (`<prefix><sha>.zip`, as deploy names them), or '' when the key says none. */
+function shaOfRevision(info: DeploymentInfo): string {
+  return /(?:^|\/)([0-9a-f]{40})\.(?:zip|tgz|tar)$/.exec(info.revision?.s3Location?.key ?? '')?.[1] ?? ''
 }
 
 /** A dispatch workflow that also sets application-name or deployment-group must not act on another application's deployment. */

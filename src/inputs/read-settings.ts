@@ -35,7 +35,8 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
   // bundle: nothing is packaged or uploaded then.
   const server = appspec === undefined && !existing
   const s3Bucket = server ? readBucket(input) : ''
-  const sha = existing && !input('sha') && !env['GITHUB_SHA'] ? '' : readSha(input, env)
+  // The workflow's commit says nothing about a deployment started elsewhere: its own revision will.
+  const sha = existing && !input('sha') ? '' : readSha(input, env)
   const upload = server ? oneOf(input, 'upload', ['auto', 'always', 'never'] as const, 'auto') : 'auto'
   const repository = env['GITHUB_REPOSITORY'] || undefined
   const runUrl =
