@@ -89,6 +89,19 @@ describe('check', () => {
     expect(s3Writes()).toHaveLength(writesBefore)
   })
 
+  test('for a redeploy whose bundle is in S3, reads no tree and packages nothing, as deploy does', async () => {
+    const OLD = 'a'.repeat(40)
+    expect((await runWith(bed, { sha: OLD })).code).toBe(0)
+    // The workspace now holds another commit, without appspec.yml even.
+    fs.rmSync(path.join(bed.ws.app, 'appspec.yml'))
+    const result = await runWith(bed, { inputs: { command: 'check', sha: OLD } })
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain(
+      `deploy would: deploy the existing s3://${BUCKET}/app/${OLD}.zip of commit ${OLD} (a redeploy: nothing packaged)`
+    )
+    expect(result.stdout).not.toContain('Build the bundle locally')
+  })
+
   test('refuses a group that does not exist, still writing nothing', async () => {
     const result = await runWith(bed, { inputs: { command: 'check', 'deployment-group': 'prod' } })
     expect(result.code).toBe(1)

@@ -69,8 +69,25 @@ export async function runCheck(ctx: CommandContext): Promise<void> {
     kmsKeyId: s.s3KmsKeyId,
     expectedBucketOwner: s.expectedBucketOwner
   }
-  // upload: never deploys the existing object: nothing is packaged, so no tree is read.
-  const packages = s.upload !== 'never'
+  const readS3 = (): Promise<UploadedRevision | undefined> =>
+    log.group('Check S3 (read-only)', async () => {
+      const bucket = await bucketFacts(location.bucket, location.expectedBucketOwner, deps)
+      fact('bucket', `${location.bucket}: region ${bucket.region}, versioning ${bucket.versioning}`)
+      const found = s.upload === 'never' ? await requireExisting(location, deps) : await headOrUnknown(location, ctx)
+      fact(
+        'object',
+        found
+          ? `${s3Uri(location)} exists: ${found.size} bytes, eTag ${found.eTag}${found.version ? `, version ${found.version}` : ''}${found.sha256 ? `, sha256 ${found.sha256}` : ''}`
+          : `${s3Uri(location)}: no object yet`
+      )
+      return found
+    })
+  // As deploy: upload: never, and a redeploy whose bundle is already there, package nothing (the
+  // workspace may hold another commit), so no tree is read. Otherwise the tree and appspec.yml are
+  // checked before any AWS call.
+  const s3First = s.upload === 'never' || s.redeploy
+  let existing = s3First ? await readS3() : undefined
+  const packages = s.upload !== 'never' && !(existing && s.redeploy && s.upload === 'auto')
   const entries = packages
     ? await log.group('Check the bundle', async () => {
         const found = await walkSourceTree(s.sourceDir, s.exclude)
@@ -88,19 +105,8 @@ export async function runCheck(ctx: CommandContext): Promise<void> {
         return found
       })
     : undefined
+  if (!s3First) existing = await readS3()
   await checkCodeDeploy(ctx, fact)
-  const existing = await log.group('Check S3 (read-only)', async () => {
-    const bucket = await bucketFacts(location.bucket, location.expectedBucketOwner, deps)
-    fact('bucket', `${location.bucket}: region ${bucket.region}, versioning ${bucket.versioning}`)
-    const found = s.upload === 'never' ? await requireExisting(location, deps) : await headOrUnknown(location, ctx)
-    fact(
-      'object',
-      found
-        ? `${s3Uri(location)} exists: ${found.size} bytes, eTag ${found.eTag}${found.version ? `, version ${found.version}` : ''}${found.sha256 ? `, sha256 ${found.sha256}` : ''}`
-        : `${s3Uri(location)}: no object yet`
-    )
-    return found
-  })
   if (entries) {
     const bundle = await log.group('Build the bundle locally', () => writeBundle(entries, s.bundleType, ctx.tempDir))
     report.bundle = bundle
