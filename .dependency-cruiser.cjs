@@ -1,11 +1,11 @@
 // The dependency rule of src/, checked by `npm run lint:deps` (part of `npm run lint` and of
 // `npm run build`, so a build fails on a cycle or a backward import):
 //
-//   core <- aws <- inputs <- source <- appspec <- bundle <- upload <- deploy <- watch <- github <- report <- pipeline/main
+//   core <- aws <- inputs <- source <- appspec <- bundle <- upload <- deploy <- watch <- github <- report <- commands <- pipeline/main
 //
 // A folder may import from the folders to its left (their types or their code), never from one to
 // its right; core imports nothing of ours. No cycles anywhere, not even between files of one folder.
-const LAYERS = ['core', 'aws', 'inputs', 'source', 'appspec', 'bundle', 'upload', 'deploy', 'watch', 'github', 'report']
+const LAYERS = ['core', 'aws', 'inputs', 'source', 'appspec', 'bundle', 'upload', 'deploy', 'watch', 'github', 'report', 'commands']
 const TOP = '^src/[^/]+[.]ts$' // index.ts, main.ts, pipeline.ts
 
 const later = LAYERS.map((layer, i) => ({

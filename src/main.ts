@@ -84,7 +84,8 @@ export async function run(): Promise<void> {
   }
   reporting = true
   try {
-    if (report.cancelled && clients) await stopOnCancel(report, clients)
+    // watch only follows a deployment started elsewhere: cancelling the watcher leaves it running.
+    if (report.cancelled && clients && report.command !== 'watch') await stopOnCancel(report, clients)
     report.endedAt = Date.now()
     await writeReport(report)
     const succeeded = runSucceeded(report)

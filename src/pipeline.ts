@@ -14,7 +14,7 @@ import { describeAppSpec } from './appspec/ecs-lambda/resources.js'
 import { writeBundle, type Bundle } from './bundle/write-bundle.js'
 import { checkPrebuilt, stagePrebuilt } from './bundle/prebuilt/check-prebuilt.js'
 import { findExisting, requireExisting } from './upload/existing-object.js'
-import { bundleKey, s3Uri, type BundleLocation, type UploadedRevision } from './upload/location.js'
+import { bundleLocation, s3Uri, type BundleLocation, type UploadedRevision } from './upload/location.js'
 import { uploadBundle } from './upload/upload-bundle.js'
 import { consoleUrl } from './deploy/console-url.js'
 import { createDeployment } from './deploy/create-deployment.js'
@@ -23,6 +23,8 @@ import { ProgressPrinter } from './watch/progress-printer.js'
 import { watchDeployment } from './watch/watch-deployment.js'
 import { GithubDeployment } from './github/github-deployment.js'
 import type { GroupOutcome, RunReport } from './report/run-report.js'
+import { registerUploaded } from './commands/register.js'
+import { runCommand } from './commands/run-command.js'
 
 /** The job log, plus the moment a deployment exists (main sets its outputs at once). */
 export interface PipelineLog extends Log {
@@ -49,9 +51,13 @@ export interface PipelineContext {
  */
 export async function runPipeline(ctx: PipelineContext): Promise<void> {
   const { settings: s } = ctx
+  ctx.report.command = s.command
+  // check, watch, continue and stop: src/commands/. register packages and uploads as deploy does.
+  if (s.command !== 'deploy' && s.command !== 'register') return runCommand(ctx)
   if (s.appspec) await prepareAppSpec(ctx, s.appspec)
   else await prepareBundle(ctx)
   stopIfCancelled(ctx, 'before any deployment was created')
+  if (s.command === 'register') return registerUploaded(ctx)
 
   if (s.githubEnvironment && s.githubToken && s.repository) {
     ctx.github = await GithubDeployment.create(
@@ -147,17 +153,6 @@ function stageDeps(ctx: PipelineContext): StageDeps {
 /** Between stages: once the workflow is cancelled, nothing new is started. */
 function stopIfCancelled(ctx: PipelineContext, when: string): void {
   if (ctx.signal.aborted) throw new ActionError(`Cancelled ${when}: nothing was deployed.`)
-}
-
-function bundleLocation(s: Settings): BundleLocation {
-  return {
-    bucket: s.s3Bucket,
-    key: s.s3Key ?? bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
-    bundleType: s.bundleType,
-    sse: s.s3Sse,
-    kmsKeyId: s.s3KmsKeyId,
-    expectedBucketOwner: s.expectedBucketOwner
-  }
 }
 
 /** The existing object for `upload: never` (required) or a redeploy (used when present). */
@@ -274,7 +269,11 @@ async function deployToGroup(ctx: PipelineContext, group: string): Promise<void>
   await ctx.github?.setStatus('in_progress', `CodeDeploy ${outcome.deploymentId} (${group}) in progress`, outcome.url)
 
   const printer = new ProgressPrinter(log, prefix)
-  outcome.result = await watchDeployment(outcome.deploymentId, group, deps, { printer, once: !s.wait })
+  outcome.result = await watchDeployment(outcome.deploymentId, group, deps, {
+    printer,
+    once: !s.wait,
+    waitForTermination: s.waitForTermination
+  })
   const r = outcome.result
   const watched = secondsText(ctx.clock.now() - created)
   if (s.wait)

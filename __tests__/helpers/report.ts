@@ -41,6 +41,10 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     alarms: 'group',
     githubEnvironmentProduction: false,
     githubEnvironmentUrl: undefined,
+    command: 'deploy',
+    deploymentId: undefined,
+    autoRollbackOnStop: true,
+    waitForTermination: false,
     ...overrides
   }
 }

@@ -165,7 +165,19 @@ const cases: Case[] = [
   { name: 'alarms disabled', inputs: { alarms: 'disabled' }, names: input('alarms'), says: /group, off/ },
   { name: 'github-environment-url not a URL', inputs: { 'github-environment': 'staging', 'github-environment-url': 'staging' }, names: input('github-environment-url'), says: /not an http\(s\) URL/ },
   { name: 'github-environment-production without github-environment', inputs: { 'github-environment-production': 'false' }, names: input('github-environment-production'), says: /github-environment is empty/ },
-  { name: 'application-name of a Lambda application', inputs: { 'application-name': 'lambda-app' }, names: input('application-name'), says: /deploys to Lambda/ }
+  { name: 'application-name of a Lambda application', inputs: { 'application-name': 'lambda-app' }, names: input('application-name'), says: /deploys to Lambda/ },
+
+  // Commands and their inputs.
+  { name: 'command rollout', inputs: { command: 'rollout' }, names: input('command'), says: /'rollout' is not a valid value.*deploy, check, register, watch, continue, stop/ },
+  { name: 'command watch without deployment-id', inputs: { command: 'watch' }, names: input('deployment-id'), says: /is required for command watch/ },
+  { name: 'command stop without deployment-id', inputs: { command: 'stop', 'application-name': undefined, 's3-bucket': undefined }, names: input('deployment-id'), says: /is required for command stop/ },
+  { name: 'deployment-id with command deploy', inputs: { 'deployment-id': 'd-ABCDE1234' }, names: input('deployment-id'), says: /command deploy does not act on an existing deployment/ },
+  { name: 'deployment-id not an id', inputs: { command: 'continue', 'deployment-id': '12345' }, names: input('deployment-id'), says: /'12345' is not a CodeDeploy deployment id/ },
+  { name: 'auto-rollback-on-stop yes', inputs: { command: 'stop', 'deployment-id': 'd-ABCDE1234', 'auto-rollback-on-stop': 'yes' }, names: input('auto-rollback-on-stop'), says: /not a boolean/ },
+  { name: 'wait-for-termination always', inputs: { 'wait-for-termination': 'always' }, names: input('wait-for-termination'), says: /not a boolean/ },
+  { name: 'wait-for-termination with wait false', inputs: { 'wait-for-termination': 'true', wait: 'false' }, names: input('wait-for-termination'), says: /wait is false/ },
+  { name: 'wait-for-termination with command check', inputs: { command: 'check', 'wait-for-termination': 'true' }, names: input('wait-for-termination'), says: /command check never waits/ },
+  { name: 'command register with an ECS/Lambda appspec', setup: ws => fs.writeFileSync(path.join(ws.root, 'appspec.yaml'), 'version: 0.0\n'), inputs: { command: 'register', appspec: 'appspec.yaml' }, names: input('command'), says: /registers a bundle in S3/ }
 ]
 
 /** The text of a workflow command's message, as the runner shows it (core escapes %, \r, \n). */

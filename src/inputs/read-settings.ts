@@ -5,6 +5,7 @@ import { readAppSpecInput } from './appspec.js'
 import { readBundleSource } from './bundle-source.js'
 import { readDeploymentOptions } from './deployment-options.js'
 import { readGithubEnvironment } from './github-environment.js'
+import { actsOnDeployment, readCommand, readCommandInputs } from './command.js'
 import { bool, lines, oneOf, required, type InputReader } from './reader.js'
 import { readBucket, readBucketOwner, readKeyPrefix } from './s3.js'
 import type { Settings } from './settings.js'
@@ -19,14 +20,30 @@ const MAX_TIMEOUT_MINUTES = 360 // a GitHub-hosted job cannot run longer
 
 export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settings {
   const workspace = path.resolve(env['GITHUB_WORKSPACE'] || process.cwd())
+  // The command decides which inputs are required: watch, continue and stop need only a deployment id.
+  const command = readCommand(input)
+  const existing = actsOnDeployment(command)
   // Required inputs first: a workflow missing one hears about that before anything else.
-  const applicationName = required(input, 'application-name', 'the CodeDeploy application, e.g. `application-name: my-app`')
-  const deploymentGroups = readGroups(input)
-  const appspec = readAppSpecInput(input, workspace)
-  // ECS and Lambda send the AppSpec as content: nothing is packaged or uploaded.
-  const server = appspec === undefined
+  const applicationName = existing
+    ? input('application-name')
+    : required(input, 'application-name', 'the CodeDeploy application, e.g. `application-name: my-app`')
+  // register needs no group (RegisterApplicationRevision is per application); given ones are checked.
+  const deploymentGroups =
+    existing || (command === 'register' && !input('deployment-group')) ? lines(input('deployment-group')) : readGroups(input)
+  const commandInputs = readCommandInputs(input, command)
+  const appspec = existing ? undefined : readAppSpecInput(input, workspace)
+  if (appspec && command === 'register') {
+    throw new ActionError('is set, but command register registers a bundle in S3 (EC2/on-premises).', {
+      input: 'command',
+      fix: 'register EC2/on-premises bundles only; an ECS or Lambda AppSpec is sent as content by `command: deploy`.'
+    })
+  }
+  // ECS and Lambda send the AppSpec as content, and commands on an existing deployment touch no
+  // bundle: nothing is packaged or uploaded then.
+  const server = appspec === undefined && !existing
   const s3Bucket = server ? readBucket(input) : ''
-  const sha = readSha(input, env)
+  // The workflow's commit says nothing about a deployment started elsewhere: its own revision will.
+  const sha = existing && !input('sha') ? '' : readSha(input, env)
   const upload = server ? oneOf(input, 'upload', ['auto', 'always', 'never'] as const, 'auto') : 'auto'
   const source = server
     ? readBundleSource(input, [workspace, env['RUNNER_TEMP'] ?? ''].filter(Boolean), upload)
@@ -90,7 +107,8 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Settin
     s3Key: source.s3Key,
     ...readDeploymentOptions(input, server),
     githubEnvironmentProduction: github.githubEnvironmentProduction,
-    githubEnvironmentUrl: github.githubEnvironmentUrl
+    githubEnvironmentUrl: github.githubEnvironmentUrl,
+    ...commandInputs
   }
 }
 

@@ -1,5 +1,6 @@
 import type { AlarmsMode, AutoRollback, BundleType, FileExistsBehavior, ServerSideEncryption, UploadMode } from '../core/domain.js'
 import type { AppSpecInput } from './appspec.js'
+import type { Command } from './command.js'
 
 /** Everything the action needs, read and checked once, before any work is done. */
 export interface Settings {
@@ -48,4 +49,12 @@ export interface Settings {
   githubEnvironmentProduction: boolean
   /** The GitHub deployment status's environment_url. */
   githubEnvironmentUrl: string | undefined
+  /** What the step does; deploy unless `command` says otherwise. */
+  command: Command
+  /** watch, continue, stop: the deployment they act on (its application and group come from GetDeployment). */
+  deploymentId: string | undefined
+  /** stop: roll back what the stopped deployment changed (StopDeployment's autoRollbackEnabled). */
+  autoRollbackOnStop: boolean
+  /** Blue/green: wait through the original environment's termination wait instead of ending once traffic has moved. */
+  waitForTermination: boolean
 }

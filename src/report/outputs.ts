@@ -1,6 +1,7 @@
 import { describeError, ActionError } from '../core/errors.js'
 import { s3Uri } from '../upload/location.js'
-import { isReady } from '../watch/end-notes.js'
+import { inTerminationWait, isReady } from '../watch/end-notes.js'
+import { utcTime } from '../watch/blue-green-waits.js'
 import { trafficText } from '../watch/traffic.js'
 import { chatOutputs } from './chat-outputs.js'
 import { counts, failureMessage } from './diagnosis.js'
@@ -27,7 +28,7 @@ export function computeOutputs(report: RunReport): Record<string, string> {
 
   return {
     'deployment-id': primary?.deploymentId ?? '',
-    status: r?.status ?? '',
+    status: r?.status ?? commandStatus(report),
     'deployment-url': primary?.url ?? '',
     'bundle-uri': report.revision ? s3Uri(report.revision) : '',
     'bundle-etag': report.revision?.eTag ?? '',
@@ -75,11 +76,36 @@ function groupJson(g: GroupOutcome): Record<string, unknown> {
   }
 }
 
+/** check and register end without a deployment: their status says what they did. */
+function commandStatus(report: RunReport): string {
+  if (report.error !== undefined || report.cancelled) return ''
+  if (report.command === 'check') return 'Checked'
+  if (report.command === 'register' && report.registered) return 'Registered'
+  return ''
+}
+
+/** check and register: what was checked or registered, in one line. */
+function commandLine(report: RunReport, head: string): string | undefined {
+  if (report.command !== 'check' && report.command !== 'register') return undefined
+  if (report.error !== undefined || report.cancelled) {
+    const why = report.error === undefined ? 'cancelled' : describeError(report.error)
+    return `${head} ${report.command} FAILED: ${why}`.replace(/\s+/g, ' ')
+  }
+  if (report.command === 'register') {
+    const r = report.revision
+    return `${head} registered: ${r ? `${s3Uri(r)} (eTag ${r.eTag}${r.version ? `, version ${r.version}` : ''})` : 'the revision'}`
+  }
+  const plan = report.check?.find(([k]) => k === 'deploy would')?.[1] ?? 'all checks passed'
+  return `${head} checked: ${plan}`.replace(/\s+/g, ' ')
+}
+
 /** One plain line a chat message can carry as it is. */
 export function summaryLine(report: RunReport): string {
   const s = report.settings
   if (!s) return `CodeDeploy: not deployed: ${describeError(report.error)}`
   const sha = s.sha.slice(0, 7)
+  const special = commandLine(report, `CodeDeploy ${s.applicationName} @ ${sha}`)
+  if (special) return special
   const duration = durationSeconds(report)
   const parts = report.groups.map(g => {
     const r = g.result
@@ -93,7 +119,9 @@ export function summaryLine(report: RunReport): string {
         ? `${r.status} (timed out)`
         : isReady(r)
           ? 'Ready (waiting for traffic reroute)'
-          : r.status
+          : inTerminationWait(r)
+            ? `traffic moved (${r.status}: original environment terminated${r.terminationWait?.terminatesAt ? ` at ${utcTime(r.terminationWait.terminatesAt)}` : ' after its termination wait'})`
+            : r.status
     const failure = r.failures[0]
     const where = !failure
       ? ''
@@ -114,7 +142,9 @@ export function summaryLine(report: RunReport): string {
       report.error === undefined ? (report.cancelled ? 'cancelled' : 'not deployed') : `not deployed: ${describeError(report.error)}`
     parts.push(`${(missing.length ? missing : s.deploymentGroups).join(', ')}: ${why}`)
   }
-  const verdict = runSucceeded(report) ? 'succeeded' : 'FAILED'
+  // stop succeeds when the deployment is Stopped: "succeeded" would read as if it had deployed.
+  const verdict = runSucceeded(report) ? (s.command === 'stop' ? 'stopped' : 'succeeded') : 'FAILED'
   const took = duration === undefined ? '' : ` in ${duration}s`
-  return `CodeDeploy ${s.applicationName} @ ${sha} ${verdict}: ${parts.join('; ')}${took}`.replace(/\s+/g, ' ')
+  const at = sha ? ` @ ${sha}` : ''
+  return `CodeDeploy ${s.applicationName}${at} ${verdict}: ${parts.join('; ')}${took}`.replace(/\s+/g, ' ')
 }

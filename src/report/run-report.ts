@@ -1,10 +1,12 @@
 import type { ComputePlatform } from '../core/domain.js'
+import type { Command } from '../inputs/command.js'
 import type { Settings } from '../inputs/settings.js'
 import type { CheckedAppSpec } from '../appspec/ecs-lambda/resources.js'
 import type { Bundle } from '../bundle/write-bundle.js'
 import type { UploadedRevision } from '../upload/location.js'
+import type { RegisteredRevision } from '../deploy/register-revision.js'
 import type { DeploymentResult } from '../watch/deployment-result.js'
-import { isReady } from '../watch/end-notes.js'
+import { inTerminationWait, isReady } from '../watch/end-notes.js'
 
 /** One deployment group's part of the run. */
 export interface GroupOutcome {
@@ -42,20 +44,29 @@ export interface RunReport {
   endedAt: number
   /** The GitHub environment's deployments page, when a GitHub deployment was recorded. */
   githubDeploymentUrl?: string | undefined
-  /** What the run was asked to do (the `command` input); undefined: deploy. */
-  command?: 'deploy' | 'check' | 'register' | 'watch' | 'continue' | 'stop' | undefined
+  /** The command run (settings.command once the inputs are read); undefined when they could not be. */
+  command?: Command | undefined
+  /** check: what was found and what deploy would do, as rows for the log and the summary. */
+  check?: Array<[string, string]> | undefined
+  /** register: the revision registered with the application. */
+  registered?: RegisteredRevision | undefined
 }
 
 export function groupSucceeded(g: GroupOutcome, wait: boolean): boolean {
   if (!g.deploymentId) return false
   if (!wait) return g.result === undefined || !['Failed', 'Stopped'].includes(g.result.status)
   const r = g.result
-  return r !== undefined && ((r.final && r.status === 'Succeeded') || isReady(r))
+  return r !== undefined && ((r.final && r.status === 'Succeeded') || isReady(r) || inTerminationWait(r))
 }
 
 export function runSucceeded(report: RunReport): boolean {
   const s = report.settings
   if (report.error !== undefined || report.cancelled || !s) return false
+  // check and register create no deployment: getting through without an error is their success.
+  if (s.command === 'check' || s.command === 'register') return true
+  if (s.command === 'stop') return report.groups.length === 1 && report.groups.every(g => g.result?.final && g.result.status === 'Stopped')
+  if (s.command === 'watch' || s.command === 'continue')
+    return report.groups.length === 1 && report.groups.every(g => groupSucceeded(g, s.wait))
   return report.groups.length === s.deploymentGroups.length && report.groups.every(g => groupSucceeded(g, s.wait))
 }
 

@@ -1,7 +1,7 @@
 import { s3Uri } from '../upload/location.js'
 import { consoleUrl } from '../deploy/console-url.js'
 import type { DeploymentResult } from '../watch/deployment-result.js'
-import { endNotes, isReady } from '../watch/end-notes.js'
+import { endNotes, inTerminationWait, isReady, terminationNote } from '../watch/end-notes.js'
 import { counts, rollbackStory } from './diagnosis.js'
 import { code, details, esc, fenced, ICON, table } from './markdown.js'
 import { durationSeconds, runSucceeded, type GroupOutcome, type RunReport } from './run-report.js'
@@ -63,6 +63,15 @@ function facts(report: RunReport): string[][] {
     rows.push(['Object eTag', code(r.eTag)])
     if (r.version) rows.push(['Object version', code(r.version)])
   }
+  // check and register: what they found and did (also in the log).
+  if (report.check) rows.push(...report.check.map(([k, v]): [string, string] => [esc(k), esc(v)]))
+  if (report.registered) {
+    const when = report.registered.registerTime ? ` at ${report.registered.registerTime.toISOString()}` : ''
+    rows.push([
+      'Registered',
+      `with application ${code(s?.applicationName ?? '')}${when}: deploy it later with \`sha\` and \`upload: never\``
+    ])
+  }
   const duration = durationSeconds(report)
   if (duration !== undefined) rows.push(['Duration', `${duration}s`])
   return rows
@@ -82,6 +91,7 @@ function groupSection(g: GroupOutcome, report: RunReport, matrixRows: number): s
   out.push(`Deployment [${g.deploymentId}](${g.url}): ${r ? `**${stateText(r, g.stopRequested)}**, ${counts(r)}` : '**created**'}`, '')
   if (!r) return out
   for (const note of endNotes(r)) out.push(`> ⚠️ ${esc(note)}`, '')
+  if (inTerminationWait(r)) out.push(`> ℹ️ ${esc(terminationNote(r))}`, '')
   if (r.errorCode || r.errorMessage) out.push(`CodeDeploy: ${code(r.errorCode ?? '')} ${esc(r.errorMessage ?? '')}`, '')
   const options = { asOf: r.completeTime?.getTime() ?? report.endedAt, matrixRows }
   out.push(...(r.instances.some(i => i.traffic) ? targetSections(r) : instanceSections(r, options)))
@@ -117,7 +127,9 @@ function stateText(r: DeploymentResult, stopRequested: boolean): string {
         : ' (workflow cancelled)'
       : isReady(r)
         ? ' (waiting for traffic to be rerouted)'
-        : ''
+        : inTerminationWait(r)
+          ? ' (traffic moved; original environment in its termination wait)'
+          : ''
   return `${ICON[r.status] ?? ''} ${r.status}${why}`.trim()
 }
 

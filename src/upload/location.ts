@@ -1,4 +1,5 @@
 import type { BundleType, ServerSideEncryption } from '../core/domain.js'
+import type { Settings } from '../inputs/settings.js'
 
 /** Where the bundle lives in S3 and how it is written there. */
 export interface BundleLocation {
@@ -32,4 +33,16 @@ export function bundleKey(prefix: string, sha: string, type: BundleType): string
 
 export function s3Uri(location: { bucket: string; key: string }): string {
   return `s3://${location.bucket}/${location.key}`
+}
+
+/** Where the settings put the bundle: `s3-key` as it is, else `<prefix><sha>.<ext>`. */
+export function bundleLocation(s: Settings): BundleLocation {
+  return {
+    bucket: s.s3Bucket,
+    key: s.s3Key ?? bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
+    bundleType: s.bundleType,
+    sse: s.s3Sse,
+    kmsKeyId: s.s3KmsKeyId,
+    expectedBucketOwner: s.expectedBucketOwner
+  }
 }

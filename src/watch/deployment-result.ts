@@ -91,6 +91,27 @@ export interface DeploymentResult {
   completeTime: Date | undefined
   /** Set when the last attempts to reach CodeDeploy failed: the status above may be stale. */
   lostContact: string | undefined
+  /** Blue/green: the watch ended in the ready wait, CodeDeploy waiting for a manual reroute (status Ready). */
+  readyWait?: ReadyWait | undefined
+  /** Blue/green: the watch ended once traffic had moved, with only the original environment's termination wait left. */
+  terminationWait?: TerminationWait | undefined
+}
+
+/** A blue/green deployment waiting for someone to reroute traffic. */
+export interface ReadyWait {
+  /** deploymentReadyOption.waitTimeInMinutes; undefined when the settings could not be read. */
+  minutes: number | undefined
+  /** deploymentReadyOption.actionOnTimeout: STOP_DEPLOYMENT (or CONTINUE_DEPLOYMENT). */
+  action: string | undefined
+  /** When CodeDeploy acts on its own, if it does. */
+  endsAt: Date | undefined
+}
+
+/** Traffic moved; the original environment is kept until `terminatesAt`. */
+export interface TerminationWait {
+  /** terminateBlueInstancesOnDeploymentSuccess.terminationWaitTimeInMinutes; undefined when unknown. */
+  minutes: number | undefined
+  terminatesAt: Date | undefined
 }
 
 export const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped'])

@@ -5,9 +5,19 @@ import type { ComputePlatform } from '../core/domain.js'
 import { describeError } from '../core/errors.js'
 import { abortable } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
+import {
+  blueGreenWaits,
+  deadlineExtensionMinutes,
+  inTerminationWait,
+  readyWaitOf,
+  terminationWaitOf,
+  utcTime,
+  waitsForManualReroute,
+  type BlueGreenWaits
+} from './blue-green-waits.js'
 import { CallBudget } from './call-budget.js'
 import { emptyOverview, failuresOf, FINAL_STATUSES, READY, type DeploymentResult, type Overview } from './deployment-result.js'
-import { endNotes } from './end-notes.js'
+import { endNotes, terminationNote } from './end-notes.js'
 import type { ProgressPrinter } from './progress-printer.js'
 import { awaitRollbackInfo } from './rollback-link.js'
 import { SMALL_FLEET, TargetTracker } from './target-tracker.js'
@@ -27,6 +37,8 @@ export interface WatchOptions {
   once?: boolean
   /** Follow an automatic rollback to its end (default true). */
   followRollback?: boolean
+  /** Blue/green: wait through the original environment's termination wait (default: end when only it remains). */
+  waitForTermination?: boolean
 }
 
 /** Calls kept free in every 60 s for the polls that are always made: one per maxPoll (15 at 4 s), and a few more. */
@@ -47,6 +59,7 @@ export async function watchDeployment(deploymentId: string, group: string, deps:
   const budget = new CallBudget(deps.clock, opts.callsPerMinute ?? 60, POLL_RESERVE)
   const result = await follow(deploymentId, group, deps, opts, budget)
   for (const line of endNotes(result)) deps.log.warning(line)
+  if (result.terminationWait && !result.final) deps.log.info(terminationNote(result))
   const rollbackId = result.rollbackDeploymentId
   if (!result.final || !rollbackId || opts.once || opts.followRollback === false || deps.signal.aborted) return result
   opts.printer.note(
@@ -63,7 +76,12 @@ async function follow(
   opts: WatchOptions,
   budget: CallBudget
 ): Promise<DeploymentResult> {
-  const { clock, signal, deadline } = deps
+  const { clock, signal } = deps
+  // Grows once, by the blue/green waits the step will sit through (read with the first answer).
+  let deadline = deps.deadline
+  let waits: BlueGreenWaits | undefined
+  let waitsRead = false
+  let terminationSeen = false
   const cd = deps.clients.codedeploy
   const minPoll = opts.minPollMs ?? 2000
   const maxPoll = opts.maxPollMs ?? 4000
@@ -102,6 +120,15 @@ async function follow(
       continue
     }
     if (!info) throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}`)
+    if (!waitsRead) {
+      waitsRead = true
+      waits = await blueGreenWaits(info, deps)
+      const extra = opts.once ? 0 : deadlineExtensionMinutes(waits, opts.waitForTermination ?? false)
+      if (extra > 0) {
+        deadline += extra * 60_000
+        deps.log.info(`The time-out is extended by ${extra} minute(s) for the blue/green wait(s) this step waits through.`)
+      }
+    }
     const status = info.status ?? 'Unknown'
     const final = FINAL_STATUSES.has(status)
     if (final) info = await awaitRollbackInfo(info, deps, budget)
@@ -114,7 +141,20 @@ async function follow(
     // After the instances, so the final status line comes last in the log.
     opts.printer.deployment(info)
     if (final) return result({ final: true })
-    if (status === READY || opts.once) return result({})
+    if (status === READY && waitsForManualReroute(waits)) return result({ readyWait: readyWaitOf(waits, tracker.instances, clock.now()) })
+    if (inTerminationWait(info, overview, tracker.instances)) {
+      const wait = terminationWaitOf(waits, tracker.instances, clock.now())
+      if (!opts.waitForTermination) return result({ terminationWait: wait })
+      if (!terminationSeen) {
+        terminationSeen = true
+        const until = wait.terminatesAt ? ` (until ${utcTime(wait.terminatesAt)})` : ''
+        opts.printer.note(
+          `Traffic has moved; waiting through the original environment's termination wait${until}, as wait-for-termination asks.`
+        )
+      }
+    }
+    // Ready with an automatic reroute is waited through, like any other stage.
+    if (opts.once) return result({})
     if (clock.now() >= deadline) return result({ timedOut: true })
     // A new stage or a new failure is worth a quick look; otherwise ease off, up to maxPoll, so
     // the end is still seen within maxPoll plus one request.

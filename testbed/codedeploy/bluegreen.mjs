@@ -13,6 +13,8 @@ import { shiftPlan } from './traffic.mjs'
 import { setTargetStatus } from './target-record.mjs'
 import * as ecs from './ecs.mjs'
 import * as lambda from './lambda.mjs'
+import { Ec2BlueGreen } from './ec2-bluegreen.mjs'
+import { fail } from './errors.mjs'
 
 /**
  * @typedef {import('./state.mjs').DeploymentRecord} DeploymentRecord
@@ -24,7 +26,8 @@ import * as lambda from './lambda.mjs'
  * @typedef {import('./runner.mjs').FinishContext} FinishContext
  * @typedef {import('./failures.mjs').Failure} Failure
  * @typedef {{ endsAt: number, steps: { at: number, weight: number }[], failure: Failure | undefined }} Current
- * @typedef {{ target: TargetRecord, hooks: Record<string, string>, taskDefinition: string, rollback: boolean, current?: Current }} Live
+ * @typedef {{ target: TargetRecord, hooks: Record<string, string>, taskDefinition: string, rollback: boolean, current?: Current,
+ *   terminating?: boolean }} Live terminating: an ECS deployment in its termination wait
  * @typedef {import('./appspec-content.mjs').Loaded | null} Loaded
  */
 
@@ -60,10 +63,27 @@ export class BlueGreenRunner extends Runner {
     /** @type {Map<string, TargetRecord>} a rolled-back deployment's target as it stood when it failed, by deploymentId */ this.snapshots =
       new Map()
     /** @type {Set<string>} rollback deployments with no earlier revision to return to */ this.revisionless = new Set()
+    /** EC2/on-premises blue/green deployments (groups with blueGreen settings). */ this.ec2BlueGreen = new Ec2BlueGreen(this)
+    /** @type {Map<string, () => void>} ECS deployments in their termination wait: ends it now, by deploymentId */ this.terminations =
+      new Map()
+  }
+
+  /**
+   * ContinueDeployment: READY_WAIT reroutes a Ready EC2 blue/green deployment; TERMINATION_WAIT ends
+   * a termination wait now (EC2 or ECS). Anything else is not waiting.
+   * @param {DeploymentRecord} dep @param {string} waitType
+   */
+  continueDeployment(dep, waitType) {
+    if (dep.computePlatform === 'Server') return this.ec2BlueGreen.continueDeployment(dep, waitType)
+    const end = this.terminations.get(dep.deploymentId)
+    if (waitType === 'TERMINATION_WAIT' && end) return end()
+    fail('DeploymentIsNotInReadyStateException', `The deployment ${dep.deploymentId} is not in a ready state.`)
   }
 
   /** @override @param {DeploymentRecord} dep @param {DeploymentGroup} group */
   start(dep, group) {
+    if (dep.computePlatform === 'Server' && dep.blueGreen && dep.creator !== 'codeDeployRollback')
+      return this.ec2BlueGreen.start(dep, group)
     if (dep.computePlatform === 'Server') return super.start(dep, group)
     /** @type {Run} */
     const run = { group, active: [], next: 0, minHealthy: 0, plans: new Map() }
@@ -137,6 +157,21 @@ export class BlueGreenRunner extends Runner {
       if (ev.lifecycleEventName === 'Install' && !live.rollback) ecs.greenRunning(t)
       t.cursor += 1
     }
+    const b = dep.blueGreen
+    if (t.platform === 'ECS' && !live.rollback && b?.terminationAction === 'TERMINATE' && b.terminationMinutes > 0 && !live.terminating) {
+      // Production traffic is all on Green; Blue keeps its tasks until the termination wait ends.
+      live.terminating = true
+      dep.instanceTerminationWaitTimeStarted = true
+      const end = () => {
+        clearTimeout(run.timer)
+        this.terminations.delete(dep.deploymentId)
+        if (!this.closed && !isFinal(dep)) this.advance(dep, run, live, Date.now())
+      }
+      this.terminations.set(dep.deploymentId, end)
+      run.timer = setTimeout(end, b.terminationMinutes * this.trafficMinuteMs)
+      return
+    }
+    this.terminations.delete(dep.deploymentId)
     if (t.platform === 'Lambda') lambda.setLambdaWeight(t, 100)
     else if (live.rollback) ecs.ecsRestore(t)
     else ecs.ecsSucceeded(t, this.ecsGroupOf(run.group))
@@ -192,6 +227,8 @@ export class BlueGreenRunner extends Runner {
 
   /** StopDeployment: the running event fails, the rest are skipped. @override @param {DeploymentRecord} dep @param {boolean | undefined} autoRollbackEnabled */
   stop(dep, autoRollbackEnabled) {
+    if (dep.computePlatform === 'Server') this.ec2BlueGreen.stop(dep)
+    this.terminations.delete(dep.deploymentId)
     const t = this.targets.get(dep.deploymentId)
     if (dep.computePlatform !== 'Server' && t && t.status === 'InProgress') {
       const now = Date.now()
@@ -210,6 +247,13 @@ export class BlueGreenRunner extends Runner {
    * @override @param {DeploymentRecord} dep @param {DeploymentGroup} group @param {FinishContext} ctx
    */
   rollBack(dep, group, ctx) {
+    if (dep.computePlatform === 'Server' && dep.blueGreen && !this.ec2BlueGreen.trafficMoved(dep)) {
+      dep.rollbackInfo = {
+        rollbackMessage:
+          'Automatic rollback was not performed because traffic had not been rerouted: production traffic is still on the original instances.'
+      }
+      return
+    }
     if (dep.computePlatform === 'Server') return super.rollBack(dep, group, ctx)
     const t = this.targets.get(dep.deploymentId)
     if (!t || (t.platform === 'ECS' && !ecs.ecsCanRollBack(t))) {

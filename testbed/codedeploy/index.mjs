@@ -13,6 +13,7 @@ import { ecsGroup } from './ecs.mjs'
 import { startServer } from './server.mjs'
 import { deploymentOps } from './ops-deployments.mjs'
 import { readOps } from './ops-read.mjs'
+import { revisionOps } from './ops-revisions.mjs'
 
 /**
  * @typedef {import('./state.mjs').DeploymentRecord} DeploymentRecord
@@ -29,6 +30,9 @@ import { readOps } from './ops-read.mjs'
  * @property {string} [serviceRoleArn]
  * @property {{ clusterName: string, serviceName: string, desiredCount?: number }} [ecsService] ECS groups: the service (desiredCount: tasks per task set, default 2)
  * @property {[string, string]} [targetGroups] ECS groups: the target group pair (default <service>-tg-1, <service>-tg-2)
+ * @property {Partial<import('./state.mjs').BlueGreenSettings>} [blueGreen] EC2/on-premises: deploy blue/green (see ec2-bluegreen.mjs);
+ *   ECS: the termination wait. readyAction CONTINUE_DEPLOYMENT | STOP_DEPLOYMENT, readyMinutes, terminationAction TERMINATE | KEEP_ALIVE,
+ *   terminationMinutes (configured minutes: trafficMinuteMs each)
  *
  * @typedef {{ name: string, minimumHealthyHosts: { type: 'HOST_COUNT' | 'FLEET_PERCENT', value: number } }
  *   | { name: string, computePlatform: 'ECS' | 'Lambda', trafficRoutingConfig: import('./traffic.mjs').TrafficRoutingConfig }} ConfigSpec
@@ -63,7 +67,7 @@ export async function startCodeDeploy({ stepMs, trafficMinuteMs = 200, s3, tmpDi
   /** @type {RequestRecord[]} */
   const requests = []
   const server = await startServer({
-    handlers: { ...readOps({ store, runner }), ...deploymentOps({ store, runner }) },
+    handlers: { ...readOps({ store, runner }), ...deploymentOps({ store, runner }), ...revisionOps({ store }) },
     faults,
     requests,
     log

@@ -6,10 +6,11 @@ import { isFinal } from './state.mjs'
 import { deploymentInfo } from './shapes.mjs'
 import { pageOf } from './paging.mjs'
 import { checkContentRevision } from './appspec-content.mjs'
+import { recordDeployedRevision } from './ops-revisions.mjs'
 
 /**
  * @typedef {import('./state.mjs').Store} Store
- * @typedef {import('./runner.mjs').Runner} Runner
+ * @typedef {import('./bluegreen.mjs').BlueGreenRunner} Runner
  */
 
 const SERVER_BUNDLE_TYPES = ['tar', 'tgz', 'zip']
@@ -145,6 +146,7 @@ export function deploymentOps({ store, runner }) {
         ignoreApplicationStopFailures: input.ignoreApplicationStopFailures,
         autoRollbackConfiguration: input.autoRollbackConfiguration
       })
+      recordDeployedRevision(store, app.applicationName, group.deploymentGroupName, input.revision)
       return { deploymentId: dep.deploymentId }
     },
 
@@ -180,6 +182,19 @@ export function deploymentOps({ store, runner }) {
         100
       )
       return { deployments: items.map(d => d.deploymentId), ...(nextToken ? { nextToken } : {}) }
+    },
+
+    /** @param {any} input */
+    ContinueDeployment(input) {
+      const dep = store.deployment(input.deploymentId)
+      const waitType = input.deploymentWaitType ?? 'READY_WAIT'
+      if (waitType !== 'READY_WAIT' && waitType !== 'TERMINATION_WAIT')
+        fail('InvalidDeploymentWaitTypeException', `The wait type ${waitType} is invalid.`)
+      if (isFinal(dep)) fail('DeploymentAlreadyCompletedException', `The deployment ${dep.deploymentId} has already completed.`)
+      if (!dep.blueGreen && dep.computePlatform === 'Server')
+        fail('UnsupportedActionForDeploymentTypeException', 'A call was submitted that is not supported for the specified deployment type.')
+      runner.continueDeployment(dep, waitType)
+      return {}
     },
 
     /** @param {any} input */

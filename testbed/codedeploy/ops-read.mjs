@@ -115,7 +115,7 @@ export function readOps({ store, runner }) {
       const { items, nextToken } = pageOf(
         dep.instances,
         input.nextToken,
-        i => (!statuses || statuses.has(i.status)) && (!labels || labels.has('Blue')),
+        i => (!statuses || statuses.has(i.status)) && (!labels || labels.has(i.label ?? 'Blue')),
         PAGE_SIZE
       )
       return { targetIds: items.map(i => i.instanceId), ...(nextToken ? { nextToken } : {}) }

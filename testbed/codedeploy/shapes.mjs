@@ -16,6 +16,15 @@ const deploymentStyle = platform =>
     ? { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' }
     : { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' }
 
+/** A group's or deployment's blue/green waits in the API shape. @param {import('./state.mjs').BlueGreenSettings} b */
+export const blueGreenShape = b => ({
+  terminateBlueInstancesOnDeploymentSuccess: { action: b.terminationAction, terminationWaitTimeInMinutes: b.terminationMinutes },
+  deploymentReadyOption: { actionOnTimeout: b.readyAction, waitTimeInMinutes: b.readyMinutes }
+})
+
+/** EC2/on-premises groups with blue/green settings deploy blue/green too. @param {string} platform @param {unknown} blueGreen */
+const styleOf = (platform, blueGreen) => (blueGreen ? deploymentStyle('ECS') : deploymentStyle(platform))
+
 /** @param {number | undefined} ms */
 const sec = ms => (ms === undefined ? undefined : ms / 1000)
 
@@ -70,13 +79,14 @@ export function deploymentGroupInfo(g, ecs) {
     triggerConfigurations: [],
     alarmConfiguration: { enabled: false, ignorePollAlarmFailure: false, alarms: [] },
     autoRollbackConfiguration: { enabled: g.autoRollbackConfiguration.enabled, events: [...g.autoRollbackConfiguration.events] },
-    deploymentStyle: deploymentStyle(g.computePlatform),
+    deploymentStyle: styleOf(g.computePlatform, g.blueGreen),
     outdatedInstancesStrategy: 'UPDATE',
     lastSuccessfulDeployment: lastDeployment(g.lastSuccessfulDeployment),
     lastAttemptedDeployment: lastDeployment(g.lastAttemptedDeployment),
     computePlatform: g.computePlatform,
     terminationHookEnabled: false,
-    ...(ecs ? ecsGroupInfo(ecs) : {})
+    ...(ecs ? ecsGroupInfo(ecs) : {}),
+    ...(g.blueGreen ? { blueGreenDeploymentConfiguration: blueGreenShape(g.blueGreen) } : {})
   })
 }
 
@@ -101,8 +111,9 @@ export function deploymentInfo(d) {
     autoRollbackConfiguration: { enabled: d.autoRollbackConfiguration.enabled, events: [...d.autoRollbackConfiguration.events] },
     updateOutdatedInstancesOnly: false,
     rollbackInfo: d.rollbackInfo ? { ...d.rollbackInfo } : undefined,
-    deploymentStyle: deploymentStyle(d.computePlatform),
-    instanceTerminationWaitTimeStarted: false,
+    deploymentStyle: styleOf(d.computePlatform, d.blueGreen),
+    instanceTerminationWaitTimeStarted: d.instanceTerminationWaitTimeStarted ?? false,
+    blueGreenDeploymentConfiguration: d.blueGreen ? blueGreenShape(d.blueGreen) : undefined,
     fileExistsBehavior: d.fileExistsBehavior,
     deploymentStatusMessages: [],
     computePlatform: d.computePlatform
@@ -136,7 +147,7 @@ export function deploymentTarget(d, inst) {
       status: inst.status,
       lastUpdatedAt: sec(inst.lastUpdatedAt),
       lifecycleEvents: lifecycleEvents(inst),
-      instanceLabel: 'Blue'
+      instanceLabel: inst.label ?? 'Blue'
     }
   }
 }
@@ -149,6 +160,6 @@ export function instanceSummary(d, inst) {
     status: inst.status,
     lastUpdatedAt: sec(inst.lastUpdatedAt),
     lifecycleEvents: lifecycleEvents(inst),
-    instanceType: 'Blue'
+    instanceType: inst.label ?? 'Blue'
   }
 }

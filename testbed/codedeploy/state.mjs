@@ -21,7 +21,8 @@ export const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped'])
  * @typedef {'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | 'Skipped'} Status
  * @typedef {{ errorCode: string, scriptName: string, message: string, logTail: string }} Diagnostics
  * @typedef {{ lifecycleEventName: string, status: Status, startTime?: number, endTime?: number, diagnostics?: Diagnostics }} LifecycleEventRecord
- * @typedef {{ instanceId: string, status: Status, lastUpdatedAt: number, events: LifecycleEventRecord[], cursor: number }} InstanceRecord
+ * @typedef {{ instanceId: string, status: Status | 'Ready', lastUpdatedAt: number, events: LifecycleEventRecord[], cursor: number,
+ *   label?: 'Blue' | 'Green' }} InstanceRecord label: blue/green deployments, original (Blue) or replacement (Green) instance
  * @typedef {{ Pending: number, InProgress: number, Succeeded: number, Failed: number, Skipped: number, Ready: number }} Overview
  * @typedef {{ type: string, value: number }} MinimumHealthyHosts
  * @typedef {{ deploymentConfigId: string, deploymentConfigName: string, minimumHealthyHosts?: MinimumHealthyHosts, computePlatform: string, createTime: number, trafficRoutingConfig?: object }} DeploymentConfig
@@ -29,10 +30,14 @@ export const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped'])
  * @typedef {{ enabled: boolean, events: string[] }} AutoRollbackConfiguration
  * @typedef {{ deploymentId: string, status: string, endTime?: number, createTime: number }} LastDeployment
  * @typedef {{ revision: any, inspection: any, deploymentId: string }} LastRevision
+ * @typedef {{ readyAction: 'CONTINUE_DEPLOYMENT' | 'STOP_DEPLOYMENT', readyMinutes: number, terminationAction: 'TERMINATE' | 'KEEP_ALIVE',
+ *   terminationMinutes: number }} BlueGreenSettings the group's blueGreenDeploymentConfiguration (waits in configured minutes)
+ * @typedef {{ revision: any, description?: string, registerTime?: number, firstUsedTime?: number, lastUsedTime?: number,
+ *   deploymentGroups: Set<string> }} RevisionRecord an application revision, registered or deployed
  * @typedef {{ applicationName: string, deploymentGroupName: string, deploymentGroupId: string, deploymentConfigName: string,
  *   computePlatform: string, instances: string[], autoRollbackConfiguration: AutoRollbackConfiguration, serviceRoleArn: string,
  *   activeDeploymentId?: string, lastSuccessfulDeployment?: LastDeployment, lastAttemptedDeployment?: LastDeployment,
- *   lastSuccessfulRevision?: LastRevision }} DeploymentGroup
+ *   lastSuccessfulRevision?: LastRevision, blueGreen?: BlueGreenSettings }} DeploymentGroup
  * @typedef {{ code: string, message: string }} ErrorInformation
  * @typedef {{ rollbackDeploymentId?: string, rollbackTriggeringDeploymentId?: string, rollbackMessage?: string }} RollbackInfo
  * @typedef {object} DeploymentRecord
@@ -62,6 +67,8 @@ export const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped'])
  * @property {string} archiveDir where the simulated agent "unpacks" the bundle
  * @property {any} inspection what the simulated agent found in the bundle (agent.mjs)
  * @property {LastRevision | undefined} previousRevisionInfo the group's last successful revision at creation
+ * @property {BlueGreenSettings | undefined} [blueGreen] a blue/green deployment's waits, copied from its group
+ * @property {boolean} [instanceTerminationWaitTimeStarted] traffic moved; the original environment waits to be terminated
  */
 
 /** @type {Record<string, MinimumHealthyHosts>} */
@@ -87,6 +94,7 @@ export class Store {
     /** @type {Map<string, DeploymentGroup>} key: application + '\0' + group */ this.groups = new Map()
     /** @type {Map<string, DeploymentConfig>} */ this.configs = new Map()
     /** @type {Map<string, DeploymentRecord>} in creation order */ this.deployments = new Map()
+    /** @type {Map<string, Map<string, RevisionRecord>>} application -> revision key -> record */ this.revisions = new Map()
     for (const [name, mhh] of Object.entries(SERVER_CONFIGS)) {
       this.configs.set(name, {
         deploymentConfigId: crypto.randomUUID(),
@@ -120,7 +128,7 @@ export class Store {
 
   /**
    * @param {{ applicationName: string, name: string, instances?: number | string[], deploymentConfigName?: string,
-   *   autoRollback?: boolean | { enabled: boolean, events?: string[] }, serviceRoleArn?: string }} spec
+   *   autoRollback?: boolean | { enabled: boolean, events?: string[] }, serviceRoleArn?: string, blueGreen?: Partial<BlueGreenSettings> }} spec
    * @returns {DeploymentGroup}
    */
   addDeploymentGroup(spec) {
@@ -149,6 +157,15 @@ export class Store {
       instances,
       autoRollbackConfiguration,
       serviceRoleArn: spec.serviceRoleArn ?? `arn:aws:iam::${ACCOUNT_ID}:role/CodeDeployServiceRole`
+    }
+    // ECS groups are always blue/green; EC2/on-premises ones when given blueGreen settings.
+    if (spec.blueGreen || app.computePlatform === 'ECS') {
+      group.blueGreen = {
+        readyAction: spec.blueGreen?.readyAction ?? 'CONTINUE_DEPLOYMENT',
+        readyMinutes: spec.blueGreen?.readyMinutes ?? 0,
+        terminationAction: spec.blueGreen?.terminationAction ?? 'TERMINATE',
+        terminationMinutes: spec.blueGreen?.terminationMinutes ?? 0
+      }
     }
     this.groups.set(key, group)
     return group
@@ -243,7 +260,8 @@ export class Store {
       instances,
       instanceIndex: new Map(instances.map(i => [i.instanceId, i])),
       archiveDir: `/opt/codedeploy-agent/deployment-root/${group.deploymentGroupId}/${deploymentId}/deployment-archive`,
-      inspection: undefined
+      inspection: undefined,
+      ...(group.blueGreen ? { blueGreen: { ...group.blueGreen }, instanceTerminationWaitTimeStarted: false } : {})
     }
     this.deployments.set(deploymentId, dep)
     group.activeDeploymentId = deploymentId

@@ -175,11 +175,6 @@ const PINNED: Record<string, { ref: string; inputs: string[] }> = {
 const SELF = 'org/codedeploy-action'
 const SELF_REF = 'v1'
 const actionInputs = Object.keys((load(fs.readFileSync('action.yml', 'utf8')) as { inputs: Record<string, unknown> }).inputs)
-// Inputs other helpers of issue 12 add on their branches (h6-commands: command and its companions;
-// h7-inputs: bundle, s3-key and the per-deployment overrides), documented in the README before they
-// reach action.yml on this branch. The last test fails as soon as action.yml has any of them: then
-// delete this list.
-const PENDING_SELF_INPUTS = ['command', 'deployment-id', 'auto-rollback-on-stop', 'wait-for-termination', 'bundle', 's3-key']
 
 const textSources: DocSource[] = [{ name: 'README.md', text: readme() }, ...exampleYamlFiles(), ...workflowFiles()]
 
@@ -232,7 +227,7 @@ test('every `with:` key is an input of the pinned major (or of action.yml for th
   expect(steps.length).toBeGreaterThan(10)
   const unknown = steps.flatMap(({ name, step }) => {
     const [action = ''] = step.uses.split('@')
-    const known = action === SELF || action === './' ? [...actionInputs, ...PENDING_SELF_INPUTS] : PINNED[action]?.inputs
+    const known = action === SELF || action === './' ? actionInputs : PINNED[action]?.inputs
     if (!known) return []
     return Object.keys(step.with ?? {})
       .filter(key => !known.includes(key))
@@ -253,8 +248,4 @@ test('the check catches an old major and an input of another major', () => {
 test('Dependabot keeps the workflows current, so a bump shows up here as a failing pin', () => {
   const config = load(fs.readFileSync('.github/dependabot.yml', 'utf8')) as { updates: { 'package-ecosystem': string }[] }
   expect(config.updates.map(u => u['package-ecosystem'])).toContain('github-actions')
-})
-
-test('the inputs still pending from issue 12 are not in action.yml yet (once they are, delete PENDING_SELF_INPUTS)', () => {
-  expect(PENDING_SELF_INPUTS.filter(name => actionInputs.includes(name))).toEqual([])
 })

@@ -90,7 +90,11 @@ describe('readSettings defaults', () => {
       autoRollback: 'group',
       alarms: 'group',
       githubEnvironmentProduction: false,
-      githubEnvironmentUrl: undefined
+      githubEnvironmentUrl: undefined,
+      command: 'deploy',
+      deploymentId: undefined,
+      autoRollbackOnStop: true,
+      waitForTermination: false
     } satisfies Settings)
   })
 
@@ -583,4 +587,49 @@ describe('SOURCE_DATE_EPOCH and the event payload (what dates the bundle when so
       )
     }
   )
+})
+
+describe('command and the inputs it needs', () => {
+  const NONE = { 'application-name': undefined, 'deployment-group': undefined, 's3-bucket': undefined }
+
+  test.each(['watch', 'continue', 'stop'] as const)('%s needs only deployment-id: no application, group, bucket or checkout', command => {
+    const s = read({ ...NONE, command, 'deployment-id': 'd-ABCDE1234', 'source-dir': 'does-not-exist' })
+    expect(s).toMatchObject({ command, deploymentId: 'd-ABCDE1234', applicationName: '', deploymentGroups: [], s3Bucket: '' })
+  })
+
+  test('watch keeps application-name and deployment-group when given (the deployment must match them)', () => {
+    const s = read({ command: 'watch', 'deployment-id': 'd-ABCDE1234' })
+    expect(s.applicationName).toBe('shop')
+    expect(s.deploymentGroups).toEqual(['production'])
+  })
+
+  test('register needs no deployment group; check does', () => {
+    expect(read({ command: 'register', 'deployment-group': undefined }).deploymentGroups).toEqual([])
+    expect(readError({ command: 'check', 'deployment-group': undefined }).input).toBe('deployment-group')
+  })
+
+  test('command is case-insensitive; auto-rollback-on-stop and wait-for-termination are booleans', () => {
+    const s = read({ command: 'Stop', 'deployment-id': 'd-ABCDE1234', 'auto-rollback-on-stop': 'false' })
+    expect(s.command).toBe('stop')
+    expect(s.autoRollbackOnStop).toBe(false)
+    expect(read({ 'wait-for-termination': 'true' }).waitForTermination).toBe(true)
+  })
+
+  test.each([
+    [
+      { command: 'rollout' },
+      'command',
+      /'rollout' is not a valid value\. Fix: use one of: deploy, check, register, watch, continue, stop\./
+    ],
+    [{ ...NONE, command: 'watch' }, 'deployment-id', /is required for command watch and was not set\. Fix: /],
+    [{ 'deployment-id': 'd-ABCDE1234' }, 'deployment-id', /is set, but command deploy does not act on an existing deployment\. Fix: /],
+    [{ command: 'stop', 'deployment-id': 'd-abc' }, 'deployment-id', /'d-abc' is not a CodeDeploy deployment id\. Fix: /],
+    [{ command: 'stop', 'deployment-id': 'd-ABCDE1234', 'auto-rollback-on-stop': 'no' }, 'auto-rollback-on-stop', /is not a boolean/],
+    [{ 'wait-for-termination': 'true', wait: 'false' }, 'wait-for-termination', /wait is false.* Fix: set `wait: true`/],
+    [{ command: 'register', 'wait-for-termination': 'true' }, 'wait-for-termination', /command register never waits/]
+  ])('%p: one error naming %s', (given, name, message) => {
+    const error = readError(given)
+    expect(error.input).toBe(name)
+    expect(error.describe()).toMatch(message)
+  })
 })
