@@ -3,7 +3,9 @@ import { prefixedLog, type AwsClients, type Log, type StageDeps } from './core/d
 import type { ComputePlatform } from './core/domain.js'
 import { ActionError } from './core/errors.js'
 import type { AppSpecInput } from './inputs/appspec.js'
+import { legacyBucketNote } from './inputs/s3.js'
 import type { Settings } from './inputs/settings.js'
+import { untilDeadline } from './aws/clients.js'
 import { walkSourceTree, type Entry } from './source/walk-tree.js'
 import { checkAppSpec } from './appspec/ec2/check-appspec.js'
 import { appSpecFor, loadAppSpec } from './appspec/ecs-lambda/content.js'
@@ -72,6 +74,8 @@ export async function runPipeline(ctx: PipelineContext): Promise<void> {
 async function prepareBundle(ctx: PipelineContext): Promise<void> {
   const { settings: s, log, report } = ctx
   const location = bundleLocation(s)
+  const legacy = legacyBucketNote(s.s3Bucket)
+  if (legacy) log.warning(legacy)
   // A redeploy of another commit deploys that commit's bundle: the workspace holds a different tree.
   const reuse =
     s.upload === 'never' || (s.redeploy && s.upload === 'auto')
@@ -179,7 +183,20 @@ async function packageAndUpload(ctx: PipelineContext, entries: readonly Entry[],
   const bundle = await writeBundle(entries, s.bundleType, ctx.tempDir)
   report.bundle = bundle
   log.info(`Bundle: ${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256}.`)
-  const revision = await uploadBundle(bundle, location, s.upload, ctx)
+  // The upload ends by the deadline too: a stalled S3 must not hold the step past timeout-minutes.
+  const bounded = untilDeadline(stageDeps(ctx), 0).abortSignal
+  const revision = await uploadBundle(bundle, location, s.upload, { clients: ctx.clients, signal: bounded }).catch((error: unknown) => {
+    if (!bounded.aborted || ctx.signal.aborted) throw error
+    throw new ActionError(
+      `timeout-minutes (${s.timeoutMinutes}) ran out while uploading the bundle to ${s3Uri(location)}: nothing was deployed.`,
+      {
+        input: 'timeout-minutes',
+        fix: 'raise timeout-minutes if S3 is slow from the runner; run again to retry the upload.',
+        code: 'TimeoutError',
+        cause: error
+      }
+    )
+  })
   log.info(
     revision.uploaded
       ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}).`

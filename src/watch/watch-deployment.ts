@@ -3,7 +3,7 @@ import { backoff } from '../core/clock.js'
 import type { StageDeps } from '../core/deps.js'
 import type { ComputePlatform } from '../core/domain.js'
 import { describeError } from '../core/errors.js'
-import { abortable } from '../aws/clients.js'
+import { untilDeadline } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
 import { CallBudget } from './call-budget.js'
 import { emptyOverview, failuresOf, FINAL_STATUSES, READY, type DeploymentResult, type Overview } from './deployment-result.js'
@@ -76,13 +76,19 @@ async function follow(deploymentId: string, group: string, deps: WatchDeps, opts
   for (;;) {
     if (signal.aborted) return result({ cancelled: true })
     const polledAt = clock.now()
+    // Ends by the deadline even when the service never answers (a half-open connection).
+    const call = untilDeadline(deps)
     try {
-      info = (await cd.send(new GetDeploymentCommand({ deploymentId }), abortable(signal))).deploymentInfo
+      info = (await cd.send(new GetDeploymentCommand({ deploymentId }), call)).deploymentInfo
       if (misses > 0) deps.log.warning(`Back in contact with CodeDeploy after ${misses} failed attempt(s).`)
       misses = 0
       lostContact = undefined
     } catch (error) {
       if (signal.aborted) return result({ cancelled: true })
+      if (call.abortSignal.aborted) {
+        lostContact = `no answer from CodeDeploy by the time-out (${describeError(error)})`
+        return result({ timedOut: true })
+      }
       if (!isTransient(error))
         throw explainAwsError(error, `reading deployment ${deploymentId}`, 'codedeploy:GetDeployment', `deployment ${deploymentId}`)
       misses++
@@ -131,7 +137,7 @@ async function refreshTargets(
   for (let attempt = 0; ; attempt++) {
     const before = tracker.calls
     try {
-      const changed = await tracker.refresh(overview, { final, allowance: budget.available(), signal: deps.signal })
+      const changed = await tracker.refresh(overview, { final, allowance: budget.available(), signal: untilDeadline(deps).abortSignal })
       opts.printer.instances(changed, { compact })
       return
     } catch (error) {
