@@ -49,6 +49,15 @@ const BUSY_POLL_MS = 10_000
  */
 export async function createDeployment(req: DeploymentRequest, deps: CreateDeps): Promise<string> {
   const cd = deps.clients.codedeploy
+  // timeout-minutes bounds the whole step: a deployment started after it could not be followed at all.
+  if (deps.clock.now() >= deps.deadline)
+    throw new ActionError(
+      `timeout-minutes ran out before the deployment to ${req.applicationName}/${req.group} was created: nothing was deployed.`,
+      {
+        input: 'timeout-minutes',
+        fix: 'raise timeout-minutes: it counts from the start of the step, so packaging, the upload and a busy group count too.'
+      }
+    )
   // Set once an attempt failed in a way that may have created the deployment all the same.
   let mayExist = false
   for (let attempt = 0; ; attempt++) {

@@ -121,6 +121,17 @@ describe('createDeployment', () => {
     expect(cd.count('CreateDeployment')).toBe(1)
   })
 
+  test('the deadline already past (packaging and upload used it up): nothing is created', async () => {
+    const { cd, clock, create } = setup({ CreateDeployment: () => ({ deploymentId: 'd-NEW000001' }) }, 1)
+    await clock.sleep(MINUTE)
+    const error = await create().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ActionError)
+    expect((error as ActionError).describe()).toMatch(
+      /^Input 'timeout-minutes': timeout-minutes ran out before the deployment to shop\/production was created: nothing was deployed\. Fix: raise timeout-minutes: it counts from the start of the step/
+    )
+    expect(cd.count('CreateDeployment')).toBe(0)
+  })
+
   test('busy until the deadline: fails naming the deployment and the fix', async () => {
     const { cd, create } = setup(
       {
