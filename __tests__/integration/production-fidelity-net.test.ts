@@ -5,6 +5,8 @@
  * `timeout-minutes: 1`; how long each stall held the step is printed (see STALL_REPORT).
  */
 import { randomBytes } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { CodeDeployClient, GetApplicationCommand, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy'
 import { BUCKET, errorsOf, runWith, SAMPLE_APP_INPUTS, useTestbed, type RunResult } from './harness.js'
@@ -136,4 +138,34 @@ describe('a stalled call through the built action, timeout-minutes: 1', () => {
     expect([result.code, result.outputs['status']]).toEqual([0, 'Succeeded'])
     expect(bed.s3Calls('PutObject').map(r => r.fault ?? r.status)).toEqual(['stall', 200])
   }, 150_000)
+})
+
+describe('other partitions, legacy names, and what the file system can hold', () => {
+  beforeEach(async () => void (await bed.start({ stepMs: 20, instances: 1 })))
+
+  test('the European Sovereign Cloud: its region is accepted and the link goes to its console', async () => {
+    const result = await runWith(bed, { inputs: { ...SAMPLE_APP_INPUTS, 'aws-region': 'eusc-de-east-1' } })
+    expect(errorsOf(result)).toEqual([])
+    expect(result.outputs['deployment-url']).toBe(
+      `https://eusc-de-east-1.console.amazonaws-eusc.eu/codesuite/codedeploy/deployments/${result.outputs['deployment-id']}?region=eusc-de-east-1`
+    )
+  }, 60_000)
+
+  test('a file name that is not UTF-8: one error showing its bytes, nothing uploaded', async () => {
+    fs.writeFileSync(Buffer.concat([Buffer.from(`${bed.ws.app}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1')
+    const result = await runWith(bed)
+    expect(result.code).toBe(1)
+    expect(errorsOf(result)).toEqual([expect.stringContaining(`the file name 'caf\\xe9.txt' is not UTF-8`)])
+    expect(bed.s3Calls('PutObject')).toEqual([])
+  }, 60_000)
+
+  test('a hook script that is a dangling symlink: refused before anything is uploaded', async () => {
+    const script = path.join(bed.ws.app, 'scripts', 'start_server.sh')
+    fs.rmSync(script)
+    fs.symlinkSync('gone.sh', script)
+    const result = await runWith(bed)
+    expect(result.code).toBe(1)
+    expect(errorsOf(result).join('\n')).toMatch(/scripts\/start_server\.sh' is a symlink that does not lead to a file in the bundle/)
+    expect(bed.s3Calls('PutObject')).toEqual([])
+  }, 60_000)
 })
