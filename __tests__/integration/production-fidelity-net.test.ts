@@ -169,3 +169,14 @@ describe('other partitions, legacy names, and what the file system can hold', ()
     expect(bed.s3Calls('PutObject')).toEqual([])
   }, 60_000)
 })
+
+describe('a legacy us-east-1 bucket name', () => {
+  // s3rver cannot create such a bucket (it applies today's rule), so the run reaches S3 and is told the bucket is not there.
+  test('is accepted with a warning and used as given, not refused as bad input', async () => {
+    await bed.start({ stepMs: 20, instances: 1 })
+    const result = await runWith(bed, { inputs: { ...SAMPLE_APP_INPUTS, 's3-bucket': 'Legacy_Bundles' } })
+    expect(result.commands).toContainEqual(expect.stringMatching(/^::warning::s3-bucket 'Legacy_Bundles' is a legacy bucket name/))
+    expect(errorsOf(result).join('\n')).not.toMatch(/not a valid S3 bucket name/)
+    expect(bed.tb.s3.requests.map((r: { bucket: string }) => r.bucket)).toContain('Legacy_Bundles')
+  }, 60_000)
+})
