@@ -94,8 +94,8 @@ describe('a stalled call through the built action, timeout-minutes: 1', () => {
   }, 150_000)
 
   test('CreateDeployment taken but never answered: the retry finds the deployment it made and follows it; one deployment', async () => {
-    // Slow enough that the deployment is still running when the stalled attempt gives up.
-    await bed.start({ stepMs: 1500, instances: 2 })
+    // Slow enough (about 30 s) that the deployment is still running when the stalled attempt gives up (about 18 s).
+    await bed.start({ stepMs: 1500, instances: 3 })
     bed.tb.codedeploy.injectFault({ operation: 'CreateDeployment', kind: 'stall', handled: true })
     const { result, ms } = await runTimed()
     expect(ms).toBeLessThan(TIMEOUT_MINUTES * 60_000 + GRACE_MS)
