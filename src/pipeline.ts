@@ -4,7 +4,9 @@ import type { ComputePlatform } from './core/domain.js'
 import { ActionError } from './core/errors.js'
 import { ProgressMeter, rateText, secondsText, sizeText } from './core/progress.js'
 import type { AppSpecInput } from './inputs/appspec.js'
+import { legacyBucketNote } from './inputs/s3.js'
 import type { Settings } from './inputs/settings.js'
+import { untilDeadline } from './aws/clients.js'
 import { walkSourceTree, type Entry } from './source/walk-tree.js'
 import { requireCheckoutOf } from './source/checkout.js'
 import { bundleTime, type BundleTime } from './source/bundle-time.js'
@@ -86,6 +88,8 @@ export async function runPipeline(ctx: PipelineContext): Promise<void> {
 async function prepareBundle(ctx: PipelineContext): Promise<void> {
   const { settings: s, log, report } = ctx
   const location = bundleLocation(s)
+  const legacy = legacyBucketNote(s.s3Bucket)
+  if (legacy) log.warning(legacy)
   // A redeploy of another commit deploys that commit's bundle: the workspace holds a different tree.
   // A prebuilt archive is what the workflow asked to deploy: it is uploaded (unless already there), never swapped for another.
   const reuse =
@@ -212,7 +216,21 @@ async function packageAndUpload(ctx: PipelineContext, source: Source, location: 
   log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${secondsText(clock.now() - packing)}.`)
   const uploading = clock.now()
   const onProgress = new ProgressMeter('Uploading', bundle.size, clock, log).update
-  const revision = await uploadBundle(bundle, location, s.upload, ctx, { onProgress })
+  // The upload ends by the deadline too: a stalled S3 must not hold the step past timeout-minutes.
+  const bounded = untilDeadline(stageDeps(ctx), 0).abortSignal
+  const deps = { clients: ctx.clients, clock, signal: bounded }
+  const revision = await uploadBundle(bundle, location, s.upload, deps, { onProgress }).catch((error: unknown) => {
+    if (!bounded.aborted || ctx.signal.aborted) throw error
+    throw new ActionError(
+      `timeout-minutes (${s.timeoutMinutes}) ran out while uploading the bundle to ${s3Uri(location)}: nothing was deployed.`,
+      {
+        input: 'timeout-minutes',
+        fix: 'raise timeout-minutes if S3 is slow from the runner; run again to retry the upload.',
+        code: 'TimeoutError',
+        cause: error
+      }
+    )
+  })
   const took = clock.now() - uploading
   const rate = rateText(bundle.size, took)
   log.info(

@@ -89,12 +89,13 @@ const cases: Case[] = [
   // Bucket names.
   { name: 's3-bucket as an s3:// URI', inputs: { 's3-bucket': 's3://bundles' }, names: input('s3-bucket'), says: /not a valid S3 bucket name.*not an s3:\/\/ URI or ARN/ },
   { name: 's3-bucket as an ARN', inputs: { 's3-bucket': 'arn:aws:s3:::bundles' }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
-  { name: 's3-bucket with capitals', inputs: { 's3-bucket': 'Bundles' }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
+  { name: 's3-bucket with a space', inputs: { 's3-bucket': 'my bundles' }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
   { name: 's3-bucket too short', inputs: { 's3-bucket': 'ab' }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
-  { name: 's3-bucket too long', inputs: { 's3-bucket': 'b'.repeat(64) }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
+  // Up to 255 characters is a legacy us-east-1 name (accepted with a warning); more is no bucket name at all.
+  { name: 's3-bucket too long', inputs: { 's3-bucket': 'b'.repeat(256) }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
   { name: 's3-bucket with ..', inputs: { 's3-bucket': 'my..bundles' }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
   { name: 's3-bucket like an IP address', inputs: { 's3-bucket': '192.168.10.12' }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
-  { name: 's3-bucket with an underscore', inputs: { 's3-bucket': 'my_bundles' }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
+  { name: 's3-bucket ending in a hyphen', inputs: { 's3-bucket': 'my_bundles-' }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
   { name: 's3-bucket with a key in it', inputs: { 's3-bucket': 'bundles/sample-app' }, names: input('s3-bucket'), says: /not a valid S3 bucket name/ },
 
   // Key prefixes.

@@ -11,7 +11,7 @@ import {
 import type { StageDeps } from '../core/deps.js'
 import type { AlarmsMode, AutoRollback, FileExistsBehavior } from '../core/domain.js'
 import { ActionError, awsErrorName } from '../core/errors.js'
-import { abortable } from '../aws/clients.js'
+import { timeLimit, untilDeadline } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
 import type { UploadedRevision } from '../upload/location.js'
 
@@ -39,8 +39,11 @@ export interface DeploymentRequest {
 /** CreateDeployment waits (for a busy group) and logs; it reads nothing else of the run. */
 export type CreateDeps = Pick<StageDeps, 'clients' | 'clock' | 'deadline' | 'signal' | 'log'>
 
-const ACTIVE = ['Created', 'Queued', 'InProgress', 'Ready'] as const
+/** The statuses of a deployment that holds its group (Baking: ECS, the new task set soaking before the old one ends). */
+const ACTIVE = ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'] as const
 const FINAL = new Set(['Succeeded', 'Failed', 'Stopped'])
+/** A CreateDeployment sent just before the deadline still gets one whole attempt (see aws/clients.ts). */
+const ONE_ATTEMPT_MS = 20_000
 /** Waiting for a busy group: a first look soon, then every 10 s. */
 const BUSY_FIRST_POLL_MS = 2000
 const BUSY_POLL_MS = 10_000
@@ -51,9 +54,21 @@ const BUSY_POLL_MS = 10_000
  */
 export async function createDeployment(req: DeploymentRequest, deps: CreateDeps): Promise<string> {
   const cd = deps.clients.codedeploy
+  // timeout-minutes bounds the whole step: a deployment started after it could not be followed at all.
+  if (deps.clock.now() >= deps.deadline)
+    throw new ActionError(
+      `timeout-minutes ran out before the deployment to ${req.applicationName}/${req.group} was created: nothing was deployed.`,
+      {
+        input: 'timeout-minutes',
+        fix: 'raise timeout-minutes: it counts from the start of the step, so packaging, the upload and a busy group count too.'
+      }
+    )
   // Set once an attempt failed in a way that may have created the deployment all the same.
   let mayExist = false
   for (let attempt = 0; ; attempt++) {
+    // Not cut by a cancel (a request cut off mid-flight could create a deployment nobody sees),
+    // only by the deadline, after which a lost answer is looked for like any other.
+    const bound = timeLimit(Math.max(ONE_ATTEMPT_MS, deps.deadline - deps.clock.now()))
     try {
       const command = new CreateDeploymentCommand({
         applicationName: req.applicationName,
@@ -80,8 +95,7 @@ export async function createDeployment(req: DeploymentRequest, deps: CreateDeps)
         },
         { step: 'deserialize', priority: 'high', name: 'codedeployActionLostAnswer' }
       )
-      const out = await cd.send(command)
-      // Deliberately not abortable: a request cut off mid-flight could create a deployment nobody sees.
+      const out = await cd.send(command, { abortSignal: bound })
       if (!out.deploymentId) throw new Error('CreateDeployment returned no deploymentId')
       return out.deploymentId
     } catch (error) {
@@ -89,18 +103,19 @@ export async function createDeployment(req: DeploymentRequest, deps: CreateDeps)
       if (awsErrorName(error) === 'DeploymentLimitExceededException') {
         const ours = await waitForActiveDeployment(cd, req, deps, error, mayExist)
         if (ours) return ours
-      } else if (isTransient(error) && deps.clock.now() < deps.deadline) {
+      } else if (isTransient(error) || bound.aborted) {
         mayExist = true
-        // The service may have created it before the answer was lost: never start a second one.
-        const created = await findOurs(cd, req, await activeDeployments(cd, req).catch(() => []))
+        // The service may have created it before the answer was lost (a time-out included): never start a second one.
+        const created = await findOurs(cd, req, await activeDeployments(cd, req, deps).catch(() => []), deps)
+        const why = awsErrorName(error) ?? 'error'
         if (created) {
-          deps.log.info(
-            `CreateDeployment's answer was lost (${awsErrorName(error) ?? 'error'}), but it created deployment ${created}: following it.`
-          )
+          deps.log.info(`CreateDeployment's answer was lost (${why}), but it created deployment ${created}: following it.`)
           return created
         }
-        deps.log.info(`CreateDeployment: ${awsErrorName(error) ?? 'error'}; trying again.`)
-        await deps.clock.sleep(Math.min(30_000, 1000 * 2 ** attempt), deps.signal)
+        // Another attempt needs its whole time: one cut short by the deadline would only leave more doubt.
+        if (deps.deadline - deps.clock.now() < ONE_ATTEMPT_MS) throw unanswered(req, why, error)
+        deps.log.info(`CreateDeployment: ${why}; trying again.`)
+        await deps.clock.sleep(Math.min(30_000, 1000 * 2 ** attempt, Math.max(0, deps.deadline - deps.clock.now())), deps.signal)
       } else {
         throw explainAwsError(
           error,
@@ -127,6 +142,20 @@ function overrides(req: DeploymentRequest): Partial<CreateDeploymentInput> {
   }
 }
 
+/** No answer to CreateDeployment by the deadline, and no deployment of ours to be seen: say what is not known. */
+function unanswered(req: DeploymentRequest, why: string, cause: unknown): ActionError {
+  return new ActionError(
+    `CreateDeployment for ${req.applicationName}/${req.group} got no answer before the time-out (${why}), and no deployment of ` +
+      `this run is active in the group: none was created, or it has not shown yet.`,
+    {
+      input: 'timeout-minutes',
+      fix: `look at deployment group ${req.group}'s deployments in the CodeDeploy console before running again; raise timeout-minutes if the service was slow.`,
+      code: why,
+      cause
+    }
+  )
+}
+
 function revisionLocation(r: DeploymentRequest['revision']): RevisionLocation {
   if ('revisionType' in r) return { revisionType: 'AppSpecContent', appSpecContent: { content: r.content, sha256: r.sha256 } }
   return {
@@ -143,11 +172,11 @@ async function waitForActiveDeployment(
   refusal: unknown,
   mayExist: boolean
 ): Promise<string | undefined> {
-  const active = await activeDeployment(cd, req, refusal)
+  const active = await activeDeployment(cd, req, refusal, deps)
   // A retry after a lost answer is refused because of our own deployment: adopt it. Without a
   // lost answer the active one is another run's, even one of the same bundle and description
   // (a re-run of the same workflow run has the same link).
-  const ours = active && mayExist ? await findOurs(cd, req, [active]) : undefined
+  const ours = active && mayExist ? await findOurs(cd, req, [active], deps) : undefined
   if (ours) {
     deps.log.info(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`)
     return ours
@@ -172,10 +201,10 @@ async function waitForActiveDeployment(
   while (deps.clock.now() < deps.deadline && !deps.signal.aborted) {
     await deps.clock.sleep(Math.min(pause, Math.max(0, deps.deadline - deps.clock.now())), deps.signal)
     pause = Math.min(BUSY_POLL_MS, pause * 2)
-    const status = await cd.send(new GetDeploymentCommand({ deploymentId: active }), abortable(deps.signal)).then(
+    const status = await cd.send(new GetDeploymentCommand({ deploymentId: active }), untilDeadline(deps, 0)).then(
       out => out.deploymentInfo?.status,
       error =>
-        isTransient(error) || deps.signal.aborted
+        isTransient(error) || deps.signal.aborted || deps.clock.now() >= deps.deadline
           ? undefined
           : Promise.reject(explainAwsError(error, `reading deployment ${active}`, 'codedeploy:GetDeployment', `deployment ${active}`))
     )
@@ -200,16 +229,22 @@ function sameRevision(d: DeploymentInfo, r: DeploymentRequest['revision']): bool
   return loc?.bucket === r.bucket && loc.key === r.key && (loc.eTag ?? '') === (r.eTag || '')
 }
 
-async function activeDeployments(cd: CodeDeployClient, req: DeploymentRequest): Promise<string[]> {
+async function activeDeployments(cd: CodeDeployClient, req: DeploymentRequest, deps: CreateDeps): Promise<string[]> {
   const out = await cd.send(
-    new ListDeploymentsCommand({ applicationName: req.applicationName, deploymentGroupName: req.group, includeOnlyStatuses: [...ACTIVE] })
+    new ListDeploymentsCommand({ applicationName: req.applicationName, deploymentGroupName: req.group, includeOnlyStatuses: [...ACTIVE] }),
+    untilDeadline(deps)
   )
   return out.deployments ?? []
 }
 
-async function activeDeployment(cd: CodeDeployClient, req: DeploymentRequest, refusal: unknown): Promise<string | undefined> {
+async function activeDeployment(
+  cd: CodeDeployClient,
+  req: DeploymentRequest,
+  refusal: unknown,
+  deps: CreateDeps
+): Promise<string | undefined> {
   try {
-    return (await activeDeployments(cd, req))[0]
+    return (await activeDeployments(cd, req, deps))[0]
   } catch {
     // Without codedeploy:ListDeployments, the refusal itself names the deployment.
     return /\b(d-[A-Z0-9]{9})\b/.exec(String((refusal as Error).message))?.[1]
@@ -221,10 +256,15 @@ async function activeDeployment(cd: CodeDeployClient, req: DeploymentRequest, re
  * AppSpec's sha256) and the same
  * description, which carries this run's link when generated. Undefined when none is, or on doubt.
  */
-async function findOurs(cd: CodeDeployClient, req: DeploymentRequest, ids: readonly string[]): Promise<string | undefined> {
+async function findOurs(
+  cd: CodeDeployClient,
+  req: DeploymentRequest,
+  ids: readonly string[],
+  deps: CreateDeps
+): Promise<string | undefined> {
   if (ids.length === 0) return undefined
   try {
-    const out = await cd.send(new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(0, 25) }))
+    const out = await cd.send(new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(0, 25) }), untilDeadline(deps))
     return out.deploymentsInfo?.find(d => d.description === req.description && sameRevision(d, req.revision))?.deploymentId
   } catch {
     return undefined

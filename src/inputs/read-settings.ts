@@ -222,7 +222,8 @@ function readRegion(input: InputReader, env: NodeJS.ProcessEnv): string {
       fix: 'set `aws-region` here or in aws-actions/configure-aws-credentials, e.g. `aws-region: eu-west-1`.'
     })
   }
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+  // Any partition's form: us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1; an AZ (us-east-1a) is not a region.
+  if (!/^[a-z]{2,}(-[a-z0-9]+)+-\d+$/.test(region) || region.length > 63) {
     throw new ActionError(`'${region}' is not an AWS region name.`, { input: 'aws-region', fix: 'use a region code such as us-east-1.' })
   }
   return region

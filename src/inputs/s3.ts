@@ -13,7 +13,7 @@ export function readBucket(input: InputReader): string {
         'nothing: they set `appspec` to their AppSpec file instead).'
     })
   }
-  const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) && !bucket.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(bucket)
+  const valid = (isCurrentName(bucket) || LEGACY_NAME.test(bucket)) && !bucket.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(bucket)
   if (!valid) {
     throw new ActionError(`'${bucket}' is not a valid S3 bucket name.`, {
       input: 's3-bucket',
@@ -21,6 +21,24 @@ export function readBucket(input: InputReader): string {
     })
   }
   return bucket
+}
+
+/** Today's rule for every new bucket. */
+function isCurrentName(bucket: string): boolean {
+  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)
+}
+
+/** Buckets made in us-east-1 before March 1, 2018 may have upper case and underscores, up to 255 characters. */
+const LEGACY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/
+
+/** The warning for a legacy bucket name (accepted: such buckets exist and still work), or undefined. */
+export function legacyBucketNote(bucket: string): string | undefined {
+  if (isCurrentName(bucket) || !LEGACY_NAME.test(bucket)) return undefined
+  return (
+    `s3-bucket '${bucket}' is a legacy bucket name (upper case, underscores or over 63 characters), which only buckets made in ` +
+    `us-east-1 before March 1, 2018 can have: it is used as given, and the SDK addresses it path-style. If the bucket is not found, ` +
+    `check the name's case.`
+  )
 }
 
 export function readKeyPrefix(input: InputReader): string {

@@ -43,14 +43,17 @@ export async function walkSourceTree(root: string, exclude: readonly string[]): 
   // Synchronous calls: metadata of a checked-out tree is in the page cache, and a thread-pool
   // round trip per file made listing 40,000 files take seconds instead of a fraction of one.
   const walk = (dir: string, relDir: string): void => {
-    for (const name of fs.readdirSync(dir).sort()) {
+    // Names as bytes: a string listing silently turns bytes that are not UTF-8 into U+FFFD.
+    for (const [name, raw] of namesIn(dir)) {
       if (name === ALWAYS_EXCLUDED) continue
       const rel = relDir ? `${relDir}/${name}` : name
       const absolute = path.join(dir, name)
-      const stat = fs.lstatSync(absolute)
+      // By its bytes: the decoded name of a non-UTF-8 file names no file on disk.
+      const stat = fs.lstatSync(Buffer.concat([Buffer.from(`${dir}${path.sep}`), raw]))
       if (stat.isDirectory()) {
         if (matcher.ignores(`${rel}/`)) continue
         refuseBackslash(rel)
+        refuseNonUtf8(raw, name, relDir)
         entries.push({ path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute })
         walk(absolute, rel)
         continue
@@ -58,6 +61,7 @@ export async function walkSourceTree(root: string, exclude: readonly string[]): 
       // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
       if (matcher.ignores(rel) || (stat.isSymbolicLink() && isDirectory(absolute) && matcher.ignores(`${rel}/`))) continue
       refuseBackslash(rel)
+      refuseNonUtf8(raw, name, relDir)
       if (stat.isSymbolicLink()) {
         const linkTarget = fs.readlinkSync(absolute)
         refuseEscapingLink(realRoot, absolute, rel, linkTarget)
@@ -73,6 +77,27 @@ export async function walkSourceTree(root: string, exclude: readonly string[]): 
   walk(realRoot, '')
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   return entries
+}
+
+/** A directory's entries, sorted by name: each name decoded from UTF-8, with the bytes it came from. */
+function namesIn(dir: string): Array<[string, Buffer]> {
+  const named = fs.readdirSync(dir, { encoding: 'buffer' }).map((raw): [string, Buffer] => [raw.toString('utf8'), raw])
+  return named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+/**
+ * A name that is not UTF-8 (e.g. Latin-1 from an old archive) cannot be named in a zip or tar
+ * entry, an S3 listing or the agent's log the same way it is on disk: refuse it, showing its bytes.
+ */
+function refuseNonUtf8(raw: Buffer, name: string, relDir: string): void {
+  if (Buffer.from(name, 'utf8').equals(raw)) return
+  const shown = [...raw]
+    .map(b => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+    .join('')
+  throw new ActionError(`the file name '${relDir ? `${relDir}/` : ''}${shown}' is not UTF-8 (bytes shown as \\xNN).`, {
+    input: 'source-dir',
+    fix: 'rename it to a UTF-8 name (e.g. `convmv -f latin1 -t utf-8 --notest <file>`), or add it to exclude.'
+  })
 }
 
 /** '\\' is a separator to Windows and many unzip tools: '..\\..\\x' would unpack outside the deployment. */

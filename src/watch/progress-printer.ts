@@ -163,7 +163,8 @@ export class ProgressPrinter {
         this.out.info(
           `${this.prefix}    (GitHub shows ${MAX_ANNOTATIONS} error annotations per step: further failures are in the log only)`
         )
-      this.out.info(`${this.prefix}    ${instanceId} failed ${event.name}: ${text}`)
+      this.out.info(`${this.prefix}    ${instanceId} failed ${event.name}:`)
+      this.quote(text)
     }
     const tail = d?.logTail?.trimEnd()
     if (!tail) return
@@ -181,8 +182,15 @@ export class ProgressPrinter {
     }
     this.tails.set(tail, instanceId)
     this.out.info(`${this.prefix}    log tail of ${d?.scriptName || event.name} on ${instanceId}:`)
-    // The runner also ends a line at a lone \r: split there too, so no text from an instance starts a line (a forged ::command::).
-    for (const line of tail.split(/\r\n|\r|\n/)) this.out.info(`${this.prefix}    | ${line}`)
+    this.quote(tail)
+  }
+
+  /**
+   * CodeDeploy's text (a hook's message, its log tail), a `| ` before each line. The runner also
+   * ends a line at a lone \r: split there too, so no text from an instance starts a line (a forged ::command::).
+   */
+  private quote(text: string): void {
+    for (const line of text.split(/\r\n|\r|\n/)) this.out.info(`${this.prefix}    | ${line}`)
   }
 }
 

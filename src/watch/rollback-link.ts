@@ -1,6 +1,6 @@
 import { GetDeploymentCommand, type DeploymentInfo } from '@aws-sdk/client-codedeploy'
 import type { StageDeps } from '../core/deps.js'
-import { abortable } from '../aws/clients.js'
+import { untilDeadline } from '../aws/clients.js'
 import type { CallBudget } from './call-budget.js'
 
 /** How long to wait, twice at most, for CodeDeploy to link the rollback it starts. */
@@ -13,7 +13,7 @@ const LINK_WAIT_MS = 2000
  */
 export async function awaitRollbackInfo(
   info: DeploymentInfo,
-  deps: Pick<StageDeps, 'clients' | 'clock' | 'signal'>,
+  deps: Pick<StageDeps, 'clients' | 'clock' | 'signal' | 'deadline'>,
   budget: CallBudget
 ): Promise<DeploymentInfo> {
   const { clock, signal } = deps
@@ -23,7 +23,7 @@ export async function awaitRollbackInfo(
     await budget.take(signal, true)
     try {
       current =
-        (await deps.clients.codedeploy.send(new GetDeploymentCommand({ deploymentId: info.deploymentId }), abortable(signal)))
+        (await deps.clients.codedeploy.send(new GetDeploymentCommand({ deploymentId: info.deploymentId }), untilDeadline(deps)))
           .deploymentInfo ?? current
     } catch {
       return current

@@ -3,7 +3,7 @@ import { backoff } from '../core/clock.js'
 import type { StageDeps } from '../core/deps.js'
 import type { ComputePlatform } from '../core/domain.js'
 import { describeError } from '../core/errors.js'
-import { abortable } from '../aws/clients.js'
+import { untilDeadline } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
 import {
   blueGreenWaits,
@@ -103,13 +103,19 @@ async function follow(
     if (signal.aborted) return result({ cancelled: true })
     await budget.take(signal, true)
     const polledAt = clock.now()
+    // Ends by the deadline even when the service never answers (a half-open connection).
+    const call = untilDeadline(deps)
     try {
-      info = (await cd.send(new GetDeploymentCommand({ deploymentId }), abortable(signal))).deploymentInfo
+      info = (await cd.send(new GetDeploymentCommand({ deploymentId }), call)).deploymentInfo
       if (misses > 0) deps.log.warning(`Back in contact with CodeDeploy after ${misses} failed attempt(s).`)
       misses = 0
       lostContact = undefined
     } catch (error) {
       if (signal.aborted) return result({ cancelled: true })
+      if (call.abortSignal.aborted) {
+        lostContact = `no answer from CodeDeploy by the time-out (${describeError(error)})`
+        return result({ timedOut: true })
+      }
       if (!isTransient(error))
         throw explainAwsError(error, `reading deployment ${deploymentId}`, 'codedeploy:GetDeployment', `deployment ${deploymentId}`)
       misses++
@@ -179,8 +185,10 @@ async function refreshTargets(
   const compact = total(overview) > SMALL_FLEET
   for (let attempt = 0; ; attempt++) {
     try {
-      const beforeCall = (): Promise<void> => budget.take(deps.signal, final)
-      const changed = await tracker.refresh(overview, { final, allowance: budget.available(), beforeCall, signal: deps.signal })
+      // Reads give up at the deadline, and so does a wait for room in the budget.
+      const bounded = untilDeadline(deps).abortSignal
+      const beforeCall = (): Promise<void> => budget.take(bounded, final)
+      const changed = await tracker.refresh(overview, { final, allowance: budget.available(), beforeCall, signal: bounded })
       opts.printer.instances(changed, { compact })
       return
     } catch (error) {

@@ -1,5 +1,5 @@
 // @ts-check
-// Faults on demand: API-level (throttling, 5xx, dropped connections, slow answers) and
+// Faults on demand: API-level (throttling, 5xx, dropped connections, slow answers, stalls) and
 // hook-level (a lifecycle event that fails on an instance or an ECS / Lambda target, with diagnostics).
 import { LIFECYCLE_EVENTS } from './state.mjs'
 import { ECS_EVENTS, LAMBDA_EVENTS } from './appspec-content.mjs'
@@ -10,9 +10,11 @@ const ALL_EVENTS = new Set([...LIFECYCLE_EVENTS, ...ECS_EVENTS, ...LAMBDA_EVENTS
 /**
  * @typedef {object} FaultSpec
  * @property {string} operation e.g. 'GetDeployment', or '*' for any
- * @property {'throttle' | '5xx' | 'reset' | 'delay' | 'lost'} kind throttle: 400 ThrottlingException; 5xx: 500 InternalFailure
+ * @property {'throttle' | '5xx' | 'reset' | 'delay' | 'lost' | 'stall'} kind throttle: 400 ThrottlingException; 5xx: 500 InternalFailure
  *   (503 ServiceUnavailableException with status: 503); reset: the socket is destroyed before the call is handled;
- *   lost: the call is handled, then the socket is destroyed (the client never hears it worked); delay: answer normally after delayMs
+ *   lost: the call is handled, then the socket is destroyed (the client never hears it worked); delay: answer normally after delayMs;
+ *   stall: the request is read and then nothing, ever: no answer, no close (a half-open connection), until the client gives up
+ * @property {boolean} [handled] for 'stall': the call is handled first (it takes effect; only the answer never comes)
  * @property {number} [count] how many matching calls are affected (default 1)
  * @property {number} [status] for '5xx': 500 (default) or 503
  * @property {number} [delayMs] for 'delay' (default 1000)
@@ -37,7 +39,8 @@ export class Faults {
 
   /** @param {FaultSpec} spec */
   injectFault(spec) {
-    if (!['throttle', '5xx', 'reset', 'delay', 'lost'].includes(spec.kind)) throw new Error(`testbed: unknown fault kind ${spec.kind}`)
+    if (!['throttle', '5xx', 'reset', 'delay', 'lost', 'stall'].includes(spec.kind))
+      throw new Error(`testbed: unknown fault kind ${spec.kind}`)
     if (!spec.operation) throw new Error('testbed: injectFault needs an operation (or "*")')
     this.api.push({ ...spec, count: spec.count ?? 1 })
   }

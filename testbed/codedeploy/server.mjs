@@ -10,7 +10,8 @@ const TARGET_PREFIX = 'CodeDeploy_20141006.'
 const CONTENT_TYPE = 'application/x-amz-json-1.1'
 
 /**
- * @typedef {{ operation: string, input: any, status: number, at: number, error?: string, fault?: string }} RequestRecord
+ * @typedef {{ operation: string, input: any, status: number, at: number, error?: string, fault?: string, closedAt?: number }} RequestRecord
+ *   closedAt: for a stalled call, when the client gave up on it (closed the connection)
  * @typedef {Record<string, (input: any) => any>} Handlers
  */
 
@@ -40,6 +41,18 @@ export async function startServer({ handlers, faults, requests, log }) {
   /** @param {http.ServerResponse} res @param {RequestRecord} record @param {number} status @param {string} type @param {string} message */
   const sendError = (res, record, status, type, message) => send(res, record, status, { __type: type, message }, type)
 
+  /**
+   * A half-open connection as the client sees it: the request was taken, and nothing more comes.
+   * The socket stays open until the client gives up (or the server closes).
+   * @param {http.IncomingMessage} req @param {RequestRecord} record
+   */
+  function stall(req, record) {
+    log?.(`CodeDeploy ${record.operation} -> stalled (injected): no answer`)
+    req.socket.once('close', () => {
+      record.closedAt = Date.now()
+    })
+  }
+
   /** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
   async function handle(req, res) {
     /** @type {Buffer[]} */
@@ -67,6 +80,7 @@ export async function startServer({ handlers, faults, requests, log }) {
         req.socket.destroy()
         return
       }
+      if (fault.kind === 'stall' && !fault.handled) return stall(req, record)
       if (fault.kind === 'throttle') return sendError(res, record, 400, 'ThrottlingException', 'Rate exceeded')
       if (fault.kind === '5xx') {
         return fault.status === 503
@@ -98,6 +112,10 @@ export async function startServer({ handlers, faults, requests, log }) {
       return sendError(res, record, 400, 'SerializationException', 'The request body must be a JSON object.')
     try {
       const output = await handler(input)
+      if (fault?.kind === 'stall') {
+        record.status = 200
+        return stall(req, record)
+      }
       if (fault?.kind === 'lost') {
         // Done on the server, but the answer never reaches the client.
         log?.(`CodeDeploy ${operation} -> handled, answer lost (injected)`)

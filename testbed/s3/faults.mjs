@@ -5,7 +5,9 @@
 //          when it fails after receiving a request;
 //   reset: the connection is destroyed part-way through the request body (a dropped connection
 //          in the middle of an upload), nothing is answered;
-//   slow:  the request waits delayMs, then is served normally (unless the client gave up).
+//   slow:  the request waits delayMs, then is served normally (unless the client gave up);
+//   stall: the body is read, then nothing: no answer and no close (a half-open connection), until
+//          the client gives up; nothing reaches the store.
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { createRequire } from 'node:module'
@@ -18,7 +20,7 @@ const S3Error = /** @type {any} */ (require('s3rver/lib/models/error'))
 const RESET_AFTER_BYTES = 64 * 1024
 
 /**
- * @typedef {'5xx' | 'reset' | 'slow'} S3FaultKind
+ * @typedef {'5xx' | 'reset' | 'slow' | 'stall'} S3FaultKind
  *
  * @typedef {object} S3FaultSpec
  * @property {string} operation e.g. 'UploadPart', 'PutObject', 'CompleteMultipartUpload', 'HeadObject', or '*' for any
@@ -104,7 +106,7 @@ export class S3Faults {
 
   /** @param {S3FaultSpec} spec */
   injectFault(spec) {
-    if (!['5xx', 'reset', 'slow'].includes(spec.kind)) throw new Error(`testbed: unknown S3 fault kind ${spec.kind}`)
+    if (!['5xx', 'reset', 'slow', 'stall'].includes(spec.kind)) throw new Error(`testbed: unknown S3 fault kind ${spec.kind}`)
     if (!spec.operation) throw new Error('testbed: injectFault needs an operation (or "*")')
     this.faults.push({ ...spec, count: spec.count ?? 1 })
   }
@@ -194,6 +196,7 @@ export class S3Faults {
       record.fault = fault.kind
       this.log?.(`S3 ${operation} ${ctx.path}: injected ${fault.kind}`)
       if (fault.kind === 'reset') return this.reset(ctx)
+      if (fault.kind === 'stall') return stall(ctx)
       if (fault.kind === '5xx') {
         await drain(ctx.req)
         record.status = fault.status === 503 ? 503 : 500
@@ -299,4 +302,10 @@ function drain(req) {
     req.once('close', resolve)
     req.resume()
   })
+}
+
+/** Takes the request in and never answers: the connection stays open until the client closes it. @param {any} ctx */
+async function stall(ctx) {
+  ctx.respond = false
+  await drain(ctx.req)
 }

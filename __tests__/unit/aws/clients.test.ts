@@ -6,12 +6,12 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy'
-import { abortable, createClients, destroyClients } from '../../../src/aws/clients.js'
+import { abortable, createClients, destroyClients, untilDeadline, CLIENT_TIMEOUTS, type ClientTimeouts } from '../../../src/aws/clients.js'
 import type { AwsClients } from '../../../src/core/deps.js'
 
 const built: AwsClients[] = []
-function clients(region: string, env: NodeJS.ProcessEnv): AwsClients {
-  const made = createClients(region, env)
+function clients(region: string, env: NodeJS.ProcessEnv, timeouts?: ClientTimeouts): AwsClients {
+  const made = createClients(region, env, timeouts)
   built.push(made)
   return made
 }
@@ -69,6 +69,27 @@ describe('createClients', () => {
       expect(await s3.config.maxAttempts()).toBe(5)
       expect(await codedeploy.config.maxAttempts()).toBe(3)
     })
+  })
+
+  test('every call has a connection, an idle and a total time limit (the SDK has none by default)', async () => {
+    const { s3, codedeploy } = clients('us-east-1', {})
+    const configOf = async (handler: unknown): Promise<Record<string, unknown>> =>
+      (handler as { configProvider: Promise<Record<string, unknown>> }).configProvider
+    expect(await configOf(s3.config.requestHandler)).toMatchObject({
+      connectionTimeout: CLIENT_TIMEOUTS.connectMs,
+      socketTimeout: CLIENT_TIMEOUTS.s3.idleMs,
+      requestTimeout: CLIENT_TIMEOUTS.s3.totalMs,
+      throwOnRequestTimeout: true
+    })
+    expect(await configOf(codedeploy.config.requestHandler)).toMatchObject({
+      connectionTimeout: CLIENT_TIMEOUTS.connectMs,
+      socketTimeout: CLIENT_TIMEOUTS.codedeploy.idleMs,
+      requestTimeout: CLIENT_TIMEOUTS.codedeploy.totalMs,
+      throwOnRequestTimeout: true
+    })
+    // An 8 MiB part at 0.5 Mbit/s takes about 135 s: the total limit must allow it.
+    expect(CLIENT_TIMEOUTS.s3.totalMs).toBeGreaterThanOrEqual(((8 * 8 * 1.048576) / 0.5) * 1000)
+    expect(CLIENT_TIMEOUTS.codedeploy.totalMs).toBeLessThanOrEqual(30_000)
   })
 
   test('both clients name the action in their user agent', () => {
@@ -151,6 +172,36 @@ describe('createClients', () => {
       expect(failure).toMatchObject({ $metadata: { httpStatusCode: 503, attempts: 3 } })
       expect(seen.map(request => request.method)).toEqual(['POST', 'POST', 'POST'])
     })
+
+    test('a call that is never answered times out, and the SDK tries it again, for each attempt', async () => {
+      answer = () => {}
+      const env = { ...credentials, AWS_ENDPOINT_URL_CODEDEPLOY: url, AWS_ENDPOINT_URL: undefined }
+      const started = Date.now()
+      const failure = await withEnv(env, async () => {
+        const { codedeploy } = clients('us-east-1', {}, { ...CLIENT_TIMEOUTS, codedeploy: { idleMs: 300, totalMs: 400 } })
+        return codedeploy.send(new GetDeploymentCommand({ deploymentId: 'd-ABCDEF123' })).then(
+          () => undefined,
+          (error: unknown) => error
+        )
+      })
+      expect(failure).toMatchObject({ name: 'TimeoutError', $metadata: { attempts: 3 } })
+      expect(seen).toHaveLength(3)
+      // Three attempts of at most 0.4 s each, plus the SDK's back-off between them.
+      expect(Date.now() - started).toBeLessThan(5000)
+    })
+
+    test('an S3 request that stops hearing from the server times out too', async () => {
+      answer = () => {}
+      const env = { ...credentials, AWS_ENDPOINT_URL_S3: url, AWS_ENDPOINT_URL: undefined }
+      const failure = await withEnv(env, async () => {
+        const { s3 } = clients('us-east-1', { AWS_ENDPOINT_URL_S3: url }, { ...CLIENT_TIMEOUTS, s3: { idleMs: 300, totalMs: 60_000 } })
+        return s3.send(new PutObjectCommand({ Bucket: 'bundles', Key: 'a.zip', Body: 'zip bytes' })).then(
+          () => undefined,
+          (error: unknown) => error
+        )
+      })
+      expect(failure).toMatchObject({ name: 'TimeoutError', $metadata: { attempts: 5 } })
+    }, 20_000)
   })
 })
 
@@ -165,5 +216,33 @@ describe('abortable', () => {
     const options = abortable(controller.signal)
     expect(options.abortSignal).toBe(controller.signal)
     expect(Object.keys(options)).toEqual(['abortSignal'])
+  })
+})
+
+describe('untilDeadline', () => {
+  const clock = (now: number) => ({ now: () => now, sleep: async () => undefined })
+
+  test('aborts when the deadline comes', async () => {
+    const cancel = new AbortController()
+    const { abortSignal } = untilDeadline({ signal: cancel.signal, clock: clock(1000), deadline: 1050 }, 0)
+    expect(abortSignal.aborted).toBe(false)
+    await new Promise(resolve => setTimeout(resolve, 120))
+    expect(abortSignal.aborted).toBe(true)
+  })
+
+  test('aborts on a cancel', () => {
+    const cancel = new AbortController()
+    const { abortSignal } = untilDeadline({ signal: cancel.signal, clock: clock(0), deadline: 60_000 })
+    cancel.abort()
+    expect(abortSignal.aborted).toBe(true)
+  })
+
+  test('past the deadline, a last call still gets floorMs', async () => {
+    const cancel = new AbortController()
+    const { abortSignal } = untilDeadline({ signal: cancel.signal, clock: clock(5000), deadline: 1000 }, 100)
+    await new Promise(resolve => setTimeout(resolve, 30))
+    expect(abortSignal.aborted).toBe(false)
+    await new Promise(resolve => setTimeout(resolve, 150))
+    expect(abortSignal.aborted).toBe(true)
   })
 })

@@ -68,7 +68,7 @@ describe('createDeployment', () => {
     expect(cd.inputs('ListDeployments')[0]).toMatchObject({
       applicationName: 'shop',
       deploymentGroupName: 'production',
-      includeOnlyStatuses: ['Created', 'Queued', 'InProgress', 'Ready']
+      includeOnlyStatuses: ['Created', 'Queued', 'InProgress', 'Baking', 'Ready']
     })
     expect(lines).toEqual([
       `Deployment group 'production' is busy with deployment ${BUSY}; waiting for it to end (within timeout-minutes), then deploying.`,
@@ -77,6 +77,59 @@ describe('createDeployment', () => {
     // A first look soon, then less often.
     expect(clock.sleeps).toEqual([2000, 4000, 8000, 10_000])
     expect(cd.count('CreateDeployment')).toBe(2)
+  })
+
+  test('a group busy with a Baking deployment (ECS, the new task set soaking) is busy: named and waited for', async () => {
+    const statuses = ['Baking', 'Succeeded']
+    const { lines, create } = setup({
+      CreateDeployment: (_input, call) => {
+        if (call === 0) throw refusal()
+        return { deploymentId: 'd-OURS00001' }
+      },
+      // As the service does: only the deployments in the statuses asked for.
+      ListDeployments: input => ({
+        deployments: (input as { includeOnlyStatuses?: string[] }).includeOnlyStatuses?.includes('Baking') ? [BUSY] : []
+      }),
+      GetDeployment: (_input, call) => ({ deploymentInfo: { deploymentId: BUSY, status: statuses[call] } })
+    })
+    expect(await create()).toBe('d-OURS00001')
+    expect(lines[0]).toContain(`busy with deployment ${BUSY}`)
+  })
+
+  test('after a lost answer, our own deployment is adopted while it is Baking', async () => {
+    const { cd, lines, create } = setup({
+      CreateDeployment: (_input, call) => {
+        if (call === 0) throw awsError('InternalFailure', 500)
+        throw refusal()
+      },
+      ListDeployments: input => ({
+        deployments: (input as { includeOnlyStatuses?: string[] }).includeOnlyStatuses?.includes('Baking') ? [BUSY] : []
+      }),
+      BatchGetDeployments: () => ({
+        deploymentsInfo: [
+          {
+            deploymentId: BUSY,
+            status: 'Baking',
+            description: request.description,
+            revision: { revisionType: 'S3', s3Location: { bucket: 'bundles', key: 'shop/abc.zip', bundleType: 'zip', eTag: 'etag1' } }
+          }
+        ]
+      })
+    })
+    expect(await create()).toBe(BUSY)
+    expect(lines.join('\n')).toMatch(/answer was lost|this run's own/)
+    expect(cd.count('CreateDeployment')).toBe(1)
+  })
+
+  test('the deadline already past (packaging and upload used it up): nothing is created', async () => {
+    const { cd, clock, create } = setup({ CreateDeployment: () => ({ deploymentId: 'd-NEW000001' }) }, 1)
+    await clock.sleep(MINUTE)
+    const error = await create().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ActionError)
+    expect((error as ActionError).describe()).toMatch(
+      /^Input 'timeout-minutes': timeout-minutes ran out before the deployment to shop\/production was created: nothing was deployed\. Fix: raise timeout-minutes: it counts from the start of the step/
+    )
+    expect(cd.count('CreateDeployment')).toBe(0)
   })
 
   test('busy until the deadline: fails naming the deployment and the fix', async () => {

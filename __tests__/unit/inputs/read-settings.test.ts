@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ActionError } from '../../../src/core/errors.js'
 import { DESCRIPTION_LIMIT, readSettings } from '../../../src/inputs/read-settings.js'
+import { legacyBucketNote } from '../../../src/inputs/s3.js'
 import type { Settings } from '../../../src/inputs/settings.js'
 import { buildTree, TempDirs } from '../../helpers/tree.js'
 
@@ -224,16 +225,31 @@ describe('s3-bucket', () => {
     expect(read({ 's3-bucket': bucket }).s3Bucket).toBe(bucket)
   })
 
+  // Buckets made in us-east-1 before March 2018 may have upper case, underscores and up to 255 characters.
+  test.each(['My-Bundles', 'my_bundles', 'Deploy_Bundles.2017', 'x'.repeat(64), 'x'.repeat(255)])(
+    'the legacy us-east-1 name %p is accepted, with a warning',
+    bucket => {
+      expect(read({ 's3-bucket': bucket }).s3Bucket).toBe(bucket)
+      expect(legacyBucketNote(bucket)).toMatch(
+        new RegExp(`^s3-bucket '${bucket}' is a legacy bucket name .*us-east-1 before March 1, 2018.*path-style`)
+      )
+    }
+  )
+
+  test.each(['my-bundles', 'a.b.c'])('a current name (%p) has no warning', bucket => {
+    expect(legacyBucketNote(bucket)).toBeUndefined()
+  })
+
   test.each([
     ['an s3:// URI', 's3://my-bundles'],
     ['an ARN', 'arn:aws:s3:::my-bundles'],
-    ['uppercase', 'My-Bundles'],
     ['too short', 'ab'],
-    ['too long', 'x'.repeat(64)],
     ['IP-like', '192.168.1.1'],
     ['two dots', 'a..b'],
     ['leading hyphen', '-abc'],
-    ['underscore', 'my_bundles']
+    ['a slash', 'my-bundles/app'],
+    ['a space', 'my bundles'],
+    ['longer than even a legacy name', 'x'.repeat(256)]
   ])('%s (%p) is rejected with the expected form', (_why, bucket) => {
     const error = readError({ 's3-bucket': bucket })
     expect(error.input).toBe('s3-bucket')
@@ -338,7 +354,11 @@ describe('aws-region', () => {
     ['the input first', 'us-east-1', { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'ap-south-1' }, 'us-east-1'],
     ['AWS_REGION next', undefined, { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'ap-south-1' }, 'eu-west-1'],
     ['AWS_DEFAULT_REGION last', undefined, { AWS_DEFAULT_REGION: 'ap-south-1' }, 'ap-south-1'],
-    ['a GovCloud region', 'us-gov-west-1', {}, 'us-gov-west-1']
+    ['a GovCloud region', 'us-gov-west-1', {}, 'us-gov-west-1'],
+    ['a China region', 'cn-northwest-1', {}, 'cn-northwest-1'],
+    ['the European Sovereign Cloud', 'eusc-de-east-1', {}, 'eusc-de-east-1'],
+    ['an ISO region', 'us-isob-east-1', {}, 'us-isob-east-1'],
+    ['an ISO-E region', 'eu-isoe-west-1', {}, 'eu-isoe-west-1']
   ])('%s', (_why, given, regionEnv, expected) => {
     const env = { ...baseEnv(), AWS_REGION: undefined, ...regionEnv }
     expect(read({ 'aws-region': given }, env).region).toBe(expected)
@@ -352,7 +372,7 @@ describe('aws-region', () => {
     expect(error.describe()).toMatch(/^Input 'aws-region' is not set, and neither is AWS_REGION nor AWS_DEFAULT_REGION\. Fix: /)
   })
 
-  test.each(['Europe', 'eu_west_1', 'EU-WEST-1'])('%p is rejected', region => {
+  test.each(['Europe', 'eu_west_1', 'EU-WEST-1', 'us-east-1a', 'us-east', '-us-east-1'])('%p is rejected', region => {
     expect(readError({ 'aws-region': region }).describe()).toMatch(/is not an AWS region name\. Fix:/)
   })
 })

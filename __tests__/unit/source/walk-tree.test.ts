@@ -223,3 +223,26 @@ describe('symlinks', () => {
     expect((await walkSourceTree(root, ['escape'])).map(e => e.path)).toEqual(['a.txt'])
   })
 })
+
+describe('file names that are not UTF-8', () => {
+  test('refused with one ActionError that shows the bytes', async () => {
+    const root = tree({ 'docs/readme.txt': 'hi' })
+    fs.writeFileSync(Buffer.concat([Buffer.from(`${root}/docs/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1')
+    const error = await collectError(root)
+    expect(error.input).toBe('source-dir')
+    expect(error.describe()).toContain(`the file name 'docs/caf\\xe9.txt' is not UTF-8`)
+  })
+
+  test('a directory name too', async () => {
+    const root = tree({ 'a.txt': 'a' })
+    fs.mkdirSync(Buffer.concat([Buffer.from(`${root}/r`), Buffer.from([0xe9, 0x73]), Buffer.from('ume')]))
+    expect((await collectError(root)).describe()).toContain(`'r\\xe9sume' is not UTF-8`)
+  })
+
+  test('one that is excluded is not refused', async () => {
+    const root = tree({ 'a.txt': 'a' })
+    fs.mkdirSync(path.join(root, 'legacy'))
+    fs.writeFileSync(Buffer.concat([Buffer.from(`${root}/legacy/caf`), Buffer.from([0xe9])]), 'x')
+    expect((await walkSourceTree(root, ['legacy/'])).map(e => e.path)).toEqual(['a.txt'])
+  })
+})

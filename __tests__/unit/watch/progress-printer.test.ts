@@ -115,10 +115,23 @@ describe('ProgressPrinter', () => {
     )
     expect(log.errors).toHaveLength(10)
     expect(log.info).toContain('    (GitHub shows 10 error annotations per step: further failures are in the log only)')
-    expect(log.info).toContain('    i-10 failed AfterInstall: ScriptFailed: exit 1')
-    expect(log.info).toContain('    i-11 failed AfterInstall: ScriptFailed: exit 1')
+    expect(log.info.join('\n')).toContain('    i-10 failed AfterInstall:\n    | ScriptFailed: exit 1')
+    expect(log.info.join('\n')).toContain('    i-11 failed AfterInstall:\n    | ScriptFailed: exit 1')
     expect(log.info.filter(l => l === `    | ${tail}`)).toHaveLength(1)
     expect(log.info).toContain('    log tail of AfterInstall on i-11: the same as on i-0')
+  })
+
+  test('past 10 annotations, CodeDeploy text still cannot start a line (no forged ::workflow commands)', () => {
+    const log = new Recorder()
+    const forged = 'exit 1\n::error::forged\r::add-mask::x\r\n::stop-commands::t'
+    log.printer.instances(
+      Array.from({ length: 12 }, (_, i) => at(`i-${i}`, 5, { fail: { errorCode: 'ScriptFailed', message: forged } })),
+      { compact: true }
+    )
+    expect(log.info.filter(line => line.trimStart().startsWith('::'))).toEqual([])
+    expect(log.info.join('\n')).toContain(
+      '    i-11 failed AfterInstall:\n    | ScriptFailed: exit 1\n    | ::error::forged\n    | ::add-mask::x'
+    )
   })
 
   test('compact (a big fleet): one line per finished instance, folded in a group, failures after it', () => {

@@ -1,3 +1,4 @@
+import * as path from 'node:path'
 import { isRecord } from '../doc.js'
 import { APPSPEC_NAME, bundlePath, requireInBundle, type SpecContext } from './spec-context.js'
 import type { Block } from '../yaml-lines.js'
@@ -50,7 +51,9 @@ export function checkFiles(ctx: SpecContext, value: unknown, at: Block | undefin
         itemAt
       )
     }
-    requireInBundle(ctx, bundlePath(written, ctx.os), `files source '${written}'`, keyAt('source'))
+    const sourcePath = bundlePath(written, ctx.os)
+    requireInBundle(ctx, sourcePath, `files source '${written}'`, keyAt('source'))
+    warnLinksLeaving(ctx, sourcePath, written)
     const target = (destination as string).trim()
     const absolute = ctx.os === 'windows' ? /^([A-Za-z]:[\\/]|\\\\)/.test(target) : target.startsWith('/')
     if (!absolute) {
@@ -61,6 +64,24 @@ export function checkFiles(ctx: SpecContext, value: unknown, at: Block | undefin
       )
     }
   })
+}
+
+/**
+ * A symlink under a files source that points elsewhere in the bundle (never outside it: the walk
+ * refuses that) is installed as a link to a place this mapping does not fill.
+ */
+function warnLinksLeaving(ctx: SpecContext, sourcePath: string, written: string): void {
+  if (sourcePath === '') return
+  const inside = (p: string): boolean => p === sourcePath || p.startsWith(`${sourcePath}/`)
+  for (const entry of ctx.byPath.values()) {
+    if (entry.kind !== 'symlink' || entry.linkTarget === undefined || !entry.path.startsWith(`${sourcePath}/`)) continue
+    const target = path.posix.normalize(path.posix.join(path.posix.dirname(entry.path), entry.linkTarget))
+    if (inside(target)) continue
+    ctx.warnings.push(
+      `${entry.path} is a symlink to ${entry.linkTarget}, outside files source '${written}': on the instance the link points ` +
+        `outside what this mapping installs, where ${target} may not be. Copy the file into ${sourcePath}/, or map the whole bundle.`
+    )
+  }
 }
 
 /** `permissions` (Linux only): the shape the agent accepts, checked here instead of on every instance. */

@@ -47,6 +47,23 @@ export function requireInBundle(
   }
   if (location === '') return undefined
   const entry = ctx.byPath.get(location)
+  if (entry?.kind === 'symlink' && kind) {
+    // The agent runs what the link leads to: it must be there, and be a file.
+    const leadsTo = linkDestination(ctx, entry)
+    if (!leadsTo)
+      return ctx.fail(
+        `${what} is a symlink that does not lead to a ${kind} in the bundle (it dangles, or what it points to is excluded).`,
+        `point the link at a ${kind} in the bundle, or give the ${kind}'s own path as the location.`,
+        at
+      )
+    if (leadsTo.kind !== kind)
+      return ctx.fail(
+        `${what} is a symlink to a ${leadsTo.kind === 'dir' ? 'directory' : leadsTo.kind}, not a ${kind}.`,
+        `point it at a ${kind} in the bundle.`,
+        at
+      )
+    return entry
+  }
   if (entry && (!kind || entry.kind === kind || entry.kind === 'symlink')) return entry
   if (entry)
     return ctx.fail(
@@ -69,6 +86,18 @@ export function requireInBundle(
     `add ${location} to source-dir (and make sure no exclude pattern removes it), or fix the location.`,
     at
   )
+}
+
+/** What a symlink in the bundle leads to, every link on the way followed; undefined when that is not in the bundle. */
+export function linkDestination(ctx: Pick<SpecContext, 'byPath' | 'sourceDir'>, entry: Entry): Entry | undefined {
+  let real: string
+  try {
+    real = fs.realpathSync(entry.absolute)
+  } catch {
+    return undefined
+  }
+  const rel = path.relative(fs.realpathSync(ctx.sourceDir), real).split(path.sep).join('/')
+  return ctx.byPath.get(rel)
 }
 
 function exclusionFix(location: string, rule: string | undefined): string {

@@ -262,3 +262,55 @@ describe('appspec details the checker used to get wrong', () => {
     expect(spec.hooks.map(h => h.location)).toEqual(['scripts/start.sh'])
   })
 })
+
+describe('a hook location that is a symlink', () => {
+  const hooks = '  ApplicationStart:\n    - location: scripts/run.sh\n'
+
+  test('to a script in the bundle: accepted', async () => {
+    const spec = await check({ ...withHooks(hooks), 'scripts/run.sh': { symlink: 'start.sh' } })
+    expect(spec.hooks.map(h => h.location)).toEqual(['scripts/run.sh'])
+  })
+
+  test('dangling: refused, saying the link leads nowhere', async () => {
+    const error = await checkError({ ...withHooks(hooks), 'scripts/run.sh': { symlink: 'gone.sh' } })
+    expect(error.describe()).toMatch(/ApplicationStart script 'scripts\/run\.sh' is a symlink that does not lead to a file in the bundle/)
+  })
+
+  test('to a directory: refused', async () => {
+    const error = await checkError({ ...withHooks(hooks), 'scripts/run.sh': { symlink: '.' } })
+    expect(error.describe()).toMatch(/ApplicationStart script 'scripts\/run\.sh' is a symlink to a directory, not a file/)
+  })
+
+  test('to a file left out by exclude: refused (the link would dangle on the instance)', async () => {
+    const error = await checkError({ ...withHooks(hooks), 'scripts/run.sh': { symlink: 'start.sh' } }, ['scripts/start.sh'])
+    expect(error.describe()).toMatch(/is a symlink that does not lead to a file in the bundle/)
+  })
+})
+
+describe('a files mapping with a symlink that leaves its source', () => {
+  const files = (source: string): string => `version: 0.0\nos: linux\nfiles:\n  - source: ${source}\n    destination: /etc/app\n`
+
+  test('warned: on the instance the link points outside what the mapping installs', async () => {
+    const spec = await check({
+      ...SCRIPTS,
+      'appspec.yml': files('config'),
+      'config/app.conf': 'x',
+      'config/shared': { symlink: '../scripts/start.sh' }
+    })
+    expect(spec.warnings).toEqual([
+      expect.stringMatching(/^config\/shared is a symlink to \.\.\/scripts\/start\.sh, outside files source 'config'/)
+    ])
+  })
+
+  test('a link that stays inside the source, or a source of the whole bundle: no warning', async () => {
+    const inside = await check({
+      ...SCRIPTS,
+      'appspec.yml': files('config'),
+      'config/app.conf': 'x',
+      'config/link': { symlink: 'app.conf' }
+    })
+    expect(inside.warnings).toEqual([])
+    const whole = await check({ ...SCRIPTS, 'appspec.yml': files('/'), 'config/shared': { symlink: '../scripts/start.sh' } })
+    expect(whole.warnings).toEqual([])
+  })
+})
