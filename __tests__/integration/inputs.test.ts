@@ -25,10 +25,17 @@ function lastCreate(before: number): Record<string, unknown> {
   return calls[0]!.input as Record<string, unknown>
 }
 
-/** Runs the action; returns the result and the CreateDeployment body it sent. */
+let runs = 0
+
+/**
+ * Runs the action; returns the result and the CreateDeployment body it sent. A run that packages
+ * the default commit gets a key of its own: the runs of this file build different bundles for one
+ * commit, which an unversioned bucket rightly refuses to take twice under one key.
+ */
 async function deploy(inputs: Inputs, env: Record<string, string> = {}): Promise<{ result: RunResult; body: Record<string, unknown> }> {
   const before = bed.tb.codedeploy.requests.length
-  const result = await runWith(bed, { inputs, env })
+  const ownKey = ['sha', 'bundle', 's3-key'].some(name => name in inputs) ? {} : { 's3-key-prefix': `run-${++runs}/` }
+  const result = await runWith(bed, { inputs: { ...ownKey, ...inputs }, env })
   expect(errorsOf(result, 'all')).toEqual([])
   expect(result.code).toBe(0)
   return { result, body: lastCreate(before) }
@@ -235,7 +242,7 @@ describe('outputs for a chat message', () => {
       errorCode: 'ScriptFailed',
       logTail: '[stderr]Error: listen EADDRINUSE :::8080'
     })
-    const result = await runWith(bed)
+    const result = await runWith(bed, { inputs: { 's3-key-prefix': 'failed-hook/' } })
     expect(result.code).toBe(1)
     expect(result.outputs).toMatchObject({
       result: 'failed',
