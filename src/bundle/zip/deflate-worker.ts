@@ -69,15 +69,18 @@ function readExact(file, position, length, target, offset, atEnd) {
  * fit. A fresh engine each time: one reset after other data can give different bytes (zlib keeps
  * the old window), and the same tree must give the same bundle.
  */
-function deflateInto(data, flush, dictionary, out, offset, capacity) {
+function deflateInto(data, flush, dictionary, out, offset, capacity, small) {
   const own = dictionary !== undefined
   // chunkSize: the engine's own output buffer goes unused (output goes to out), so keep it tiny.
-  const e = zlib.createDeflateRaw(own ? { level, dictionary, chunkSize: 64 } : { level, chunkSize: 64 })
+  // A whole small file gets a window just big enough for it (the same matches are in reach) and a
+  // small hash: setting up and zeroing the default 256 KiB state was most of the cost of a 150-byte file.
+  const sized = small ? smallEngine(data.length) : undefined
+  const e = zlib.createDeflateRaw(own ? { level, dictionary, chunkSize: 64 } : { level, chunkSize: 64, ...sized })
   const handle = e._handle
   const state = e._writeState
   try {
     if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array)) {
-      const packed = zlib.deflateRawSync(data, { level, finishFlush: flush, ...(own ? { dictionary } : {}) })
+      const packed = zlib.deflateRawSync(data, { level, finishFlush: flush, ...(own ? { dictionary } : sized) })
       if (packed.length > capacity) return -1
       packed.copy(out, offset)
       return packed.length
@@ -108,20 +111,47 @@ function deflateInto(data, flush, dictionary, out, offset, capacity) {
   }
 }
 
+/** Window and hash for a file deflated whole: a function of its size only, so the bytes stay reproducible. */
+function smallEngine(size) {
+  let windowBits = 9
+  while (windowBits < 15 && 1 << windowBits < size + 262) windowBits++
+  return { windowBits, memLevel: Math.max(1, Math.min(8, windowBits - 7)) }
+}
+
+/**
+ * A small file, read whole into target[offset, offset + size). One read, then one fstat: any
+ * change before or during that read (a write, a chmod, a replace, a resize) shows in the fstat
+ * after it, so the check before, which a file read in several reads needs, is not needed here.
+ */
+function readSmall(file, target, offset) {
+  const fd = fs.openSync(file.path, 'r')
+  try {
+    let got = 0
+    while (got < file.size) {
+      const n = fs.readSync(fd, target, offset + got, file.size - got, got)
+      if (n === 0) throw changed(file.path, 'it is shorter than when it was listed')
+      got += n
+    }
+    checkVersion(file, fs.fstatSync(fd))
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
 function files(task) {
   let at = task.offset
   const results = task.files.map(f => {
     if (!f.deflate || f.size === 0) {
-      readExact(f, 0, f.size, shared, at, true)
+      readSmall(f, shared, at)
       const crc = zlib.crc32(shared.subarray(at, at + f.size))
       at += f.size
       return { crc, size: f.size, deflated: false, length: f.size }
     }
     const raw = room(f.size).subarray(0, f.size)
-    readExact(f, 0, f.size, raw, 0, true)
+    readSmall(f, raw, 0)
     const crc = zlib.crc32(raw)
     // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
-    const n = deflateInto(raw, Z_FINISH, undefined, shared, at, Math.floor(f.size * (1 - MIN_GAIN)))
+    const n = deflateInto(raw, Z_FINISH, undefined, shared, at, Math.floor(f.size * (1 - MIN_GAIN)), true)
     if (n < 0) raw.copy(shared, at)
     at += n < 0 ? f.size : n
     return { crc, size: f.size, deflated: n >= 0, length: n < 0 ? f.size : n }

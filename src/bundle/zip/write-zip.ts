@@ -6,12 +6,24 @@ import { bigFile, pieceLength, PIECE, startBig, writePiece, type BigFile } from 
 import { isKnownCompressed } from './compressibility.js'
 import { DeflatePool, defaultWorkers, ReadError, SLOT_BYTES, sourceFile, type FileResult, type RangeResult } from './deflate-pool.js'
 import { FileSink } from './file-sink.js'
-import { CentralDirectory, endOfCentralDirectory, localHeader, METHOD_DEFLATE, METHOD_STORE, zipTime, type ZipTime } from './format.js'
+import {
+  CentralDirectory,
+  endOfCentralDirectory,
+  localHeaderLength,
+  METHOD_DEFLATE,
+  METHOD_STORE,
+  writeLocalHeader,
+  zipTime,
+  type LocalRecord,
+  type ZipTime
+} from './format.js'
 
 /** Files up to this size go to the workers in batches and are deflated whole. */
 const SMALL_MAX = PIECE
 /** A batch is sent once it holds this many entries or bytes (and never more than a slot holds). */
-const BATCH_ENTRIES = 64
+const BATCH_ENTRIES = 256
+/** Small files that, like 16 MB, are worth one more worker. */
+const FILES_PER_WORKER = 4000
 const BATCH_BYTES = 512 << 10
 /** Output slots per worker: tasks read ahead of the writer, within this fixed memory. */
 const SLOTS_PER_WORKER = 4
@@ -39,7 +51,10 @@ export async function writeZip(entries: readonly Entry[], file: string, options:
   const level = options.level ?? 6
   const time = zipTime(options.mtime)
   const bytes = entries.reduce((n, e) => n + e.size, 0)
-  const workers = options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(bytes / (16 << 20)))
+  // A worker per 16 MB or per 4,000 files: opening and setting up a deflate per file costs as much as
+  // deflating a few KB, so a tree of many tiny files is worth more than one thread too.
+  const files = entries.reduce((n, e) => n + (e.kind === 'file' ? 1 : 0), 0)
+  const workers = options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(bytes / (16 << 20) + files / FILES_PER_WORKER))
   const pool = new DeflatePool(workers, level, SLOTS_PER_WORKER * Math.max(1, workers))
   const onAbort = (): void => void pool.close()
   signal.addEventListener('abort', onAbort, { once: true })
@@ -159,6 +174,11 @@ function unixMode(entry: Entry): number {
   return type | (entry.mode & 0o7777)
 }
 
+/**
+ * A batch of small entries, headers and data, encoded into one buffer and handed to the sink in
+ * one write: on a tree of many tiny files, a write and an await per header and per file cost more
+ * than the files.
+ */
 async function writeBatch(
   sink: FileSink,
   central: CentralDirectory,
@@ -167,9 +187,9 @@ async function writeBatch(
   time: ZipTime
 ): Promise<void> {
   let next = 0
-  for (const entry of entries) {
+  const records = entries.map(entry => {
     let data: Buffer
-    let record: { name: Buffer; method: number; crc: number; compressedSize: number; size: number; zip64Local: false; time: ZipTime }
+    let record: LocalRecord
     if (entry.kind === 'file') {
       const result = files[next++]!
       data = result.data
@@ -196,11 +216,16 @@ async function writeBatch(
         time
       }
     }
-    const offset = sink.position
-    await sink.write(localHeader(record))
-    await sink.write(data)
-    central.add({ ...record, offset, unixMode: unixMode(entry), isDir: entry.kind === 'dir' })
+    return { entry, data, record }
+  })
+  const out = Buffer.allocUnsafe(records.reduce((n, r) => n + localHeaderLength(r.record) + r.data.length, 0))
+  let at = 0
+  for (const { entry, data, record } of records) {
+    central.add({ ...record, offset: sink.position + at, unixMode: unixMode(entry), isDir: entry.kind === 'dir' })
+    at = writeLocalHeader(record, out, at)
+    at += data.copy(out, at)
   }
+  await sink.write(out)
 }
 
 /** A file the workers could not read, named as the user knows it (its path in the bundle). */
