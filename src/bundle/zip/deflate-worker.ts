@@ -66,16 +66,25 @@ function readExact(file, position, length, target, offset, atEnd) {
 
 /**
  * Deflates data into out[offset, offset + capacity); returns the length, or -1 when it does not
- * fit. A fresh engine each time: one reset after other data can give different bytes (zlib keeps
- * the old window), and the same tree must give the same bundle.
+ * fit. A fresh engine each time, except for the small files of one batch (engines given): a reset
+ * engine still holds the previous file's bytes in its window and can give different bytes than a
+ * fresh one, but a batch is always the same files in the same order, whatever worker runs it, so
+ * the bytes stay the same whatever the number of workers; and setting up an engine per 150-byte
+ * file cost more than deflating it.
  */
-function deflateInto(data, flush, dictionary, out, offset, capacity, small) {
+function deflateInto(data, flush, dictionary, out, offset, capacity, engines) {
   const own = dictionary !== undefined
-  // chunkSize: the engine's own output buffer goes unused (output goes to out), so keep it tiny.
   // A whole small file gets a window just big enough for it (the same matches are in reach) and a
-  // small hash: setting up and zeroing the default 256 KiB state was most of the cost of a 150-byte file.
-  const sized = small ? smallEngine(data.length) : undefined
-  const e = zlib.createDeflateRaw(own ? { level, dictionary, chunkSize: 64 } : { level, chunkSize: 64, ...sized })
+  // small hash: smaller state to set up and zero.
+  const sized = engines ? smallEngine(data.length) : undefined
+  const key = sized && sized.windowBits
+  let e = engines && engines.get(key)
+  if (e) e.reset()
+  else {
+    // chunkSize: the engine's own output buffer goes unused (output goes to out), so keep it tiny.
+    e = zlib.createDeflateRaw(own ? { level, dictionary, chunkSize: 64 } : { level, chunkSize: 64, ...sized })
+    if (engines) engines.set(key, e)
+  }
   const handle = e._handle
   const state = e._writeState
   try {
@@ -107,7 +116,7 @@ function deflateInto(data, flush, dictionary, out, offset, capacity, small) {
       e.removeListener('error', onError)
     }
   } finally {
-    e.close()
+    if (!engines) e.close()
   }
 }
 
@@ -139,8 +148,17 @@ function readSmall(file, target, offset) {
 }
 
 function files(task) {
+  const engines = new Map()
+  try {
+    return { files: batch(task, engines) }
+  } finally {
+    for (const e of engines.values()) e.close()
+  }
+}
+
+function batch(task, engines) {
   let at = task.offset
-  const results = task.files.map(f => {
+  return task.files.map(f => {
     if (!f.deflate || f.size === 0) {
       readSmall(f, shared, at)
       const crc = zlib.crc32(shared.subarray(at, at + f.size))
@@ -151,12 +169,11 @@ function files(task) {
     readSmall(f, raw, 0)
     const crc = zlib.crc32(raw)
     // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
-    const n = deflateInto(raw, Z_FINISH, undefined, shared, at, Math.floor(f.size * (1 - MIN_GAIN)), true)
+    const n = deflateInto(raw, Z_FINISH, undefined, shared, at, Math.floor(f.size * (1 - MIN_GAIN)), engines)
     if (n < 0) raw.copy(shared, at)
     at += n < 0 ? f.size : n
     return { crc, size: f.size, deflated: n >= 0, length: n < 0 ? f.size : n }
   })
-  return { files: results }
 }
 
 /**
