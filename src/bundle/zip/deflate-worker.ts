@@ -150,30 +150,67 @@ function readSmall(file, target, offset) {
 function files(task) {
   const engines = new Map()
   try {
-    return { files: batch(task, engines) }
+    return batch(task, engines)
   } finally {
     for (const e of engines.values()) e.close()
   }
 }
 
+/**
+ * The batch as it goes in the zip, each entry's local header then its data, so the writer hands the
+ * whole slot to the file in one write. The header is the one format.ts writeLocalHeader encodes
+ * (no ZIP64: a batch entry is at most a slot), written once the CRC and sizes are known.
+ */
 function batch(task, engines) {
+  const { time } = task
   let at = task.offset
-  return task.files.map(f => {
-    if (!f.deflate || f.size === 0) {
-      readSmall(f, shared, at)
-      const crc = zlib.crc32(shared.subarray(at, at + f.size))
-      at += f.size
-      return { crc, size: f.size, deflated: false, length: f.size }
+  const entries = task.entries.map(f => {
+    const start = at
+    const name = Buffer.from(f.name, 'utf8')
+    const data = start + 39 + name.length
+    let crc = 0
+    let size = 0
+    let length = 0
+    let deflated = false
+    if (f.kind === 'symlink') {
+      size = length = shared.write(f.link, data, 'utf8')
+      crc = zlib.crc32(shared.subarray(data, data + size))
+    } else if (f.kind === 'file' && (!f.deflate || f.size === 0)) {
+      readSmall(f, shared, data)
+      crc = zlib.crc32(shared.subarray(data, data + f.size))
+      size = length = f.size
+    } else if (f.kind === 'file') {
+      const raw = room(f.size).subarray(0, f.size)
+      readSmall(f, raw, 0)
+      crc = zlib.crc32(raw)
+      size = f.size
+      // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
+      const n = deflateInto(raw, Z_FINISH, undefined, shared, data, Math.floor(f.size * (1 - MIN_GAIN)), engines)
+      if (n < 0) raw.copy(shared, data)
+      deflated = n >= 0
+      length = n < 0 ? f.size : n
     }
-    const raw = room(f.size).subarray(0, f.size)
-    readSmall(f, raw, 0)
-    const crc = zlib.crc32(raw)
-    // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
-    const n = deflateInto(raw, Z_FINISH, undefined, shared, at, Math.floor(f.size * (1 - MIN_GAIN)), engines)
-    if (n < 0) raw.copy(shared, at)
-    at += n < 0 ? f.size : n
-    return { crc, size: f.size, deflated: n >= 0, length: n < 0 ? f.size : n }
+    shared.writeUInt32LE(0x04034b50, start)
+    shared.writeUInt16LE(20, start + 4)
+    shared.writeUInt16LE(0x0800, start + 6)
+    shared.writeUInt16LE(deflated ? 8 : 0, start + 8)
+    shared.writeUInt16LE(time.dosTime, start + 10)
+    shared.writeUInt16LE(time.dosDate, start + 12)
+    shared.writeUInt32LE(crc >>> 0, start + 14)
+    shared.writeUInt32LE(length, start + 18)
+    shared.writeUInt32LE(size, start + 22)
+    shared.writeUInt16LE(name.length, start + 26)
+    shared.writeUInt16LE(9, start + 28)
+    name.copy(shared, start + 30)
+    const ut = start + 30 + name.length
+    shared.writeUInt16LE(0x5455, ut)
+    shared.writeUInt16LE(5, ut + 2)
+    shared.writeUInt8(1, ut + 4)
+    shared.writeUInt32LE(time.unixSeconds, ut + 5)
+    at = data + length
+    return { crc, size, length, deflated, start: start - task.offset }
   })
+  return { entries, used: at - task.offset }
 }
 
 /**

@@ -75,14 +75,14 @@ export function localHeader(r: LocalRecord): Buffer {
   return b
 }
 
-export type LocalRecord = Omit<CentralRecord, 'offset' | 'unixMode' | 'isDir'>
+type LocalRecord = Omit<CentralRecord, 'offset' | 'unixMode' | 'isDir'>
 
-export function localHeaderLength(r: LocalRecord): number {
+function localHeaderLength(r: LocalRecord): number {
   return 30 + r.name.length + (r.zip64Local ? 20 : 0) + UT_LENGTH
 }
 
-/** Encodes a local header into `b` at `at` (room for localHeaderLength bytes), so a batch of small entries is built in one buffer. */
-export function writeLocalHeader(r: LocalRecord, b: Buffer, at: number): number {
+/** Encodes a local header into `b` at `at` (room for localHeaderLength bytes). The deflate worker writes the same bytes for a batch. */
+function writeLocalHeader(r: LocalRecord, b: Buffer, at: number): number {
   const extraLength = (r.zip64Local ? 20 : 0) + UT_LENGTH
   b.writeUInt32LE(0x04034b50, at)
   b.writeUInt16LE(r.zip64Local ? 45 : 20, at + 4)
