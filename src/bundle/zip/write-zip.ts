@@ -180,7 +180,15 @@ function unixMode(entry: Entry): number {
 function batchEntry(entry: Entry): BatchEntry {
   if (entry.kind === 'dir') return { kind: 'dir', name: `${entry.path}/` }
   if (entry.kind === 'symlink') return { kind: 'symlink', name: entry.path, link: entry.linkTarget ?? '' }
-  return { ...sourceFile(entry), kind: 'file', name: entry.path, deflate: !isKnownCompressed(entry.path) }
+  // A literal, not a spread of sourceFile(): built 70,000 times on a tree of tiny files.
+  return {
+    kind: 'file',
+    name: entry.path,
+    path: entry.absolute,
+    size: entry.size,
+    listed: entry.listed,
+    deflate: !isKnownCompressed(entry.path)
+  }
 }
 
 /**
