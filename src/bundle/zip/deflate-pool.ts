@@ -14,10 +14,19 @@ export function sourceFile(entry: Entry): SourceFile {
   return { path: entry.absolute, size: entry.size, listed: entry.listed }
 }
 
-/** Small files, read, checksummed and (when `deflate`) deflated, one after the other in a slot. */
+/** One entry of a batch: a small file, a directory or a symlink, as it is named in the zip. */
+export type BatchEntry =
+  | (SourceFile & { kind: 'file'; name: string; deflate: boolean })
+  | { kind: 'dir'; name: string }
+  | { kind: 'symlink'; name: string; link: string }
+/**
+ * Small entries, written into a slot as they go in the zip: each local header, then the file read,
+ * checksummed and (when `deflate`) deflated; so a batch goes to the file in one write.
+ */
 export interface FilesTask {
   kind: 'files'
-  files: Array<SourceFile & { deflate: boolean }>
+  entries: BatchEntry[]
+  time: { dosTime: number; dosDate: number; unixSeconds: number }
 }
 /** Bytes [start, start + length) of a big file, as one piece of a longer deflate stream. */
 export interface RangeTask {
@@ -35,11 +44,10 @@ export interface ProbeTask {
   file: SourceFile
 }
 
-export interface FileResult {
-  crc: number
-  size: number
-  deflated: boolean
-  /** The bytes to write, in shared memory: valid until the slot is released. */
+export interface BatchResult {
+  /** Per entry: where its local header starts in `data`, and what the central directory needs. */
+  entries: Array<{ crc: number; size: number; length: number; deflated: boolean; start: number }>
+  /** Headers and data of the whole batch, in shared memory: valid until the slot is released. */
   data: Buffer
 }
 export interface RangeResult {
@@ -75,7 +83,8 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 }
 interface WorkerReply {
   id: number
   result?: {
-    files?: Array<{ crc: number; size: number; deflated: boolean; length: number }>
+    entries?: BatchResult['entries']
+    used?: number
     crc?: number
     length?: number
     windowCrc?: number
@@ -142,15 +151,10 @@ export class DeflatePool {
     this.free.push(slot)
   }
 
-  async files(task: FilesTask, slot: number): Promise<FileResult[]> {
+  async files(task: FilesTask, slot: number): Promise<BatchResult> {
     const offset = slot * SLOT_BYTES
     const reply = await this.submit({ ...task, offset })
-    let at = offset
-    return reply.files!.map(f => {
-      const data = Buffer.from(this.shared, at, f.length)
-      at += f.length
-      return { crc: f.crc, size: f.size, deflated: f.deflated, data }
-    })
+    return { entries: reply.entries!, data: Buffer.from(this.shared, offset, reply.used!) }
   }
 
   async range(task: RangeTask, slot: number): Promise<RangeResult> {

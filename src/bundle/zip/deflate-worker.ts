@@ -66,18 +66,30 @@ function readExact(file, position, length, target, offset, atEnd) {
 
 /**
  * Deflates data into out[offset, offset + capacity); returns the length, or -1 when it does not
- * fit. A fresh engine each time: one reset after other data can give different bytes (zlib keeps
- * the old window), and the same tree must give the same bundle.
+ * fit. A fresh engine each time, except for the small files of one batch (engines given): a reset
+ * engine still holds the previous file's bytes in its window and can give different bytes than a
+ * fresh one, but a batch is always the same files in the same order, whatever worker runs it, so
+ * the bytes stay the same whatever the number of workers; and setting up an engine per 150-byte
+ * file cost more than deflating it.
  */
-function deflateInto(data, flush, dictionary, out, offset, capacity) {
+function deflateInto(data, flush, dictionary, out, offset, capacity, engines) {
   const own = dictionary !== undefined
-  // chunkSize: the engine's own output buffer goes unused (output goes to out), so keep it tiny.
-  const e = zlib.createDeflateRaw(own ? { level, dictionary, chunkSize: 64 } : { level, chunkSize: 64 })
+  // A whole small file gets a window just big enough for it (the same matches are in reach) and a
+  // small hash: smaller state to set up and zero.
+  const sized = engines ? smallEngine(data.length) : undefined
+  const key = sized && sized.windowBits
+  let e = engines && engines.get(key)
+  if (e) e.reset()
+  else {
+    // chunkSize: the engine's own output buffer goes unused (output goes to out), so keep it tiny.
+    e = zlib.createDeflateRaw(own ? { level, dictionary, chunkSize: 64 } : { level, chunkSize: 64, ...sized })
+    if (engines) engines.set(key, e)
+  }
   const handle = e._handle
   const state = e._writeState
   try {
     if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array)) {
-      const packed = zlib.deflateRawSync(data, { level, finishFlush: flush, ...(own ? { dictionary } : {}) })
+      const packed = zlib.deflateRawSync(data, { level, finishFlush: flush, ...(own ? { dictionary } : sized) })
       if (packed.length > capacity) return -1
       packed.copy(out, offset)
       return packed.length
@@ -104,29 +116,101 @@ function deflateInto(data, flush, dictionary, out, offset, capacity) {
       e.removeListener('error', onError)
     }
   } finally {
-    e.close()
+    if (!engines) e.close()
+  }
+}
+
+/** Window and hash for a file deflated whole: a function of its size only, so the bytes stay reproducible. */
+function smallEngine(size) {
+  let windowBits = 9
+  while (windowBits < 15 && 1 << windowBits < size + 262) windowBits++
+  return { windowBits, memLevel: Math.max(1, Math.min(8, windowBits - 7)) }
+}
+
+/**
+ * A small file, read whole into target[offset, offset + size). One read, then one fstat: any
+ * change before or during that read (a write, a chmod, a replace, a resize) shows in the fstat
+ * after it, so the check before, which a file read in several reads needs, is not needed here.
+ */
+function readSmall(file, target, offset) {
+  const fd = fs.openSync(file.path, 'r')
+  try {
+    let got = 0
+    while (got < file.size) {
+      const n = fs.readSync(fd, target, offset + got, file.size - got, got)
+      if (n === 0) throw changed(file.path, 'it is shorter than when it was listed')
+      got += n
+    }
+    checkVersion(file, fs.fstatSync(fd))
+  } finally {
+    fs.closeSync(fd)
   }
 }
 
 function files(task) {
+  const engines = new Map()
+  try {
+    return batch(task, engines)
+  } finally {
+    for (const e of engines.values()) e.close()
+  }
+}
+
+/**
+ * The batch as it goes in the zip, each entry's local header then its data, so the writer hands the
+ * whole slot to the file in one write. The header is the one format.ts writeLocalHeader encodes
+ * (no ZIP64: a batch entry is at most a slot), written once the CRC and sizes are known.
+ */
+function batch(task, engines) {
+  const { time } = task
   let at = task.offset
-  const results = task.files.map(f => {
-    if (!f.deflate || f.size === 0) {
-      readExact(f, 0, f.size, shared, at, true)
-      const crc = zlib.crc32(shared.subarray(at, at + f.size))
-      at += f.size
-      return { crc, size: f.size, deflated: false, length: f.size }
+  const entries = task.entries.map(f => {
+    const start = at
+    const name = Buffer.from(f.name, 'utf8')
+    const data = start + 39 + name.length
+    let crc = 0
+    let size = 0
+    let length = 0
+    let deflated = false
+    if (f.kind === 'symlink') {
+      size = length = shared.write(f.link, data, 'utf8')
+      crc = zlib.crc32(shared.subarray(data, data + size))
+    } else if (f.kind === 'file' && (!f.deflate || f.size === 0)) {
+      readSmall(f, shared, data)
+      crc = zlib.crc32(shared.subarray(data, data + f.size))
+      size = length = f.size
+    } else if (f.kind === 'file') {
+      const raw = room(f.size).subarray(0, f.size)
+      readSmall(f, raw, 0)
+      crc = zlib.crc32(raw)
+      size = f.size
+      // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
+      const n = deflateInto(raw, Z_FINISH, undefined, shared, data, Math.floor(f.size * (1 - MIN_GAIN)), engines)
+      if (n < 0) raw.copy(shared, data)
+      deflated = n >= 0
+      length = n < 0 ? f.size : n
     }
-    const raw = room(f.size).subarray(0, f.size)
-    readExact(f, 0, f.size, raw, 0, true)
-    const crc = zlib.crc32(raw)
-    // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
-    const n = deflateInto(raw, Z_FINISH, undefined, shared, at, Math.floor(f.size * (1 - MIN_GAIN)))
-    if (n < 0) raw.copy(shared, at)
-    at += n < 0 ? f.size : n
-    return { crc, size: f.size, deflated: n >= 0, length: n < 0 ? f.size : n }
+    shared.writeUInt32LE(0x04034b50, start)
+    shared.writeUInt16LE(20, start + 4)
+    shared.writeUInt16LE(0x0800, start + 6)
+    shared.writeUInt16LE(deflated ? 8 : 0, start + 8)
+    shared.writeUInt16LE(time.dosTime, start + 10)
+    shared.writeUInt16LE(time.dosDate, start + 12)
+    shared.writeUInt32LE(crc >>> 0, start + 14)
+    shared.writeUInt32LE(length, start + 18)
+    shared.writeUInt32LE(size, start + 22)
+    shared.writeUInt16LE(name.length, start + 26)
+    shared.writeUInt16LE(9, start + 28)
+    name.copy(shared, start + 30)
+    const ut = start + 30 + name.length
+    shared.writeUInt16LE(0x5455, ut)
+    shared.writeUInt16LE(5, ut + 2)
+    shared.writeUInt8(1, ut + 4)
+    shared.writeUInt32LE(time.unixSeconds, ut + 5)
+    at = data + length
+    return { crc, size, length, deflated, start: start - task.offset }
   })
-  return { files: results }
+  return { entries, used: at - task.offset }
 }
 
 /**

@@ -40,11 +40,15 @@ export function zipTime(mtime: Date): ZipTime {
 
 function utExtra(time: ZipTime): Buffer {
   const b = Buffer.alloc(UT_LENGTH)
-  b.writeUInt16LE(0x5455, 0)
-  b.writeUInt16LE(5, 2)
-  b.writeUInt8(1, 4) // flags: modification time present
-  b.writeUInt32LE(time.unixSeconds, 5)
+  writeUtExtra(time, b, 0)
   return b
+}
+
+function writeUtExtra(time: ZipTime, b: Buffer, at: number): number {
+  b.writeUInt16LE(0x5455, at)
+  b.writeUInt16LE(5, at + 2)
+  b.writeUInt8(1, at + 4) // flags: modification time present
+  return b.writeUInt32LE(time.unixSeconds, at + 5)
 }
 
 export interface CentralRecord {
@@ -65,24 +69,36 @@ export interface CentralRecord {
  * A local header; with `zip64`, sizes live in an extra field (reserved even while unknown), placed
  * first so it sits right after the name, then the UT timestamp.
  */
-export function localHeader(r: Omit<CentralRecord, 'offset' | 'unixMode' | 'isDir'>): Buffer {
-  const extraLength = (r.zip64Local ? 20 : 0) + UT_LENGTH
-  const b = Buffer.allocUnsafe(30 + r.name.length + extraLength)
-  b.writeUInt32LE(0x04034b50, 0)
-  b.writeUInt16LE(r.zip64Local ? 45 : 20, 4)
-  b.writeUInt16LE(FLAG_UTF8, 6)
-  b.writeUInt16LE(r.method, 8)
-  b.writeUInt16LE(r.time.dosTime, 10)
-  b.writeUInt16LE(r.time.dosDate, 12)
-  b.writeUInt32LE(r.crc >>> 0, 14)
-  b.writeUInt32LE(r.zip64Local ? MAX32 : r.compressedSize, 18)
-  b.writeUInt32LE(r.zip64Local ? MAX32 : r.size, 22)
-  b.writeUInt16LE(r.name.length, 26)
-  b.writeUInt16LE(extraLength, 28)
-  r.name.copy(b, 30)
-  if (r.zip64Local) zip64Extra([r.size, r.compressedSize]).copy(b, 30 + r.name.length)
-  utExtra(r.time).copy(b, b.length - UT_LENGTH)
+export function localHeader(r: LocalRecord): Buffer {
+  const b = Buffer.allocUnsafe(localHeaderLength(r))
+  writeLocalHeader(r, b, 0)
   return b
+}
+
+type LocalRecord = Omit<CentralRecord, 'offset' | 'unixMode' | 'isDir'>
+
+function localHeaderLength(r: LocalRecord): number {
+  return 30 + r.name.length + (r.zip64Local ? 20 : 0) + UT_LENGTH
+}
+
+/** Encodes a local header into `b` at `at` (room for localHeaderLength bytes). The deflate worker writes the same bytes for a batch. */
+function writeLocalHeader(r: LocalRecord, b: Buffer, at: number): number {
+  const extraLength = (r.zip64Local ? 20 : 0) + UT_LENGTH
+  b.writeUInt32LE(0x04034b50, at)
+  b.writeUInt16LE(r.zip64Local ? 45 : 20, at + 4)
+  b.writeUInt16LE(FLAG_UTF8, at + 6)
+  b.writeUInt16LE(r.method, at + 8)
+  b.writeUInt16LE(r.time.dosTime, at + 10)
+  b.writeUInt16LE(r.time.dosDate, at + 12)
+  b.writeUInt32LE(r.crc >>> 0, at + 14)
+  b.writeUInt32LE(r.zip64Local ? MAX32 : r.compressedSize, at + 18)
+  b.writeUInt32LE(r.zip64Local ? MAX32 : r.size, at + 22)
+  b.writeUInt16LE(r.name.length, at + 26)
+  b.writeUInt16LE(extraLength, at + 28)
+  r.name.copy(b, at + 30)
+  let end = at + 30 + r.name.length
+  if (r.zip64Local) end += zip64Extra([r.size, r.compressedSize]).copy(b, end)
+  return writeUtExtra(r.time, b, end)
 }
 
 /** Offset of the CRC field inside a local header, for patching after streamed data. */
@@ -99,14 +115,18 @@ export class CentralDirectory {
   count = 0
 
   add(record: CentralRecord): void {
-    const header = centralHeader(record)
-    if (this.used + header.length > this.block.length) {
+    // Most entries need no ZIP64 field: encoded in place, without the three buffers centralHeader makes.
+    const plain = !record.zip64Local && record.size < MAX32 && record.compressedSize < MAX32 && record.offset < MAX32
+    const header = plain ? undefined : centralHeader(record)
+    const length = header?.length ?? 46 + record.name.length + UT_LENGTH
+    if (this.used + length > this.block.length) {
       if (this.used > 0) this.blocks.push(this.block.subarray(0, this.used))
-      this.block = Buffer.allocUnsafe(Math.max(1 << 20, header.length))
+      this.block = Buffer.allocUnsafe(Math.max(1 << 20, length))
       this.used = 0
     }
-    header.copy(this.block, this.used)
-    this.used += header.length
+    if (header) header.copy(this.block, this.used)
+    else writeUtExtra(record.time, this.block, writeCentralFixed(record, UT_LENGTH, this.block, this.used))
+    this.used += length
     this.count++
   }
 
@@ -123,25 +143,31 @@ export function centralHeader(r: CentralRecord): Buffer {
   const compressed = r.compressedSize >= MAX32 || r.zip64Local ? (big.push(r.compressedSize), MAX32) : r.compressedSize
   const offset = r.offset >= MAX32 ? (big.push(r.offset), MAX32) : r.offset
   const extra = big.length ? Buffer.concat([zip64Extra(big), utExtra(r.time)]) : utExtra(r.time)
-  const b = Buffer.alloc(46)
-  b.writeUInt32LE(0x02014b50, 0)
-  b.writeUInt16LE(MADE_BY_UNIX, 4)
-  b.writeUInt16LE(big.length ? 45 : 20, 6)
-  b.writeUInt16LE(FLAG_UTF8, 8)
-  b.writeUInt16LE(r.method, 10)
-  b.writeUInt16LE(r.time.dosTime, 12)
-  b.writeUInt16LE(r.time.dosDate, 14)
-  b.writeUInt32LE(r.crc >>> 0, 16)
-  b.writeUInt32LE(compressed, 20)
-  b.writeUInt32LE(size, 24)
-  b.writeUInt16LE(r.name.length, 28)
-  b.writeUInt16LE(extra.length, 30)
-  b.writeUInt16LE(0, 32) // comment length
-  b.writeUInt16LE(0, 34) // disk number
-  b.writeUInt16LE(0, 36) // internal attributes
-  b.writeUInt32LE((((r.unixMode & 0xffff) << 16) | (r.isDir ? 0x10 : 0)) >>> 0, 38)
-  b.writeUInt32LE(offset, 42)
-  return Buffer.concat([b, r.name, extra])
+  const b = Buffer.alloc(46 + r.name.length + extra.length)
+  extra.copy(b, writeCentralFixed({ ...r, size, compressedSize: compressed, offset }, extra.length, b, 0, big.length > 0))
+  return b
+}
+
+/** The 46 fixed bytes and the name (sizes and offset as given: MAX32 when in a ZIP64 field); returns where the extra goes. */
+function writeCentralFixed(r: CentralRecord, extraLength: number, b: Buffer, at: number, zip64 = false): number {
+  b.writeUInt32LE(0x02014b50, at)
+  b.writeUInt16LE(MADE_BY_UNIX, at + 4)
+  b.writeUInt16LE(zip64 ? 45 : 20, at + 6)
+  b.writeUInt16LE(FLAG_UTF8, at + 8)
+  b.writeUInt16LE(r.method, at + 10)
+  b.writeUInt16LE(r.time.dosTime, at + 12)
+  b.writeUInt16LE(r.time.dosDate, at + 14)
+  b.writeUInt32LE(r.crc >>> 0, at + 16)
+  b.writeUInt32LE(r.compressedSize, at + 20)
+  b.writeUInt32LE(r.size, at + 24)
+  b.writeUInt16LE(r.name.length, at + 28)
+  b.writeUInt16LE(extraLength, at + 30)
+  b.writeUInt16LE(0, at + 32) // comment length
+  b.writeUInt16LE(0, at + 34) // disk number
+  b.writeUInt16LE(0, at + 36) // internal attributes
+  b.writeUInt32LE((((r.unixMode & 0xffff) << 16) | (r.isDir ? 0x10 : 0)) >>> 0, at + 38)
+  b.writeUInt32LE(r.offset, at + 42)
+  return at + 46 + r.name.copy(b, at + 46)
 }
 
 /** The end records; ZIP64 ones first when the count, size or offset of the directory needs them. */
