@@ -4,8 +4,11 @@ const FIX = (name: string): string =>
   `make sure no other step writes to or removes files under source-dir while the action runs, and that the runner ` +
   `can read '${name}', or add it to exclude.`
 
+/** How a file was seen to change: its size, or (same size) its content or its inode. */
+export type ChangeKind = 'it grew' | 'it is shorter than when it was listed' | 'it was modified' | 'it was replaced'
+
 /** A file whose size is not what it was when the tree was listed: the bundle would not be a snapshot. */
-export function changedWhileBundling(name: string, how: 'it grew' | 'it is shorter than when it was listed', cause?: unknown): ActionError {
+export function changedWhileBundling(name: string, how: ChangeKind, cause?: unknown): ActionError {
   return new ActionError(`'${name}' changed while it was being bundled (${how}).`, { input: 'source-dir', fix: FIX(name), cause })
 }
 

@@ -1,6 +1,6 @@
 /** The words every stage shares: what a bundle is, how it is uploaded, where it is deployed. */
 
-export type BundleType = 'zip' | 'tgz'
+export type BundleType = 'zip' | 'tar' | 'tgz'
 export type UploadMode = 'auto' | 'always' | 'never'
 export type FileExistsBehavior = 'DISALLOW' | 'OVERWRITE' | 'RETAIN'
 export type ServerSideEncryption = 'AES256' | 'aws:kms'

@@ -1,0 +1,67 @@
+import type { Entry } from '../../source/walk-tree.js'
+import { changedWhileBundling, unreadable, type ChangeKind } from '../source-errors.js'
+import { PieceError } from './piece-pool.js'
+import { SEEN_FIELDS } from './piece-worker.js'
+
+/**
+ * What the walk recorded of a file besides its size, when it did: compared with every read, so
+ * a file rewritten between the walk and its read (same size, new content) is caught too.
+ */
+type Listed = Entry & { ino?: number; mtimeMs?: number; ctimeMs?: number }
+
+/**
+ * Every read of a file (a file is read more than once when it spans pieces, or sits in the
+ * 32 KiB a piece is primed with) must see the same file: same inode, same mtime and ctime. A
+ * worker checks each read on its own (before and after); this checks the reads against each
+ * other and against the walk, so the bytes of one entry all come from one version of the file.
+ */
+export class FileSnapshots {
+  private readonly ino: Float64Array
+  private readonly mtime: Float64Array
+  private readonly ctime: Float64Array
+
+  constructor(entries: readonly Entry[]) {
+    this.ino = new Float64Array(entries.length).fill(NaN)
+    this.mtime = new Float64Array(entries.length).fill(NaN)
+    this.ctime = new Float64Array(entries.length).fill(NaN)
+    entries.forEach((entry: Listed, i) => {
+      if (entry.ino !== undefined && entry.mtimeMs !== undefined && entry.ctimeMs !== undefined) {
+        this.ino[i] = entry.ino
+        this.mtime[i] = entry.mtimeMs
+        this.ctime[i] = entry.ctimeMs
+      }
+    })
+  }
+
+  /** The first file seen to differ from an earlier sight of it, and how; undefined when all agree. */
+  check(seen: Float64Array): { entry: number; how: ChangeKind } | undefined {
+    for (let at = 0; at < seen.length; at += SEEN_FIELDS) {
+      const i = seen[at]!
+      const ino = seen[at + 1]!
+      const mtime = seen[at + 2]!
+      const ctime = seen[at + 3]!
+      if (Number.isNaN(this.ino[i])) {
+        this.ino[i] = ino
+        this.mtime[i] = mtime
+        this.ctime[i] = ctime
+      } else if (this.ino[i] !== ino) {
+        return { entry: i, how: 'it was replaced' }
+      } else if (this.mtime[i] !== mtime || this.ctime[i] !== ctime) {
+        return { entry: i, how: 'it was modified' }
+      }
+    }
+    return undefined
+  }
+}
+
+const KINDS: readonly string[] = ['it grew', 'it is shorter than when it was listed', 'it was modified', 'it was replaced']
+
+/** A worker's failure as the user should read it: the file named by its path in the bundle. */
+export function explainPieceError(error: unknown, entries: readonly Entry[]): unknown {
+  if (!(error instanceof PieceError) || error.entry === undefined) return error
+  const name = entries[error.entry]?.path ?? String(error.entry)
+  if (error.code === 'ECHANGED' && error.how !== undefined && KINDS.includes(error.how)) {
+    return changedWhileBundling(name, error.how as ChangeKind, error)
+  }
+  return unreadable(name, error)
+}

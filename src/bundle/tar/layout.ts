@@ -1,0 +1,144 @@
+import type { Entry } from '../../source/walk-tree.js'
+import { BLOCK, headLength, HeaderTemplate, padded, writeHead } from './header.js'
+
+/**
+ * The tar stream is cut every PIECE bytes, whatever the tree and the number of workers, so the
+ * same tree always gives the same pieces and so the same compressed bytes.
+ */
+export const PIECE = 4 << 20
+/** Deflate looks back 32 KiB: each piece is compressed knowing the 32 KiB before it. */
+export const WINDOW = 32 << 10
+
+/**
+ * One piece of the tar stream as a worker gets it: the window [from, end) with every header in
+ * place and file data left as zeros, and the file ranges to read into it.
+ */
+export interface PieceTask {
+  index: number
+  /** from .. end of the stream, headers written; the worker fills in the file data. */
+  buffer: ArrayBuffer
+  /** The first `dictionary` bytes are the 32 KiB before the piece (primes deflate); the rest is the piece. */
+  dictionary: number
+  last: boolean
+  /** Per read, the file's path; `reads` holds five numbers each: at, entry, position, length, listed size. */
+  paths: string[]
+  reads: Float64Array
+}
+
+export const READ_FIELDS = 5
+
+/**
+ * Where every entry sits in the tar stream. Sizes come from the walk, so the whole stream is
+ * known before a byte is read: any piece can be built on its own, in any order, on any thread.
+ */
+export class TarLayout {
+  /** Offsets of each entry's first byte (its head), and of the end-of-archive blocks at [n]. */
+  private readonly starts: Float64Array
+  private readonly heads: Uint32Array
+  private readonly template: HeaderTemplate
+  readonly total: number
+  readonly pieces: number
+
+  /** `mtime`: every entry's time, in seconds since 1970 UTC. */
+  constructor(
+    private readonly entries: readonly Entry[],
+    mtime: number
+  ) {
+    this.template = new HeaderTemplate(mtime)
+    this.starts = new Float64Array(entries.length + 1)
+    this.heads = new Uint32Array(entries.length)
+    let at = 0
+    entries.forEach((entry, i) => {
+      this.starts[i] = at
+      this.heads[i] = headLength(entry)
+      at += this.heads[i]! + (entry.kind === 'file' ? padded(entry.size) : 0)
+    })
+    this.starts[entries.length] = at
+    // Two zero blocks end the archive.
+    this.total = at + 2 * BLOCK
+    this.pieces = Math.ceil(this.total / PIECE)
+  }
+
+  /** Source bytes (file data) inside piece `index`, for progress. */
+  sourceBytes(index: number): number {
+    const start = index * PIECE
+    const end = Math.min(this.total, start + PIECE)
+    let bytes = 0
+    this.forEachFileRange(start, end, (_entry, _i, _dataAt, _position, length) => (bytes += length))
+    return bytes
+  }
+
+  /** The worker's task for piece `index`: headers rendered, file ranges listed. */
+  piece(index: number): PieceTask {
+    const start = index * PIECE
+    const end = Math.min(this.total, start + PIECE)
+    const from = Math.max(0, start - WINDOW)
+    const target = Buffer.from(new ArrayBuffer(end - from))
+    for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i]! < end; i++) {
+      const head = this.starts[i]!
+      const headEnd = head + this.heads[i]!
+      if (headEnd <= from) continue
+      const entry = this.entries[i]!
+      if (head >= from && headEnd <= end) {
+        writeHead(this.template, entry, target, head - from)
+      } else {
+        // A head cut by the window's edge: rendered whole, the part inside copied.
+        const whole = Buffer.alloc(this.heads[i]!)
+        writeHead(this.template, entry, whole, 0)
+        whole.copy(target, Math.max(0, head - from), Math.max(0, from - head), Math.min(whole.length, end - head))
+      }
+    }
+    const paths: string[] = []
+    const reads: number[] = []
+    this.forEachFileRange(from, end, (entry, i, dataAt, position, length) => {
+      paths.push(entry.absolute)
+      reads.push(dataAt - from, i, position, length, entry.size)
+    })
+    // An empty file has no range, but is still opened once (in the piece where its data would
+    // start) to check it is still empty.
+    for (let i = this.firstEntryAfter(start); i < this.entries.length && this.starts[i]! < end; i++) {
+      const entry = this.entries[i]!
+      const dataAt = this.starts[i]! + this.heads[i]!
+      if (entry.kind === 'file' && entry.size === 0 && dataAt >= start && dataAt < end) {
+        paths.push(entry.absolute)
+        reads.push(dataAt - from, i, 0, 0, 0)
+      }
+    }
+    return {
+      index,
+      buffer: target.buffer as ArrayBuffer,
+      dictionary: start - from,
+      last: end === this.total,
+      paths,
+      reads: Float64Array.from(reads)
+    }
+  }
+
+  /** Calls `visit` for each file's data bytes inside [from, end): where they sit, and where in the file they come from. */
+  private forEachFileRange(
+    from: number,
+    end: number,
+    visit: (entry: Entry, i: number, dataAt: number, position: number, length: number) => void
+  ): void {
+    for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i]! < end; i++) {
+      const entry = this.entries[i]!
+      if (entry.kind !== 'file' || entry.size === 0) continue
+      const data = this.starts[i]! + this.heads[i]!
+      const lo = Math.max(data, from)
+      const hi = Math.min(data + entry.size, end)
+      if (hi > lo) visit(entry, i, lo, lo - data, hi - lo)
+    }
+  }
+
+  /** The first entry whose bytes reach past `offset` (binary search over the starts). */
+  private firstEntryAfter(offset: number): number {
+    let lo = 0
+    let hi = this.entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.starts[mid + 1]! <= offset) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}

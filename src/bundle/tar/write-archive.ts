@@ -1,0 +1,103 @@
+import * as fs from 'node:fs'
+import type { Entry } from '../../source/walk-tree.js'
+import { changedWhileBundling } from '../source-errors.js'
+import type { WriteOptions } from '../write-options.js'
+import { explainPieceError, FileSnapshots } from './change-check.js'
+import { crc32Combine } from './crc32-combine.js'
+import { TarLayout } from './layout.js'
+import { defaultWorkers, PiecePool, type PieceResult } from './piece-pool.js'
+
+export interface ArchiveOptions extends WriteOptions {
+  /** Deflate level for a tgz; undefined writes a plain tar. */
+  level: number | undefined
+  /** Threads that read (and deflate); by default one per core (at most 4), fewer for small trees. */
+  workers?: number
+}
+
+/** Pieces built ahead of the one being written, per worker: keeps every thread busy within bounded memory. */
+const AHEAD_PER_WORKER = 2
+/**
+ * gzip member header: magic, deflate, no flags, no time (the entries carry it), no extra flags,
+ * OS 3 (Unix) whatever the platform, so the same tree gives the same bytes everywhere.
+ */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])
+
+/**
+ * Writes `entries` as a POSIX tar (ustar, PAX records for long names) at `file`, or as one gzip
+ * member holding it, and returns the file's size. The tar stream is cut into fixed pieces that
+ * worker threads read and deflate in parallel, each primed with the 32 KiB before it and ended
+ * on a byte boundary, so the pieces join into one deflate stream (as pigz does): one member, which
+ * every gzip reader reads whole, even those that stop after the first member. This thread only
+ * renders headers, writes pieces in order and joins their CRCs.
+ */
+export async function writeArchive(entries: readonly Entry[], file: string, options: ArchiveOptions): Promise<number> {
+  const { signal } = options
+  if (signal.aborted) throw cancelled()
+  const layout = new TarLayout(entries, options.mtime.getTime() / 1000)
+  const sourceBytes = entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0)
+  const workers = Math.min(options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(sourceBytes / (16 << 20))), layout.pieces)
+  const pool = new PiecePool(workers, options.level)
+  const snapshots = new FileSnapshots(entries)
+  let handle: fs.promises.FileHandle | undefined
+  let stop: () => void = () => undefined
+  const stopped = new Promise<never>((_, reject) => {
+    stop = () => reject(cancelled())
+    signal.addEventListener('abort', stop, { once: true })
+  })
+  stopped.catch(() => undefined)
+  try {
+    handle = await fs.promises.open(file, 'w')
+    let position = 0
+    const write = async (data: Buffer): Promise<void> => {
+      for (let done = 0; done < data.length;) {
+        const { bytesWritten } = await handle!.write(data, done, data.length - done, position + done)
+        done += bytesWritten
+      }
+      position += data.length
+    }
+    const gzip = options.level !== undefined
+    if (gzip) await write(GZIP_HEADER)
+    const ahead: Array<Promise<PieceResult>> = []
+    let next = 0
+    let crc = 0
+    let read = 0
+    for (let index = 0; index < layout.pieces; index++) {
+      while (next < layout.pieces && next - index < AHEAD_PER_WORKER * pool.size + 1) {
+        const built = pool.run(layout.piece(next++))
+        // Kept from surfacing as unhandled before its turn to be written comes.
+        built.catch(() => undefined)
+        ahead.push(built)
+      }
+      const piece = await Promise.race([ahead.shift()!, stopped])
+      const change = snapshots.check(piece.seen)
+      if (change) throw changedWhileBundling(entries[change.entry]!.path, change.how)
+      await write(piece.data)
+      crc = index === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length)
+      read += layout.sourceBytes(index)
+      options.onProgress?.(read)
+      if (signal.aborted) throw cancelled()
+    }
+    if (gzip) {
+      const trailer = Buffer.alloc(8)
+      trailer.writeUInt32LE(crc >>> 0, 0)
+      trailer.writeUInt32LE(layout.total % 2 ** 32, 4)
+      await write(trailer)
+    }
+    await handle.close()
+    handle = undefined
+    return position
+  } catch (error) {
+    // Nothing half-written is left behind: the workers are stopped, the file removed.
+    await pool.close()
+    await handle?.close().catch(() => undefined)
+    await fs.promises.rm(file, { force: true }).catch(() => undefined)
+    throw explainPieceError(error, entries)
+  } finally {
+    signal.removeEventListener('abort', stop)
+    await pool.close()
+  }
+}
+
+function cancelled(): Error {
+  return new Error('packaging was cancelled')
+}
