@@ -14,6 +14,15 @@ export interface Entry {
   absolute: string
   /** For symlinks: the link's text, always pointing inside the bundle. */
   linkTarget?: string
+  /** For files: what lstat said when the tree was listed, so the writers notice a file that changes before or while it is read. */
+  listed?: FileVersion
+}
+
+/** A file's identity and last change: a write, a replace or a chmod changes one of these. */
+export interface FileVersion {
+  ino: number
+  mtimeMs: number
+  ctimeMs: number
 }
 
 /** Left out by default; `!node_modules/` in `exclude` brings it back. */
@@ -54,7 +63,8 @@ export async function walkSourceTree(root: string, exclude: readonly string[]): 
         refuseEscapingLink(realRoot, absolute, rel, linkTarget)
         entries.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, absolute, linkTarget })
       } else if (stat.isFile()) {
-        entries.push({ path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute })
+        const listed = { ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs }
+        entries.push({ path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute, listed })
       }
       // Sockets, FIFOs and devices cannot be deployed; they are left out.
     }

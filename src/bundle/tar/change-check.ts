@@ -1,13 +1,7 @@
 import type { Entry } from '../../source/walk-tree.js'
-import { changedWhileBundling, unreadable, type ChangeKind } from '../source-errors.js'
+import { changedWhileBundling, unreadable, type Change } from '../source-errors.js'
 import { PieceError } from './piece-pool.js'
 import { SEEN_FIELDS } from './piece-worker.js'
-
-/**
- * What the walk recorded of a file besides its size, when it did: compared with every read, so
- * a file rewritten between the walk and its read (same size, new content) is caught too.
- */
-type Listed = Entry & { ino?: number; mtimeMs?: number; ctimeMs?: number }
 
 /**
  * Every read of a file (a file is read more than once when it spans pieces, or sits in the
@@ -24,17 +18,16 @@ export class FileSnapshots {
     this.ino = new Float64Array(entries.length).fill(NaN)
     this.mtime = new Float64Array(entries.length).fill(NaN)
     this.ctime = new Float64Array(entries.length).fill(NaN)
-    entries.forEach((entry: Listed, i) => {
-      if (entry.ino !== undefined && entry.mtimeMs !== undefined && entry.ctimeMs !== undefined) {
-        this.ino[i] = entry.ino
-        this.mtime[i] = entry.mtimeMs
-        this.ctime[i] = entry.ctimeMs
-      }
+    entries.forEach((entry, i) => {
+      if (!entry.listed) return
+      this.ino[i] = entry.listed.ino
+      this.mtime[i] = entry.listed.mtimeMs
+      this.ctime[i] = entry.listed.ctimeMs
     })
   }
 
   /** The first file seen to differ from an earlier sight of it, and how; undefined when all agree. */
-  check(seen: Float64Array): { entry: number; how: ChangeKind } | undefined {
+  check(seen: Float64Array): { entry: number; how: Change } | undefined {
     for (let at = 0; at < seen.length; at += SEEN_FIELDS) {
       const i = seen[at]!
       const ino = seen[at + 1]!
@@ -45,7 +38,7 @@ export class FileSnapshots {
         this.mtime[i] = mtime
         this.ctime[i] = ctime
       } else if (this.ino[i] !== ino) {
-        return { entry: i, how: 'it was replaced' }
+        return { entry: i, how: 'it was replaced by another file' }
       } else if (this.mtime[i] !== mtime || this.ctime[i] !== ctime) {
         return { entry: i, how: 'it was modified' }
       }
@@ -54,14 +47,14 @@ export class FileSnapshots {
   }
 }
 
-const KINDS: readonly string[] = ['it grew', 'it is shorter than when it was listed', 'it was modified', 'it was replaced']
+const KINDS: readonly string[] = ['it grew', 'it is shorter than when it was listed', 'it was modified', 'it was replaced by another file']
 
 /** A worker's failure as the user should read it: the file named by its path in the bundle. */
 export function explainPieceError(error: unknown, entries: readonly Entry[]): unknown {
   if (!(error instanceof PieceError) || error.entry === undefined) return error
   const name = entries[error.entry]?.path ?? String(error.entry)
   if (error.code === 'ECHANGED' && error.how !== undefined && KINDS.includes(error.how)) {
-    return changedWhileBundling(name, error.how as ChangeKind, error)
+    return changedWhileBundling(name, error.how as Change, error)
   }
   return unreadable(name, error)
 }

@@ -7,11 +7,6 @@ const OCTAL_MAX = 0o77777777777
 /** Where the checksum field sits; it counts as eight spaces while the sum is taken. */
 const CHECKSUM_AT = 148
 
-/** Bytes a field of `length` holds, given `value` as digits and a NUL. */
-function octal(value: number, length: number): string {
-  return value.toString(8).padStart(length - 1, '0') + '\u0000'
-}
-
 /**
  * The parts of a ustar header that are the same for every entry of one archive (owner root,
  * the commit's time, the magic), and their byte sum, so each header costs one copy, a few
@@ -24,9 +19,9 @@ export class HeaderTemplate {
   /** `mtime`: seconds since 1970 UTC, as tar stores it whatever the reader's time zone. */
   constructor(mtime: number) {
     const t = this.template
-    t.write(octal(0, 8), 108, 'latin1') // uid
-    t.write(octal(0, 8), 116, 'latin1') // gid
-    t.write(octal(Math.min(Math.max(0, Math.floor(mtime)), OCTAL_MAX), 12), 136, 'latin1')
+    putOctal(t, 108, 0, 7) // uid
+    putOctal(t, 116, 0, 7) // gid
+    putOctal(t, 136, Math.min(Math.max(0, Math.floor(mtime)), OCTAL_MAX), 11)
     t.fill(0x20, CHECKSUM_AT, CHECKSUM_AT + 8)
     t.write('ustar\u000000', 257, 'latin1')
     t.write('root', 265, 'latin1') // uname
@@ -34,23 +29,55 @@ export class HeaderTemplate {
     this.sum = t.reduce((a, b) => a + b, 0)
   }
 
-  /** Writes one header into `target` at `at` (512 bytes that must be zero). */
+  /** Writes one header into `target` at `at` (512 bytes). */
   write(target: Buffer, at: number, h: { name: string; mode: number; size: number; type: string; linkTarget: string }): void {
     this.template.copy(target, at)
-    const put = (text: string, offset: number, length: number, encoding: 'utf8' | 'latin1'): number => {
-      const n = target.write(text, at + offset, length, encoding)
-      let sum = 0
-      for (let i = at + offset, end = at + offset + n; i < end; i++) sum += target[i]!
-      return sum
-    }
     let sum = this.sum
-    sum += put(h.name, 0, 100, 'utf8')
-    sum += put(octal(h.mode & 0o7777, 8), 100, 8, 'latin1')
-    sum += put(octal(h.size > OCTAL_MAX ? 0 : h.size, 12), 124, 12, 'latin1')
-    sum += put(h.type, 156, 1, 'latin1')
-    sum += put(h.linkTarget, 157, 100, 'utf8')
-    target.write(sum.toString(8).padStart(6, '0') + '\u0000 ', at + CHECKSUM_AT, 8, 'latin1')
+    sum += putText(target, at, h.name, 100)
+    sum += putOctal(target, at + 100, h.mode & 0o7777, 7)
+    sum += putOctal(target, at + 124, h.size > OCTAL_MAX ? 0 : h.size, 11)
+    sum += putText(target, at + 156, h.type, 1)
+    sum += putText(target, at + 157, h.linkTarget, 100)
+    putOctal(target, at + CHECKSUM_AT, sum, 6)
+    target[at + CHECKSUM_AT + 7] = 0x20
   }
+}
+
+/**
+ * Writes `text` as UTF-8 into a zeroed field of `length` bytes (cut at a character) and returns
+ * the sum of the bytes written. Per-byte for ASCII: most names are, and a header costs a
+ * fraction of a microsecond that way, against several for Buffer.write.
+ */
+function putText(target: Buffer, at: number, text: string, length: number): number {
+  let sum = 0
+  if (text.length <= length) {
+    let i = 0
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i)
+      if (c >= 0x80) break
+      target[at + i] = c
+      sum += c
+    }
+    if (i === text.length) return sum
+  }
+  target.fill(0, at, at + length)
+  const n = target.write(text, at, length, 'utf8')
+  sum = 0
+  for (let i = at; i < at + n; i++) sum += target[i]!
+  return sum
+}
+
+/** `digits` octal digits of `value` (zero-padded) and a NUL; returns the sum of the bytes written. */
+function putOctal(target: Buffer, at: number, value: number, digits: number): number {
+  let sum = 0
+  for (let i = digits - 1; i >= 0; i--) {
+    const digit = 0x30 + (value % 8)
+    target[at + i] = digit
+    sum += digit
+    value = Math.floor(value / 8)
+  }
+  target[at + digits] = 0
+  return sum
 }
 
 /** The name tar stores: a directory's ends with a slash. */

@@ -8,6 +8,8 @@ import { BLOCK, headLength, HeaderTemplate, padded, writeHead } from './header.j
 export const PIECE = 4 << 20
 /** Deflate looks back 32 KiB: each piece is compressed knowing the 32 KiB before it. */
 export const WINDOW = 32 << 10
+/** Room for a piece and the window before it; its deflated form (at most a little more than the piece) fits too. */
+export const PIECE_BUFFER_BYTES = PIECE + WINDOW
 
 /**
  * One piece of the tar stream as a worker gets it: the window [from, end) with every header in
@@ -15,17 +17,22 @@ export const WINDOW = 32 << 10
  */
 export interface PieceTask {
   index: number
-  /** from .. end of the stream, headers written; the worker fills in the file data. */
+  /** Its first `used` bytes: from .. end of the stream, headers written; the worker fills in the file data. */
   buffer: ArrayBuffer
+  used: number
   /** The first `dictionary` bytes are the 32 KiB before the piece (primes deflate); the rest is the piece. */
   dictionary: number
   last: boolean
-  /** Per read, the file's path; `reads` holds five numbers each: at, entry, position, length, listed size. */
+  /**
+   * Per read, the file's path; `reads` holds READ_FIELDS numbers each: where the bytes go, the
+   * entry, where in the file, how many, the listed size, and the walk's inode, mtimeMs and ctimeMs
+   * (NaN when the walk recorded none).
+   */
   paths: string[]
   reads: Float64Array
 }
 
-export const READ_FIELDS = 5
+export const READ_FIELDS = 8
 
 /**
  * Where every entry sits in the tar stream. Sizes come from the walk, so the whole stream is
@@ -68,12 +75,12 @@ export class TarLayout {
     return bytes
   }
 
-  /** The worker's task for piece `index`: headers rendered, file ranges listed. */
-  piece(index: number): PieceTask {
+  /** The worker's task for piece `index`, in `buffer` (PIECE_BUFFER_BYTES): headers rendered, file ranges listed. */
+  piece(index: number, buffer: ArrayBuffer): PieceTask {
     const start = index * PIECE
     const end = Math.min(this.total, start + PIECE)
     const from = Math.max(0, start - WINDOW)
-    const target = Buffer.from(new ArrayBuffer(end - from))
+    const target = Buffer.from(buffer, 0, end - from).fill(0)
     for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i]! < end; i++) {
       const head = this.starts[i]!
       const headEnd = head + this.heads[i]!
@@ -92,7 +99,7 @@ export class TarLayout {
     const reads: number[] = []
     this.forEachFileRange(from, end, (entry, i, dataAt, position, length) => {
       paths.push(entry.absolute)
-      reads.push(dataAt - from, i, position, length, entry.size)
+      pushRead(reads, dataAt - from, i, position, length, entry)
     })
     // An empty file has no range, but is still opened once (in the piece where its data would
     // start) to check it is still empty.
@@ -101,12 +108,13 @@ export class TarLayout {
       const dataAt = this.starts[i]! + this.heads[i]!
       if (entry.kind === 'file' && entry.size === 0 && dataAt >= start && dataAt < end) {
         paths.push(entry.absolute)
-        reads.push(dataAt - from, i, 0, 0, 0)
+        pushRead(reads, dataAt - from, i, 0, 0, entry)
       }
     }
     return {
       index,
-      buffer: target.buffer as ArrayBuffer,
+      buffer,
+      used: end - from,
       dictionary: start - from,
       last: end === this.total,
       paths,
@@ -141,4 +149,10 @@ export class TarLayout {
     }
     return lo
   }
+}
+
+/** One read's READ_FIELDS numbers; NaN for the walk's inode and times when it recorded none. */
+function pushRead(reads: number[], at: number, i: number, position: number, length: number, entry: Entry): void {
+  const listed = entry.listed
+  reads.push(at, i, position, length, entry.size, listed?.ino ?? NaN, listed?.mtimeMs ?? NaN, listed?.ctimeMs ?? NaN)
 }

@@ -4,7 +4,7 @@ import { changedWhileBundling } from '../source-errors.js'
 import type { WriteOptions } from '../write-options.js'
 import { explainPieceError, FileSnapshots } from './change-check.js'
 import { crc32Combine } from './crc32-combine.js'
-import { TarLayout } from './layout.js'
+import { PIECE_BUFFER_BYTES, TarLayout } from './layout.js'
 import { defaultWorkers, PiecePool, type PieceResult } from './piece-pool.js'
 
 export interface ArchiveOptions extends WriteOptions {
@@ -32,7 +32,7 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])
  */
 export async function writeArchive(entries: readonly Entry[], file: string, options: ArchiveOptions): Promise<number> {
   const { signal } = options
-  if (signal.aborted) throw cancelled()
+  signal.throwIfAborted()
   const layout = new TarLayout(entries, options.mtime.getTime() / 1000)
   const sourceBytes = entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0)
   const workers = Math.min(options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(sourceBytes / (16 << 20))), layout.pieces)
@@ -41,7 +41,7 @@ export async function writeArchive(entries: readonly Entry[], file: string, opti
   let handle: fs.promises.FileHandle | undefined
   let stop: () => void = () => undefined
   const stopped = new Promise<never>((_, reject) => {
-    stop = () => reject(cancelled())
+    stop = () => reject(cancelled(signal))
     signal.addEventListener('abort', stop, { once: true })
   })
   stopped.catch(() => undefined)
@@ -58,12 +58,14 @@ export async function writeArchive(entries: readonly Entry[], file: string, opti
     const gzip = options.level !== undefined
     if (gzip) await write(GZIP_HEADER)
     const ahead: Array<Promise<PieceResult>> = []
+    // The buffers pieces are built in go round (here, to a worker, back): memory stays fixed.
+    const buffers: ArrayBuffer[] = []
     let next = 0
     let crc = 0
     let read = 0
     for (let index = 0; index < layout.pieces; index++) {
       while (next < layout.pieces && next - index < AHEAD_PER_WORKER * pool.size + 1) {
-        const built = pool.run(layout.piece(next++))
+        const built = pool.run(layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES)))
         // Kept from surfacing as unhandled before its turn to be written comes.
         built.catch(() => undefined)
         ahead.push(built)
@@ -72,10 +74,11 @@ export async function writeArchive(entries: readonly Entry[], file: string, opti
       const change = snapshots.check(piece.seen)
       if (change) throw changedWhileBundling(entries[change.entry]!.path, change.how)
       await write(piece.data)
+      buffers.push(piece.data.buffer as ArrayBuffer)
       crc = index === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length)
       read += layout.sourceBytes(index)
       options.onProgress?.(read)
-      if (signal.aborted) throw cancelled()
+      signal.throwIfAborted()
     }
     if (gzip) {
       const trailer = Buffer.alloc(8)
@@ -87,8 +90,7 @@ export async function writeArchive(entries: readonly Entry[], file: string, opti
     handle = undefined
     return position
   } catch (error) {
-    // Nothing half-written is left behind: the workers are stopped, the file removed.
-    await pool.close()
+    // Nothing half-written is left behind: the file is removed (and the workers stopped, below).
     await handle?.close().catch(() => undefined)
     await fs.promises.rm(file, { force: true }).catch(() => undefined)
     throw explainPieceError(error, entries)
@@ -98,6 +100,7 @@ export async function writeArchive(entries: readonly Entry[], file: string, opti
   }
 }
 
-function cancelled(): Error {
-  return new Error('packaging was cancelled')
+/** What a cancel rejects with: the signal's reason, as `signal.throwIfAborted()` throws it (an AbortError unless one was given). */
+function cancelled(signal: AbortSignal): unknown {
+  return signal.reason
 }
