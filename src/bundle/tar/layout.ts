@@ -1,5 +1,6 @@
 import type { Entry } from '../../source/walk-tree.js'
 import { BLOCK, headLength, HeaderTemplate, padded, writeHead } from './header.js'
+import { STORE_MIN } from './piece-deflate.js'
 
 /**
  * The tar stream is cut every PIECE bytes, whatever the tree and the number of workers, so the
@@ -30,6 +31,8 @@ export interface PieceTask {
    */
   paths: string[]
   reads: Float64Array
+  /** Pairs (offset in the piece, length) of file ranges long enough to be stored when they do not compress. */
+  candidates: Float64Array
 }
 
 export const READ_FIELDS = 8
@@ -97,9 +100,13 @@ export class TarLayout {
     }
     const paths: string[] = []
     const reads: number[] = []
+    const candidates: number[] = []
     this.forEachFileRange(from, end, (entry, i, dataAt, position, length) => {
       paths.push(entry.absolute)
       pushRead(reads, dataAt - from, i, position, length, entry)
+      // The part inside the piece itself (not the window before it) may go stored.
+      const own = Math.max(dataAt, start)
+      if (dataAt + length - own >= STORE_MIN) candidates.push(own - start, dataAt + length - own)
     })
     // An empty file has no range, but is still opened once (in the piece where its data would
     // start) to check it is still empty.
@@ -118,7 +125,8 @@ export class TarLayout {
       dictionary: start - from,
       last: end === this.total,
       paths,
-      reads: Float64Array.from(reads)
+      reads: Float64Array.from(reads),
+      candidates: Float64Array.from(candidates)
     }
   }
 

@@ -1,4 +1,5 @@
 import { READ_FIELDS } from './layout.js'
+import { PIECE_DEFLATE_SOURCE } from './piece-deflate.js'
 
 /** Numbers a worker reports per file it read, in `seen`: entry, inode, mtimeMs, ctimeMs. */
 export const SEEN_FIELDS = 4
@@ -6,29 +7,23 @@ export const SEEN_FIELDS = 4
 /**
  * The code of a piece worker thread, evaluated as CommonJS (a string, so the bundled action is
  * one file). It fills a piece's file ranges into the buffer it was handed (headers already in
- * place), checks every read (below), takes the CRC, and deflates the piece primed with the
- * 32 KiB before it: ending on a byte boundary (sync flush), or ending the stream for the last
- * piece. The deflated bytes go back in the same buffer (the raw piece is no longer needed), so
- * the same few buffers go round between threads and nothing is allocated per piece. With no
- * `level` (a plain tar) the filled buffer goes back as it is.
+ * place), checks every read (below), takes the CRC, and compresses the piece (piece-deflate.ts)
+ * into the same buffer (the raw piece is done with by then), so the same few buffers go round
+ * between threads and nothing big is allocated per piece. With no `level` (a plain tar) the
+ * filled buffer goes back as it is.
  *
  * A read is refused when the file's size is not the listed one, when the read comes up short,
  * or when fstat after the read differs from the walk's lstat (inode, mtime, ctime) or, when the
  * walk recorded none, from fstat before the read.
- *
- * Deflating into a given buffer uses the zlib handle under Node's own deflateRawSync (its
- * writeSync, unchanged since Node 10); where that is missing it falls back to deflateRawSync.
  */
 export const PIECE_WORKER_SOURCE = `
 'use strict'
 const { parentPort, workerData } = require('node:worker_threads')
 const fs = require('node:fs')
 const zlib = require('node:zlib')
-const { Z_FINISH, Z_SYNC_FLUSH } = zlib.constants
 const level = workerData.level
 const READ_FIELDS = ${READ_FIELDS}
 const SEEN_FIELDS = ${SEEN_FIELDS}
-let out = Buffer.alloc(0)
 
 const changed = (entry, how) => Object.assign(new Error(how), { code: 'ECHANGED', how, entry })
 const sizeChange = (entry, size, listed) => changed(entry, size > listed ? 'it grew' : 'it is shorter than when it was listed')
@@ -65,34 +60,7 @@ function readRange(path, reads, r, target, seen, n) {
   }
 }
 
-/**
- * Deflates data into out (grown as needed) and returns the length. A fresh engine each piece:
- * the same piece must give the same bytes, whatever ran on this thread before.
- */
-function deflate(data, flush, dictionary) {
-  const capacity = data.length + (data.length >> 8) + 4096
-  if (out.length < capacity) out = Buffer.allocUnsafeSlow(capacity)
-  const e = zlib.createDeflateRaw(dictionary ? { level, dictionary, chunkSize: 64 } : { level, chunkSize: 64 })
-  const handle = e._handle
-  const state = e._writeState
-  try {
-    if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array)) {
-      const packed = zlib.deflateRawSync(data, { level, finishFlush: flush, ...(dictionary ? { dictionary } : {}) })
-      if (out.length < packed.length) out = Buffer.allocUnsafeSlow(packed.length)
-      return packed.copy(out, 0)
-    }
-    let failure
-    e.on('error', error => (failure = error))
-    handle.writeSync(flush, data, 0, data.length, out, 0, capacity)
-    if (failure) throw failure
-    // state: [output room left, input left]; the room is deflate's worst case, so all of it went.
-    if (state[1] !== 0 || state[0] === 0) throw new Error('deflate output did not fit')
-    return capacity - state[0]
-  } finally {
-    e.close()
-  }
-}
-
+${PIECE_DEFLATE_SOURCE}
 function piece(task) {
   const buffer = Buffer.from(task.buffer, 0, task.used)
   const seen = new Float64Array(task.paths.length * SEEN_FIELDS)
@@ -100,11 +68,11 @@ function piece(task) {
   const body = buffer.subarray(task.dictionary)
   const crc = zlib.crc32(body)
   if (level === undefined) return { crc, length: body.length, output: task.buffer, offset: task.dictionary, size: body.length, seen }
-  const dictionary = task.dictionary > 0 ? buffer.subarray(0, task.dictionary) : undefined
-  const size = deflate(body, task.last ? Z_FINISH : Z_SYNC_FLUSH, dictionary)
-  if (size > task.buffer.byteLength) throw new Error('deflate output is larger than its buffer')
-  out.copy(Buffer.from(task.buffer), 0, 0, size)
-  return { crc, length: body.length, output: task.buffer, offset: 0, size, seen }
+  const size = compressPiece(buffer, task.dictionary, task.used, task.candidates, task.last)
+  // Back in the piece's own buffer (the raw bytes are done with), unless it grew past it.
+  const output = size <= task.buffer.byteLength ? task.buffer : new ArrayBuffer(size)
+  out.copy(Buffer.from(output), 0, 0, size)
+  return { crc, length: body.length, output, offset: 0, size, seen }
 }
 
 parentPort.on('message', ({ id, task }) => {

@@ -107,6 +107,18 @@ describe('tgz bundle', () => {
     expect(out.trim()).toBe(`True 0 ${fs.statSync(tar).size}`)
   })
 
+  test('data that does not compress is copied in stored blocks of 64 KiB; text is deflated', () => {
+    const random = fs.readFileSync(path.join(root, 'data/random.bin'))
+    const gz = fs.readFileSync(tgz)
+    // A full stored block: not final, type 00, LEN 65535, NLEN 0, then the bytes themselves.
+    const header = Buffer.from([0x00, 0xff, 0xff, 0x00, 0x00])
+    const at = gz.indexOf(header)
+    expect(at).toBeGreaterThan(0)
+    expect(random.indexOf(gz.subarray(at + 5, at + 5 + 65535))).toBeGreaterThanOrEqual(0)
+    // The 5 MiB of text went in deflated: the whole is much smaller than its parts.
+    expect(gz.length).toBeLessThan(random.length + 2.5 * MB)
+  })
+
   test('tar -tvf lists every entry in order, directories with a slash', () => {
     const names = entries.map(e => (e.kind === 'dir' ? `${e.path}/` : e.path))
     expect(listing(tgz).map(l => l.name)).toEqual(names)
