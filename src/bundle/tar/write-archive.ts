@@ -25,8 +25,9 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])
 /**
  * Writes `entries` as a POSIX tar (ustar, PAX records for long names) at `file`, or as one gzip
  * member holding it, and returns the file's size. The tar stream is cut into fixed pieces that
- * worker threads read and deflate in parallel, each primed with the 32 KiB before it and ended
- * on a byte boundary, so the pieces join into one deflate stream (as pigz does): one member, which
+ * worker threads read and compress in parallel (piece-deflate.ts: deflated, or stored where it
+ * does not compress), each ended on a byte boundary, so the pieces join into one deflate stream
+ * (as pigz joins its blocks): one member, which
  * every gzip reader reads whole, even those that stop after the first member. This thread only
  * renders headers, writes pieces in order and joins their CRCs.
  */
