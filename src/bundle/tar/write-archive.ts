@@ -27,9 +27,9 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])
  * member holding it, and returns the file's size. The tar stream is cut into fixed pieces that
  * worker threads read and compress in parallel (piece-deflate.ts: deflated, or stored where it
  * does not compress), each ended on a byte boundary, so the pieces join into one deflate stream
- * (as pigz joins its blocks): one member, which
- * every gzip reader reads whole, even those that stop after the first member. This thread only
- * renders headers, writes pieces in order and joins their CRCs.
+ * (as pigz joins its blocks): one member, which every gzip reader reads whole, even those that
+ * stop after the first member. This thread only renders headers, writes pieces in order and
+ * joins their CRCs.
  */
 export async function writeArchive(entries: readonly Entry[], file: string, options: ArchiveOptions): Promise<number> {
   const { signal } = options
