@@ -203,6 +203,27 @@ describe('reproducible', () => {
     expect(new Set(listing(file).map(l => l.time))).toEqual(new Set(['2025-01-01 00:00']))
   })
 
+  // Tar is in 512-byte blocks and pieces in 4 MiB, so only a head longer than a block (PAX
+  // records and the header) can be cut by a piece's end or by the start of the 32 KiB before it.
+  test.each([
+    ['the end of a piece', 4 * MB - 512],
+    ['the start of the window before a piece', 4 * MB - 32 * 1024 - 512]
+  ])('a long-named entry whose head is cut by %s is whole in the archive', async (_where, headAt) => {
+    const long = `b/${'x'.repeat(150)}.txt`
+    // a.bin's header, its data (a whole number of blocks), then b/'s header, then the long name's head.
+    const dir = buildTree(path.join(temp.make(), 'src'), { 'a.bin': randomBytes(headAt - 1024, 5), [long]: 'the long one' })
+    const cut = await walkSourceTree(dir, [])
+    const out = temp.make()
+    await writeTgz(cut, path.join(out, 'cut.tgz'), writeOptions())
+    await writeTar(cut, path.join(out, 'cut.tar'), writeOptions())
+    expect(gunzipSync(fs.readFileSync(path.join(out, 'cut.tgz'))).equals(fs.readFileSync(path.join(out, 'cut.tar')))).toBe(true)
+    const x = path.join(out, 'x')
+    fs.mkdirSync(x)
+    run('tar', ['-xzf', path.join(out, 'cut.tgz'), '-C', x])
+    expect(describeTree(x)).toEqual(describeTree(dir))
+    expect(fs.readFileSync(path.join(out, 'cut.tar')).indexOf(Buffer.from(`path=${long}`))).toBe(headAt + 512 + 4)
+  })
+
   test('an empty tree is an empty archive that tar and gzip accept', async () => {
     const file = path.join(temp.make(), 'empty.tgz')
     await writeTgz([], file, writeOptions())
