@@ -92,13 +92,41 @@ describe('what lands in S3 is the tree, exactly', () => {
       if (/^(node_modules|\.git|logs\/today\.log|debug\.log|tmp)(\/|$)/.test(gone)) delete expected[gone]
     }
     expect(describeTree(unpacked)).toEqual(expected)
-    const listing = sh('tar', ['-tvzf', tgz]).split('\n').filter(Boolean)
-    expect(listing.every(l => l.includes(' 1980-01-01 00:00 '))).toBe(true)
+    // Every entry carries the commit time (the push event's head commit here), in UTC.
+    const listing = sh('tar', ['-tvzf', tgz], { TZ: 'UTC' }).split('\n').filter(Boolean)
+    expect(listing.length).toBeGreaterThan(0)
+    expect(listing.every(l => l.includes(' 2024-03-09 23:41 '))).toBe(true)
     expect(result.outputs['bundle-uri']).toBe(`s3://${BUCKET}/${key}`)
     const create = cdOps('CreateDeployment')[0]!
     expect(create.input['revision']).toEqual({
       revisionType: 'S3',
       s3Location: { bucket: BUCKET, key, bundleType: 'tgz', eTag: object.etag.replace(/"/g, '') }
+    })
+    expect(result.outputs['status']).toBe('Succeeded')
+  })
+
+  test('tar: the same tree, uncompressed, deployed by CodeDeploy from the .tar key', async () => {
+    enrich(bed.ws.app)
+    const result = await run({ 'bundle-type': 'tar', exclude: '*.log\ntmp/' })
+    expect(errorsOf(result, 'all')).toEqual([])
+    const key = `app/${SHA}.tar`
+    const object = await bed.tb.s3.getObject(BUCKET, key)
+    const tar = path.join(bed.ws.root, 'downloaded.tar')
+    fs.writeFileSync(tar, object.body)
+    // A plain POSIX tar, not gzip: the agent runs `tar -xpsf` on it.
+    expect(object.body.subarray(257, 262).toString()).toBe('ustar')
+    const unpacked = path.join(bed.ws.root, 'unpacked-tar')
+    fs.mkdirSync(unpacked)
+    sh('tar', ['-xf', tar, '-C', unpacked, '-p', '--no-same-owner'])
+    const expected = describeTree(bed.ws.app)
+    for (const gone of Object.keys(expected)) {
+      if (/^(node_modules|\.git|logs\/today\.log|debug\.log|tmp)(\/|$)/.test(gone)) delete expected[gone]
+    }
+    expect(describeTree(unpacked)).toEqual(expected)
+    expect(result.outputs['bundle-uri']).toBe(`s3://${BUCKET}/${key}`)
+    expect(cdOps('CreateDeployment').at(-1)!.input['revision']).toEqual({
+      revisionType: 'S3',
+      s3Location: { bucket: BUCKET, key, bundleType: 'tar', eTag: object.etag.replace(/"/g, '') }
     })
     expect(result.outputs['status']).toBe('Succeeded')
   })

@@ -14,6 +14,8 @@ const GENERATOR_VERSION = 2
  * @property {string} name
  * @property {number} files regular files in the whole tree, node_modules/ included
  * @property {number} bytes bytes of those files
+ * @property {'app' | 'vendor'} [shape] 'app' (the default): a deploy-like mix; 'vendor': only small
+ *   source files, a thousand to a folder, like a PHP vendor/ (many tiny files, nothing else)
  */
 
 /** A fixed-seed PRNG (mulberry32): the same spec gives the same tree layout. @param {number} seed */
@@ -74,6 +76,7 @@ export function ensureTree(root, spec) {
 
 /** @param {string} root @param {TreeSpec} spec */
 function writeTree(root, spec) {
+  if (spec.shape === 'vendor') return writeVendorTree(root, spec)
   const rand = prng(spec.files ^ 0x5eed)
   const corpus = textCorpus(8 << 20, rand)
   /** @param {number} size */
@@ -153,5 +156,23 @@ function writeTree(root, spec) {
       `node_modules/dep${String(Math.floor(i / 40)).padStart(4, '0')}/lib/f${i}.js`,
       text(Math.min(sizeAround(bytes.nodeModules / nodeModulesFiles), 1 << 20))
     )
+  }
+}
+
+/**
+ * Only small files (`bytes / files` each, about 150 bytes for a vendor/), a thousand to a folder:
+ * the tree where per-file costs (open, read, close, a header each) are everything.
+ * @param {string} root @param {TreeSpec} spec
+ */
+function writeVendorTree(root, spec) {
+  const rand = prng(spec.files ^ 0x7e4d)
+  const corpus = textCorpus(1 << 20, rand)
+  const mean = spec.bytes / spec.files
+  for (let i = 0; i < spec.files; i++) {
+    const dir = path.join(root, 'vendor', `package${String(Math.floor(i / 1000)).padStart(2, '0')}`)
+    if (i % 1000 === 0) fs.mkdirSync(dir, { recursive: true })
+    const size = Math.max(1, Math.round(mean * (0.5 + rand())))
+    const start = Math.floor(rand() * (corpus.length - size))
+    fs.writeFileSync(path.join(dir, `Class${String(i).padStart(5, '0')}.php`), corpus.subarray(start, start + size))
   }
 }

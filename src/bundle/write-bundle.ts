@@ -4,6 +4,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import type { BundleType } from '../core/domain.js'
 import type { Entry } from '../source/walk-tree.js'
+import { writeTar } from './tar/write-tar.js'
 import { writeTgz } from './tar/write-tgz.js'
 import type { WriteOptions } from './write-options.js'
 import { writeZip } from './zip/write-zip.js'
@@ -18,7 +19,7 @@ export interface Bundle {
 }
 
 /**
- * Writes the entries as a zip or tgz in a fresh temp directory (RUNNER_TEMP on a runner). On any
+ * Writes the entries as a zip, tar or tgz in a fresh temp directory (RUNNER_TEMP on a runner). On any
  * failure, a cancel included, the directory is removed: nothing half-written is left behind.
  */
 export async function writeBundle(
@@ -30,7 +31,12 @@ export async function writeBundle(
   const file = path.join(dir, `bundle.${type}`)
   const write = { mtime: options.mtime, signal: options.signal, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }
   try {
-    const size = type === 'zip' ? await writeZip(entries, file, write) : await writeTgz(entries, file, write)
+    const size =
+      type === 'zip'
+        ? await writeZip(entries, file, write)
+        : type === 'tar'
+          ? await writeTar(entries, file, write)
+          : await writeTgz(entries, file, write)
     return { file, type, size, sha256: await sha256File(file, options.signal), entries: entries.length }
   } catch (error) {
     await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined)

@@ -1,0 +1,166 @@
+import type { Entry } from '../../source/walk-tree.js'
+import { BLOCK, headLength, HeaderTemplate, padded, writeHead } from './header.js'
+import { STORE_MIN } from './piece-deflate.js'
+
+/**
+ * The tar stream is cut every PIECE bytes, whatever the tree and the number of workers, so the
+ * same tree always gives the same pieces and so the same compressed bytes.
+ */
+export const PIECE = 4 << 20
+/** Deflate looks back 32 KiB: each piece is compressed knowing the 32 KiB before it. */
+export const WINDOW = 32 << 10
+/** Room for a piece and the window before it; its deflated form (at most a little more than the piece) fits too. */
+export const PIECE_BUFFER_BYTES = PIECE + WINDOW
+
+/**
+ * One piece of the tar stream as a worker gets it: the window [from, end) with every header in
+ * place and file data left as zeros, and the file ranges to read into it.
+ */
+export interface PieceTask {
+  index: number
+  /** Its first `used` bytes: from .. end of the stream, headers written; the worker fills in the file data. */
+  buffer: ArrayBuffer
+  used: number
+  /** The first `dictionary` bytes are the 32 KiB before the piece (primes deflate); the rest is the piece. */
+  dictionary: number
+  last: boolean
+  /**
+   * Per read, the file's path; `reads` holds READ_FIELDS numbers each: where the bytes go, the
+   * entry, where in the file, how many, the listed size, and the walk's inode, mtimeMs and ctimeMs
+   * (NaN when the walk recorded none).
+   */
+  paths: string[]
+  reads: Float64Array
+  /** Pairs (offset in the piece, length) of file ranges long enough to be stored when they do not compress. */
+  candidates: Float64Array
+}
+
+export const READ_FIELDS = 8
+
+/**
+ * Where every entry sits in the tar stream. Sizes come from the walk, so the whole stream is
+ * known before a byte is read: any piece can be built on its own, in any order, on any thread.
+ */
+export class TarLayout {
+  /** Offsets of each entry's first byte (its head), and of the end-of-archive blocks at [n]. */
+  private readonly starts: Float64Array
+  private readonly heads: Uint32Array
+  private readonly template: HeaderTemplate
+  readonly total: number
+  readonly pieces: number
+
+  /** `mtime`: every entry's time, in seconds since 1970 UTC. */
+  constructor(
+    private readonly entries: readonly Entry[],
+    mtime: number
+  ) {
+    this.template = new HeaderTemplate(mtime)
+    this.starts = new Float64Array(entries.length + 1)
+    this.heads = new Uint32Array(entries.length)
+    let at = 0
+    entries.forEach((entry, i) => {
+      this.starts[i] = at
+      this.heads[i] = headLength(entry)
+      at += this.heads[i]! + (entry.kind === 'file' ? padded(entry.size) : 0)
+    })
+    this.starts[entries.length] = at
+    // Two zero blocks end the archive.
+    this.total = at + 2 * BLOCK
+    this.pieces = Math.ceil(this.total / PIECE)
+  }
+
+  /** Source bytes (file data) inside piece `index`, for progress. */
+  sourceBytes(index: number): number {
+    const start = index * PIECE
+    const end = Math.min(this.total, start + PIECE)
+    let bytes = 0
+    this.forEachFileRange(start, end, (_entry, _i, _dataAt, _position, length) => (bytes += length))
+    return bytes
+  }
+
+  /** The worker's task for piece `index`, in `buffer` (PIECE_BUFFER_BYTES): headers rendered, file ranges listed. */
+  piece(index: number, buffer: ArrayBuffer): PieceTask {
+    const start = index * PIECE
+    const end = Math.min(this.total, start + PIECE)
+    const from = Math.max(0, start - WINDOW)
+    const target = Buffer.from(buffer, 0, end - from).fill(0)
+    for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i]! < end; i++) {
+      const head = this.starts[i]!
+      const headEnd = head + this.heads[i]!
+      if (headEnd <= from) continue
+      const entry = this.entries[i]!
+      if (head >= from && headEnd <= end) {
+        writeHead(this.template, entry, target, head - from)
+      } else {
+        // A head cut by the window's edge: rendered whole, the part inside copied.
+        const whole = Buffer.alloc(this.heads[i]!)
+        writeHead(this.template, entry, whole, 0)
+        whole.copy(target, Math.max(0, head - from), Math.max(0, from - head), Math.min(whole.length, end - head))
+      }
+    }
+    const paths: string[] = []
+    const reads: number[] = []
+    const candidates: number[] = []
+    this.forEachFileRange(from, end, (entry, i, dataAt, position, length) => {
+      paths.push(entry.absolute)
+      pushRead(reads, dataAt - from, i, position, length, entry)
+      // The part inside the piece itself (not the window before it) may go stored.
+      const own = Math.max(dataAt, start)
+      if (dataAt + length - own >= STORE_MIN) candidates.push(own - start, dataAt + length - own)
+    })
+    // An empty file has no range, but is still opened once (in the piece where its data would
+    // start) to check it is still empty.
+    for (let i = this.firstEntryAfter(start); i < this.entries.length && this.starts[i]! < end; i++) {
+      const entry = this.entries[i]!
+      const dataAt = this.starts[i]! + this.heads[i]!
+      if (entry.kind === 'file' && entry.size === 0 && dataAt >= start && dataAt < end) {
+        paths.push(entry.absolute)
+        pushRead(reads, dataAt - from, i, 0, 0, entry)
+      }
+    }
+    return {
+      index,
+      buffer,
+      used: end - from,
+      dictionary: start - from,
+      last: end === this.total,
+      paths,
+      reads: Float64Array.from(reads),
+      candidates: Float64Array.from(candidates)
+    }
+  }
+
+  /** Calls `visit` for each file's data bytes inside [from, end): where they sit, and where in the file they come from. */
+  private forEachFileRange(
+    from: number,
+    end: number,
+    visit: (entry: Entry, i: number, dataAt: number, position: number, length: number) => void
+  ): void {
+    for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i]! < end; i++) {
+      const entry = this.entries[i]!
+      if (entry.kind !== 'file' || entry.size === 0) continue
+      const data = this.starts[i]! + this.heads[i]!
+      const lo = Math.max(data, from)
+      const hi = Math.min(data + entry.size, end)
+      if (hi > lo) visit(entry, i, lo, lo - data, hi - lo)
+    }
+  }
+
+  /** The first entry whose bytes reach past `offset` (binary search over the starts). */
+  private firstEntryAfter(offset: number): number {
+    let lo = 0
+    let hi = this.entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.starts[mid + 1]! <= offset) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}
+
+/** One read's READ_FIELDS numbers; NaN for the walk's inode and times when it recorded none. */
+function pushRead(reads: number[], at: number, i: number, position: number, length: number, entry: Entry): void {
+  const listed = entry.listed
+  reads.push(at, i, position, length, entry.size, listed?.ino ?? NaN, listed?.mtimeMs ?? NaN, listed?.ctimeMs ?? NaN)
+}
