@@ -6502,7 +6502,7 @@ __webpack_unused_export__ = CodeDeployServiceException;
 __webpack_unused_export__ = CodeDeployServiceException$;
 __webpack_unused_export__ = ComputePlatform;
 __webpack_unused_export__ = ContinueDeployment$;
-__webpack_unused_export__ = ContinueDeploymentCommand;
+exports.Md$ = ContinueDeploymentCommand;
 __webpack_unused_export__ = ContinueDeploymentInput$;
 __webpack_unused_export__ = CreateApplication$;
 __webpack_unused_export__ = CreateApplicationCommand;
@@ -6613,7 +6613,7 @@ exports.eOh = GetApplicationCommand;
 __webpack_unused_export__ = GetApplicationInput$;
 __webpack_unused_export__ = GetApplicationOutput$;
 __webpack_unused_export__ = GetApplicationRevision$;
-__webpack_unused_export__ = GetApplicationRevisionCommand;
+exports.dpB = GetApplicationRevisionCommand;
 __webpack_unused_export__ = GetApplicationRevisionInput$;
 __webpack_unused_export__ = GetApplicationRevisionOutput$;
 __webpack_unused_export__ = GetDeployment$;
@@ -6850,7 +6850,7 @@ __webpack_unused_export__ = PutLifecycleEventHookExecutionStatusInput$;
 __webpack_unused_export__ = PutLifecycleEventHookExecutionStatusOutput$;
 __webpack_unused_export__ = RawString$;
 __webpack_unused_export__ = RegisterApplicationRevision$;
-__webpack_unused_export__ = RegisterApplicationRevisionCommand;
+exports.Yhn = RegisterApplicationRevisionCommand;
 __webpack_unused_export__ = RegisterApplicationRevisionInput$;
 __webpack_unused_export__ = RegisterOnPremisesInstance$;
 __webpack_unused_export__ = RegisterOnPremisesInstanceCommand;
@@ -13135,7 +13135,7 @@ __webpack_unused_export__ = GetBucketLifecycleConfigurationCommand;
 __webpack_unused_export__ = GetBucketLifecycleConfigurationOutput$;
 __webpack_unused_export__ = GetBucketLifecycleConfigurationRequest$;
 __webpack_unused_export__ = GetBucketLocation$;
-__webpack_unused_export__ = GetBucketLocationCommand;
+exports.r_J = GetBucketLocationCommand;
 __webpack_unused_export__ = GetBucketLocationOutput$;
 __webpack_unused_export__ = GetBucketLocationRequest$;
 __webpack_unused_export__ = GetBucketLogging$;
@@ -13184,7 +13184,7 @@ __webpack_unused_export__ = GetBucketTaggingCommand;
 __webpack_unused_export__ = GetBucketTaggingOutput$;
 __webpack_unused_export__ = GetBucketTaggingRequest$;
 __webpack_unused_export__ = GetBucketVersioning$;
-__webpack_unused_export__ = GetBucketVersioningCommand;
+exports._rj = GetBucketVersioningCommand;
 __webpack_unused_export__ = GetBucketVersioningOutput$;
 __webpack_unused_export__ = GetBucketVersioningRequest$;
 __webpack_unused_export__ = GetBucketWebsite$;
@@ -71914,40 +71914,6 @@ function backoff(attempt, baseMs, maxMs, random = Math.random) {
     return Math.round(random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(7507);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var client_s3_dist_cjs = __nccwpck_require__(3711);
-;// CONCATENATED MODULE: ./src/aws/clients.ts
-
-
-const USER_AGENT = ['codedeploy-action', '1'];
-/**
- * Clients built from the SDK's default credential chain. Endpoints come from the standard
- * AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables, read by the SDK itself; with a custom
- * S3 endpoint the bucket goes in the path, as S3-compatible servers expect.
- */
-function createClients(region, env) {
-    const customS3Endpoint = Boolean(env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL']);
-    return {
-        s3: new client_s3_dist_cjs/* S3Client */.YxF({ region, forcePathStyle: customS3Endpoint, maxAttempts: 5, customUserAgent: [USER_AGENT] }),
-        // Few SDK attempts: the watch retries on its own schedule, with the deadline in view.
-        codedeploy: new dist_cjs/* CodeDeployClient */.cHd({ region, maxAttempts: 3, customUserAgent: [USER_AGENT] })
-    };
-}
-function destroyClients(clients) {
-    clients.s3.destroy();
-    clients.codedeploy.destroy();
-}
-/** Per-request options carrying the cancel signal, when there is one. */
-function abortable(signal) {
-    return signal ? { abortSignal: signal } : {};
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/core/errors.ts
 /**
  * The one error type of the action: what went wrong, and what the user should do about it.
@@ -71996,6 +71962,94 @@ function errors_awsErrorName(error) {
     return undefined;
 }
 
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(7507);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var client_s3_dist_cjs = __nccwpck_require__(3711);
+;// CONCATENATED MODULE: ./src/aws/clients.ts
+
+
+const USER_AGENT = ['codedeploy-action', '1'];
+/**
+ * The SDK waits forever by default: a half-open connection would hold the step until the job's
+ * 6-hour limit. A stall is caught by the idle limit; the total limit stops a trickle. S3's total
+ * allows an 8 MiB part (or a 16 MiB single upload) over a link of about 0.5 Mbit/s; CodeDeploy
+ * answers in well under a second, so 20 s is already a failure. A timed-out attempt is a
+ * TimeoutError, which the SDK's retry strategy tries again (CreateDeployment's own code handles
+ * a lost answer: see deploy/create-deployment.ts).
+ */
+const CLIENT_TIMEOUTS = {
+    connectMs: 5000,
+    s3: { idleMs: 30_000, totalMs: 300_000 },
+    codedeploy: { idleMs: 15_000, totalMs: 20_000 }
+};
+function requestHandler(connectMs, call) {
+    // socketTimeout is the idle limit; requestTimeout only warns unless throwOnRequestTimeout is set.
+    return { connectionTimeout: connectMs, socketTimeout: call.idleMs, requestTimeout: call.totalMs, throwOnRequestTimeout: true };
+}
+/**
+ * Clients built from the SDK's default credential chain. Endpoints come from the standard
+ * AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables, read by the SDK itself; with a custom
+ * S3 endpoint the bucket goes in the path, as S3-compatible servers expect.
+ */
+function createClients(region, env, timeouts = CLIENT_TIMEOUTS) {
+    const customS3Endpoint = Boolean(env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL']);
+    return {
+        s3: new client_s3_dist_cjs/* S3Client */.YxF({
+            region,
+            forcePathStyle: customS3Endpoint,
+            maxAttempts: 5,
+            customUserAgent: [USER_AGENT],
+            requestHandler: requestHandler(timeouts.connectMs, timeouts.s3)
+        }),
+        // Few SDK attempts: the watch retries on its own schedule, with the deadline in view.
+        codedeploy: new dist_cjs/* CodeDeployClient */.cHd({
+            region,
+            maxAttempts: 3,
+            customUserAgent: [USER_AGENT],
+            requestHandler: requestHandler(timeouts.connectMs, timeouts.codedeploy)
+        })
+    };
+}
+function destroyClients(clients) {
+    clients.s3.destroy();
+    clients.codedeploy.destroy();
+}
+/** Per-request options carrying the cancel signal, when there is one. */
+function abortable(signal) {
+    return signal ? { abortSignal: signal } : {};
+}
+/** A last look after the time-out (where does the deployment stand?) still gets this long. */
+const LAST_LOOK_MS = 10_000;
+/**
+ * Per-request options for a read that must end by the deadline: aborted by a cancel, or when the
+ * deadline comes (a read started after it, a last look at where things stand, gets `floorMs`).
+ * The SDK's retries stop with it: an aborted attempt is not tried again.
+ */
+function untilDeadline(deps, floorMs = LAST_LOOK_MS) {
+    const left = deps.deadline - deps.clock.now();
+    return { abortSignal: AbortSignal.any([deps.signal, timeLimit(left > 0 ? left : floorMs)]) };
+}
+/**
+ * A signal that aborts after `ms` (no deadline at all, Infinity, never does). Not
+ * AbortSignal.timeout: its timer holds the signal weakly, and inside AbortSignal.any() nothing
+ * else does, so it can be collected and never fire (seen on Node 20: a stalled upload outlived its deadline).
+ */
+function timeLimit(ms) {
+    const limit = new AbortController();
+    // Timers take at most 2^31 - 1 ms (about 24 days); anything longer is no limit in practice.
+    if (Number.isFinite(ms) && ms < MAX_TIMER_MS) {
+        const reason = new DOMException('the time limit was reached', 'TimeoutError');
+        setTimeout(() => limit.abort(reason), Math.max(0, Math.ceil(ms))).unref();
+    }
+    return limit.signal;
+}
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/inputs/appspec.ts
 
 
@@ -72012,7 +72066,10 @@ const SERVER_ONLY = [
     ['ignore-application-stop-failures', 'false'],
     ['s3-sse', ''],
     ['s3-kms-key-id', ''],
-    ['expected-bucket-owner', '']
+    ['expected-bucket-owner', ''],
+    ['bundle', ''],
+    ['s3-key', ''],
+    ['update-outdated-instances-only', 'false']
 ];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `appspec` and `appspec-vars`; undefined for an EC2/on-premises deployment (no `appspec`). */
@@ -72125,6 +72182,253 @@ function bool(input, name, fallback) {
     throw new ActionError(`'${value}' is not a boolean.`, { input: name, fix: 'use true or false.' });
 }
 
+;// CONCATENATED MODULE: ./src/inputs/bundle-source.ts
+
+
+
+
+const BUNDLE_TYPES = ['zip', 'tar', 'tgz'];
+/** action.yml's default: a value the runner passes even when the workflow never set bundle-type. */
+const DEFAULT_TYPE = 'zip';
+/** The bundle type a file or key name implies, from its extension; undefined when it implies none. */
+function typeFromName(name) {
+    const lower = name.toLowerCase();
+    if (lower.endsWith('.zip'))
+        return 'zip';
+    if (lower.endsWith('.tgz') || lower.endsWith('.tar.gz'))
+        return 'tgz';
+    if (lower.endsWith('.tar'))
+        return 'tar';
+    return undefined;
+}
+/** `roots`: where an archive may be read from (the workspace, and RUNNER_TEMP where builds often write). */
+function readBundleSource(input, roots, upload) {
+    const given = oneOf(input, 'bundle-type', BUNDLE_TYPES, undefined);
+    const s3Key = readKey(input);
+    const keyType = s3Key === undefined ? undefined : typeFromName(s3Key);
+    const prebuilt = input('bundle');
+    if (!prebuilt) {
+        // An object already in S3 (an artifact of another pipeline) is deployed as the type its key names.
+        if (keyType && given && given !== DEFAULT_TYPE && given !== keyType) {
+            throw new ActionError(`names a ${keyType} archive, but bundle-type is ${given}.`, {
+                input: 's3-key',
+                fix: `end the key with the extension of its type (.zip, .tar, .tgz), or set bundle-type: ${keyType}.`
+            });
+        }
+        return { bundleType: keyType ?? given ?? DEFAULT_TYPE, prebuiltBundle: undefined, s3Key };
+    }
+    const file = readArchivePath(prebuilt, roots);
+    const type = typeFromName(prebuilt);
+    if (!type) {
+        throw new ActionError(`'${prebuilt}' does not name its archive type.`, {
+            input: 'bundle',
+            fix: 'name the archive with its type: .zip, .tar, .tgz or .tar.gz (CodeDeploy is told the type, it does not guess it).'
+        });
+    }
+    const conflict = (name, why) => new ActionError(`is set together with bundle, which is already the whole archive (${why}).`, {
+        input: name,
+        fix: `remove ${name}: with bundle the archive is uploaded as it is, so nothing is packaged from source-dir.`
+    });
+    if ((input('source-dir') || '.') !== '.')
+        throw conflict('source-dir', 'nothing is packaged');
+    if (lines(input('exclude')).length)
+        throw conflict('exclude', 'nothing is packaged');
+    if (given && given !== DEFAULT_TYPE && given !== type)
+        throw conflict('bundle-type', `its name says ${type}`);
+    if (upload === 'never') {
+        throw new ActionError('is never, but bundle names an archive to upload.', {
+            input: 'upload',
+            fix: 'use upload: auto (uploads unless the identical archive is already at the key), or remove bundle to deploy the object in S3.'
+        });
+    }
+    if (keyType && keyType !== type) {
+        throw new ActionError(`ends in the extension of a ${keyType} archive, but bundle is a ${type} archive.`, {
+            input: 's3-key',
+            fix: `give the key the extension of the archive's type (${type}).`
+        });
+    }
+    return { bundleType: type, prebuiltBundle: file, s3Key };
+}
+function readKey(input) {
+    const key = input('s3-key');
+    if (!key)
+        return undefined;
+    if (/^(s3|arn|https?):/i.test(key) ||
+        key.startsWith('/') ||
+        key.endsWith('/') ||
+        key.split('/').includes('..') ||
+        /[\p{Cc}\\]/u.test(key) ||
+        Buffer.byteLength(key) > 1024) {
+        throw new ActionError(`'${key}' is not a usable S3 key.`, {
+            input: 's3-key',
+            fix: 'give the object key alone (not an s3:// URI), without a leading or trailing /, "..", backslashes or control characters, e.g. `s3-key: builds/shop-1.4.2.zip`.'
+        });
+    }
+    if (input('s3-key-prefix')) {
+        throw new ActionError('is set together with s3-key-prefix, which it replaces.', {
+            input: 's3-key',
+            fix: 'put the prefix in s3-key itself (s3-key is the whole key), or remove s3-key-prefix.'
+        });
+    }
+    return key;
+}
+function readArchivePath(given, roots) {
+    const absolute = external_node_path_.resolve(roots[0], given);
+    const fix = 'give the path of the archive relative to the workspace, written by an earlier step of this job (or downloaded with actions/download-artifact).';
+    let stat;
+    try {
+        stat = external_node_fs_.statSync(absolute);
+    }
+    catch {
+        throw new ActionError(`'${given}' does not exist (looked for ${absolute}).`, { input: 'bundle', fix });
+    }
+    if (!stat.isFile())
+        throw new ActionError(`'${given}' is not a file.`, { input: 'bundle', fix });
+    const real = external_node_fs_.realpathSync(absolute);
+    const allowed = roots.filter(root => external_node_fs_.existsSync(root)).map(root => external_node_fs_.realpathSync(root));
+    if (!allowed.some(root => real.startsWith(root + external_node_path_.sep))) {
+        throw new ActionError(`'${given}' is outside the workspace${allowed.length > 1 ? ' and RUNNER_TEMP' : ''}.`, {
+            input: 'bundle',
+            fix: 'build or download the archive into the workspace or RUNNER_TEMP (${{ runner.temp }}).'
+        });
+    }
+    return real;
+}
+
+;// CONCATENATED MODULE: ./src/core/domain.ts
+/** The words every stage shares: what a bundle is, how it is uploaded, where it is deployed. */
+/** The events CodeDeploy can roll a deployment back on. */
+const AUTO_ROLLBACK_EVENTS = ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'];
+
+;// CONCATENATED MODULE: ./src/inputs/deployment-options.ts
+
+
+
+function readDeploymentOptions(input, server) {
+    return {
+        // Instances "outdated" is an EC2/on-premises notion: CodeDeploy refuses true for ECS and Lambda.
+        updateOutdatedInstancesOnly: server && bool(input, 'update-outdated-instances-only', false),
+        autoRollback: readAutoRollback(input),
+        alarms: oneOf(input, 'alarms', ['group', 'off'], 'group')
+    };
+}
+const ROLLBACK_FIX = `use group (the deployment group's own settings), off, or the events to roll back on, one per line or separated by commas: ` +
+    `${AUTO_ROLLBACK_EVENTS.join(', ')}.`;
+/** `group`, `off`, or a list of events (one per line or comma-separated, any case). */
+function readAutoRollback(input) {
+    const value = input('auto-rollback');
+    const words = value
+        .split(/[\s,]+/)
+        .map(word => word.trim())
+        .filter(word => word !== '');
+    if (words.length === 0)
+        return 'group';
+    if (words.length === 1 && /^(group|off)$/i.test(words[0]))
+        return words[0].toLowerCase();
+    const events = [];
+    for (const word of words) {
+        const event = AUTO_ROLLBACK_EVENTS.find(known => known === word.toUpperCase());
+        if (!event) {
+            const why = /^(group|off)$/i.test(word) ? `'${word}' cannot be combined with events` : `'${word}' is not a rollback event`;
+            throw new ActionError(`${why}.`, { input: 'auto-rollback', fix: ROLLBACK_FIX });
+        }
+        if (events.includes(event))
+            throw new ActionError(`names ${event} twice.`, { input: 'auto-rollback', fix: 'list each event once.' });
+        events.push(event);
+    }
+    return events;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/github-environment.ts
+
+
+/** `github-environment` and what the GitHub deployment records about it. */
+function readGithubEnvironment(input) {
+    const environment = input('github-environment') || undefined;
+    for (const name of ['github-environment-production', 'github-environment-url']) {
+        if (!environment && input(name)) {
+            throw new ActionError('is set, but github-environment is empty: it describes the GitHub deployment recorded for that environment.', {
+                input: name,
+                fix: 'set github-environment to the environment to record the deployment in, or remove this input.'
+            });
+        }
+    }
+    // GitHub treats environment names without regard to case; only `production` itself is production by default
+    // ("preprod" and "production-eu" are not: say so with github-environment-production: true).
+    const production = bool(input, 'github-environment-production', environment?.toLowerCase() === 'production');
+    return { githubEnvironment: environment, githubEnvironmentProduction: production, githubEnvironmentUrl: readUrl(input) };
+}
+function readUrl(input) {
+    const value = input('github-environment-url');
+    if (!value)
+        return undefined;
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || /\s/.test(value)) {
+        throw new ActionError(`'${value}' is not an http(s) URL.`, {
+            input: 'github-environment-url',
+            fix: 'give the full address of the deployed app, e.g. `github-environment-url: https://shop.example.com`.'
+        });
+    }
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/command.ts
+
+
+const COMMANDS = ['deploy', 'check', 'register', 'watch', 'continue', 'stop'];
+/** The commands that act on an existing deployment: no bundle, no S3, no checkout. */
+function actsOnDeployment(command) {
+    return command === 'watch' || command === 'continue' || command === 'stop';
+}
+/** `command` alone, read first: which other inputs are required depends on it. */
+function readCommand(input) {
+    return oneOf(input, 'command', COMMANDS, 'deploy');
+}
+/** CodeDeploy deployment ids: `d-` and nine capital letters or digits. */
+const DEPLOYMENT_ID = /^d-[A-Z0-9]{9}$/;
+function readCommandInputs(input, command) {
+    const given = input('deployment-id');
+    const existing = actsOnDeployment(command);
+    if (existing && !given) {
+        throw new ActionError(`is required for command ${command} and was not set.`, {
+            input: 'deployment-id',
+            fix: `set it to the id of the deployment to ${command}, e.g. \`deployment-id: d-ABCDE1234\` (the deployment-id output of the step that created it).`
+        });
+    }
+    if (!existing && given) {
+        throw new ActionError(`is set, but command ${command} does not act on an existing deployment.`, {
+            input: 'deployment-id',
+            fix: 'choose `command: watch`, `continue` or `stop` for that deployment, or leave deployment-id empty.'
+        });
+    }
+    if (given && !DEPLOYMENT_ID.test(given)) {
+        throw new ActionError(`'${given}' is not a CodeDeploy deployment id.`, {
+            input: 'deployment-id',
+            fix: 'use the id as CodeDeploy shows it: d- and nine capital letters or digits, e.g. d-ABCDE1234.'
+        });
+    }
+    const waitForTermination = bool(input, 'wait-for-termination', false);
+    if (waitForTermination && (command === 'check' || command === 'register' || command === 'stop')) {
+        throw new ActionError(`is true, but command ${command} never waits for a termination wait.`, {
+            input: 'wait-for-termination',
+            fix: 'use it with command deploy, watch or continue, or leave it at false.'
+        });
+    }
+    if (waitForTermination && !bool(input, 'wait', true)) {
+        throw new ActionError('is true, but wait is false: the step returns before traffic moves.', {
+            input: 'wait-for-termination',
+            fix: 'set `wait: true` to follow the deployment through the termination wait, or leave wait-for-termination at false.'
+        });
+    }
+    return { command, deploymentId: given || undefined, autoRollbackOnStop: bool(input, 'auto-rollback-on-stop', true), waitForTermination };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/s3.ts
 
 /** The S3 side of the inputs: where bundles live, checked before any request is made. */
@@ -72137,7 +72441,7 @@ function readBucket(input) {
                 'nothing: they set `appspec` to their AppSpec file instead).'
         });
     }
-    const valid = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) && !bucket.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(bucket);
+    const valid = (isCurrentName(bucket) || LEGACY_NAME.test(bucket)) && !bucket.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(bucket);
     if (!valid) {
         throw new ActionError(`'${bucket}' is not a valid S3 bucket name.`, {
             input: 's3-bucket',
@@ -72145,6 +72449,20 @@ function readBucket(input) {
         });
     }
     return bucket;
+}
+/** Today's rule for every new bucket. */
+function isCurrentName(bucket) {
+    return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket);
+}
+/** Buckets made in us-east-1 before March 1, 2018 may have upper case and underscores, up to 255 characters. */
+const LEGACY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/;
+/** The warning for a legacy bucket name (accepted: such buckets exist and still work), or undefined. */
+function legacyBucketNote(bucket) {
+    if (isCurrentName(bucket) || !LEGACY_NAME.test(bucket))
+        return undefined;
+    return (`s3-bucket '${bucket}' is a legacy bucket name (upper case, underscores or over 63 characters), which only buckets made in ` +
+        `us-east-1 before March 1, 2018 can have: it is used as given, and the SDK addresses it path-style. If the bucket is not found, ` +
+        `check the name's case.`);
 }
 function readKeyPrefix(input) {
     const prefix = input('s3-key-prefix');
@@ -72173,20 +72491,46 @@ function readBucketOwner(input) {
 
 
 
-/** CreateDeployment refuses longer descriptions. */
-const DESCRIPTION_LIMIT = 100;
+
+
+
+
+/**
+ * CreateDeployment answers a longer description with DescriptionTooLongException. The API model
+ * documents no maximum; 512 is the limit users hit in production (codeship-library/aws-utilities#92)
+ * and the one aws-actions/amazon-ecs-deploy-task-definition cuts CodeDeploy descriptions to.
+ */
+const DESCRIPTION_LIMIT = 512;
 const MAX_TIMEOUT_MINUTES = 360; // a GitHub-hosted job cannot run longer
 function readSettings(input, env) {
     const workspace = external_node_path_.resolve(env['GITHUB_WORKSPACE'] || process.cwd());
+    // The command decides which inputs are required: watch, continue and stop need only a deployment id.
+    const command = readCommand(input);
+    const existing = actsOnDeployment(command);
     // Required inputs first: a workflow missing one hears about that before anything else.
-    const applicationName = required(input, 'application-name', 'the CodeDeploy application, e.g. `application-name: my-app`');
-    const deploymentGroups = readGroups(input);
-    const appspec = readAppSpecInput(input, workspace);
-    // ECS and Lambda send the AppSpec as content: nothing is packaged or uploaded.
-    const server = appspec === undefined;
+    const applicationName = existing
+        ? input('application-name')
+        : required(input, 'application-name', 'the CodeDeploy application, e.g. `application-name: my-app`');
+    // register needs no group (RegisterApplicationRevision is per application); given ones are checked.
+    const deploymentGroups = existing || (command === 'register' && !input('deployment-group')) ? lines(input('deployment-group')) : readGroups(input);
+    const commandInputs = readCommandInputs(input, command);
+    const appspec = existing ? undefined : readAppSpecInput(input, workspace);
+    if (appspec && command === 'register') {
+        throw new ActionError('is set, but command register registers a bundle in S3 (EC2/on-premises).', {
+            input: 'command',
+            fix: 'register EC2/on-premises bundles only; an ECS or Lambda AppSpec is sent as content by `command: deploy`.'
+        });
+    }
+    // ECS and Lambda send the AppSpec as content, and commands on an existing deployment touch no
+    // bundle: nothing is packaged or uploaded then.
+    const server = appspec === undefined && !existing;
     const s3Bucket = server ? readBucket(input) : '';
-    const sha = readSha(input, env);
+    // The workflow's commit says nothing about a deployment started elsewhere: its own revision will.
+    const sha = existing && !input('sha') ? '' : readSha(input, env);
     const upload = server ? oneOf(input, 'upload', ['auto', 'always', 'never'], 'auto') : 'auto';
+    const source = server
+        ? readBundleSource(input, [workspace, env['RUNNER_TEMP'] ?? ''].filter(Boolean), upload)
+        : { bundleType: 'zip', prebuiltBundle: undefined, s3Key: undefined };
     const repository = env['GITHUB_REPOSITORY'] || undefined;
     const runUrl = repository && env['GITHUB_RUN_ID']
         ? `${env['GITHUB_SERVER_URL'] || 'https://github.com'}/${repository}/actions/runs/${env['GITHUB_RUN_ID']}`
@@ -72199,7 +72543,8 @@ function readSettings(input, env) {
             fix: 'add `s3-sse: aws:kms`, or remove s3-kms-key-id.'
         });
     }
-    if (input('github-environment') && !input('github-token')) {
+    const github = readGithubEnvironment(input);
+    if (github.githubEnvironment && !input('github-token')) {
         throw new ActionError('is empty, but github-environment needs a token to record the GitHub deployment.', {
             input: 'github-token',
             fix: 'leave github-token at its default (the workflow token) and give the job `permissions: deployments: write`.'
@@ -72212,10 +72557,12 @@ function readSettings(input, env) {
         appspec,
         s3Bucket,
         s3KeyPrefix: server ? readKeyPrefix(input) : '',
-        // Nothing is packaged with upload: never (nor for ECS and Lambda), so no checked-out tree is needed.
-        sourceDir: upload === 'never' || !server ? external_node_path_.resolve(workspace, input('source-dir') || '.') : readSourceDir(input, workspace),
+        // Nothing is packaged with upload: never or a prebuilt bundle (nor for ECS and Lambda), so no checked-out tree is needed.
+        sourceDir: upload === 'never' || source.prebuiltBundle || !server
+            ? external_node_path_.resolve(workspace, input('source-dir') || '.')
+            : readSourceDir(input, workspace),
         exclude: server ? lines(input('exclude')) : [],
-        bundleType: server ? oneOf(input, 'bundle-type', ['zip', 'tgz'], 'zip') : 'zip',
+        bundleType: source.bundleType,
         sha,
         redeploy: Boolean(input('sha')) && sha !== (env['GITHUB_SHA'] ?? '').toLowerCase(),
         upload,
@@ -72229,11 +72576,31 @@ function readSettings(input, env) {
         s3Sse,
         s3KmsKeyId,
         expectedBucketOwner: server ? readBucketOwner(input) : undefined,
-        githubEnvironment: input('github-environment') || undefined,
+        githubEnvironment: github.githubEnvironment,
         githubToken: input('github-token') || undefined,
         repository,
-        runUrl
+        runUrl,
+        sourceDateEpoch: readSourceDateEpoch(env),
+        eventPath: env['GITHUB_EVENT_PATH'] || undefined,
+        prebuiltBundle: source.prebuiltBundle,
+        s3Key: source.s3Key,
+        ...readDeploymentOptions(input, server),
+        githubEnvironmentProduction: github.githubEnvironmentProduction,
+        githubEnvironmentUrl: github.githubEnvironmentUrl,
+        ...commandInputs
     };
+}
+/** reproducible-builds.org: a set but malformed SOURCE_DATE_EPOCH is an error, not something to ignore. */
+function readSourceDateEpoch(env) {
+    const raw = env['SOURCE_DATE_EPOCH']?.trim();
+    if (!raw)
+        return undefined;
+    if (!/^\d{1,11}$/.test(raw)) {
+        throw new ActionError(`The SOURCE_DATE_EPOCH environment variable is '${raw}', not a number of seconds since 1970-01-01 UTC.`, {
+            fix: 'set it to a Unix time in whole seconds, e.g. the output of `git log -1 --format=%ct`, or unset it.'
+        });
+    }
+    return Number(raw);
 }
 function readGroups(input) {
     const what = 'the deployment group, e.g. `deployment-group: production`';
@@ -72306,14 +72673,25 @@ function readSha(input, env) {
     return sha.toLowerCase();
 }
 function readDescription(input, repository, sha, runUrl) {
-    const text = input('description') || [repository ? `${repository}@${sha.slice(0, 7)}` : sha.slice(0, 12), runUrl].filter(Boolean).join(' ');
-    if (text.length <= DESCRIPTION_LIMIT)
+    const given = input('description');
+    if (given)
+        return cut(given, DESCRIPTION_LIMIT);
+    const head = repository ? `${repository}@${sha.slice(0, 7)}` : sha.slice(0, 12);
+    if (!runUrl)
+        return cut(head, DESCRIPTION_LIMIT);
+    // The run link is what a reader follows: it stays whole, the rest gives way (a link too long to fit at all is left out).
+    if (runUrl.length > DESCRIPTION_LIMIT - 8)
+        return cut(head, DESCRIPTION_LIMIT);
+    return `${cut(head, DESCRIPTION_LIMIT - runUrl.length - 1)} ${runUrl}`;
+}
+/** At most `limit` UTF-16 units, an ellipsis marking a cut; whole code points (half an emoji is an invalid string for the service). */
+function cut(text, limit) {
+    if (text.length <= limit)
         return text;
-    // Cut whole code points: half an emoji would be an invalid string for the service.
-    let cut = text.slice(0, DESCRIPTION_LIMIT - 1);
-    if (/[\uD800-\uDBFF]$/.test(cut))
-        cut = cut.slice(0, -1);
-    return `${cut}…`;
+    let kept = text.slice(0, limit - 1);
+    if (/[\uD800-\uDBFF]$/.test(kept))
+        kept = kept.slice(0, -1);
+    return `${kept}…`;
 }
 function readRegion(input, env) {
     const region = input('aws-region') || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || '';
@@ -72323,7 +72701,8 @@ function readRegion(input, env) {
             fix: 'set `aws-region` here or in aws-actions/configure-aws-credentials, e.g. `aws-region: eu-west-1`.'
         });
     }
-    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    // Any partition's form: us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1; an AZ (us-east-1a) is not a region.
+    if (!/^[a-z]{2,}(-[a-z0-9]+)+-\d+$/.test(region) || region.length > 63) {
         throw new ActionError(`'${region}' is not an AWS region name.`, { input: 'aws-region', fix: 'use a region code such as us-east-1.' });
     }
     return region;
@@ -72333,19 +72712,22 @@ function readRegion(input, env) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./src/bundle/source-errors.ts
 
 const FIX = (name) => `make sure no other step writes to or removes files under source-dir while the action runs, and that the runner ` +
     `can read '${name}', or add it to exclude.`;
-/** A file whose size is not what it was when the tree was listed: the bundle would not be a snapshot. */
+/**
+ * A file that changed after the tree was listed: the bundle would not be a snapshot, and a zip
+ * entry read twice (pieces, a deflate window, a stored rewrite) could get a CRC that its data does
+ * not match, which unzip and the agent reject. So the run fails, naming the file.
+ */
 function changedWhileBundling(name, how, cause) {
-    return new ActionError(`'${name}' changed while it was being bundled (${how}).`, { input: 'source-dir', fix: FIX(name), cause });
+    return new ActionError(`'${name}' changed while it was being bundled (${how}).`, {
+        input: 'source-dir',
+        fix: `is a build step still writing '${name}' (a background process, a watcher, a server started earlier in the job)? ` +
+            `Let it finish before this step, or add the file to exclude. Nothing was uploaded.`,
+        cause
+    });
 }
 /** A file that could not be read (removed, unreadable), named by its path in the bundle. */
 function unreadable(name, error) {
@@ -72355,137 +72737,818 @@ function unreadable(name, error) {
     return new ActionError(`could not read '${name}' to bundle it (${reason}).`, { input: 'source-dir', fix: FIX(name), cause: error });
 }
 
-;// CONCATENATED MODULE: ./src/bundle/tar/write-tgz.ts
-
-
-
-
-
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/bundle/tar/header.ts
+/** Tar's unit: headers are one block, data is padded to whole blocks. */
 const BLOCK = 512;
-const CHUNK = 1 << 20;
-/** 1980-01-01, the same fixed time the zip bundles carry. */
-const MTIME = 315532800;
+/** The largest value of an 11-digit octal field: sizes of 8 GiB and more need a PAX record. */
+const OCTAL_MAX = 0o77777777777;
+/** Where the checksum field sits; it counts as eight spaces while the sum is taken. */
+const CHECKSUM_AT = 148;
 /**
- * Writes `entries` as a gzip-compressed POSIX tar (ustar, with PAX headers for long names and
- * links), streamed: one file's data is never held whole. Deterministic for a given tree.
+ * The parts of a ustar header that are the same for every entry of one archive (owner root,
+ * the commit's time, the magic), and their byte sum, so each header costs one copy, a few
+ * fields and a sum over those fields only.
  */
-async function writeTgz(entries, file, options = {}) {
-    await (0,promises_namespaceObject.pipeline)(external_node_stream_.Readable.from(tarStream(entries)), external_node_zlib_.createGzip({ level: options.level ?? 6 }), external_node_fs_.createWriteStream(file));
-    return (await external_node_fs_.promises.stat(file)).size;
-}
-async function* tarStream(entries) {
-    for (const entry of entries) {
-        const name = entry.kind === 'dir' ? `${entry.path}/` : entry.path;
-        const linkTarget = entry.kind === 'symlink' ? (entry.linkTarget ?? '') : '';
-        const size = entry.kind === 'file' ? entry.size : 0;
-        const pax = {};
-        if (Buffer.byteLength(name) > 100)
-            pax['path'] = name;
-        if (Buffer.byteLength(linkTarget) > 100)
-            pax['linkpath'] = linkTarget;
-        if (size > 0o77777777777)
-            pax['size'] = String(size);
-        if (Object.keys(pax).length > 0) {
-            const body = paxBody(pax);
-            yield header({ name: 'PaxHeader', mode: 0o644, size: body.length, type: 'x', linkTarget: '' });
-            yield* padded(body);
-        }
-        const type = entry.kind === 'dir' ? '5' : entry.kind === 'symlink' ? '2' : '0';
-        yield header({ name, mode: entry.mode, size, type, linkTarget });
-        if (entry.kind === 'file')
-            yield* fileData(entry, size);
+class HeaderTemplate {
+    template = Buffer.alloc(BLOCK);
+    sum;
+    /** `mtime`: seconds since 1970 UTC, as tar stores it whatever the reader's time zone. */
+    constructor(mtime) {
+        const t = this.template;
+        putOctal(t, 108, 0, 7); // uid
+        putOctal(t, 116, 0, 7); // gid
+        putOctal(t, 136, Math.min(Math.max(0, Math.floor(mtime)), OCTAL_MAX), 11);
+        t.fill(0x20, CHECKSUM_AT, CHECKSUM_AT + 8);
+        t.write('ustar\u000000', 257, 'latin1');
+        t.write('root', 265, 'latin1'); // uname
+        t.write('root', 297, 'latin1'); // gname
+        this.sum = t.reduce((a, b) => a + b, 0);
     }
-    yield Buffer.alloc(BLOCK * 2);
+    /** Writes one header into `target` at `at` (512 bytes). */
+    write(target, at, h) {
+        this.template.copy(target, at);
+        let sum = this.sum;
+        sum += putText(target, at, h.name, 100);
+        sum += putOctal(target, at + 100, h.mode & 0o7777, 7);
+        sum += putOctal(target, at + 124, h.size > OCTAL_MAX ? 0 : h.size, 11);
+        sum += putText(target, at + 156, h.type, 1);
+        sum += putText(target, at + 157, h.linkTarget, 100);
+        putOctal(target, at + CHECKSUM_AT, sum, 6);
+        target[at + CHECKSUM_AT + 7] = 0x20;
+    }
 }
 /**
- * Exactly `size` bytes (the size in the header), then padding to a whole block. A file that is
- * no longer that size is refused: the archive would not be the tree that was checked.
+ * Writes `text` as UTF-8 into a zeroed field of `length` bytes (cut at a character) and returns
+ * the sum of the bytes written. Per-byte for ASCII: most names are, and a header costs a
+ * fraction of a microsecond that way, against several for Buffer.write.
  */
-async function* fileData(entry, size) {
-    if (size > 0) {
-        let handle;
-        try {
-            handle = await external_node_fs_.promises.open(entry.absolute, 'r');
+function putText(target, at, text, length) {
+    let sum = 0;
+    if (text.length <= length) {
+        let i = 0;
+        for (; i < text.length; i++) {
+            const c = text.charCodeAt(i);
+            if (c >= 0x80)
+                break;
+            target[at + i] = c;
+            sum += c;
         }
-        catch (error) {
-            throw unreadable(entry.path, error);
-        }
-        try {
-            for (let sent = 0; sent < size;) {
-                // A fresh buffer each time: gzip may still hold the previous one.
-                const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - sent));
-                const { bytesRead } = await handle.read(chunk, 0, chunk.length, sent);
-                if (bytesRead === 0)
-                    throw changedWhileBundling(entry.path, 'it is shorter than when it was listed');
-                sent += bytesRead;
-                yield bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
-            }
-            if ((await handle.read(Buffer.alloc(1), 0, 1, size)).bytesRead > 0)
-                throw changedWhileBundling(entry.path, 'it grew');
-        }
-        finally {
-            await handle.close();
-        }
+        if (i === text.length)
+            return sum;
     }
-    else {
-        let now;
-        try {
-            now = external_node_fs_.statSync(entry.absolute);
-        }
-        catch (error) {
-            throw unreadable(entry.path, error);
-        }
-        if (now.size !== 0)
-            throw changedWhileBundling(entry.path, 'it grew');
+    target.fill(0, at, at + length);
+    const n = target.write(text, at, length, 'utf8');
+    sum = 0;
+    for (let i = at; i < at + n; i++)
+        sum += target[i];
+    return sum;
+}
+/** `digits` octal digits of `value` (zero-padded) and a NUL; returns the sum of the bytes written. */
+function putOctal(target, at, value, digits) {
+    let sum = 0;
+    for (let i = digits - 1; i >= 0; i--) {
+        const digit = 0x30 + (value % 8);
+        target[at + i] = digit;
+        sum += digit;
+        value = Math.floor(value / 8);
     }
-    const rest = size % BLOCK;
-    if (rest)
-        yield Buffer.alloc(BLOCK - rest);
+    target[at + digits] = 0;
+    return sum;
 }
-function* padded(body) {
-    yield body;
-    const rest = body.length % BLOCK;
-    if (rest)
-        yield Buffer.alloc(BLOCK - rest);
+/** The name tar stores: a directory's ends with a slash. */
+function nameOf(entry) {
+    return entry.kind === 'dir' ? `${entry.path}/` : entry.path;
 }
-function paxBody(fields) {
-    return Buffer.concat(Object.entries(fields).map(([key, value]) => {
+function linkOf(entry) {
+    return entry.kind === 'symlink' ? (entry.linkTarget ?? '') : '';
+}
+function sizeOf(entry) {
+    return entry.kind === 'file' ? entry.size : 0;
+}
+/** The PAX records an entry needs (a name or link past 100 bytes, a size past 8 GiB), or undefined. */
+function paxRecords(entry) {
+    const name = nameOf(entry);
+    const link = linkOf(entry);
+    const size = sizeOf(entry);
+    if (name.length <= 100 / 3 && link.length <= 100 / 3 && size <= OCTAL_MAX)
+        return undefined; // fast path: fits whatever the encoding
+    const fields = [];
+    if (Buffer.byteLength(name) > 100)
+        fields.push(['path', name]);
+    if (Buffer.byteLength(link) > 100)
+        fields.push(['linkpath', link]);
+    if (size > OCTAL_MAX)
+        fields.push(['size', String(size)]);
+    if (fields.length === 0)
+        return undefined;
+    return Buffer.concat(fields.map(([key, value]) => {
         const text = ` ${key}=${value}\n`;
-        // The length prefix counts its own digits.
+        // The length at the front counts its own digits.
         let length = Buffer.byteLength(text) + 1;
         while (String(length).length + Buffer.byteLength(text) !== length)
             length++;
-        return Buffer.from(`${length}${text}`);
+        return Buffer.from(`${length}${text}`, 'utf8');
     }));
 }
-function header(h) {
-    const b = Buffer.alloc(BLOCK);
-    const put = (text, offset, length) => {
-        Buffer.from(text, 'utf8').copy(b, offset, 0, length);
-    };
-    const octal = (value, offset, length) => {
-        put(value
-            .toString(8)
-            .padStart(length - 1, '0')
-            .slice(-(length - 1)), offset, length - 1);
-    };
-    put(h.name, 0, 100);
-    octal(h.mode & 0o7777, 100, 8);
-    octal(0, 108, 8);
-    octal(0, 116, 8);
-    octal(h.size > 0o77777777777 ? 0 : h.size, 124, 12);
-    octal(MTIME, 136, 12);
-    b.fill(0x20, 148, 156); // checksum counts as spaces while it is computed
-    put(h.type, 156, 1);
-    put(h.linkTarget, 157, 100);
-    put('ustar\u000000', 257, 8);
-    put('root', 265, 32);
-    put('root', 297, 32);
+/** Rounds up to whole blocks. */
+function padded(length) {
+    return Math.ceil(length / BLOCK) * BLOCK;
+}
+/** Bytes of the stream before an entry's data: its PAX header and records when it has any, then its header. */
+function headLength(entry) {
+    const pax = paxRecords(entry);
+    return pax ? BLOCK + padded(pax.length) + BLOCK : BLOCK;
+}
+/** The bytes `headLength` counted, written at `at` into zeroed `target`. */
+function writeHead(template, entry, target, at) {
+    const name = nameOf(entry);
+    const linkTarget = linkOf(entry);
+    const pax = paxRecords(entry);
+    if (pax) {
+        template.write(target, at, { name: 'PaxHeader', mode: 0o644, size: pax.length, type: 'x', linkTarget: '' });
+        pax.copy(target, at + BLOCK);
+        at += BLOCK + padded(pax.length);
+    }
+    const type = entry.kind === 'dir' ? '5' : entry.kind === 'symlink' ? '2' : '0';
+    template.write(target, at, { name, mode: entry.mode, size: sizeOf(entry), type, linkTarget });
+}
+
+;// CONCATENATED MODULE: ./src/bundle/tar/piece-deflate.ts
+/** Sample of a file range deflated (at level 1) to judge whether the range compresses. */
+const PROBE_BYTES = 16 << 10;
+/** File ranges at least this long are judged on their own; shorter ones are deflated with what surrounds them. */
+const STORE_MIN = 32 << 10;
+/** Stored rather than deflated unless deflating the sample saves at least this share (as in the zip writer). */
+const MIN_GAIN = 0.02;
+/**
+ * JavaScript for the piece worker (a string: the worker is evaluated, so the bundled action is
+ * one file). `compressPiece` turns one piece of the tar stream into its part of a single deflate
+ * stream: segments, each ending byte-aligned so they and the pieces join (as pigz joins its
+ * blocks). A file range that does not compress (an image, an archive, random data) goes in
+ * stored blocks, copied instead of searched for matches: deflate gains nothing on such data and
+ * runs at a tenth of its usual speed. The rest is deflated, each segment by a fresh engine primed
+ * with the 32 KiB before it, so the bytes depend on the piece alone, whatever ran on the thread
+ * before. The last piece ends with an empty final block (03 00, what zlib writes to finish).
+ *
+ * Deflating into a given buffer uses the zlib handle under Node's own deflateRawSync (its
+ * writeSync, unchanged since Node 10); where that is missing it falls back to deflateRawSync.
+ *
+ * Expects in scope: zlib, level.
+ */
+const PIECE_DEFLATE_SOURCE = `
+const { Z_SYNC_FLUSH } = zlib.constants
+const WINDOW = 32768
+const PROBE_BYTES = ${PROBE_BYTES}
+const MIN_GAIN = ${MIN_GAIN}
+const STORED_MAX = 65535
+const scratch = Buffer.allocUnsafeSlow(PROBE_BYTES + 1024)
+let out = Buffer.alloc(0)
+
+/** Deflates data (sync flush) into target at offset; the length, or -1 when it needs more than capacity. */
+function deflateInto(data, dictionary, engineLevel, target, offset, capacity) {
+  const options = dictionary && dictionary.length > 0 ? { level: engineLevel, dictionary, chunkSize: 64 } : { level: engineLevel, chunkSize: 64 }
+  const e = zlib.createDeflateRaw(options)
+  const handle = e._handle
+  const state = e._writeState
+  try {
+    if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array)) {
+      const packed = zlib.deflateRawSync(data, { ...options, finishFlush: Z_SYNC_FLUSH })
+      return packed.length > capacity ? -1 : packed.copy(target, offset)
+    }
+    let failure
+    e.on('error', error => (failure = error))
+    handle.writeSync(Z_SYNC_FLUSH, data, 0, data.length, target, offset, capacity)
+    if (failure) throw failure
+    // state: [output room left, input left]. No room left: it may not have flushed everything.
+    if (state[1] !== 0 || state[0] === 0) return -1
+    return capacity - state[0]
+  } finally {
+    e.close()
+  }
+}
+
+/** Does this sample shrink by MIN_GAIN at least, deflated at level 1? */
+function compresses(sample) {
+  return deflateInto(sample, undefined, 1, scratch, 0, Math.floor(sample.length * (1 - MIN_GAIN))) >= 0
+}
+
+/** Room in out for at least n more bytes after at (copying what is there). */
+function room(at, n) {
+  if (out.length >= at + n) return
+  const bigger = Buffer.allocUnsafeSlow(Math.max(at + n, out.length * 2))
+  out.copy(bigger, 0, 0, at)
+  out = bigger
+}
+
+/** buffer[from, to) deflated at out[at]; returns the new end of out. */
+function deflateSegment(buffer, from, to, at) {
+  if (to <= from) return at
+  const data = buffer.subarray(from, to)
+  const dictionary = buffer.subarray(Math.max(0, from - WINDOW), from)
+  const capacity = data.length + (data.length >> 8) + 4096
+  room(at, capacity)
+  const n = deflateInto(data, dictionary, level, out, at, capacity)
+  if (n < 0) throw new Error('deflate output did not fit its worst case')
+  return at + n
+}
+
+/** buffer[from, to) as stored blocks (the stream is byte-aligned here) at out[at]; returns the new end. */
+function storeSegment(buffer, from, to, at) {
+  room(at, to - from + 5 * Math.ceil((to - from) / STORED_MAX))
+  for (let p = from; p < to; p += STORED_MAX) {
+    const n = Math.min(STORED_MAX, to - p)
+    out[at] = 0 // not final, stored; the rest of the byte is padding
+    out.writeUInt16LE(n, at + 1)
+    out.writeUInt16LE(n ^ 0xffff, at + 3)
+    buffer.copy(out, at + 5, p, p + n)
+    at += 5 + n
+  }
+  return at
+}
+
+/**
+ * The piece buffer[body, end) compressed into out; returns the length. candidates: pairs
+ * (offset in the piece, length) of file ranges of STORE_MIN bytes or more, in order.
+ */
+function compressPiece(buffer, body, end, candidates, last) {
+  let at = 0
+  let from = body
+  for (let c = 0; c < candidates.length; c += 2) {
+    const start = body + candidates[c]
+    const stop = start + candidates[c + 1]
+    if (compresses(buffer.subarray(start, Math.min(stop, start + PROBE_BYTES)))) continue
+    at = deflateSegment(buffer, from, start, at)
+    at = storeSegment(buffer, start, stop, at)
+    from = stop
+  }
+  at = deflateSegment(buffer, from, end, at)
+  if (last) {
+    room(at, 2)
+    out[at++] = 0x03 // final block, fixed codes, holding only the end-of-block code
+    out[at++] = 0x00
+  }
+  return at
+}
+`;
+
+;// CONCATENATED MODULE: ./src/bundle/tar/layout.ts
+
+
+/**
+ * The tar stream is cut every PIECE bytes, whatever the tree and the number of workers, so the
+ * same tree always gives the same pieces and so the same compressed bytes.
+ */
+const PIECE = 4 << 20;
+/** Deflate looks back 32 KiB: each piece is compressed knowing the 32 KiB before it. */
+const WINDOW = 32 << 10;
+/** Room for a piece and the window before it; its deflated form (at most a little more than the piece) fits too. */
+const PIECE_BUFFER_BYTES = PIECE + WINDOW;
+const READ_FIELDS = 8;
+/**
+ * Where every entry sits in the tar stream. Sizes come from the walk, so the whole stream is
+ * known before a byte is read: any piece can be built on its own, in any order, on any thread.
+ */
+class TarLayout {
+    entries;
+    /** Offsets of each entry's first byte (its head), and of the end-of-archive blocks at [n]. */
+    starts;
+    heads;
+    template;
+    total;
+    pieces;
+    /** `mtime`: every entry's time, in seconds since 1970 UTC. */
+    constructor(entries, mtime) {
+        this.entries = entries;
+        this.template = new HeaderTemplate(mtime);
+        this.starts = new Float64Array(entries.length + 1);
+        this.heads = new Uint32Array(entries.length);
+        let at = 0;
+        entries.forEach((entry, i) => {
+            this.starts[i] = at;
+            this.heads[i] = headLength(entry);
+            at += this.heads[i] + (entry.kind === 'file' ? padded(entry.size) : 0);
+        });
+        this.starts[entries.length] = at;
+        // Two zero blocks end the archive.
+        this.total = at + 2 * BLOCK;
+        this.pieces = Math.ceil(this.total / PIECE);
+    }
+    /** Source bytes (file data) inside piece `index`, for progress. */
+    sourceBytes(index) {
+        const start = index * PIECE;
+        const end = Math.min(this.total, start + PIECE);
+        let bytes = 0;
+        this.forEachFileRange(start, end, (_entry, _i, _dataAt, _position, length) => (bytes += length));
+        return bytes;
+    }
+    /** The worker's task for piece `index`, in `buffer` (PIECE_BUFFER_BYTES): headers rendered, file ranges listed. */
+    piece(index, buffer) {
+        const start = index * PIECE;
+        const end = Math.min(this.total, start + PIECE);
+        const from = Math.max(0, start - WINDOW);
+        const target = Buffer.from(buffer, 0, end - from).fill(0);
+        for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i] < end; i++) {
+            const head = this.starts[i];
+            const headEnd = head + this.heads[i];
+            if (headEnd <= from)
+                continue;
+            const entry = this.entries[i];
+            if (head >= from && headEnd <= end) {
+                writeHead(this.template, entry, target, head - from);
+            }
+            else {
+                // A head cut by the window's edge: rendered whole, the part inside copied.
+                const whole = Buffer.alloc(this.heads[i]);
+                writeHead(this.template, entry, whole, 0);
+                whole.copy(target, Math.max(0, head - from), Math.max(0, from - head), Math.min(whole.length, end - head));
+            }
+        }
+        const paths = [];
+        const reads = [];
+        const candidates = [];
+        this.forEachFileRange(from, end, (entry, i, dataAt, position, length) => {
+            paths.push(entry.absolute);
+            pushRead(reads, dataAt - from, i, position, length, entry);
+            // The part inside the piece itself (not the window before it) may go stored.
+            const own = Math.max(dataAt, start);
+            if (dataAt + length - own >= STORE_MIN)
+                candidates.push(own - start, dataAt + length - own);
+        });
+        // An empty file has no range, but is still opened once (in the piece where its data would
+        // start) to check it is still empty.
+        for (let i = this.firstEntryAfter(start); i < this.entries.length && this.starts[i] < end; i++) {
+            const entry = this.entries[i];
+            const dataAt = this.starts[i] + this.heads[i];
+            if (entry.kind === 'file' && entry.size === 0 && dataAt >= start && dataAt < end) {
+                paths.push(entry.absolute);
+                pushRead(reads, dataAt - from, i, 0, 0, entry);
+            }
+        }
+        return {
+            index,
+            buffer,
+            used: end - from,
+            dictionary: start - from,
+            last: end === this.total,
+            paths,
+            reads: Float64Array.from(reads),
+            candidates: Float64Array.from(candidates)
+        };
+    }
+    /** Calls `visit` for each file's data bytes inside [from, end): where they sit, and where in the file they come from. */
+    forEachFileRange(from, end, visit) {
+        for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i] < end; i++) {
+            const entry = this.entries[i];
+            if (entry.kind !== 'file' || entry.size === 0)
+                continue;
+            const data = this.starts[i] + this.heads[i];
+            const lo = Math.max(data, from);
+            const hi = Math.min(data + entry.size, end);
+            if (hi > lo)
+                visit(entry, i, lo, lo - data, hi - lo);
+        }
+    }
+    /** The first entry whose bytes reach past `offset` (binary search over the starts). */
+    firstEntryAfter(offset) {
+        let lo = 0;
+        let hi = this.entries.length;
+        while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            if (this.starts[mid + 1] <= offset)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
+    }
+}
+/** One read's READ_FIELDS numbers; NaN for the walk's inode and times when it recorded none. */
+function pushRead(reads, at, i, position, length, entry) {
+    const listed = entry.listed;
+    reads.push(at, i, position, length, entry.size, listed?.ino ?? NaN, listed?.mtimeMs ?? NaN, listed?.ctimeMs ?? NaN);
+}
+
+;// CONCATENATED MODULE: ./src/bundle/tar/piece-worker.ts
+
+
+/** Numbers a worker reports per file it read, in `seen`: entry, inode, mtimeMs, ctimeMs. */
+const SEEN_FIELDS = 4;
+/**
+ * The code of a piece worker thread, evaluated as CommonJS (a string, so the bundled action is
+ * one file). It fills a piece's file ranges into the buffer it was handed (headers already in
+ * place), checks every read (below), takes the CRC, and compresses the piece (piece-deflate.ts)
+ * into the same buffer (the raw piece is done with by then), so the same few buffers go round
+ * between threads and nothing big is allocated per piece. With no `level` (a plain tar) the
+ * filled buffer goes back as it is.
+ *
+ * A read is refused when the file's size is not the listed one, when the read comes up short,
+ * or when fstat after the read differs from the walk's lstat (inode, mtime, ctime) or, when the
+ * walk recorded none, from fstat before the read.
+ */
+const PIECE_WORKER_SOURCE = `
+'use strict'
+const { parentPort, workerData } = require('node:worker_threads')
+const fs = require('node:fs')
+const zlib = require('node:zlib')
+const level = workerData.level
+const READ_FIELDS = ${READ_FIELDS}
+const SEEN_FIELDS = ${SEEN_FIELDS}
+
+const changed = (entry, how) => Object.assign(new Error(how), { code: 'ECHANGED', how, entry })
+const sizeChange = (entry, size, listed) => changed(entry, size > listed ? 'it grew' : 'it is shorter than when it was listed')
+
+/** Bytes [position, position + length) of the file into target at at; r: the read's fields in reads. */
+function readRange(path, reads, r, target, seen, n) {
+  const at = reads[r], entry = reads[r + 1], position = reads[r + 2], length = reads[r + 3], listed = reads[r + 4]
+  const ino = reads[r + 5], mtime = reads[r + 6], ctime = reads[r + 7]
+  let fd
+  try {
+    fd = fs.openSync(path, 'r')
+    const known = !Number.isNaN(ino)
+    const before = known ? undefined : fs.fstatSync(fd)
+    if (before && before.size !== listed) throw sizeChange(entry, before.size, listed)
+    for (let got = 0; got < length; ) {
+      const read = fs.readSync(fd, target, at + got, length - got, position + got)
+      if (read === 0) throw changed(entry, 'it is shorter than when it was listed')
+      got += read
+    }
+    const after = fs.fstatSync(fd)
+    if (after.size !== listed) throw sizeChange(entry, after.size, listed)
+    if (known && after.ino !== ino) throw changed(entry, 'it was replaced by another file')
+    const then = before || { mtimeMs: mtime, ctimeMs: ctime }
+    if (after.mtimeMs !== then.mtimeMs || after.ctimeMs !== then.ctimeMs) throw changed(entry, 'it was modified')
+    seen[n * SEEN_FIELDS] = entry
+    seen[n * SEEN_FIELDS + 1] = after.ino
+    seen[n * SEEN_FIELDS + 2] = after.mtimeMs
+    seen[n * SEEN_FIELDS + 3] = after.ctimeMs
+  } catch (error) {
+    if (error && typeof error === 'object' && error.entry === undefined) error.entry = entry
+    throw error
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+
+${PIECE_DEFLATE_SOURCE}
+function piece(task) {
+  const buffer = Buffer.from(task.buffer, 0, task.used)
+  const seen = new Float64Array(task.paths.length * SEEN_FIELDS)
+  for (let n = 0; n < task.paths.length; n++) readRange(task.paths[n], task.reads, n * READ_FIELDS, buffer, seen, n)
+  const body = buffer.subarray(task.dictionary)
+  const crc = zlib.crc32(body)
+  if (level === undefined) return { crc, length: body.length, output: task.buffer, offset: task.dictionary, size: body.length, seen }
+  const size = compressPiece(buffer, task.dictionary, task.used, task.candidates, task.last)
+  // Back in the piece's own buffer (the raw bytes are done with), unless it grew past it.
+  const output = size <= task.buffer.byteLength ? task.buffer : new ArrayBuffer(size)
+  out.copy(Buffer.from(output), 0, 0, size)
+  return { crc, length: body.length, output, offset: 0, size, seen }
+}
+
+parentPort.on('message', ({ id, task }) => {
+  try {
+    const result = piece(task)
+    parentPort.postMessage({ id, result }, [result.output, result.seen.buffer])
+  } catch (error) {
+    const e = error && typeof error === 'object' ? error : {}
+    parentPort.postMessage({ id, error: { message: String(e.message || error), code: e.code, how: e.how, entry: e.entry } })
+  }
+})
+`;
+
+;// CONCATENATED MODULE: ./src/bundle/tar/piece-pool.ts
+
+
+
+/** A worker's report of a piece it could not build: a file changed, or could not be read. */
+class PieceError extends Error {
+    code;
+    how;
+    entry;
+    constructor(message, 
+    /** 'ECHANGED' when the file is not what the walk listed; an fs code (ENOENT, EACCES...) otherwise. */
+    code, how, 
+    /** The entry's index, when a file was to blame. */
+    entry) {
+        super(message);
+        this.code = code;
+        this.how = how;
+        this.entry = entry;
+        this.name = 'PieceError';
+    }
+}
+/** One per core, a few at most. */
+function defaultWorkers() {
+    return Math.max(1, Math.min(4, external_node_os_.availableParallelism()));
+}
+/** Worker heaps stay small: the big buffers are moved in and out, outside the JS heap. */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 };
+/**
+ * Threads that build pieces of the tar stream (read, check, deflate). One task at a time per
+ * thread, from one queue, so a slow piece never holds back one queued behind it on a busy thread.
+ */
+class PiecePool {
+    workers;
+    queue = [];
+    nextId = 0;
+    failure;
+    /** `level`: deflate level, or undefined to send pieces back uncompressed. */
+    constructor(size, level) {
+        this.workers = Array.from({ length: Math.max(1, size) }, () => {
+            const slot = {
+                worker: new external_node_worker_threads_.Worker(PIECE_WORKER_SOURCE, { eval: true, workerData: { level }, resourceLimits: WORKER_LIMITS }),
+                task: undefined
+            };
+            slot.worker.on('message', (reply) => this.settle(slot, reply));
+            slot.worker.on('error', error => this.fail(error));
+            slot.worker.on('exit', code => {
+                if (code !== 0)
+                    this.fail(new Error(`a tar worker stopped (exit code ${code})`));
+            });
+            return slot;
+        });
+    }
+    get size() {
+        return this.workers.length;
+    }
+    run(task) {
+        if (this.failure)
+            return Promise.reject(this.failure);
+        return new Promise((resolve, reject) => {
+            this.queue.push({ id: this.nextId++, task, resolve, reject });
+            this.dispatch();
+        });
+    }
+    /** Stops every thread (a cancel, a failure, or the end); whatever is pending is rejected. */
+    async close() {
+        this.fail(new Error('the tar workers were stopped'));
+        await Promise.all(this.workers.map(w => w.worker.terminate()));
+    }
+    dispatch() {
+        for (const slot of this.workers) {
+            if (slot.task || this.queue.length === 0)
+                continue;
+            const next = this.queue.shift();
+            slot.task = next;
+            slot.worker.postMessage({ id: next.id, task: next.task }, [next.task.buffer]);
+        }
+    }
+    settle(slot, reply) {
+        const task = slot.task;
+        slot.task = undefined;
+        if (!task || task.id !== reply.id)
+            return;
+        if (reply.error) {
+            const { message, code, how, entry } = reply.error;
+            task.reject(new PieceError(message, code, how, entry));
+        }
+        else {
+            const r = reply.result;
+            task.resolve({ crc: r.crc, length: r.length, data: Buffer.from(r.output, r.offset, r.size), seen: r.seen });
+        }
+        this.dispatch();
+    }
+    fail(error) {
+        this.failure ??= error;
+        for (const queued of this.queue.splice(0))
+            queued.reject(error);
+        for (const slot of this.workers) {
+            slot.task?.reject(error);
+            slot.task = undefined;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/bundle/tar/change-check.ts
+
+
+
+/**
+ * Every read of a file (a file is read more than once when it spans pieces, or sits in the
+ * 32 KiB a piece is primed with) must see the same file: same inode, same mtime and ctime. A
+ * worker checks each read on its own (before and after); this checks the reads against each
+ * other and against the walk, so the bytes of one entry all come from one version of the file.
+ */
+class FileSnapshots {
+    ino;
+    mtime;
+    ctime;
+    constructor(entries) {
+        this.ino = new Float64Array(entries.length).fill(NaN);
+        this.mtime = new Float64Array(entries.length).fill(NaN);
+        this.ctime = new Float64Array(entries.length).fill(NaN);
+        entries.forEach((entry, i) => {
+            if (!entry.listed)
+                return;
+            this.ino[i] = entry.listed.ino;
+            this.mtime[i] = entry.listed.mtimeMs;
+            this.ctime[i] = entry.listed.ctimeMs;
+        });
+    }
+    /** The first file seen to differ from an earlier sight of it, and how; undefined when all agree. */
+    check(seen) {
+        for (let at = 0; at < seen.length; at += SEEN_FIELDS) {
+            const i = seen[at];
+            const ino = seen[at + 1];
+            const mtime = seen[at + 2];
+            const ctime = seen[at + 3];
+            if (Number.isNaN(this.ino[i])) {
+                this.ino[i] = ino;
+                this.mtime[i] = mtime;
+                this.ctime[i] = ctime;
+            }
+            else if (this.ino[i] !== ino) {
+                return { entry: i, how: 'it was replaced by another file' };
+            }
+            else if (this.mtime[i] !== mtime || this.ctime[i] !== ctime) {
+                return { entry: i, how: 'it was modified' };
+            }
+        }
+        return undefined;
+    }
+}
+const KINDS = ['it grew', 'it is shorter than when it was listed', 'it was modified', 'it was replaced by another file'];
+/** A worker's failure as the user should read it: the file named by its path in the bundle. */
+function explainPieceError(error, entries) {
+    if (!(error instanceof PieceError) || error.entry === undefined)
+        return error;
+    const name = entries[error.entry]?.path ?? String(error.entry);
+    if (error.code === 'ECHANGED' && error.how !== undefined && KINDS.includes(error.how)) {
+        return changedWhileBundling(name, error.how, error);
+    }
+    return unreadable(name, error);
+}
+
+;// CONCATENATED MODULE: ./src/bundle/tar/crc32-combine.ts
+/**
+ * The CRC-32 of two byte runs joined, from each run's CRC and the second's length (zlib's
+ * crc32_combine, which Node does not expose): pieces checksummed on different threads join into
+ * the CRC the gzip trailer carries. Kept here rather than shared with zip/: the two writers meet
+ * only in src/bundle/*.ts.
+ *
+ * A CRC is linear over GF(2): appending n zero bytes is a 32x32 bit matrix applied to it, and the
+ * matrix for n is built from those for 1, 2, 4, ... zero bits by squaring.
+ */
+function crc32Combine(first, second, secondLength) {
+    if (secondLength <= 0)
+        return first >>> 0;
+    // The operator for one zero bit: shift right, feeding back the reflected polynomial.
+    let op = new Uint32Array(32);
+    op[0] = 0xedb88320;
+    for (let bit = 1; bit < 32; bit++)
+        op[bit] = (1 << (bit - 1)) >>> 0;
+    let next = new Uint32Array(32);
+    // Square up to the operator for eight zero bits: one zero byte.
+    for (let i = 0; i < 3; i++) {
+        square(next, op);
+        [op, next] = [next, op];
+    }
+    let crc = first >>> 0;
+    for (let n = secondLength;;) {
+        if (n % 2 === 1)
+            crc = apply(op, crc);
+        n = Math.floor(n / 2);
+        if (n === 0)
+            break;
+        square(next, op);
+        [op, next] = [next, op];
+    }
+    return (crc ^ second) >>> 0;
+}
+function apply(matrix, vector) {
     let sum = 0;
-    for (const byte of b)
-        sum += byte;
-    put(sum.toString(8).padStart(6, '0') + '\u0000 ', 148, 8);
-    return b;
+    for (let i = 0, v = vector >>> 0; v !== 0; i++, v >>>= 1) {
+        if (v & 1)
+            sum ^= matrix[i];
+    }
+    return sum >>> 0;
+}
+function square(target, matrix) {
+    for (let n = 0; n < 32; n++)
+        target[n] = apply(matrix, matrix[n]);
+}
+
+;// CONCATENATED MODULE: ./src/bundle/tar/write-archive.ts
+
+
+
+
+
+
+/** Pieces built ahead of the one being written, per worker: keeps every thread busy within bounded memory. */
+const AHEAD_PER_WORKER = 2;
+/**
+ * gzip member header: magic, deflate, no flags, no time (the entries carry it), no extra flags,
+ * OS 3 (Unix) whatever the platform, so the same tree gives the same bytes everywhere.
+ */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+/**
+ * Writes `entries` as a POSIX tar (ustar, PAX records for long names) at `file`, or as one gzip
+ * member holding it, and returns the file's size. The tar stream is cut into fixed pieces that
+ * worker threads read and compress in parallel (piece-deflate.ts: deflated, or stored where it
+ * does not compress), each ended on a byte boundary, so the pieces join into one deflate stream
+ * (as pigz joins its blocks): one member, which every gzip reader reads whole, even those that
+ * stop after the first member. This thread only renders headers, writes pieces in order and
+ * joins their CRCs.
+ */
+async function writeArchive(entries, file, options) {
+    const { signal } = options;
+    signal.throwIfAborted();
+    const layout = new TarLayout(entries, options.mtime.getTime() / 1000);
+    // By the size of the tar stream, not of the files: 70,000 files of 150 bytes are 72 MB of headers and padding to deflate.
+    const workers = Math.min(options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(layout.total / (16 << 20))), layout.pieces);
+    const pool = new PiecePool(workers, options.level);
+    const snapshots = new FileSnapshots(entries);
+    let handle;
+    let stop = () => undefined;
+    const stopped = new Promise((_, reject) => {
+        stop = () => reject(cancelled(signal));
+        signal.addEventListener('abort', stop, { once: true });
+    });
+    stopped.catch(() => undefined);
+    try {
+        handle = await external_node_fs_.promises.open(file, 'w');
+        let position = 0;
+        const write = async (data) => {
+            for (let done = 0; done < data.length;) {
+                const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+                done += bytesWritten;
+            }
+            position += data.length;
+        };
+        const gzip = options.level !== undefined;
+        if (gzip)
+            await write(GZIP_HEADER);
+        const ahead = [];
+        // The buffers pieces are built in go round (here, to a worker, back): memory stays fixed.
+        const buffers = [];
+        let next = 0;
+        let crc = 0;
+        let read = 0;
+        for (let index = 0; index < layout.pieces; index++) {
+            while (next < layout.pieces && next - index < AHEAD_PER_WORKER * pool.size + 1) {
+                const built = pool.run(layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES)));
+                // Kept from surfacing as unhandled before its turn to be written comes.
+                built.catch(() => undefined);
+                ahead.push(built);
+            }
+            const piece = await Promise.race([ahead.shift(), stopped]);
+            const change = snapshots.check(piece.seen);
+            if (change)
+                throw changedWhileBundling(entries[change.entry].path, change.how);
+            await write(piece.data);
+            buffers.push(piece.data.buffer);
+            crc = index === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length);
+            read += layout.sourceBytes(index);
+            options.onProgress?.(read);
+            signal.throwIfAborted();
+        }
+        if (gzip) {
+            const trailer = Buffer.alloc(8);
+            trailer.writeUInt32LE(crc >>> 0, 0);
+            trailer.writeUInt32LE(layout.total % 2 ** 32, 4);
+            await write(trailer);
+        }
+        await handle.close();
+        handle = undefined;
+        return position;
+    }
+    catch (error) {
+        // Nothing half-written is left behind: the file is removed (and the workers stopped, below).
+        await handle?.close().catch(() => undefined);
+        await external_node_fs_.promises.rm(file, { force: true }).catch(() => undefined);
+        throw explainPieceError(error, entries);
+    }
+    finally {
+        signal.removeEventListener('abort', stop);
+        await pool.close();
+    }
+}
+/** What a cancel rejects with: the signal's reason, as `signal.throwIfAborted()` throws it (an AbortError unless one was given). */
+function cancelled(signal) {
+    return signal.reason;
+}
+
+;// CONCATENATED MODULE: ./src/bundle/tar/write-tar.ts
+
+/**
+ * Writes `entries` as an uncompressed POSIX tar at `file` (CodeDeploy's `bundleType: tar`) and
+ * returns its size: the same archive a tgz holds, byte for byte, without the gzip around it.
+ */
+async function writeTar(entries, file, options) {
+    return writeArchive(entries, file, { ...options, level: undefined });
+}
+
+;// CONCATENATED MODULE: ./src/bundle/tar/write-tgz.ts
+
+/**
+ * Writes `entries` as a gzip-compressed POSIX tar at `file` and returns its size: every entry
+ * stamped with `options.mtime`, the same tree giving the same bytes whatever the number of
+ * workers. `level` is gzip's (6 by default, as `tar czf`).
+ */
+async function writeTgz(entries, file, options) {
+    return writeArchive(entries, file, { ...options, level: options.level ?? 6 });
 }
 
 ;// CONCATENATED MODULE: ./src/bundle/zip/compressibility.ts
@@ -72531,15 +73594,15 @@ const COMPRESSED_EXTENSIONS = new Set([
     'zst'
 ]);
 /** Sample deflated to judge a large file before compressing all of it. */
-const PROBE_BYTES = 256 * 1024;
+const compressibility_PROBE_BYTES = 256 * 1024;
 /** Stored rather than deflated unless deflating saves at least this share. */
-const MIN_GAIN = 0.02;
+const compressibility_MIN_GAIN = 0.02;
 function isKnownCompressed(name) {
     const dot = name.lastIndexOf('.');
     return dot > name.lastIndexOf('/') && COMPRESSED_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
 }
 function worthDeflating(originalSize, deflatedSize) {
-    return deflatedSize <= originalSize * (1 - MIN_GAIN);
+    return deflatedSize <= originalSize * (1 - compressibility_MIN_GAIN);
 }
 
 ;// CONCATENATED MODULE: ./src/bundle/zip/crc32.ts
@@ -72547,7 +73610,7 @@ function worthDeflating(originalSize, deflatedSize) {
  * CRC-32 of two pieces joined, from the CRC of each and the length of the second (zlib's
  * crc32_combine): lets a file's pieces be checksummed in parallel and joined in order.
  */
-function crc32Combine(crc1, crc2, length2) {
+function crc32_crc32Combine(crc1, crc2, length2) {
     if (length2 <= 0)
         return crc1 >>> 0;
     // Operators that append one, two, four... zero bits to a CRC, as 32x32 GF(2) matrices.
@@ -72556,13 +73619,13 @@ function crc32Combine(crc1, crc2, length2) {
     odd[0] = 0xedb88320; // the reflected CRC-32 polynomial
     for (let n = 1, row = 1; n < 32; n++, row <<= 1)
         odd[n] = row >>> 0;
-    square(even, odd); // two zero bits
-    square(odd, even); // four zero bits
+    crc32_square(even, odd); // two zero bits
+    crc32_square(odd, even); // four zero bits
     let crc = crc1 >>> 0;
     let remaining = length2;
     // Append length2 zero bytes to crc1, one bit of the length at a time.
     do {
-        square(even, odd);
+        crc32_square(even, odd);
         if (remaining % 2 === 1)
             crc = times(even, crc);
         remaining = Math.floor(remaining / 2);
@@ -72578,13 +73641,11 @@ function times(matrix, vector) {
     }
     return sum >>> 0;
 }
-function square(target, matrix) {
+function crc32_square(target, matrix) {
     for (let n = 0; n < 32; n++)
         target[n] = times(matrix, matrix[n]);
 }
 
-// EXTERNAL MODULE: external "node:worker_threads"
-var external_node_worker_threads_ = __nccwpck_require__(5919);
 ;// CONCATENATED MODULE: ./src/bundle/zip/deflate-worker.ts
 
 /**
@@ -72602,8 +73663,8 @@ const { parentPort, workerData } = require('node:worker_threads')
 const fs = require('node:fs')
 const zlib = require('node:zlib')
 const { Z_FINISH, Z_SYNC_FLUSH } = zlib.constants
-const MIN_GAIN = ${MIN_GAIN}
-const PROBE_BYTES = ${PROBE_BYTES}
+const MIN_GAIN = ${compressibility_MIN_GAIN}
+const PROBE_BYTES = ${compressibility_PROBE_BYTES}
 const WINDOW = 32768
 const level = workerData.level
 const shared = Buffer.from(workerData.shared)
@@ -72611,7 +73672,7 @@ const scratch = Buffer.allocUnsafeSlow(PROBE_BYTES)
 let input = Buffer.allocUnsafeSlow(1 << 20)
 
 const changed = (path, how) =>
-  Object.assign(new Error(path + ' changed while it was being bundled (' + how + ')'), { code: 'ECHANGED', path })
+  Object.assign(new Error(path + ' changed while it was being bundled (' + how + ')'), { code: 'ECHANGED', path, how })
 
 /** A reusable buffer of at least size bytes. */
 function room(size) {
@@ -72619,17 +73680,33 @@ function room(size) {
   return input
 }
 
+/**
+ * The file as it is now must be the file as it was listed: same size, same inode (not replaced),
+ * same mtime and ctime (not written, not chmod-ed). Checked before and after every read, so all
+ * the reads of one file (pieces, windows, a stored rewrite) are known to see the same bytes.
+ */
+function checkVersion(file, st) {
+  if (st.size > file.size) throw changed(file.path, 'it grew')
+  if (st.size < file.size) throw changed(file.path, 'it is shorter than when it was listed')
+  const listed = file.listed
+  if (!listed) return
+  if (st.ino !== listed.ino) throw changed(file.path, 'it was replaced by another file')
+  if (st.mtimeMs !== listed.mtimeMs || st.ctimeMs !== listed.ctimeMs) throw changed(file.path, 'it was modified')
+}
+
 /** Exactly length bytes at position into target; with atEnd, the file must end there too. */
-function readExact(path, position, length, target, offset, atEnd) {
-  const fd = fs.openSync(path, 'r')
+function readExact(file, position, length, target, offset, atEnd) {
+  const fd = fs.openSync(file.path, 'r')
   try {
+    checkVersion(file, fs.fstatSync(fd))
     let got = 0
     while (got < length) {
       const n = fs.readSync(fd, target, offset + got, length - got, position + got)
-      if (n === 0) throw changed(path, 'it is shorter than when it was listed')
+      if (n === 0) throw changed(file.path, 'it is shorter than when it was listed')
       got += n
     }
-    if (atEnd && fs.readSync(fd, scratch, 0, 1, position + length) > 0) throw changed(path, 'it grew')
+    if (atEnd && fs.readSync(fd, scratch, 0, 1, position + length) > 0) throw changed(file.path, 'it grew')
+    checkVersion(file, fs.fstatSync(fd))
   } finally {
     fs.closeSync(fd)
   }
@@ -72637,18 +73714,30 @@ function readExact(path, position, length, target, offset, atEnd) {
 
 /**
  * Deflates data into out[offset, offset + capacity); returns the length, or -1 when it does not
- * fit. A fresh engine each time: one reset after other data can give different bytes (zlib keeps
- * the old window), and the same tree must give the same bundle.
+ * fit. A fresh engine each time, except for the small files of one batch (engines given): a reset
+ * engine still holds the previous file's bytes in its window and can give different bytes than a
+ * fresh one, but a batch is always the same files in the same order, whatever worker runs it, so
+ * the bytes stay the same whatever the number of workers; and setting up an engine per 150-byte
+ * file cost more than deflating it.
  */
-function deflateInto(data, flush, dictionary, out, offset, capacity) {
+function deflateInto(data, flush, dictionary, out, offset, capacity, engines) {
   const own = dictionary !== undefined
-  // chunkSize: the engine's own output buffer goes unused (output goes to out), so keep it tiny.
-  const e = zlib.createDeflateRaw(own ? { level, dictionary, chunkSize: 64 } : { level, chunkSize: 64 })
+  // A whole small file gets a window just big enough for it (the same matches are in reach) and a
+  // small hash: smaller state to set up and zero.
+  const sized = engines ? smallEngine(data.length) : undefined
+  const key = sized && sized.windowBits
+  let e = engines && engines.get(key)
+  if (e) e.reset()
+  else {
+    // chunkSize: the engine's own output buffer goes unused (output goes to out), so keep it tiny.
+    e = zlib.createDeflateRaw(own ? { level, dictionary, chunkSize: 64 } : { level, chunkSize: 64, ...sized })
+    if (engines) engines.set(key, e)
+  }
   const handle = e._handle
   const state = e._writeState
   try {
     if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array)) {
-      const packed = zlib.deflateRawSync(data, { level, finishFlush: flush, ...(own ? { dictionary } : {}) })
+      const packed = zlib.deflateRawSync(data, { level, finishFlush: flush, ...(own ? { dictionary } : sized) })
       if (packed.length > capacity) return -1
       packed.copy(out, offset)
       return packed.length
@@ -72675,50 +73764,130 @@ function deflateInto(data, flush, dictionary, out, offset, capacity) {
       e.removeListener('error', onError)
     }
   } finally {
-    e.close()
+    if (!engines) e.close()
+  }
+}
+
+/** Window and hash for a file deflated whole: a function of its size only, so the bytes stay reproducible. */
+function smallEngine(size) {
+  let windowBits = 9
+  while (windowBits < 15 && 1 << windowBits < size + 262) windowBits++
+  return { windowBits, memLevel: Math.max(1, Math.min(8, windowBits - 7)) }
+}
+
+/**
+ * A small file, read whole into target[offset, offset + size). One read, then one fstat: any
+ * change before or during that read (a write, a chmod, a replace, a resize) shows in the fstat
+ * after it, so the check before, which a file read in several reads needs, is not needed here.
+ */
+function readSmall(file, target, offset) {
+  const fd = fs.openSync(file.path, 'r')
+  try {
+    let got = 0
+    while (got < file.size) {
+      const n = fs.readSync(fd, target, offset + got, file.size - got, got)
+      if (n === 0) throw changed(file.path, 'it is shorter than when it was listed')
+      got += n
+    }
+    checkVersion(file, fs.fstatSync(fd))
+  } finally {
+    fs.closeSync(fd)
   }
 }
 
 function files(task) {
-  let at = task.offset
-  const results = task.files.map(f => {
-    if (!f.deflate || f.size === 0) {
-      readExact(f.path, 0, f.size, shared, at, true)
-      const crc = zlib.crc32(shared.subarray(at, at + f.size))
-      at += f.size
-      return { crc, size: f.size, deflated: false, length: f.size }
-    }
-    const raw = room(f.size).subarray(0, f.size)
-    readExact(f.path, 0, f.size, raw, 0, true)
-    const crc = zlib.crc32(raw)
-    // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
-    const n = deflateInto(raw, Z_FINISH, undefined, shared, at, Math.floor(f.size * (1 - MIN_GAIN)))
-    if (n < 0) raw.copy(shared, at)
-    at += n < 0 ? f.size : n
-    return { crc, size: f.size, deflated: n >= 0, length: n < 0 ? f.size : n }
-  })
-  return { files: results }
+  const engines = new Map()
+  try {
+    return batch(task, engines)
+  } finally {
+    for (const e of engines.values()) e.close()
+  }
 }
 
+/**
+ * The batch as it goes in the zip, each entry's local header then its data, so the writer hands the
+ * whole slot to the file in one write. The header is the one format.ts writeLocalHeader encodes
+ * (no ZIP64: a batch entry is at most a slot), written once the CRC and sizes are known.
+ */
+function batch(task, engines) {
+  const { time } = task
+  let at = task.offset
+  const entries = task.entries.map(f => {
+    const start = at
+    const name = Buffer.from(f.name, 'utf8')
+    const data = start + 39 + name.length
+    let crc = 0
+    let size = 0
+    let length = 0
+    let deflated = false
+    if (f.kind === 'symlink') {
+      size = length = shared.write(f.link, data, 'utf8')
+      crc = zlib.crc32(shared.subarray(data, data + size))
+    } else if (f.kind === 'file' && (!f.deflate || f.size === 0)) {
+      readSmall(f, shared, data)
+      crc = zlib.crc32(shared.subarray(data, data + f.size))
+      size = length = f.size
+    } else if (f.kind === 'file') {
+      const raw = room(f.size).subarray(0, f.size)
+      readSmall(f, raw, 0)
+      crc = zlib.crc32(raw)
+      size = f.size
+      // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
+      const n = deflateInto(raw, Z_FINISH, undefined, shared, data, Math.floor(f.size * (1 - MIN_GAIN)), engines)
+      if (n < 0) raw.copy(shared, data)
+      deflated = n >= 0
+      length = n < 0 ? f.size : n
+    }
+    shared.writeUInt32LE(0x04034b50, start)
+    shared.writeUInt16LE(20, start + 4)
+    shared.writeUInt16LE(0x0800, start + 6)
+    shared.writeUInt16LE(deflated ? 8 : 0, start + 8)
+    shared.writeUInt16LE(time.dosTime, start + 10)
+    shared.writeUInt16LE(time.dosDate, start + 12)
+    shared.writeUInt32LE(crc >>> 0, start + 14)
+    shared.writeUInt32LE(length, start + 18)
+    shared.writeUInt32LE(size, start + 22)
+    shared.writeUInt16LE(name.length, start + 26)
+    shared.writeUInt16LE(9, start + 28)
+    name.copy(shared, start + 30)
+    const ut = start + 30 + name.length
+    shared.writeUInt16LE(0x5455, ut)
+    shared.writeUInt16LE(5, ut + 2)
+    shared.writeUInt8(1, ut + 4)
+    shared.writeUInt32LE(time.unixSeconds, ut + 5)
+    at = data + length
+    return { crc, size, length, deflated, start: start - task.offset }
+  })
+  return { entries, used: at - task.offset }
+}
+
+/**
+ * One piece of a big file. Besides its CRC it returns the CRC of the window before it (read again
+ * here as the deflate dictionary) and of its own last WINDOW bytes, so the writer can check that
+ * the window this piece was primed with is what the previous piece really held.
+ */
 function range(task) {
+  const file = task.file
+  const tail = raw => zlib.crc32(raw.subarray(Math.max(0, raw.length - WINDOW)))
   if (!task.deflate) {
-    readExact(task.path, task.start, task.length, shared, task.offset, task.last)
-    return { crc: zlib.crc32(shared.subarray(task.offset, task.offset + task.length)), length: task.length }
+    readExact(file, task.start, task.length, shared, task.offset, task.last)
+    const raw = shared.subarray(task.offset, task.offset + task.length)
+    return { crc: zlib.crc32(raw), length: task.length, windowCrc: 0, tailCrc: tail(raw) }
   }
   const dictionary = Math.min(WINDOW, task.start)
   const buf = room(dictionary + task.length)
-  readExact(task.path, task.start - dictionary, dictionary + task.length, buf, 0, task.last)
+  readExact(file, task.start - dictionary, dictionary + task.length, buf, 0, task.last)
   const raw = buf.subarray(dictionary, dictionary + task.length)
   const preset = dictionary > 0 ? buf.subarray(0, dictionary) : undefined
   const n = deflateInto(raw, task.last ? Z_FINISH : Z_SYNC_FLUSH, preset, shared, task.offset, task.capacity)
   if (n < 0) throw new Error('deflate output did not fit its slot')
-  return { crc: zlib.crc32(raw), length: n }
+  return { crc: zlib.crc32(raw), length: n, windowCrc: preset ? zlib.crc32(preset) : 0, tailCrc: tail(raw) }
 }
 
 function probe(task) {
-  const size = Math.min(PROBE_BYTES, task.size)
+  const size = Math.min(PROBE_BYTES, task.file.size)
   const sample = room(size).subarray(0, size)
-  readExact(task.path, 0, size, sample, 0, false)
+  readExact(task.file, 0, size, sample, 0, false)
   return { compresses: size > 0 && deflateInto(sample, Z_FINISH, undefined, scratch, 0, Math.floor(size * (1 - MIN_GAIN))) >= 0 }
 }
 
@@ -72728,7 +73897,8 @@ parentPort.on('message', ({ id, task }) => {
     parentPort.postMessage({ id, result })
   } catch (error) {
     const message = String((error && error.message) || error)
-    parentPort.postMessage({ id, error: { message, code: error && error.code, path: (error && error.path) || task.path } })
+    const path = (error && error.path) || (task.file && task.file.path)
+    parentPort.postMessage({ id, error: { message, code: error && error.code, path, how: error && error.how } })
   }
 })
 `;
@@ -72737,23 +73907,30 @@ parentPort.on('message', ({ id, task }) => {
 
 
 
+function sourceFile(entry) {
+    return { path: entry.absolute, size: entry.size, listed: entry.listed };
+}
 /** What a worker reports when it cannot read a file: which one and why. */
 class ReadError extends Error {
     path;
     code;
-    constructor(path, code, message) {
+    how;
+    constructor(path, code, message, 
+    /** For a file that changed (code ECHANGED): how. */
+    how) {
         super(message);
         this.path = path;
         this.code = code;
+        this.how = how;
         this.name = 'ReadError';
     }
 }
 /** Output room of one task: a batch of small files, or one piece (deflate may add a little). */
 const SLOT_BYTES = (1 << 20) + (1 << 16);
 /** A worker allocates little JS (file data lives in shared memory): a small young generation keeps each thread's heap to a few MB. */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 };
+const deflate_pool_WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 };
 /** One per core, a few at most. */
-function defaultWorkers() {
+function deflate_pool_defaultWorkers() {
     return Math.max(1, Math.min(4, external_node_os_.availableParallelism()));
 }
 /**
@@ -72774,7 +73951,7 @@ class DeflatePool {
         this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
         this.workers = Array.from({ length: Math.max(1, size) }, () => {
             const slot = {
-                worker: new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true, workerData: { shared: this.shared, level }, resourceLimits: WORKER_LIMITS }),
+                worker: new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true, workerData: { shared: this.shared, level }, resourceLimits: deflate_pool_WORKER_LIMITS }),
                 busy: 0
             };
             slot.worker.on('message', (reply) => {
@@ -72802,17 +73979,13 @@ class DeflatePool {
     async files(task, slot) {
         const offset = slot * SLOT_BYTES;
         const reply = await this.submit({ ...task, offset });
-        let at = offset;
-        return reply.files.map(f => {
-            const data = Buffer.from(this.shared, at, f.length);
-            at += f.length;
-            return { crc: f.crc, size: f.size, deflated: f.deflated, data };
-        });
+        return { entries: reply.entries, data: Buffer.from(this.shared, offset, reply.used) };
     }
     async range(task, slot) {
         const offset = slot * SLOT_BYTES;
         const reply = await this.submit({ ...task, offset, capacity: SLOT_BYTES });
-        return { crc: reply.crc, length: task.length, data: Buffer.from(this.shared, offset, reply.length) };
+        const data = Buffer.from(this.shared, offset, reply.length);
+        return { crc: reply.crc, length: task.length, data, windowCrc: reply.windowCrc, tailCrc: reply.tailCrc };
     }
     async probe(task) {
         return (await this.submit(task)).compresses === true;
@@ -72839,7 +74012,7 @@ class DeflatePool {
             return;
         this.pending.delete(reply.id);
         if (reply.error)
-            pending.reject(new ReadError(reply.error.path ?? '', reply.error.code, reply.error.message));
+            pending.reject(new ReadError(reply.error.path ?? '', reply.error.code, reply.error.message, reply.error.how));
         else
             pending.resolve(reply.result ?? {});
     }
@@ -72849,121 +74022,6 @@ class DeflatePool {
             this.pending.delete(id);
             pending.reject(error);
         }
-    }
-}
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./src/bundle/zip/file-sink.ts
-
-const BUFFER_BYTES = 1 << 20;
-/**
- * An append-only file writer for archives: small writes are gathered into 1 MiB writes, one of
- * which goes to disk while the next fills (two fixed buffers, so memory does not grow with the
- * file). It can also go back: patch bytes already written (a zip header filled in after its
- * data) or rewind (write an entry again, stored instead of deflated).
- */
-class FileSink {
-    handle;
-    buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
-    spare = Buffer.allocUnsafeSlow(BUFFER_BYTES);
-    used = 0;
-    /** Bytes handed to the file (written, or being written by `inFlight`). */
-    flushed = 0;
-    highWater = 0;
-    inFlight;
-    constructor(handle) {
-        this.handle = handle;
-    }
-    static async create(file) {
-        return new FileSink(await promises_.open(file, 'w'));
-    }
-    /** Where the next byte goes. */
-    get position() {
-        return this.flushed + this.used;
-    }
-    async write(chunk) {
-        let at = 0;
-        while (at < chunk.length) {
-            if (this.used === 0 && chunk.length - at >= BUFFER_BYTES) {
-                // Big pieces go straight to the file, without a copy.
-                await this.settle();
-                await this.writeAll(chunk.subarray(at), this.flushed);
-                this.flushed += chunk.length - at;
-                this.highWater = Math.max(this.highWater, this.flushed);
-                return;
-            }
-            const n = chunk.copy(this.buffer, this.used, at);
-            this.used += n;
-            at += n;
-            if (this.used === BUFFER_BYTES)
-                await this.flush();
-        }
-    }
-    /** Starts writing what is buffered; waits only for the write before it. */
-    async flush() {
-        await this.settle();
-        if (this.used === 0)
-            return;
-        const full = this.buffer.subarray(0, this.used);
-        const at = this.flushed;
-        this.inFlight = this.writeAll(full, at);
-        [this.buffer, this.spare] = [this.spare, this.buffer];
-        this.flushed += this.used;
-        this.used = 0;
-        this.highWater = Math.max(this.highWater, this.flushed);
-    }
-    async settle() {
-        const pending = this.inFlight;
-        this.inFlight = undefined;
-        await pending;
-    }
-    async writeAll(data, position) {
-        let written = 0;
-        while (written < data.length) {
-            const { bytesWritten } = await this.handle.write(data, written, data.length - written, position + written);
-            written += bytesWritten;
-        }
-    }
-    /** Overwrites bytes at `offset`, which must be before `position`. */
-    async patch(offset, bytes) {
-        if (offset + bytes.length > this.position)
-            throw new Error('patch past the end of the file');
-        const onDisk = Math.max(0, Math.min(bytes.length, this.flushed - offset));
-        if (onDisk > 0) {
-            await this.settle();
-            await this.writeAll(bytes.subarray(0, onDisk), offset);
-        }
-        if (onDisk < bytes.length)
-            bytes.copy(this.buffer, offset + onDisk - this.flushed, onDisk);
-    }
-    /** Forgets everything from `offset` on; the next write goes there. */
-    async rewind(offset) {
-        if (offset >= this.flushed) {
-            this.used = offset - this.flushed;
-            return;
-        }
-        await this.settle();
-        this.flushed = offset;
-        this.used = 0;
-    }
-    /** Writes what is left, cuts anything past the end left by a rewind, closes; returns the size. */
-    async close() {
-        try {
-            await this.flush();
-            await this.settle();
-            if (this.highWater > this.flushed)
-                await this.handle.truncate(this.flushed);
-            return this.flushed;
-        }
-        finally {
-            await this.handle.close();
-        }
-    }
-    /** Closes without caring about the content (the file is being thrown away). */
-    async abandon() {
-        await this.inFlight?.catch(() => undefined);
-        await this.handle.close().catch(() => undefined);
     }
 }
 
@@ -72978,28 +74036,62 @@ const FLAG_UTF8 = 0x0800;
 const MADE_BY_UNIX = (3 << 8) | 30;
 const MAX32 = 0xffffffff;
 const MAX16 = 0xffff;
-/** 1980-01-01 00:00:00, the earliest DOS time: fixed so the same tree gives the same bytes. */
-const DOS_TIME = 0;
-const DOS_DATE = (0 << 9) | (1 << 5) | 1;
-/** A local header; with `zip64`, sizes live in an extra field (reserved even while unknown). */
-function localHeader(r) {
-    const extraLength = r.zip64Local ? 20 : 0;
-    const b = Buffer.allocUnsafe(30 + r.name.length + extraLength);
-    b.writeUInt32LE(0x04034b50, 0);
-    b.writeUInt16LE(r.zip64Local ? 45 : 20, 4);
-    b.writeUInt16LE(FLAG_UTF8, 6);
-    b.writeUInt16LE(r.method, 8);
-    b.writeUInt16LE(DOS_TIME, 10);
-    b.writeUInt16LE(DOS_DATE, 12);
-    b.writeUInt32LE(r.crc >>> 0, 14);
-    b.writeUInt32LE(r.zip64Local ? MAX32 : r.compressedSize, 18);
-    b.writeUInt32LE(r.zip64Local ? MAX32 : r.size, 22);
-    b.writeUInt16LE(r.name.length, 26);
-    b.writeUInt16LE(extraLength, 28);
-    r.name.copy(b, 30);
-    if (r.zip64Local)
-        zip64Extra([r.size, r.compressedSize]).copy(b, 30 + r.name.length);
+/** The extended-timestamp extra field ("UT", 0x5455) with the modification time only: 9 bytes, local and central alike. */
+const UT_LENGTH = 9;
+function zipTime(mtime) {
+    const unixSeconds = Math.min(0xffffffff, Math.max(0, Math.floor(mtime.getTime() / 1000)));
+    // DOS time counts 2-second steps: an odd second rounds up, as Info-ZIP does, so a reader that
+    // only sees DOS time never takes the file for older than it is.
+    const even = (unixSeconds + (unixSeconds & 1)) * 1000;
+    const d = new Date(Math.min(Math.max(even, Date.UTC(1980, 0, 1)), Date.UTC(2107, 11, 31, 23, 59, 58)));
+    return {
+        dosTime: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | (d.getUTCSeconds() >> 1),
+        dosDate: ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
+        unixSeconds
+    };
+}
+function utExtra(time) {
+    const b = Buffer.alloc(UT_LENGTH);
+    writeUtExtra(time, b, 0);
     return b;
+}
+function writeUtExtra(time, b, at) {
+    b.writeUInt16LE(0x5455, at);
+    b.writeUInt16LE(5, at + 2);
+    b.writeUInt8(1, at + 4); // flags: modification time present
+    return b.writeUInt32LE(time.unixSeconds, at + 5);
+}
+/**
+ * A local header; with `zip64`, sizes live in an extra field (reserved even while unknown), placed
+ * first so it sits right after the name, then the UT timestamp.
+ */
+function localHeader(r) {
+    const b = Buffer.allocUnsafe(localHeaderLength(r));
+    writeLocalHeader(r, b, 0);
+    return b;
+}
+function localHeaderLength(r) {
+    return 30 + r.name.length + (r.zip64Local ? 20 : 0) + UT_LENGTH;
+}
+/** Encodes a local header into `b` at `at` (room for localHeaderLength bytes). The deflate worker writes the same bytes for a batch. */
+function writeLocalHeader(r, b, at) {
+    const extraLength = (r.zip64Local ? 20 : 0) + UT_LENGTH;
+    b.writeUInt32LE(0x04034b50, at);
+    b.writeUInt16LE(r.zip64Local ? 45 : 20, at + 4);
+    b.writeUInt16LE(FLAG_UTF8, at + 6);
+    b.writeUInt16LE(r.method, at + 8);
+    b.writeUInt16LE(r.time.dosTime, at + 10);
+    b.writeUInt16LE(r.time.dosDate, at + 12);
+    b.writeUInt32LE(r.crc >>> 0, at + 14);
+    b.writeUInt32LE(r.zip64Local ? MAX32 : r.compressedSize, at + 18);
+    b.writeUInt32LE(r.zip64Local ? MAX32 : r.size, at + 22);
+    b.writeUInt16LE(r.name.length, at + 26);
+    b.writeUInt16LE(extraLength, at + 28);
+    r.name.copy(b, at + 30);
+    let end = at + 30 + r.name.length;
+    if (r.zip64Local)
+        end += zip64Extra([r.size, r.compressedSize]).copy(b, end);
+    return writeUtExtra(r.time, b, end);
 }
 /** Offset of the CRC field inside a local header, for patching after streamed data. */
 const LOCAL_CRC_OFFSET = 14;
@@ -73013,15 +74105,21 @@ class CentralDirectory {
     used = 0;
     count = 0;
     add(record) {
-        const header = centralHeader(record);
-        if (this.used + header.length > this.block.length) {
+        // Most entries need no ZIP64 field: encoded in place, without the three buffers centralHeader makes.
+        const plain = !record.zip64Local && record.size < MAX32 && record.compressedSize < MAX32 && record.offset < MAX32;
+        const header = plain ? undefined : centralHeader(record);
+        const length = header?.length ?? 46 + record.name.length + UT_LENGTH;
+        if (this.used + length > this.block.length) {
             if (this.used > 0)
                 this.blocks.push(this.block.subarray(0, this.used));
-            this.block = Buffer.allocUnsafe(Math.max(1 << 20, header.length));
+            this.block = Buffer.allocUnsafe(Math.max(1 << 20, length));
             this.used = 0;
         }
-        header.copy(this.block, this.used);
-        this.used += header.length;
+        if (header)
+            header.copy(this.block, this.used);
+        else
+            writeUtExtra(record.time, this.block, writeCentralFixed(record, UT_LENGTH, this.block, this.used));
+        this.used += length;
         this.count++;
     }
     /** The encoded directory, block by block. */
@@ -73036,26 +74134,31 @@ function centralHeader(r) {
     const size = r.size >= MAX32 || r.zip64Local ? (big.push(r.size), MAX32) : r.size;
     const compressed = r.compressedSize >= MAX32 || r.zip64Local ? (big.push(r.compressedSize), MAX32) : r.compressedSize;
     const offset = r.offset >= MAX32 ? (big.push(r.offset), MAX32) : r.offset;
-    const extra = big.length ? zip64Extra(big) : Buffer.alloc(0);
-    const b = Buffer.alloc(46);
-    b.writeUInt32LE(0x02014b50, 0);
-    b.writeUInt16LE(MADE_BY_UNIX, 4);
-    b.writeUInt16LE(big.length ? 45 : 20, 6);
-    b.writeUInt16LE(FLAG_UTF8, 8);
-    b.writeUInt16LE(r.method, 10);
-    b.writeUInt16LE(DOS_TIME, 12);
-    b.writeUInt16LE(DOS_DATE, 14);
-    b.writeUInt32LE(r.crc >>> 0, 16);
-    b.writeUInt32LE(compressed, 20);
-    b.writeUInt32LE(size, 24);
-    b.writeUInt16LE(r.name.length, 28);
-    b.writeUInt16LE(extra.length, 30);
-    b.writeUInt16LE(0, 32); // comment length
-    b.writeUInt16LE(0, 34); // disk number
-    b.writeUInt16LE(0, 36); // internal attributes
-    b.writeUInt32LE((((r.unixMode & 0xffff) << 16) | (r.isDir ? 0x10 : 0)) >>> 0, 38);
-    b.writeUInt32LE(offset, 42);
-    return Buffer.concat([b, r.name, extra]);
+    const extra = big.length ? Buffer.concat([zip64Extra(big), utExtra(r.time)]) : utExtra(r.time);
+    const b = Buffer.alloc(46 + r.name.length + extra.length);
+    extra.copy(b, writeCentralFixed({ ...r, size, compressedSize: compressed, offset }, extra.length, b, 0, big.length > 0));
+    return b;
+}
+/** The 46 fixed bytes and the name (sizes and offset as given: MAX32 when in a ZIP64 field); returns where the extra goes. */
+function writeCentralFixed(r, extraLength, b, at, zip64 = false) {
+    b.writeUInt32LE(0x02014b50, at);
+    b.writeUInt16LE(MADE_BY_UNIX, at + 4);
+    b.writeUInt16LE(zip64 ? 45 : 20, at + 6);
+    b.writeUInt16LE(FLAG_UTF8, at + 8);
+    b.writeUInt16LE(r.method, at + 10);
+    b.writeUInt16LE(r.time.dosTime, at + 12);
+    b.writeUInt16LE(r.time.dosDate, at + 14);
+    b.writeUInt32LE(r.crc >>> 0, at + 16);
+    b.writeUInt32LE(r.compressedSize, at + 20);
+    b.writeUInt32LE(r.size, at + 24);
+    b.writeUInt16LE(r.name.length, at + 28);
+    b.writeUInt16LE(extraLength, at + 30);
+    b.writeUInt16LE(0, at + 32); // comment length
+    b.writeUInt16LE(0, at + 34); // disk number
+    b.writeUInt16LE(0, at + 36); // internal attributes
+    b.writeUInt32LE((((r.unixMode & 0xffff) << 16) | (r.isDir ? 0x10 : 0)) >>> 0, at + 38);
+    b.writeUInt32LE(r.offset, at + 42);
+    return at + 46 + r.name.copy(b, at + 46);
 }
 /** The end records; ZIP64 ones first when the count, size or offset of the directory needs them. */
 function endOfCentralDirectory(count, dirOffset, dirSize) {
@@ -73100,6 +74203,244 @@ function zip64Extra(values) {
     return b;
 }
 
+;// CONCATENATED MODULE: ./src/bundle/zip/big-file.ts
+
+
+
+
+
+/** Bigger files are cut into pieces of this size, deflated in parallel, each primed with the 32 KiB before it. */
+const big_file_PIECE = 1 << 20;
+/** Local headers of files at least this large reserve ZIP64 size fields. */
+const ZIP64_RESERVE = 0xffffffff - (64 << 20);
+function bigFile(entry, deflate, time) {
+    return {
+        entry,
+        name: Buffer.from(entry.path, 'utf8'),
+        pieces: Math.ceil(entry.size / big_file_PIECE),
+        deflate,
+        method: METHOD_STORE,
+        offset: 0,
+        crc: 0,
+        tailCrc: 0,
+        compressedSize: 0,
+        zip64Local: entry.size >= ZIP64_RESERVE,
+        time
+    };
+}
+function pieceLength(big, index) {
+    return Math.min(big_file_PIECE, big.entry.size - index * big_file_PIECE);
+}
+async function startBig(sink, big, deflate) {
+    big.method = deflate ? METHOD_DEFLATE : METHOD_STORE;
+    big.offset = sink.position;
+    const { name, method, zip64Local, time } = big;
+    await sink.write(localHeader({ name, method, crc: 0, compressedSize: 0, size: 0, zip64Local, time }));
+}
+/**
+ * Writes one piece; after the last, patches the header and adds the entry to the directory. A
+ * piece deflated with a window that is not what the piece before it held (the file was rewritten
+ * between the two reads) would inflate to other bytes than its CRC says: refused.
+ */
+async function writePiece(sink, central, pool, big, index, slot, piece) {
+    if (index > 0 && big.method === METHOD_DEFLATE && piece.windowCrc !== big.tailCrc) {
+        throw changedWhileBundling(big.entry.path, 'its content differed between two reads');
+    }
+    await sink.write(piece.data);
+    big.crc = index === 0 ? piece.crc : crc32_crc32Combine(big.crc, piece.crc, piece.length);
+    big.tailCrc = piece.tailCrc;
+    big.compressedSize += piece.data.length;
+    if (index < big.pieces - 1)
+        return;
+    const size = big.entry.size;
+    if (big.method === METHOD_DEFLATE && !worthDeflating(size, big.compressedSize))
+        await rewriteStored(sink, pool, big, slot);
+    const { name, method, crc, compressedSize, zip64Local, time } = big;
+    const record = { name, method, crc, compressedSize, size, zip64Local, time };
+    if (!big.zip64Local && (size >= 0xffffffff || big.compressedSize >= 0xffffffff)) {
+        throw new Error(`${big.entry.path} grew past 4 GiB while it was being bundled`);
+    }
+    const header = localHeader(record);
+    await sink.patch(big.offset + LOCAL_CRC_OFFSET, header.subarray(LOCAL_CRC_OFFSET, 26));
+    if (big.zip64Local)
+        await sink.patch(big.offset + 30 + big.name.length, header.subarray(30 + big.name.length));
+    central.add({ ...record, offset: big.offset, unixMode: 0o100000 | (big.entry.mode & 0o7777), isDir: false });
+}
+/**
+ * The sample misjudged the file: write it again, stored, through the last piece's slot. The file
+ * is read a second time, so the CRC is computed again from what is written and must equal the
+ * first: the header must describe these bytes, not the ones read before.
+ */
+async function rewriteStored(sink, pool, big, slot) {
+    await sink.rewind(big.offset);
+    await startBig(sink, big, false);
+    big.compressedSize = 0;
+    let crc = 0;
+    for (let i = 0; i < big.pieces; i++) {
+        const length = pieceLength(big, i);
+        const raw = await pool.range({ kind: 'range', file: sourceFile(big.entry), start: i * big_file_PIECE, length, deflate: false, last: i === big.pieces - 1 }, slot);
+        crc = i === 0 ? raw.crc : crc32_crc32Combine(crc, raw.crc, length);
+        await sink.write(raw.data);
+        big.compressedSize += raw.data.length;
+    }
+    if (crc !== big.crc)
+        throw changedWhileBundling(big.entry.path, 'its content differed between two reads');
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/bundle/zip/file-sink.ts
+
+
+
+const BUFFER_BYTES = 1 << 20;
+/** What a full or failing disk answers a write with. */
+const DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'EROFS']);
+/**
+ * An append-only file writer for archives: small writes are gathered into 1 MiB writes, one of
+ * which goes to disk while the next fills (two fixed buffers, so memory does not grow with the
+ * file). It can also go back: patch bytes already written (a zip header filled in after its
+ * data) or rewind (write an entry again, stored instead of deflated).
+ */
+class FileSink {
+    handle;
+    file;
+    buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
+    spare = Buffer.allocUnsafeSlow(BUFFER_BYTES);
+    used = 0;
+    /** Bytes handed to the file (written, or being written by `inFlight`). */
+    flushed = 0;
+    highWater = 0;
+    inFlight;
+    constructor(handle, file) {
+        this.handle = handle;
+        this.file = file;
+    }
+    static async create(file) {
+        return new FileSink(await promises_.open(file, 'w'), file);
+    }
+    /** Where the next byte goes. */
+    get position() {
+        return this.flushed + this.used;
+    }
+    async write(chunk) {
+        let at = 0;
+        while (at < chunk.length) {
+            if (this.used === 0 && chunk.length - at >= BUFFER_BYTES) {
+                // Big pieces go straight to the file, without a copy.
+                await this.settle();
+                await this.writeAll(chunk.subarray(at), this.flushed);
+                this.flushed += chunk.length - at;
+                this.highWater = Math.max(this.highWater, this.flushed);
+                return;
+            }
+            const n = chunk.copy(this.buffer, this.used, at);
+            this.used += n;
+            at += n;
+            if (this.used === BUFFER_BYTES)
+                await this.flush();
+        }
+    }
+    /** Starts writing what is buffered; waits only for the write before it. */
+    async flush() {
+        await this.settle();
+        if (this.used === 0)
+            return;
+        const full = this.buffer.subarray(0, this.used);
+        const at = this.flushed;
+        const writing = this.writeAll(full, at);
+        // Nobody awaits this write until the next flush: without a handler now, a failure (a full
+        // disk) would be an unhandled rejection and end the process. settle() still throws it.
+        writing.catch(() => undefined);
+        this.inFlight = writing;
+        [this.buffer, this.spare] = [this.spare, this.buffer];
+        this.flushed += this.used;
+        this.used = 0;
+        this.highWater = Math.max(this.highWater, this.flushed);
+    }
+    async settle() {
+        const pending = this.inFlight;
+        this.inFlight = undefined;
+        await pending;
+    }
+    async writeAll(data, position) {
+        let written = 0;
+        try {
+            while (written < data.length) {
+                const { bytesWritten } = await this.handle.write(data, written, data.length - written, position + written);
+                written += bytesWritten;
+            }
+        }
+        catch (error) {
+            throw await diskError(error, this.file);
+        }
+    }
+    /** Overwrites bytes at `offset`, which must be before `position`. */
+    async patch(offset, bytes) {
+        if (offset + bytes.length > this.position)
+            throw new Error('patch past the end of the file');
+        const onDisk = Math.max(0, Math.min(bytes.length, this.flushed - offset));
+        if (onDisk > 0) {
+            await this.settle();
+            await this.writeAll(bytes.subarray(0, onDisk), offset);
+        }
+        if (onDisk < bytes.length)
+            bytes.copy(this.buffer, offset + onDisk - this.flushed, onDisk);
+    }
+    /** Forgets everything from `offset` on; the next write goes there. */
+    async rewind(offset) {
+        if (offset >= this.flushed) {
+            this.used = offset - this.flushed;
+            return;
+        }
+        await this.settle();
+        this.flushed = offset;
+        this.used = 0;
+    }
+    /** Writes what is left, cuts anything past the end left by a rewind, closes; returns the size. */
+    async close() {
+        try {
+            await this.flush();
+            await this.settle();
+            if (this.highWater > this.flushed)
+                await this.handle.truncate(this.flushed);
+            return this.flushed;
+        }
+        finally {
+            await this.handle.close();
+        }
+    }
+    /** Closes without caring about the content (the file is being thrown away). */
+    async abandon() {
+        await this.inFlight?.catch(() => undefined);
+        await this.handle.close().catch(() => undefined);
+    }
+}
+/** A failed write as the user can act on it: which directory, how much room it has, what to do. */
+async function diskError(error, file) {
+    const code = error?.code;
+    if (!code || !DISK_ERRORS.has(code))
+        return error;
+    const dir = external_node_path_.dirname(file);
+    const free = await promises_.statfs(dir).then(s => `${formatBytes(s.bavail * s.bsize)} free`, () => 'free space unknown');
+    const what = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : `the disk failed (${code})`;
+    return new ActionError(`Writing the bundle to ${dir} failed: ${what} (${dir}: ${free}).`, {
+        fix: 'put the bundle on a bigger disk (set RUNNER_TEMP to a directory there in an earlier step), ' +
+            'or leave out what need not ship with `exclude` (build caches, test data, node_modules).',
+        code,
+        cause: error
+    });
+}
+function formatBytes(n) {
+    const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) {
+        n /= 1024;
+        i++;
+    }
+    return i === 0 ? `${n} bytes` : `${n.toFixed(1)} ${units[i]}`;
+}
+
 ;// CONCATENATED MODULE: ./src/bundle/zip/write-zip.ts
 
 
@@ -73107,37 +74448,47 @@ function zip64Extra(values) {
 
 
 
-
 /** Files up to this size go to the workers in batches and are deflated whole. */
-const SMALL_MAX = 1 << 20;
-/** Bigger files are cut into pieces of this size, deflated in parallel, each primed with the 32 KiB before it. */
-const PIECE = 1 << 20;
+const SMALL_MAX = big_file_PIECE;
 /** A batch is sent once it holds this many entries or bytes (and never more than a slot holds). */
-const BATCH_ENTRIES = 64;
+const BATCH_ENTRIES = 256;
+/** A local header's bytes besides the name (30 fixed, 9 of UT field), and the slash of a directory name. */
+const HEADER_ROOM = 40;
+/** Small files that, like 16 MB, are worth one more worker. */
+const FILES_PER_WORKER = 4000;
 const BATCH_BYTES = 512 << 10;
 /** Output slots per worker: tasks read ahead of the writer, within this fixed memory. */
 const SLOTS_PER_WORKER = 4;
-/** Local headers of files at least this large reserve ZIP64 size fields. */
-const ZIP64_RESERVE = 0xffffffff - (64 << 20);
 /**
  * Writes `entries` as a zip file at `file` and returns its size. Worker threads read and deflate
  * while this thread writes, in entry order; memory is the pool's fixed slots whatever the size
- * of the tree. The same entries give the same bytes, whatever the number of workers.
+ * of the tree. The same entries and mtime give the same bytes, whatever the number of workers.
+ * A cancel closes the pool at once (its tasks are rejected), so the writer stops within one task.
  */
-async function writeZip(entries, file, options = {}) {
+async function writeZip(entries, file, options) {
+    const { signal } = options;
+    signal.throwIfAborted();
     const level = options.level ?? 6;
+    const time = zipTime(options.mtime);
     const bytes = entries.reduce((n, e) => n + e.size, 0);
-    const workers = options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(bytes / (16 << 20)));
+    // A worker per 16 MB or per 4,000 files: opening and setting up a deflate per file costs as much as
+    // deflating a few KB, so a tree of many tiny files is worth more than one thread too.
+    const files = entries.reduce((n, e) => n + (e.kind === 'file' ? 1 : 0), 0);
+    const workers = options.workers ?? Math.min(deflate_pool_defaultWorkers(), 1 + Math.floor(bytes / (16 << 20) + files / FILES_PER_WORKER));
     const pool = new DeflatePool(workers, level, SLOTS_PER_WORKER * Math.max(1, workers));
+    const onAbort = () => void pool.close();
+    signal.addEventListener('abort', onAbort, { once: true });
     const sink = await FileSink.create(file).catch(async (error) => {
+        signal.removeEventListener('abort', onAbort);
         await pool.close();
         throw error;
     });
     const central = new CentralDirectory();
-    const jobs = plan(entries, pool);
+    const jobs = plan(entries, pool, time);
     const queue = [];
     let waiting;
     let planned = false;
+    let read = 0;
     const fill = () => {
         while (queue.length < 4 * SLOTS_PER_WORKER * pool.size) {
             if (!waiting) {
@@ -73147,11 +74498,11 @@ async function writeZip(entries, file, options = {}) {
                 waiting = next.value;
             }
             const job = waiting;
-            const needsSlot = job.kind === 'piece' || (job.kind === 'batch' && job.files.length > 0);
+            const needsSlot = job.kind !== 'start';
             const slot = needsSlot ? pool.acquire() : undefined;
             if (needsSlot && slot === undefined)
                 return;
-            start(job, pool, slot);
+            start(job, pool, slot, time);
             // Kept from surfacing as unhandled before its turn to be written comes.
             job.result.catch(() => undefined);
             queue.push(job);
@@ -73162,14 +74513,18 @@ async function writeZip(entries, file, options = {}) {
         fill();
         for (let job = queue.shift(); job; job = queue.shift()) {
             const result = await job.result;
+            signal.throwIfAborted();
             if (job.kind === 'batch')
-                await writeBatch(sink, central, job.entries, result);
+                await writeBatch(sink, central, job.entries, result, time);
             else if (job.kind === 'start')
                 await startBig(sink, job.big, result);
             else
                 await writePiece(sink, central, pool, job.big, job.index, job.slot, result);
             if (job.slot !== undefined)
                 pool.release(job.slot);
+            const done = job.kind === 'batch' ? job.bytes : job.kind === 'piece' ? job.length : 0;
+            if (done > 0)
+                options.onProgress?.((read += done));
             fill();
         }
         if (!planned || waiting)
@@ -73182,151 +74537,114 @@ async function writeZip(entries, file, options = {}) {
     }
     catch (error) {
         await sink.abandon();
+        // Once cancelled, whatever the closed pool rejected with is the cancel.
+        signal.throwIfAborted();
         throw explainReadError(error, entries);
     }
     finally {
+        signal.removeEventListener('abort', onAbort);
         await pool.close();
     }
 }
 /** Hands a job to the workers (a slot for its output when it has any). */
-function start(job, pool, slot) {
+function start(job, pool, slot, time) {
     job.slot = slot;
     if (job.kind === 'batch') {
-        job.result =
-            job.files.length === 0
-                ? Promise.resolve([])
-                : pool.files({ kind: 'files', files: job.files.map(e => ({ path: e.absolute, size: e.size, deflate: !isKnownCompressed(e.path) })) }, slot);
+        job.result = pool.files({ kind: 'files', entries: job.entries.map(batchEntry), time }, slot);
     }
     else if (job.kind === 'start') {
         job.result = job.big.deflate;
     }
     else {
         const { big, index, length } = job;
-        job.result = big.deflate.then(deflate => pool.range({ kind: 'range', path: big.entry.absolute, start: index * PIECE, length, deflate, last: index === big.pieces - 1 }, slot));
+        const last = index === big.pieces - 1;
+        job.result = big.deflate.then(deflate => pool.range({ kind: 'range', file: sourceFile(big.entry), start: index * big_file_PIECE, length, deflate, last }, slot));
     }
 }
 /** The jobs, in entry order: small files batched (a slot's worth at most), big ones in pieces. */
-function* plan(entries, pool) {
+function* plan(entries, pool, time) {
     let batch = [];
     let batchBytes = 0;
+    /** What the batch takes in its slot: headers and data (a symlink's target is a name's length at most). */
+    let slotBytes = 0;
     const take = () => {
-        const job = { kind: 'batch', entries: batch, files: batch.filter(e => e.kind === 'file') };
+        const job = { kind: 'batch', entries: batch, bytes: batchBytes };
         batch = [];
         batchBytes = 0;
+        slotBytes = 0;
         return job;
     };
     for (const entry of entries) {
         if (entry.kind === 'file' && entry.size > SMALL_MAX) {
             if (batch.length > 0)
                 yield take();
-            yield* bigFileJobs(entry, pool);
+            yield* bigFileJobs(entry, pool, time);
             continue;
         }
         const size = entry.kind === 'file' ? entry.size : 0;
-        if (batchBytes + size > SLOT_BYTES)
+        const room = size + HEADER_ROOM + 2 * Buffer.byteLength(entry.path) + Buffer.byteLength(entry.linkTarget ?? '');
+        if (slotBytes + room > SLOT_BYTES)
             yield take();
         batch.push(entry);
         batchBytes += size;
+        slotBytes += room;
         if (batch.length >= BATCH_ENTRIES || batchBytes >= BATCH_BYTES)
             yield take();
     }
     if (batch.length > 0)
         yield take();
 }
-function* bigFileJobs(entry, pool) {
+function* bigFileJobs(entry, pool, time) {
     // Already-compressed formats are stored; anything else is deflated if a sample of it compresses.
-    const deflate = isKnownCompressed(entry.path)
-        ? Promise.resolve(false)
-        : pool.probe({ kind: 'probe', path: entry.absolute, size: entry.size });
+    const deflate = isKnownCompressed(entry.path) ? Promise.resolve(false) : pool.probe({ kind: 'probe', file: sourceFile(entry) });
     deflate.catch(() => undefined);
-    const big = {
-        entry,
-        name: Buffer.from(entry.path, 'utf8'),
-        pieces: Math.ceil(entry.size / PIECE),
-        deflate,
-        method: METHOD_STORE,
-        offset: 0,
-        crc: 0,
-        compressedSize: 0,
-        zip64Local: entry.size >= ZIP64_RESERVE
-    };
+    const big = bigFile(entry, deflate, time);
     yield { kind: 'start', big };
-    for (let index = 0; index < big.pieces; index++) {
-        yield { kind: 'piece', big, index, length: Math.min(PIECE, entry.size - index * PIECE) };
-    }
+    for (let index = 0; index < big.pieces; index++)
+        yield { kind: 'piece', big, index, length: pieceLength(big, index) };
 }
 function unixMode(entry) {
     const type = entry.kind === 'dir' ? 0o040000 : entry.kind === 'symlink' ? 0o120000 : 0o100000;
     return type | (entry.mode & 0o7777);
 }
-async function writeBatch(sink, central, entries, files) {
-    let next = 0;
-    for (const entry of entries) {
-        let data;
-        let record;
-        if (entry.kind === 'file') {
-            const result = files[next++];
-            data = result.data;
-            record = {
-                name: Buffer.from(entry.path, 'utf8'),
-                method: result.deflated ? METHOD_DEFLATE : METHOD_STORE,
-                crc: result.crc,
-                compressedSize: data.length,
-                size: result.size,
-                zip64Local: false
-            };
-        }
-        else {
-            // A directory is its name with a slash; a symlink's content is its target, stored.
-            data = Buffer.from(entry.kind === 'symlink' ? (entry.linkTarget ?? '') : '', 'utf8');
-            const name = Buffer.from(entry.kind === 'dir' ? `${entry.path}/` : entry.path, 'utf8');
-            record = { name, method: METHOD_STORE, crc: external_node_zlib_.crc32(data), compressedSize: data.length, size: data.length, zip64Local: false };
-        }
-        const offset = sink.position;
-        await sink.write(localHeader(record));
-        await sink.write(data);
-        central.add({ ...record, offset, unixMode: unixMode(entry), isDir: entry.kind === 'dir' });
-    }
+/** What a worker needs to write an entry of a batch, named as in the zip. */
+function batchEntry(entry) {
+    if (entry.kind === 'dir')
+        return { kind: 'dir', name: `${entry.path}/` };
+    if (entry.kind === 'symlink')
+        return { kind: 'symlink', name: entry.path, link: entry.linkTarget ?? '' };
+    // A literal, not a spread of sourceFile(): built 70,000 times on a tree of tiny files.
+    return {
+        kind: 'file',
+        name: entry.path,
+        path: entry.absolute,
+        size: entry.size,
+        listed: entry.listed,
+        deflate: !isKnownCompressed(entry.path)
+    };
 }
-async function startBig(sink, big, deflate) {
-    big.method = deflate ? METHOD_DEFLATE : METHOD_STORE;
-    big.offset = sink.position;
-    await sink.write(localHeader({ name: big.name, method: big.method, crc: 0, compressedSize: 0, size: 0, zip64Local: big.zip64Local }));
-}
-async function writePiece(sink, central, pool, big, index, slot, piece) {
-    await sink.write(piece.data);
-    big.crc = index === 0 ? piece.crc : crc32Combine(big.crc, piece.crc, piece.length);
-    big.compressedSize += piece.data.length;
-    if (index < big.pieces - 1)
-        return;
-    const size = big.entry.size;
-    if (big.method === METHOD_DEFLATE && !worthDeflating(size, big.compressedSize)) {
-        // The sample misjudged the file: write it again, stored, through this piece's slot.
-        await sink.rewind(big.offset);
-        await startBig(sink, big, false);
-        big.compressedSize = 0;
-        for (let i = 0; i < big.pieces; i++) {
-            const raw = await pool.range({
-                kind: 'range',
-                path: big.entry.absolute,
-                start: i * PIECE,
-                length: Math.min(PIECE, size - i * PIECE),
-                deflate: false,
-                last: i === big.pieces - 1
-            }, slot);
-            await sink.write(raw.data);
-            big.compressedSize += raw.data.length;
-        }
-    }
-    const record = { name: big.name, method: big.method, crc: big.crc, compressedSize: big.compressedSize, size, zip64Local: big.zip64Local };
-    if (!big.zip64Local && (size >= 0xffffffff || big.compressedSize >= 0xffffffff)) {
-        throw new Error(`${big.entry.path} grew past 4 GiB while it was being bundled`);
-    }
-    const header = localHeader(record);
-    await sink.patch(big.offset + LOCAL_CRC_OFFSET, header.subarray(LOCAL_CRC_OFFSET, 26));
-    if (big.zip64Local)
-        await sink.patch(big.offset + 30 + big.name.length, header.subarray(30 + big.name.length));
-    central.add({ ...record, offset: big.offset, unixMode: unixMode(big.entry), isDir: false });
+/**
+ * A batch of small entries: the worker wrote the local headers and the data into the slot as they
+ * go in the zip, so it goes to the file in one write; here only the central directory grows.
+ */
+async function writeBatch(sink, central, entries, batch, time) {
+    const base = sink.position;
+    entries.forEach((entry, i) => {
+        const r = batch.entries[i];
+        central.add({
+            name: Buffer.from(entry.kind === 'dir' ? `${entry.path}/` : entry.path, 'utf8'),
+            method: r.deflated ? METHOD_DEFLATE : METHOD_STORE,
+            crc: r.crc,
+            compressedSize: r.length,
+            size: r.size,
+            zip64Local: false,
+            time,
+            offset: base + r.start,
+            unixMode: unixMode(entry),
+            isDir: entry.kind === 'dir'
+        });
+    });
+    await sink.write(batch.data);
 }
 /** A file the workers could not read, named as the user knows it (its path in the bundle). */
 function explainReadError(error, entries) {
@@ -73335,7 +74653,7 @@ function explainReadError(error, entries) {
     const name = entries.find(e => e.absolute === error.path)?.path ?? error.path;
     if (error.code !== 'ECHANGED')
         return unreadable(name, error);
-    return changedWhileBundling(name, /\(it grew\)$/.test(error.message) ? 'it grew' : 'it is shorter than when it was listed', error);
+    return changedWhileBundling(name, (error.how ?? 'it was modified'), error);
 }
 
 ;// CONCATENATED MODULE: ./src/bundle/write-bundle.ts
@@ -73345,20 +74663,39 @@ function explainReadError(error, entries) {
 
 
 
-/** Writes the entries as a zip or tgz in a fresh temp directory (RUNNER_TEMP on a runner). */
-async function writeBundle(entries, type, tempRoot = external_node_os_.tmpdir()) {
-    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(tempRoot, 'codedeploy-bundle-'));
+
+/**
+ * Writes the entries as a zip, tar or tgz in a fresh temp directory (RUNNER_TEMP on a runner). On any
+ * failure, a cancel included, the directory is removed: nothing half-written is left behind.
+ */
+async function writeBundle(entries, type, options) {
+    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(options.tempRoot ?? external_node_os_.tmpdir(), 'codedeploy-bundle-'));
     const file = external_node_path_.join(dir, `bundle.${type}`);
-    const size = type === 'zip' ? await writeZip(entries, file) : await writeTgz(entries, file);
-    return { file, type, size, sha256: await sha256File(file), entries: entries.length };
+    const write = { mtime: options.mtime, signal: options.signal, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+    try {
+        const size = type === 'zip'
+            ? await writeZip(entries, file, write)
+            : type === 'tar'
+                ? await writeTar(entries, file, write)
+                : await writeTgz(entries, file, write);
+        return { file, type, size, sha256: await sha256File(file, options.signal), entries: entries.length };
+    }
+    catch (error) {
+        await external_node_fs_.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+        throw error;
+    }
 }
-/** The file's SHA-256, read through one reused buffer (a stream would leave a gigabyte of garbage). */
-async function sha256File(file) {
+/**
+ * The file's SHA-256, read through one reused buffer (a stream would leave a gigabyte of garbage).
+ * Stops at the next MiB once `signal` aborts (a gigabyte takes seconds to hash).
+ */
+async function sha256File(file, signal) {
     const hash = external_node_crypto_.createHash('sha256');
     const handle = await external_node_fs_.promises.open(file, 'r');
     try {
         const buffer = Buffer.allocUnsafeSlow(1 << 20);
         for (let position = 0;;) {
+            signal.throwIfAborted();
             const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
             if (bytesRead === 0)
                 break;
@@ -73515,7 +74852,92 @@ function seconds(start, end) {
     return start && end ? Math.max(0, (end.getTime() - start.getTime()) / 1000) : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/watch/blue-green-waits.ts
+
+
+
+function waitsOf(config) {
+    if (!config)
+        return undefined;
+    return {
+        readyAction: config.deploymentReadyOption?.actionOnTimeout,
+        readyMinutes: config.deploymentReadyOption?.waitTimeInMinutes ?? 0,
+        terminationAction: config.terminateBlueInstancesOnDeploymentSuccess?.action,
+        terminationMinutes: config.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0
+    };
+}
+/**
+ * The deployment's blue/green settings: its own copy, else (a service that leaves it out of
+ * GetDeployment) the group's. Undefined for an in-place deployment, or when neither can be read.
+ */
+async function blueGreenWaits(info, deps) {
+    if (info.blueGreenDeploymentConfiguration)
+        return waitsOf(info.blueGreenDeploymentConfiguration);
+    if (info.deploymentStyle?.deploymentType !== 'BLUE_GREEN' || !info.applicationName || !info.deploymentGroupName)
+        return undefined;
+    try {
+        const out = await deps.clients.codedeploy.send(new dist_cjs/* GetDeploymentGroupCommand */.WOp({ applicationName: info.applicationName, deploymentGroupName: info.deploymentGroupName }), abortable(deps.signal));
+        return waitsOf(out.deploymentGroupInfo?.blueGreenDeploymentConfiguration);
+    }
+    catch {
+        // Only the time-out's extension and the wording depend on it: the watch goes on without.
+        return undefined;
+    }
+}
+/**
+ * Minutes the step's deadline grows by for the waits it will sit through: an automatic reroute's
+ * ready wait, and the termination wait when wait-for-termination asks to wait through it.
+ */
+function deadlineExtensionMinutes(w, waitForTermination) {
+    if (!w)
+        return 0;
+    const ready = w.readyAction === 'CONTINUE_DEPLOYMENT' ? w.readyMinutes : 0;
+    const termination = waitForTermination && w.terminationAction !== 'KEEP_ALIVE' ? w.terminationMinutes : 0;
+    return ready + termination;
+}
+/** Ready that only ContinueDeployment (or the console) ends: the step stops watching there. */
+function waitsForManualReroute(w) {
+    return w?.readyAction !== 'CONTINUE_DEPLOYMENT';
+}
+/**
+ * Traffic has moved and only the original environment's termination wait remains: CodeDeploy
+ * says the wait started and no target has a lifecycle event left to run.
+ */
+function inTerminationWait(info, overview, instances) {
+    if (!info.instanceTerminationWaitTimeStarted || info.status !== 'InProgress')
+        return false;
+    if (overview.Pending + overview.Ready > 0)
+        return false;
+    // An ECS service stays InProgress through the wait: its events say it is done.
+    const known = instances.length >= overview.InProgress + overview.Succeeded + overview.Failed + overview.Skipped;
+    return overview.InProgress === 0 || (known && instances.every(i => i.events.every(e => deployment_result_FINAL_EVENT_STATUSES.has(e.status))));
+}
+/** When the last lifecycle event of any target ended: when the wait that follows began. */
+function lastEventEnd(instances) {
+    const ends = instances.flatMap(i => i.events.map(e => e.endTime?.getTime())).filter((t) => t !== undefined);
+    return ends.length ? Math.max(...ends) : undefined;
+}
+function terminationWaitOf(w, instances, seenAt) {
+    const minutes = w?.terminationMinutes;
+    const start = lastEventEnd(instances) ?? seenAt;
+    return { minutes, terminatesAt: minutes === undefined ? undefined : new Date(start + minutes * 60_000) };
+}
+function readyWaitOf(w, instances, seenAt) {
+    const minutes = w?.readyMinutes;
+    const start = lastEventEnd(instances) ?? seenAt;
+    return {
+        minutes,
+        action: w?.readyAction,
+        endsAt: minutes === undefined || minutes === 0 ? undefined : new Date(start + minutes * 60_000)
+    };
+}
+/** `2026-11-30 21:05 UTC`: unambiguous for whoever reads the log, wherever they are. */
+function utcTime(date) {
+    return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 ;// CONCATENATED MODULE: ./src/watch/end-notes.ts
+
 
 /** Blue/green waiting for a traffic reroute: this step's part is done (see endNotes). */
 function isReady(r) {
@@ -73527,8 +74949,8 @@ function endNotes(r) {
         const replacement = r.computePlatform === 'ECS' ? 'replacement task set runs' : 'replacement instances run';
         return [
             `Deployment ${r.deploymentId} is Ready: the ${replacement} the new revision and CodeDeploy waits for traffic to be rerouted to ` +
-                `them. Continue it in the CodeDeploy console or with \`aws deploy continue-deployment --deployment-id ${r.deploymentId}\`; this ` +
-                `step does not wait for that.`
+                `them.${readyDeadline(r)} Continue it with this action and \`command: continue\`, \`deployment-id: ${r.deploymentId}\` (or in ` +
+                `the CodeDeploy console, or \`aws deploy continue-deployment --deployment-id ${r.deploymentId}\`); this step does not wait for that.`
         ];
     }
     if (!r.final || r.status !== 'Succeeded' || r.overview.Failed + r.failures.length === 0)
@@ -73542,6 +74964,33 @@ function endNotes(r) {
             `allows: ${[...named, ...more].join(', ')}. Those instances may not run the new revision.`
     ];
 }
+/** How long CodeDeploy waits for the reroute, and what it does then. */
+function readyDeadline(r) {
+    const w = r.readyWait;
+    if (w?.minutes === undefined)
+        return '';
+    const until = w.endsAt ? ` (until ${utcTime(w.endsAt)})` : '';
+    const then = w.action === 'STOP_DEPLOYMENT'
+        ? 'then it stops the deployment and production traffic stays on the original environment'
+        : 'then it reroutes traffic by itself';
+    return ` CodeDeploy waits ${w.minutes} minute(s) for that${until}; ${then}.`;
+}
+/** Traffic has moved; only the original environment's termination wait is left (the step passes). */
+function end_notes_inTerminationWait(r) {
+    return r.terminationWait !== undefined && !r.final && !r.timedOut && !r.cancelled;
+}
+/** The sentence that says so, with when the original environment goes. */
+function terminationNote(r) {
+    const w = r.terminationWait;
+    if (!w)
+        return '';
+    const original = r.computePlatform === 'ECS' ? 'original task set' : 'original instances';
+    const when = w.terminatesAt ? ` at ${utcTime(w.terminatesAt)}` : '';
+    const wait = w.minutes === undefined ? 'its termination wait' : `its ${w.minutes}-minute termination wait`;
+    return (`Traffic has moved to the replacement: deployment ${r.deploymentId} keeps the ${original} for ${wait}; they will be ` +
+        `terminated${when}, then CodeDeploy reports the deployment Succeeded. To terminate them now: \`command: continue\` with ` +
+        `\`deployment-id: ${r.deploymentId}\`; to wait through it: \`wait-for-termination: true\`.`);
+}
 
 ;// CONCATENATED MODULE: ./src/report/run-report.ts
 
@@ -73551,12 +75000,19 @@ function groupSucceeded(g, wait) {
     if (!wait)
         return g.result === undefined || !['Failed', 'Stopped'].includes(g.result.status);
     const r = g.result;
-    return r !== undefined && ((r.final && r.status === 'Succeeded') || isReady(r));
+    return r !== undefined && ((r.final && r.status === 'Succeeded') || isReady(r) || end_notes_inTerminationWait(r));
 }
 function runSucceeded(report) {
     const s = report.settings;
     if (report.error !== undefined || report.cancelled || !s)
         return false;
+    // check and register create no deployment: getting through without an error is their success.
+    if (s.command === 'check' || s.command === 'register')
+        return true;
+    if (s.command === 'stop')
+        return report.groups.length === 1 && report.groups.every(g => g.result?.final && g.result.status === 'Stopped');
+    if (s.command === 'watch' || s.command === 'continue')
+        return report.groups.length === 1 && report.groups.every(g => groupSucceeded(g, s.wait));
     return report.groups.length === s.deploymentGroups.length && report.groups.every(g => groupSucceeded(g, s.wait));
 }
 /** Duration of the deployments: from the first CreateDeployment to the last end seen. */
@@ -73698,8 +75154,99 @@ function bundleKey(prefix, sha, type) {
 function s3Uri(location) {
     return `s3://${location.bucket}/${location.key}`;
 }
+/** Where the settings put the bundle: `s3-key` as it is, else `<prefix><sha>.<ext>`. */
+function bundleLocation(s) {
+    return {
+        bucket: s.s3Bucket,
+        key: s.s3Key ?? bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
+        bundleType: s.bundleType,
+        sse: s.s3Sse,
+        kmsKeyId: s.s3KmsKeyId,
+        expectedBucketOwner: s.expectedBucketOwner
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/chat-outputs.ts
+
+
+/**
+ * The outputs a chat message or a later job's `if:` reads without parsing anything: one result
+ * word, the first failure's script and log tail, every failed instance, and when it ran.
+ */
+/**
+ * The log tail output keeps the last 2,000 characters. CodeDeploy returns up to 4 KB; a Slack
+ * section block holds at most 3,000 characters (room is left for a code fence and a heading), and
+ * a Teams Adaptive Card stays far below its 28 KB. The end is kept: it holds the error.
+ */
+const LOG_TAIL_OUTPUT_LIMIT = 2000;
+function chatOutputs(report) {
+    const s = report.settings;
+    const wait = s?.wait ?? true;
+    const primary = report.groups.find(g => !groupSucceeded(g, wait)) ?? report.groups[0];
+    const r = primary?.result;
+    const failure = r?.failures[0];
+    const starts = report.groups.map(g => g.result?.createTime?.getTime()).filter((t) => t !== undefined);
+    const ends = report.groups.filter(g => g.result).map(g => g.result?.completeTime?.getTime() ?? report.endedAt);
+    return {
+        'application-name': s?.applicationName ?? '',
+        'deployment-group': s?.deploymentGroups[0] ?? '',
+        result: resultWord(report),
+        'rollback-status': r?.rollback?.status ?? '',
+        'failed-script': failure?.scriptName ?? '',
+        'log-tail': logTailOutput(failure?.logTail),
+        'failed-instances': JSON.stringify(report.groups.flatMap(g => (g.result?.failures ?? []).map(f => ({
+            instance: f.instanceId,
+            group: g.group,
+            'deployment-id': g.deploymentId ?? null,
+            event: f.event,
+            'error-code': f.errorCode ?? null,
+            script: f.scriptName ?? null
+        })))),
+        'started-at': starts.length ? new Date(Math.min(...starts)).toISOString() : '',
+        'ended-at': ends.length ? new Date(Math.max(...ends)).toISOString() : '',
+        'github-deployment-url': report.githubDeploymentUrl ?? ''
+    };
+}
+/** One word for the whole run: what a chat message leads with, or an `if:` tests. */
+function resultWord(report) {
+    if (report.cancelled)
+        return 'cancelled';
+    const done = report.error === undefined;
+    if (done && report.command === 'check')
+        return 'checked';
+    if (done && report.command === 'register')
+        return 'registered';
+    const wait = report.settings?.wait ?? true;
+    const primary = report.groups.find(g => !groupSucceeded(g, wait)) ?? report.groups[0];
+    const r = primary?.result;
+    if (r?.cancelled)
+        return 'cancelled';
+    if (r?.timedOut)
+        return 'timed-out';
+    if (r?.status === 'Stopped')
+        return 'stopped';
+    if (!runSucceeded(report))
+        return 'failed';
+    if (report.groups.some(g => g.result && isReady(g.result)))
+        return 'ready';
+    if (!wait)
+        return 'created';
+    return 'succeeded';
+}
+/** The end of the log, cut at a line start when it must be cut, trailing blank lines dropped. */
+function logTailOutput(tail) {
+    const text = (tail ?? '').replace(/\s+$/, '');
+    if (text.length <= LOG_TAIL_OUTPUT_LIMIT)
+        return text;
+    const kept = text.slice(text.length - (LOG_TAIL_OUTPUT_LIMIT - 2));
+    const newline = kept.indexOf('\n');
+    // A partial first line is dropped unless it is the only line there is.
+    return `…\n${newline >= 0 && newline < kept.length - 1 ? kept.slice(newline + 1) : kept}`;
+}
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
+
+
 
 
 
@@ -73725,7 +75272,7 @@ function computeOutputs(report) {
     const duration = durationSeconds(report);
     return {
         'deployment-id': primary?.deploymentId ?? '',
-        status: r?.status ?? '',
+        status: r?.status ?? commandStatus(report),
         'deployment-url': primary?.url ?? '',
         'bundle-uri': report.revision ? s3Uri(report.revision) : '',
         'bundle-etag': report.revision?.eTag ?? '',
@@ -73748,7 +75295,8 @@ function computeOutputs(report) {
         'rollback-deployment-id': r?.rollbackDeploymentId ?? '',
         'duration-seconds': duration === undefined ? '' : String(duration),
         deployments: JSON.stringify(report.groups.map(g => groupJson(g))),
-        summary: summaryLine(report)
+        summary: summaryLine(report),
+        ...chatOutputs(report)
     };
 }
 function groupJson(g) {
@@ -73769,12 +75317,40 @@ function groupJson(g) {
         'rollback-status': g.result?.rollback?.status ?? null
     };
 }
+/** check and register end without a deployment: their status says what they did. */
+function commandStatus(report) {
+    if (report.error !== undefined || report.cancelled)
+        return '';
+    if (report.command === 'check')
+        return 'Checked';
+    if (report.command === 'register' && report.registered)
+        return 'Registered';
+    return '';
+}
+/** check and register: what was checked or registered, in one line. */
+function commandLine(report, head) {
+    if (report.command !== 'check' && report.command !== 'register')
+        return undefined;
+    if (report.error !== undefined || report.cancelled) {
+        const why = report.error === undefined ? 'cancelled' : describeError(report.error);
+        return `${head} ${report.command} FAILED: ${why}`.replace(/\s+/g, ' ');
+    }
+    if (report.command === 'register') {
+        const r = report.revision;
+        return `${head} registered: ${r ? `${s3Uri(r)} (eTag ${r.eTag}${r.version ? `, version ${r.version}` : ''})` : 'the revision'}`;
+    }
+    const plan = report.check?.find(([k]) => k === 'deploy would')?.[1] ?? 'all checks passed';
+    return `${head} checked: ${plan}`.replace(/\s+/g, ' ');
+}
 /** One plain line a chat message can carry as it is. */
 function summaryLine(report) {
     const s = report.settings;
     if (!s)
         return `CodeDeploy: not deployed: ${describeError(report.error)}`;
     const sha = s.sha.slice(0, 7);
+    const special = commandLine(report, `CodeDeploy ${s.applicationName} @ ${sha}`);
+    if (special)
+        return special;
     const duration = durationSeconds(report);
     const parts = report.groups.map(g => {
         const r = g.result;
@@ -73790,7 +75366,9 @@ function summaryLine(report) {
                 ? `${r.status} (timed out)`
                 : isReady(r)
                     ? 'Ready (waiting for traffic reroute)'
-                    : r.status;
+                    : end_notes_inTerminationWait(r)
+                        ? `traffic moved (${r.status}: original environment terminated${r.terminationWait?.terminatesAt ? ` at ${utcTime(r.terminationWait.terminatesAt)}` : ' after its termination wait'})`
+                        : r.status;
         const failure = r.failures[0];
         const where = !failure
             ? ''
@@ -73810,15 +75388,28 @@ function summaryLine(report) {
         const why = report.error === undefined ? (report.cancelled ? 'cancelled' : 'not deployed') : `not deployed: ${describeError(report.error)}`;
         parts.push(`${(missing.length ? missing : s.deploymentGroups).join(', ')}: ${why}`);
     }
-    const verdict = runSucceeded(report) ? 'succeeded' : 'FAILED';
+    // stop succeeds when the deployment is Stopped: "succeeded" would read as if it had deployed.
+    const verdict = runSucceeded(report) ? (s.command === 'stop' ? 'stopped' : 'succeeded') : 'FAILED';
     const took = duration === undefined ? '' : ` in ${duration}s`;
-    return `CodeDeploy ${s.applicationName} @ ${sha} ${verdict}: ${parts.join('; ')}${took}`.replace(/\s+/g, ' ');
+    const at = sha ? ` @ ${sha}` : '';
+    return `CodeDeploy ${s.applicationName}${at} ${verdict}: ${parts.join('; ')}${took}`.replace(/\s+/g, ' ');
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/console-url.ts
-/** The deployment's page in the CodeDeploy console. */
+/**
+ * The console of each partition that has a public one, by the region's prefix: China
+ * (console.amazonaws.cn), AWS GovCloud (US) (console.amazonaws-us-gov.com) and the AWS European
+ * Sovereign Cloud (<region>.console.amazonaws-eusc.eu). Every other region: <region>.console.aws.amazon.com.
+ */
+const CONSOLES = [
+    ['cn-', () => 'console.amazonaws.cn'],
+    ['us-gov-', () => 'console.amazonaws-us-gov.com'],
+    ['eusc-', region => `${region}.console.amazonaws-eusc.eu`]
+];
+/** The deployment's page in the CodeDeploy console of the region's partition. */
 function consoleUrl(region, deploymentId) {
-    return `https://${region}.console.aws.amazon.com/codesuite/codedeploy/deployments/${deploymentId}?region=${region}`;
+    const host = CONSOLES.find(([prefix]) => region.startsWith(prefix))?.[1](region) ?? `${region}.console.aws.amazon.com`;
+    return `https://${host}/codesuite/codedeploy/deployments/${deploymentId}?region=${region}`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -73844,6 +75435,23 @@ function fenced(text) {
     while (text.includes(fence))
         fence += '`';
     return [`${fence}text`, text, fence];
+}
+/** A GFM table with a real header row (never the empty `| | |` that renders as a blank bar). */
+function table(header, rows) {
+    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---|').join('')}`, ...rows.map(r => `| ${r.join(' | ')} |`), ''];
+}
+/**
+ * Folded content: GitHub renders the Markdown inside when blank lines surround it. The title is
+ * HTML, not Markdown, so it is escaped as HTML.
+ */
+function details(title, body) {
+    const lines = [...body];
+    while (lines.at(-1) === '')
+        lines.pop();
+    if (lines.length === 0)
+        return [];
+    const text = title.replace(/[&<>]/g, c => `&#${c.charCodeAt(0)};`);
+    return [`<details><summary>${text}</summary>`, '', ...lines, '', '</details>', ''];
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary-ecs-lambda.ts
@@ -73876,9 +75484,11 @@ function targetSections(r) {
             continue;
         const what = t.platform === 'ECS' ? 'ECS service' : 'Lambda alias';
         out.push(`#### ${what} ${code(target.id)}: ${ICON[target.status] ?? ''} ${target.status}`.trimEnd(), '');
-        out.push(...eventTable(target), ...(t.platform === 'ECS' ? taskSetTable(t) : versionTable(t)));
+        out.push(...(t.platform === 'ECS' ? taskSetTable(t) : versionTable(t)));
         if (t.seen.length > 1)
             out.push(`Traffic on ${esc(replacementName(t))}, as the watch saw it: ${seenText(t)}`, '');
+        // Where traffic stands is in sight; each lifecycle event is folded, as for EC2/on-premises instances.
+        out.push(...details(`${target.events.length} lifecycle event(s)`, eventTable(target)));
     }
     return out;
 }
@@ -73887,9 +75497,9 @@ function eventTable(target) {
         return [];
     const rows = target.events.map(e => {
         const took = seconds(e.startTime, e.endTime);
-        return `| ${e.name} | ${ICON[e.status] ?? ''} ${e.status} | ${took === undefined ? '' : `${took.toFixed(1)}s`} |`;
+        return [e.name, `${ICON[e.status] ?? ''} ${e.status}`, took === undefined ? '' : `${took.toFixed(1)}s`];
     });
-    return ['| Lifecycle event | Status | Took |', '|---|---|---|', ...rows, ''];
+    return table(['Lifecycle event', 'Status', 'Took'], rows);
 }
 function taskSetTable(t) {
     if (t.taskSets.length === 0)
@@ -73897,9 +75507,9 @@ function taskSetTable(t) {
     const rows = t.taskSets.map(s => {
         const tasks = `${s.runningCount ?? '?'}/${s.desiredCount ?? '?'}`;
         const name = `${esc(s.label ?? '')} ${code(s.id)}`;
-        return `| ${name} | ${esc(s.status ?? '')} | ${percent(s.trafficWeight)} | ${tasks} | ${code(s.targetGroup ?? '')} |`;
+        return [name, esc(s.status ?? ''), percent(s.trafficWeight), tasks, code(s.targetGroup ?? '')];
     });
-    return ['| Task set | Status | Traffic | Tasks running | Target group |', '|---|---|---|---|---|', ...rows, ''];
+    return table(['Task set', 'Status', 'Traffic', 'Tasks running', 'Target group'], rows);
 }
 function versionTable(t) {
     const weight = t.targetVersionWeight;
@@ -73907,12 +75517,187 @@ function versionTable(t) {
     return [
         `Function ${code(t.functionName ?? '')}, alias ${code(t.alias ?? '')}:`,
         '',
-        '| Version | Role | Traffic |',
-        '|---|---|---|',
-        `| ${esc(t.currentVersion ?? '?')} | CurrentVersion (traffic moves from it) | ${shares[0]} |`,
-        `| ${esc(t.targetVersion ?? '?')} | TargetVersion (traffic moves to it) | ${shares[1]} |`,
-        ''
+        ...table(['Version', 'Role', 'Traffic'], [
+            [esc(t.currentVersion ?? '?'), 'CurrentVersion (traffic moves from it)', shares[0] ?? ''],
+            [esc(t.targetVersion ?? '?'), 'TargetVersion (traffic moves to it)', shares[1] ?? '']
+        ])
     ];
+}
+
+;// CONCATENATED MODULE: ./src/report/summary-instances.ts
+
+
+/**
+ * EC2/on-premises instances in the job summary. In sight: one narrow row per instance that did not
+ * succeed, with the event that stopped it. Folded: every instance and every lifecycle event, a
+ * table too wide and too long for the page (9 columns; 1,000 rows on a big fleet).
+ */
+/** Rows of the visible table of instances that did not succeed; the rest are in the folded matrix. */
+const VISIBLE_ROWS = 10;
+/** From this many instances on, the folded part opens with how each event went across the fleet. */
+const BIG_FLEET = 50;
+/** EC2/on-premises events in lifecycle order. */
+const EVENT_ORDER = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'];
+/** Instances in these states run the new revision (or wait for a reroute): the visible table leaves them out. */
+const FINE = new Set(['Succeeded', 'Ready']);
+/** Failed first, then running, then waiting, then skipped (never got the revision): the order a person reads them in. */
+const RANK = { Failed: 0, InProgress: 1, Pending: 2, Skipped: 4 };
+function instanceSections(r, options) {
+    if (r.instances.length === 0)
+        return [];
+    const n = r.instances.length.toLocaleString('en-US');
+    const folded = [...eventTimings(r), ...matrix(r, options.matrixRows)];
+    return [...unfinishedTable(r, options.asOf), ...details(`All ${n} instance(s) and their lifecycle events`, folded)];
+}
+/** Each instance that failed or has not finished, and the event it stopped at. */
+function unfinishedTable(r, asOf) {
+    const stuck = r.instances.filter(i => !FINE.has(i.status)).sort((a, b) => summary_instances_rank(a) - summary_instances_rank(b));
+    if (stuck.length === 0)
+        return [];
+    const rows = stuck.slice(0, VISIBLE_ROWS).map(i => {
+        const [event, took] = stoppedAt(i, asOf);
+        return [code(i.id), `${ICON[i.status] ?? ''} ${i.status}`.trim(), event, took];
+    });
+    const more = stuck.length > rows.length ? [`…and ${stuck.length - rows.length} more that did not succeed (all of them below).`, ''] : [];
+    return [...table(['Instance', 'Status', 'Stopped at', 'Took'], rows), ...more];
+}
+/** The event an instance failed at or is busy with, and how long it took (or has taken so far). */
+function stoppedAt(i, asOf) {
+    const failed = i.events.find(e => e.status === 'Failed');
+    if (failed)
+        return [`❌ ${failed.name}`, secondsText(seconds(failed.startTime, failed.endTime))];
+    const running = i.events.find(e => e.status === 'InProgress');
+    if (running) {
+        const sofar = running.startTime ? Math.max(0, (asOf - running.startTime.getTime()) / 1000) : undefined;
+        return [`⏳ ${running.name}`, sofar === undefined ? '' : `${secondsText(sofar)} so far`];
+    }
+    if (i.status === 'Skipped')
+        return ['⏭️ skipped: not deployed', ''];
+    const next = i.events.find(e => e.status === 'Pending');
+    const started = i.events.some(e => e.status === 'Succeeded');
+    if (next && started)
+        return [`… ${next.name} (next)`, ''];
+    return ['not started', ''];
+}
+function summary_instances_rank(i) {
+    return RANK[i.status] ?? 3;
+}
+function secondsText(s) {
+    return s === undefined ? '' : `${s.toFixed(1)}s`;
+}
+/** Every instance, a column per lifecycle event; failed instances first. */
+function matrix(r, max) {
+    const names = eventNames(r.instances);
+    const sorted = [...r.instances].sort((a, b) => Number(b.status === 'Failed') - Number(a.status === 'Failed'));
+    const shown = sorted.slice(0, max);
+    const rows = shown.map(i => [code(i.id), `${ICON[i.status] ?? ''} ${i.status}`, ...names.map(n => eventCell(i, n))]);
+    const lines = table(['Instance', 'Status', ...names], rows);
+    if (sorted.length > shown.length)
+        lines.push(`…and ${sorted.length - shown.length} more instances (see the log).`, '');
+    return lines;
+}
+/** For a fleet too big to read row by row: how every lifecycle event went, across all instances. */
+function eventTimings(r) {
+    if (r.instances.length <= BIG_FLEET)
+        return [];
+    const rows = eventNames(r.instances).map(name => {
+        const events = r.instances.flatMap(i => i.events.filter(e => e.name === name).map(e => ({ id: i.id, e, s: seconds(e.startTime, e.endTime) })));
+        const n = (status) => String(events.filter(x => x.e.status === status).length);
+        const timed = events
+            .filter((x) => x.s !== undefined && x.e.status !== 'Skipped')
+            .sort((a, b) => a.s - b.s);
+        const median = timed[Math.floor((timed.length - 1) / 2)];
+        const slowest = timed.at(-1);
+        return [
+            name,
+            n('Succeeded'),
+            n('Failed'),
+            n('Skipped'),
+            secondsText(median?.s),
+            slowest ? `${secondsText(slowest.s)} on ${code(slowest.id)}` : ''
+        ];
+    });
+    return ['Lifecycle events across all instances:', '', ...table(['Event', '✅', '❌', '⏭️', 'median', 'slowest'], rows)];
+}
+function eventNames(instances) {
+    const seen = new Set(instances.flatMap(i => i.events.map(e => e.name)));
+    return [...EVENT_ORDER.filter(n => seen.has(n)), ...[...seen].filter(n => !EVENT_ORDER.includes(n))];
+}
+function eventCell(instance, name) {
+    const e = instance.events.find(x => x.name === name);
+    if (!e)
+        return '';
+    const took = seconds(e.startTime, e.endTime);
+    return `${ICON[e.status] ?? e.status}${took === undefined ? '' : ` ${took.toFixed(1)}s`}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary-lead.ts
+
+
+
+/**
+ * The top of the job summary, before any table: what went wrong, one line per group (which
+ * instance, which hook, which script and exit code), the failing hook's log tail right under it,
+ * then what became of the deployment (the rollback, more failures). That is what a person opens
+ * the page for; the facts and the instance tables follow.
+ */
+function leadLines(report) {
+    const s = report.settings;
+    const out = [];
+    // A stage that threw (bad input, S3, a group whose deployment could not be created) says so first.
+    if (report.error !== undefined)
+        out.push(`❌ ${esc(failureMessage(report))}`, '');
+    if (s) {
+        const several = report.groups.length > 1;
+        for (const g of report.groups)
+            out.push(...groupLead(g, s, several));
+    }
+    if (out.length === 0 && !runSucceeded(report))
+        out.push(`❌ ${esc(failureMessage(report))}`, '');
+    return out;
+}
+function groupLead(g, s, several) {
+    const r = g.result;
+    if (!r)
+        return [];
+    const first = r.failures[0];
+    const problem = groupProblem(g, s);
+    // No failed event to show: the sentence of the diagnosis (a time-out, a cancel) is the lead.
+    if (!first)
+        return problem ? [`❌ ${esc(problem)}`, ''] : [];
+    // Succeeded although an instance failed (minimum healthy hosts allowed it): a warning, not a failure.
+    const icon = groupSucceeded(g, s.wait) || (r.final && r.status === 'Succeeded') ? '⚠️' : '❌';
+    const where = several ? `${code(g.group)}: ` : '';
+    const out = [`**${icon} ${where}${first.event} failed on ${code(first.instanceId)}**${failureText(first, r)}`, ''];
+    if (first.logTail?.trim())
+        out.push(...fenced(first.logTail.trimEnd()), '');
+    const more = r.failures.length > 1 ? `${r.failures.length - 1} more failed event(s) below.` : '';
+    // A time-out or a cancel is told in the diagnosis' words; otherwise what became of the rollback.
+    const then = r.timedOut || r.cancelled ? (problem ?? '') : rollbackStory(r);
+    const tail = [more, then].filter(Boolean).join(' ');
+    if (tail)
+        out.push(esc(tail), '');
+    return out;
+}
+/** After "<event> failed on <instance>": the script and its exit code, or the agent's message. */
+function failureText(f, r) {
+    const message = f.message ?? '';
+    const errorCode = f.errorCode ? ` (${code(f.errorCode)})` : '';
+    // The agent's own wording: "Script at specified location: <script> run as user <user> failed with exit code <n>",
+    // "... failed to complete in <n> seconds". The exit code says it all; the rest would repeat the line.
+    const exit = /failed with exit code (-?\d+)/.exec(message)?.[1];
+    if (f.scriptName && exit !== undefined)
+        return `: ${code(f.scriptName)} exited with code ${exit}${errorCode}`;
+    const limit = /failed to complete in (\d+) seconds/.exec(message)?.[1];
+    if (f.scriptName && limit !== undefined)
+        return `: ${code(f.scriptName)} did not finish within its ${limit}s timeout${errorCode}`;
+    // ECS and Lambda hooks are Lambda functions, not scripts.
+    const fn = r.computePlatform === 'ECS' || r.computePlatform === 'Lambda' ? 'hook function ' : '';
+    const script = f.scriptName ? ` in ${fn}${code(f.scriptName)}` : '';
+    return `${script}${errorCode}${message ? `: ${esc(summary_lead_cut(message, 300))}` : ''}`;
+}
+function summary_lead_cut(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -73925,47 +75710,72 @@ function versionTable(t) {
 
 
 
-/** Rows of the instance table shown at most; failed instances come first. */
-const MAX_ROWS = 50;
-/** EC2/on-premises events in lifecycle order (ECS and Lambda targets have a table of their own). */
-const EVENT_ORDER = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'];
-/** The job summary, in Markdown: true on success, failure, time-out and cancel alike. */
-function renderSummary(report) {
+/** Rows of each folded per-instance matrix: a 1,000-instance fleet in full, well under the 1 MiB a job summary may hold. */
+const MATRIX_ROWS = 1000;
+/** Failed events told with their log tails, per deployment. */
+const MAX_FAILURES = 10;
+/**
+ * The job summary, in Markdown: true on success, failure, time-out and cancel alike. In the order
+ * a person reads it: the diagnosis and the failing hook's log tail, then the facts, then each
+ * group (the instances that did not succeed in sight, every instance and event folded away).
+ */
+function renderSummary(report, options = {}) {
     const s = report.settings;
     const ok = runSucceeded(report);
-    const out = [];
     const title = s ? `${s.applicationName} → ${s.deploymentGroups.join(', ')}` : 'codedeploy-action';
-    out.push(`## ${ok ? '✅' : '❌'} CodeDeploy: ${esc(title)}`, '');
-    if (!ok)
-        out.push(`> ${failureMessage(report).split('\n').map(esc).join('<br>')}`, '');
-    const rows = [];
-    if (s) {
-        rows.push(['Application', code(s.applicationName)]);
-        rows.push(['Commit', code(s.sha)]);
-        rows.push(['Deployment config', configCell(report)]);
+    const out = [`## ${ok ? '✅' : '❌'} CodeDeploy: ${esc(title)}`, '', ...leadLines(report)];
+    const rows = facts(report);
+    if (rows.length)
+        out.push(...table(['Fact', 'Value'], rows));
+    const matrixRows = options.matrixRows ?? MATRIX_ROWS;
+    for (const g of report.groups)
+        out.push(...groupSection(g, report, matrixRows));
+    return out.join('\n');
+}
+/** GitHub refuses a step's whole summary past 1024 KiB: a big fleet's folded matrix gives way first. */
+const SUMMARY_BYTES = 1000 * 1024;
+/** The summary, its per-instance matrices cut shorter until it fits what GitHub accepts. */
+function renderSummaryWithin(report, maxBytes = SUMMARY_BYTES) {
+    let md = '';
+    for (const matrixRows of [MATRIX_ROWS, 200, 20, 0]) {
+        md = renderSummary(report, { matrixRows });
+        if (Buffer.byteLength(md) <= maxBytes)
+            break;
     }
+    return md;
+}
+function facts(report) {
+    const s = report.settings;
+    const rows = [];
+    if (s)
+        rows.push(['Application', code(s.applicationName)], ['Commit', code(s.sha)], ['Deployment config', configCell(report)]);
     if (report.appspec)
         rows.push(...appSpecRows(report.appspec));
-    if (report.revision) {
-        const r = report.revision;
-        rows.push(['Bundle', `${code(s3Uri(r))}${r.uploaded ? ' (uploaded)' : ' (already there, reused)'}`]);
+    const r = report.revision;
+    if (r) {
+        // The key can be long (prefix, 40-character sha): alone in its cell, so the table stays narrow.
+        rows.push(['Bundle', code(s3Uri(r))], ['Uploaded', r.uploaded ? 'yes' : 'no: the identical bundle was already there']);
         rows.push(['Bundle size', `${r.size.toLocaleString('en-US')} bytes`]);
         if (r.sha256)
             rows.push(['Bundle sha256', code(r.sha256)]);
-        rows.push(['Object eTag / version', `${code(r.eTag)}${r.version ? ` / ${code(r.version)}` : ''}`]);
+        rows.push(['Object eTag', code(r.eTag)]);
+        if (r.version)
+            rows.push(['Object version', code(r.version)]);
+    }
+    // check and register: what they found and did (also in the log).
+    if (report.check)
+        rows.push(...report.check.map(([k, v]) => [esc(k), esc(v)]));
+    if (report.registered) {
+        const when = report.registered.registerTime ? ` at ${report.registered.registerTime.toISOString()}` : '';
+        rows.push([
+            'Registered',
+            `with application ${code(s?.applicationName ?? '')}${when}: deploy it later with \`sha\` and \`upload: never\``
+        ]);
     }
     const duration = durationSeconds(report);
     if (duration !== undefined)
         rows.push(['Duration', `${duration}s`]);
-    if (rows.length) {
-        out.push('| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '');
-    }
-    for (const g of report.groups)
-        out.push(...groupSection(g, s?.region));
-    if (report.error !== undefined && report.groups.length === 0) {
-        out.push('### Error', '', esc(describeError(report.error)), '');
-    }
-    return out.join('\n');
+    return rows;
 }
 function configCell(report) {
     const used = [...new Set(report.groups.map(g => g.result?.deploymentConfigName).filter((c) => Boolean(c)))];
@@ -73973,8 +75783,9 @@ function configCell(report) {
         return code(report.settings.deploymentConfig);
     return used.length ? `${used.map(code).join(', ')} (the group's own)` : "the group's default";
 }
-function groupSection(g, region) {
+function groupSection(g, report, matrixRows) {
     const r = g.result;
+    const region = report.settings?.region;
     const out = [`### Deployment group ${code(g.group)}`, ''];
     if (!g.deploymentId)
         return [...out, 'No deployment was created.', ''];
@@ -73983,10 +75794,16 @@ function groupSection(g, region) {
         return out;
     for (const note of endNotes(r))
         out.push(`> ⚠️ ${esc(note)}`, '');
+    if (end_notes_inTerminationWait(r))
+        out.push(`> ℹ️ ${esc(terminationNote(r))}`, '');
     if (r.errorCode || r.errorMessage)
         out.push(`CodeDeploy: ${code(r.errorCode ?? '')} ${esc(r.errorMessage ?? '')}`, '');
-    const shifting = r.instances.some(i => i.traffic);
-    out.push(...(shifting ? targetSections(r) : [...instanceTable(r), ...eventTimings(r)]), ...failureDetails(r));
+    const options = { asOf: r.completeTime?.getTime() ?? report.endedAt, matrixRows };
+    out.push(...(r.instances.some(i => i.traffic) ? targetSections(r) : instanceSections(r, options)));
+    // The first failure leads the page (summary-lead.ts); the others are folded here with their log tails.
+    const others = r.failures.slice(1, MAX_FAILURES);
+    const beyond = r.failures.length > MAX_FAILURES ? [`…and ${r.failures.length - MAX_FAILURES} more failed events (see the log).`, ''] : [];
+    out.push(...details(`${r.failures.length - 1} more failed event(s), with their log tails`, others.length ? [...failureDetails(r, others), ...beyond] : []));
     const story = rollbackStory(r);
     if (r.rollbackDeploymentId) {
         const link = region ? `[${r.rollbackDeploymentId}](${consoleUrl(region, r.rollbackDeploymentId)})` : code(r.rollbackDeploymentId);
@@ -73994,7 +75811,7 @@ function groupSection(g, region) {
         if (r.rollback?.instances.some(i => i.traffic))
             out.push(...targetSections(r.rollback));
         if (r.rollback)
-            out.push(...failureDetails(r.rollback));
+            out.push(...failureDetails(r.rollback, r.rollback.failures.slice(0, MAX_FAILURES)));
     }
     else if (story) {
         out.push(esc(story), '');
@@ -74012,70 +75829,18 @@ function stateText(r, stopRequested) {
                 : ' (workflow cancelled)'
             : isReady(r)
                 ? ' (waiting for traffic to be rerouted)'
-                : '';
+                : end_notes_inTerminationWait(r)
+                    ? ' (traffic moved; original environment in its termination wait)'
+                    : '';
     return `${ICON[r.status] ?? ''} ${r.status}${why}`.trim();
 }
-function instanceTable(r) {
-    if (r.instances.length === 0)
-        return [];
-    const names = eventNames(r.instances);
-    const sorted = [...r.instances].sort((a, b) => Number(b.status === 'Failed') - Number(a.status === 'Failed'));
-    const shown = sorted.slice(0, MAX_ROWS);
-    const lines = [
-        `| Instance | Status | ${names.join(' | ')} |`,
-        `|---|---|${names.map(() => '---|').join('')}`,
-        ...shown.map(i => `| ${code(i.id)} | ${ICON[i.status] ?? ''} ${i.status} | ${names.map(n => eventCell(i, n)).join(' | ')} |`)
-    ];
-    if (sorted.length > shown.length)
-        lines.push('', `…and ${sorted.length - shown.length} more instances (see the log).`);
-    return [...lines, ''];
-}
-/** For a fleet too big for one row each: how every lifecycle event went, across all instances. */
-function eventTimings(r) {
-    if (r.instances.length <= MAX_ROWS)
-        return [];
-    const lines = ['| Event | ✅ | ❌ | ⏭️ | median | slowest |', '|---|---|---|---|---|---|'];
-    for (const name of eventNames(r.instances)) {
-        const events = r.instances.flatMap(i => i.events.filter(e => e.name === name).map(e => ({ id: i.id, e, s: seconds(e.startTime, e.endTime) })));
-        const n = (status) => events.filter(x => x.e.status === status).length;
-        const timed = events
-            .filter((x) => x.s !== undefined && x.e.status !== 'Skipped')
-            .sort((a, b) => a.s - b.s);
-        const median = timed[Math.floor((timed.length - 1) / 2)];
-        const slowest = timed.at(-1);
-        const middle = median ? `${median.s.toFixed(1)}s` : '';
-        const longest = slowest ? `${slowest.s.toFixed(1)}s on ${code(slowest.id)}` : '';
-        lines.push(`| ${name} | ${n('Succeeded')} | ${n('Failed')} | ${n('Skipped')} | ${middle} | ${longest} |`);
-    }
-    return ['Lifecycle events across all instances:', '', ...lines, ''];
-}
-function eventNames(instances) {
-    const seen = new Set(instances.flatMap(i => i.events.map(e => e.name)));
-    return [...EVENT_ORDER.filter(n => seen.has(n)), ...[...seen].filter(n => !EVENT_ORDER.includes(n))];
-}
-function eventCell(instance, name) {
-    const e = instance.events.find(x => x.name === name);
-    if (!e)
-        return '';
-    const took = seconds(e.startTime, e.endTime);
-    return `${ICON[e.status] ?? e.status}${took === undefined ? '' : ` ${took.toFixed(1)}s`}`;
-}
-function failureDetails(r) {
+function failureDetails(r, failures) {
     const out = [];
-    // ECS and Lambda hooks are Lambda functions, not scripts.
-    const hookFunction = r.computePlatform === 'ECS' || r.computePlatform === 'Lambda' ? 'hook function ' : '';
-    for (const f of r.failures.slice(0, 10)) {
-        out.push(`#### ❌ ${code(f.instanceId)} failed ${f.event}`, '');
-        const head = [f.errorCode && code(f.errorCode), f.scriptName && `in ${hookFunction}${code(f.scriptName)}`].filter(Boolean).join(' ');
-        if (head)
-            out.push(head, '');
-        if (f.message)
-            out.push(`> ${esc(f.message)}`, '');
+    for (const f of failures) {
+        out.push(`#### ❌ ${code(f.instanceId)} failed ${f.event}`, '', failureText(f, r).replace(/^:? /, ''), '');
         if (f.logTail?.trim())
             out.push(...fenced(f.logTail.trimEnd()), '');
     }
-    if (r.failures.length > 10)
-        out.push(`…and ${r.failures.length - 10} more failed events (see the log).`, '');
     return out;
 }
 
@@ -74090,7 +75855,7 @@ async function writeReport(report) {
     if (!process.env['GITHUB_STEP_SUMMARY'])
         return;
     try {
-        await summary.addRaw(renderSummary(report), true).write();
+        await summary.addRaw(renderSummaryWithin(report), true).write();
     }
     catch (error) {
         warning(`Could not write the job summary: ${String(error)}`);
@@ -74109,6 +75874,81 @@ function prefixedLog(log, prefix) {
         group: (name, fn) => log.group(name, fn),
         block: (title, lines) => log.block(title, lines)
     };
+}
+
+;// CONCATENATED MODULE: ./src/core/progress.ts
+/**
+ * Progress lines for long work (packaging, upload): without them a 600 MB upload is minutes of
+ * silence in the job log. Quiet for work that ends within `everyMs`; after that, at most one line
+ * per `everyMs`: percent, MB, rate and an estimate of the time left.
+ *
+ * Wiring is one callback: `const meter = new ProgressMeter('Uploading', size, clock, log)` and
+ * pass `meter.update` wherever a `(done: number) => void` is taken.
+ */
+class ProgressMeter {
+    label;
+    totalBytes;
+    clock;
+    log;
+    everyMs;
+    startedAt;
+    lastLineAt;
+    constructor(label, 
+    /** Bytes the work will have done at its end; 0 when unknown (then no percent and no estimate). */
+    totalBytes, clock, log, everyMs = 10_000) {
+        this.label = label;
+        this.totalBytes = totalBytes;
+        this.clock = clock;
+        this.log = log;
+        this.everyMs = everyMs;
+        this.startedAt = clock.now();
+        this.lastLineAt = this.startedAt;
+    }
+    /** The running total of bytes done. Bound, so it can be passed as a callback as it is. */
+    update = (doneBytes) => {
+        const now = this.clock.now();
+        if (now - this.lastLineAt < this.everyMs)
+            return;
+        this.lastLineAt = now;
+        this.log.info(this.line(doneBytes, now - this.startedAt));
+    };
+    /** E.g. "Uploading: 45% (277.6 of 617.0 MB), 9.3 MB/s, about 36 s left". */
+    line(done, elapsedMs) {
+        const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
+        const speed = `${megabytes(rate)} MB/s`;
+        if (this.totalBytes <= 0)
+            return `${this.label}: ${megabytes(done)} MB, ${speed}`;
+        // A tree that grows while it is read may pass its expected total: never claim 100% before the end.
+        const percent = Math.min(99, Math.floor((done / this.totalBytes) * 100));
+        const left = rate > 0 ? `about ${duration(Math.max(0, this.totalBytes - done) / rate)} left` : 'time left unknown';
+        return `${this.label}: ${percent}% (${megabytes(done)} of ${megabytes(this.totalBytes)} MB), ${speed}, ${left}`;
+    }
+}
+/** Bytes as MB (10^6 bytes), one decimal. */
+function megabytes(bytes) {
+    return (bytes / 1e6).toFixed(1);
+}
+/** Seconds as a person reads a wait: "8 s", "2 min 5 s", "1 h 3 min". */
+function duration(seconds) {
+    const s = Math.round(seconds);
+    if (s < 60)
+        return `${s} s`;
+    if (s < 3600)
+        return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+    const m = Math.round((s % 3600) / 60);
+    return `${Math.floor(s / 3600)} h${m ? ` ${m} min` : ''}`;
+}
+/** Milliseconds as seconds with one decimal, e.g. "12.4 s": the stage durations in the job log. */
+function progress_secondsText(ms) {
+    return `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
+}
+/** A size for a log line: "617.3 MB", or "4.4 kB" for a bundle under a megabyte (never "0.0 MB"). */
+function sizeText(bytes) {
+    return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${megabytes(bytes)} MB`;
+}
+/** Bytes per second as "10.0 MB/s" or "43.8 kB/s"; '' when no time passed to divide by. */
+function rateText(bytes, ms) {
+    return ms > 0 ? `${sizeText(bytes / (ms / 1000))}/s` : '';
 }
 
 // EXTERNAL MODULE: ./node_modules/ignore/index.js
@@ -74135,16 +75975,19 @@ async function walkSourceTree(root, exclude) {
     // Synchronous calls: metadata of a checked-out tree is in the page cache, and a thread-pool
     // round trip per file made listing 40,000 files take seconds instead of a fraction of one.
     const walk = (dir, relDir) => {
-        for (const name of external_node_fs_.readdirSync(dir).sort()) {
+        // Names as bytes: a string listing silently turns bytes that are not UTF-8 into U+FFFD.
+        for (const [name, raw] of namesIn(dir)) {
             if (name === ALWAYS_EXCLUDED)
                 continue;
             const rel = relDir ? `${relDir}/${name}` : name;
             const absolute = external_node_path_.join(dir, name);
-            const stat = external_node_fs_.lstatSync(absolute);
+            // By its bytes: the decoded name of a non-UTF-8 file names no file on disk.
+            const stat = external_node_fs_.lstatSync(Buffer.concat([Buffer.from(`${dir}${external_node_path_.sep}`), raw]));
             if (stat.isDirectory()) {
                 if (matcher.ignores(`${rel}/`))
                     continue;
                 refuseBackslash(rel);
+                refuseNonUtf8(raw, name, relDir);
                 entries.push({ path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute });
                 walk(absolute, rel);
                 continue;
@@ -74153,13 +75996,15 @@ async function walkSourceTree(root, exclude) {
             if (matcher.ignores(rel) || (stat.isSymbolicLink() && walk_tree_isDirectory(absolute) && matcher.ignores(`${rel}/`)))
                 continue;
             refuseBackslash(rel);
+            refuseNonUtf8(raw, name, relDir);
             if (stat.isSymbolicLink()) {
                 const linkTarget = external_node_fs_.readlinkSync(absolute);
                 refuseEscapingLink(realRoot, absolute, rel, linkTarget);
                 entries.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, absolute, linkTarget });
             }
             else if (stat.isFile()) {
-                entries.push({ path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute });
+                const listed = { ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
+                entries.push({ path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute, listed });
             }
             // Sockets, FIFOs and devices cannot be deployed; they are left out.
         }
@@ -74167,6 +76012,26 @@ async function walkSourceTree(root, exclude) {
     walk(realRoot, '');
     entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return entries;
+}
+/** A directory's entries, sorted by name: each name decoded from UTF-8, with the bytes it came from. */
+function namesIn(dir) {
+    const named = external_node_fs_.readdirSync(dir, { encoding: 'buffer' }).map((raw) => [raw.toString('utf8'), raw]);
+    return named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+/**
+ * A name that is not UTF-8 (e.g. Latin-1 from an old archive) cannot be named in a zip or tar
+ * entry, an S3 listing or the agent's log the same way it is on disk: refuse it, showing its bytes.
+ */
+function refuseNonUtf8(raw, name, relDir) {
+    if (Buffer.from(name, 'utf8').equals(raw))
+        return;
+    const shown = [...raw]
+        .map(b => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+        .join('');
+    throw new ActionError(`the file name '${relDir ? `${relDir}/` : ''}${shown}' is not UTF-8 (bytes shown as \\xNN).`, {
+        input: 'source-dir',
+        fix: 'rename it to a UTF-8 name (e.g. `convmv -f latin1 -t utf-8 --notest <file>`), or add it to exclude.'
+    });
 }
 /** '\\' is a separator to Windows and many unzip tools: '..\\..\\x' would unpack outside the deployment. */
 function refuseBackslash(rel) {
@@ -74222,6 +76087,136 @@ function excludedBy(relPath, exclude) {
     return ignore_default()({ ignorecase: false })
         .add([...DEFAULT_EXCLUDES, ...exclude])
         .test(relPath).rule?.pattern;
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: ./src/source/checkout.ts
+
+
+/** git answers these from local files in milliseconds; a hung filesystem or git must not hold the step. */
+const GIT_TIMEOUT_MS = 10_000;
+/** The commit checked out in the repository that holds `dir` (lowercase hex), as `git rev-parse HEAD` says. */
+async function headCommit(dir, signal) {
+    const answer = await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD'], signal);
+    if (answer.ok) {
+        const sha = answer.stdout.trim().toLowerCase();
+        return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)
+            ? { kind: 'commit', sha }
+            : { kind: 'unknown', reason: `git rev-parse HEAD printed '${sha}'` };
+    }
+    if (/not a git repository/i.test(answer.stderr))
+        return { kind: 'no-repository' };
+    return { kind: 'unknown', reason: answer.reason };
+}
+/**
+ * A bundle goes to the key of `sha`, so source-dir must hold that commit: a redeploy of an older
+ * commit whose bundle is missing must not upload today's tree under the old commit's name.
+ *   - In a git checkout: HEAD must be `sha`, or the run is refused.
+ *   - Not in a git repository (a tree from an artifact or a cache): nothing shows which commit it
+ *     holds. When `sha` is the workflow's own commit (GITHUB_SHA), that is what a workflow
+ *     builds, so it is trusted, as before; any other commit is refused.
+ *   - git cannot tell (not installed, timed out, "dubious ownership" in a container): the same
+ *     rule as no repository, with git's reason in a warning or in the refusal.
+ */
+async function requireCheckoutOf(dir, sha, context, signal) {
+    const head = await headCommit(dir, signal);
+    const fix = `check out that commit before this step (actions/checkout with \`ref: ${sha}\`), or upload its bundle first ` +
+        `(run the workflow for ${sha}, which packages and uploads it), then redeploy.`;
+    if (head.kind === 'commit') {
+        if (head.sha === sha)
+            return { line: `source-dir is a checkout of ${sha}.`, warn: false };
+        throw new ActionError(`names ${sha}, but source-dir is a checkout of ${head.sha}: packaging it would put another commit's tree at ${context.target}.`, { input: 'sha', fix, code: 'WrongCheckout' });
+    }
+    const why = head.kind === 'no-repository' ? 'source-dir is not in a git repository' : `git could not read source-dir's commit (${head.reason})`;
+    if (context.workflowCommit) {
+        return { line: `${why}: trusting that it holds the workflow's commit ${sha}.`, warn: head.kind !== 'no-repository' };
+    }
+    throw new ActionError(`names ${sha}, another commit than the workflow's, and ${why}, so nothing shows that it holds that commit: ` +
+        `its tree will not be packaged as ${context.target}.`, { input: 'sha', fix, code: 'WrongCheckout' });
+}
+/** The committer date of `sha` in the repository that holds `dir`, or undefined when git cannot tell. */
+async function commitTime(dir, sha, signal) {
+    const answer = await git(dir, ['log', '-1', '--format=%ct', sha, '--'], signal);
+    if (!answer.ok)
+        return undefined;
+    const seconds = Number(answer.stdout.trim());
+    return Number.isSafeInteger(seconds) && answer.stdout.trim() !== '' ? new Date(seconds * 1000) : undefined;
+}
+function git(dir, args, signal) {
+    return new Promise(resolve => {
+        (0,external_node_child_process_.execFile)('git', ['-C', dir, ...args], 
+        // No pager, no prompt, no locale-dependent message: only plumbing output is read.
+        {
+            timeout: GIT_TIMEOUT_MS,
+            killSignal: 'SIGKILL',
+            maxBuffer: 1 << 20,
+            ...(signal ? { signal } : {}),
+            env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' }
+        }, (error, stdout, stderr) => {
+            if (!error)
+                return resolve({ ok: true, stdout });
+            const e = error;
+            const reason = e.code === 'ENOENT'
+                ? 'git is not installed on the runner'
+                : e.killed
+                    ? `git did not answer within ${GIT_TIMEOUT_MS / 1000} s`
+                    : stderr.trim().split('\n')[0] || e.message;
+            resolve({ ok: false, stderr, reason });
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/source/bundle-time.ts
+
+
+/**
+ * The agent installs files with the mtime they have in the bundle (FileUtils.copy preserve: true),
+ * so this is the time servers see: PHP OPcache, .pyc files, nginx ETags and rsync trust mtime+size.
+ * The commit's time keeps a bundle reproducible per commit (upload: auto can still skip an
+ * identical upload) while every new commit looks newer than the last. In order:
+ *   1. the committer date of `sha` in the checkout (git log -1 --format=%ct <sha>);
+ *   2. SOURCE_DATE_EPOCH (reproducible-builds.org), for trees that are not a git checkout;
+ *   3. the event payload's head_commit.timestamp, when head_commit is `sha` (push events);
+ *   4. none of those: the run's start time, with a warning. Never 1980 or any fixed date: a fixed
+ *      date is what made servers serve stale content. The start time makes every file look new,
+ *      which costs a cache refresh, never a stale page; what is lost is reproducibility across runs
+ *      (a re-run uploads again), and the warning says how to get it back.
+ */
+async function bundleTime(sources, signal) {
+    const { sourceDir, sha } = sources;
+    const committed = await commitTime(sourceDir, sha, signal);
+    if (committed)
+        return { mtime: committed, from: `the committer date of ${sha.slice(0, 12)}` };
+    if (sources.sourceDateEpoch !== undefined)
+        return { mtime: new Date(sources.sourceDateEpoch * 1000), from: 'SOURCE_DATE_EPOCH' };
+    const pushed = headCommitTime(sources.eventPath, sha);
+    if (pushed)
+        return { mtime: pushed, from: `the event's head commit (${sha.slice(0, 12)})` };
+    return {
+        mtime: new Date(Math.floor(sources.startedAt / 1000) * 1000),
+        from: 'the start of this run',
+        warning: `No commit time for ${sha.slice(0, 12)}: source-dir is not a git checkout of it and SOURCE_DATE_EPOCH is not set, so ` +
+            `bundle entries carry the time this run started, and a re-run gives a different bundle. Set SOURCE_DATE_EPOCH ` +
+            `(e.g. to the output of git log -1 --format=%ct) in the step's env to make the bundle reproducible.`
+    };
+}
+/** head_commit.timestamp of the run's event, when the event's head commit is `sha`. */
+function headCommitTime(eventPath, sha) {
+    if (!eventPath)
+        return undefined;
+    let payload;
+    try {
+        payload = JSON.parse(external_node_fs_.readFileSync(eventPath, 'utf8'));
+    }
+    catch {
+        return undefined; // no payload, or not JSON: the next source decides
+    }
+    const head = payload?.head_commit;
+    if (typeof head?.id !== 'string' || head.id.toLowerCase() !== sha || typeof head.timestamp !== 'string')
+        return undefined;
+    const ms = Date.parse(head.timestamp);
+    return Number.isFinite(ms) ? new Date(Math.floor(ms / 1000) * 1000) : undefined;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/js-yaml/dist/js-yaml.mjs
@@ -78082,6 +80077,15 @@ function requireInBundle(ctx, location, what, at, kind) {
     if (location === '')
         return undefined;
     const entry = ctx.byPath.get(location);
+    if (entry?.kind === 'symlink' && kind) {
+        // The agent runs what the link leads to: it must be there, and be a file.
+        const leadsTo = linkDestination(ctx, entry);
+        if (!leadsTo)
+            return ctx.fail(`${what} is a symlink that does not lead to a ${kind} in the bundle (it dangles, or what it points to is excluded).`, `point the link at a ${kind} in the bundle, or give the ${kind}'s own path as the location.`, at);
+        if (leadsTo.kind !== kind)
+            return ctx.fail(`${what} is a symlink to a ${leadsTo.kind === 'dir' ? 'directory' : leadsTo.kind}, not a ${kind}.`, `point it at a ${kind} in the bundle.`, at);
+        return entry;
+    }
     if (entry && (!kind || entry.kind === kind || entry.kind === 'symlink'))
         return entry;
     if (entry)
@@ -78093,6 +80097,18 @@ function requireInBundle(ctx, location, what, at, kind) {
     }
     return ctx.fail(`${what} is not in the bundle.`, `add ${location} to source-dir (and make sure no exclude pattern removes it), or fix the location.`, at);
 }
+/** What a symlink in the bundle leads to, every link on the way followed; undefined when that is not in the bundle. */
+function linkDestination(ctx, entry) {
+    let real;
+    try {
+        real = external_node_fs_.realpathSync(entry.absolute);
+    }
+    catch {
+        return undefined;
+    }
+    const rel = external_node_path_.relative(external_node_fs_.realpathSync(ctx.sourceDir), real).split(external_node_path_.sep).join('/');
+    return ctx.byPath.get(rel);
+}
 function exclusionFix(location, rule) {
     if (rule === '.git')
         return 'move it out of .git/: .git/ is never bundled.';
@@ -78102,6 +80118,7 @@ function exclusionFix(location, rule) {
 }
 
 ;// CONCATENATED MODULE: ./src/appspec/ec2/sections.ts
+
 
 
 const TOP_LEVEL = ['version', 'os', 'files', 'permissions', 'hooks', 'file_exists_behavior'];
@@ -78139,13 +80156,33 @@ function checkFiles(ctx, value, at) {
         if (typeof destination !== 'string' || destination.trim() === '') {
             fail(`files entry '${written}' has no destination.`, 'add `destination:` with the absolute path to install it to on the instance.', itemAt);
         }
-        requireInBundle(ctx, bundlePath(written, ctx.os), `files source '${written}'`, keyAt('source'));
+        const sourcePath = bundlePath(written, ctx.os);
+        requireInBundle(ctx, sourcePath, `files source '${written}'`, keyAt('source'));
+        warnLinksLeaving(ctx, sourcePath, written);
         const target = destination.trim();
         const absolute = ctx.os === 'windows' ? /^([A-Za-z]:[\\/]|\\\\)/.test(target) : target.startsWith('/');
         if (!absolute) {
             fail(`files destination '${target}' is not an absolute path on the instance.`, ctx.os === 'windows' ? 'write a full path such as C:\\inetpub\\app.' : 'write a full path such as /var/www/app.', keyAt('destination'));
         }
     });
+}
+/**
+ * A symlink under a files source that points elsewhere in the bundle (never outside it: the walk
+ * refuses that) is installed as a link to a place this mapping does not fill.
+ */
+function warnLinksLeaving(ctx, sourcePath, written) {
+    if (sourcePath === '')
+        return;
+    const inside = (p) => p === sourcePath || p.startsWith(`${sourcePath}/`);
+    for (const entry of ctx.byPath.values()) {
+        if (entry.kind !== 'symlink' || entry.linkTarget === undefined || !entry.path.startsWith(`${sourcePath}/`))
+            continue;
+        const target = external_node_path_.posix.normalize(external_node_path_.posix.join(external_node_path_.posix.dirname(entry.path), entry.linkTarget));
+        if (inside(target))
+            continue;
+        ctx.warnings.push(`${entry.path} is a symlink to ${entry.linkTarget}, outside files source '${written}': on the instance the link points ` +
+            `outside what this mapping installs, where ${target} may not be. Copy the file into ${sourcePath}/, or map the whole bundle.`);
+    }
 }
 /** `permissions` (Linux only): the shape the agent accepts, checked here instead of on every instance. */
 function checkPermissions(ctx, value, at) {
@@ -78788,6 +80825,413 @@ function resourceType(doc) {
     return typeof type === 'string' ? TYPES[type] : undefined;
 }
 
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/bundle/prebuilt/archive-entry.ts
+/** The largest wanted file read into memory: an appspec.yml is a few KB. */
+const MAX_WANTED_SIZE = 1 << 20;
+/** An entry name as the CodeDeploy agent unpacks it: no leading './' or '/', no trailing '/'. */
+function normalizeName(name) {
+    let n = name;
+    while (n.startsWith('./') || n.startsWith('/'))
+        n = n.startsWith('./') ? n.slice(2) : n.slice(1);
+    return n.replace(/\/+$/, '');
+}
+
+;// CONCATENATED MODULE: ./src/bundle/prebuilt/read-zip-index.ts
+
+
+
+const EOCD = 0x06054b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const ZIP64_EOCD = 0x06064b50;
+const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+const UNIX = 3;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+/** Thrown for bytes that are not a zip file: the caller names the input. */
+class CorruptArchive extends Error {
+}
+/**
+ * A zip's entries from its central directory (ZIP64 too), reading only the directory and the
+ * wanted files: a bundle of gigabytes costs a few reads, not its size in memory.
+ */
+async function readZipIndex(file, wanted) {
+    const handle = await external_node_fs_.promises.open(file, 'r');
+    try {
+        const size = (await handle.stat()).size;
+        const readAt = async (position, length) => {
+            if (position < 0 || length < 0 || position + length > size)
+                throw new CorruptArchive('a record points outside the file');
+            const buffer = Buffer.alloc(length);
+            const { bytesRead } = await handle.read(buffer, 0, length, position);
+            if (bytesRead !== length)
+                throw new CorruptArchive('the file ends early');
+            return buffer;
+        };
+        // The end record sits in the last 22 bytes plus a comment of up to 65,535.
+        const tailLength = Math.min(size, 22 + 0xffff);
+        const tail = await readAt(size - tailLength, tailLength);
+        let at = -1;
+        for (let i = tail.length - 22; i >= 0; i--) {
+            if (tail.readUInt32LE(i) === EOCD) {
+                at = i;
+                break;
+            }
+        }
+        if (at < 0)
+            throw new CorruptArchive('no end of central directory record');
+        let count = tail.readUInt16LE(at + 10);
+        let cdSize = tail.readUInt32LE(at + 12);
+        let cdOffset = tail.readUInt32LE(at + 16);
+        const eocdPosition = size - tailLength + at;
+        if ((count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) && eocdPosition >= 20) {
+            const locator = await readAt(eocdPosition - 20, 20);
+            if (locator.readUInt32LE(0) === ZIP64_LOCATOR) {
+                const z64 = await readAt(Number(locator.readBigUInt64LE(8)), 56);
+                if (z64.readUInt32LE(0) !== ZIP64_EOCD)
+                    throw new CorruptArchive('bad ZIP64 end record');
+                count = Number(z64.readBigUInt64LE(32));
+                cdSize = Number(z64.readBigUInt64LE(40));
+                cdOffset = Number(z64.readBigUInt64LE(48));
+            }
+        }
+        const cd = await readAt(cdOffset, cdSize);
+        const entries = [];
+        const located = new Map();
+        let p = 0;
+        for (let n = 0; n < count; n++) {
+            if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL)
+                throw new CorruptArchive('bad central directory entry');
+            const madeBy = cd.readUInt16LE(p + 4) >> 8;
+            const method = cd.readUInt16LE(p + 10);
+            let csize = cd.readUInt32LE(p + 20);
+            let usize = cd.readUInt32LE(p + 24);
+            const nameLength = cd.readUInt16LE(p + 28);
+            const extraLength = cd.readUInt16LE(p + 30);
+            const commentLength = cd.readUInt16LE(p + 32);
+            const external = cd.readUInt32LE(p + 38);
+            let offset = cd.readUInt32LE(p + 42);
+            const raw = cd.subarray(p + 46, p + 46 + nameLength).toString('utf8');
+            const extra = cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength);
+            for (let e = 0; e + 4 <= extra.length;) {
+                const id = extra.readUInt16LE(e);
+                const length = extra.readUInt16LE(e + 2);
+                if (id === 0x0001) {
+                    // ZIP64: only the values that overflowed are present, in this order.
+                    let q = e + 4;
+                    if (usize === 0xffffffff && q + 8 <= extra.length) {
+                        usize = Number(extra.readBigUInt64LE(q));
+                        q += 8;
+                    }
+                    if (csize === 0xffffffff && q + 8 <= extra.length) {
+                        csize = Number(extra.readBigUInt64LE(q));
+                        q += 8;
+                    }
+                    if (offset === 0xffffffff && q + 8 <= extra.length)
+                        offset = Number(extra.readBigUInt64LE(q));
+                }
+                e += 4 + length;
+            }
+            p += 46 + nameLength + extraLength + commentLength;
+            const unixMode = madeBy === UNIX ? external >>> 16 : 0;
+            const isDir = (unixMode & S_IFMT) === S_IFDIR || raw.endsWith('/') || (external & 0x10) !== 0;
+            const kind = isDir ? 'dir' : (unixMode & S_IFMT) === S_IFLNK ? 'symlink' : 'file';
+            // Without unix attributes (a zip made on Windows) the agent applies its defaults.
+            const mode = unixMode ? unixMode & 0o7777 : isDir ? 0o755 : 0o644;
+            const entry = { raw, path: normalizeName(raw), kind, mode, size: usize };
+            entries.push(entry);
+            if (kind === 'file' && wanted.includes(entry.path))
+                located.set(entry.path, { offset, csize, method });
+        }
+        const contents = new Map();
+        for (const [name, e] of located) {
+            if (e.csize > MAX_WANTED_SIZE)
+                continue;
+            const header = await readAt(e.offset, 30);
+            if (header.readUInt32LE(0) !== LOCAL)
+                throw new CorruptArchive(`bad local header for ${name}`);
+            const data = await readAt(e.offset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28), e.csize);
+            if (e.method === 0)
+                contents.set(name, data);
+            else if (e.method === 8)
+                contents.set(name, (0,external_node_zlib_.inflateRawSync)(data, { maxOutputLength: MAX_WANTED_SIZE }));
+            else
+                throw new CorruptArchive(`${name} uses compression method ${e.method}, which the CodeDeploy agent cannot unpack`);
+        }
+        return { entries, contents };
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/bundle/prebuilt/read-tar-index.ts
+
+
+
+
+const read_tar_index_BLOCK = 512;
+function read_tar_index_text(b, start, length) {
+    const s = b.subarray(start, start + length);
+    const nul = s.indexOf(0);
+    return (nul < 0 ? s : s.subarray(0, nul)).toString('utf8');
+}
+/** An octal field, or GNU base-256 when the high bit is set (sizes past 8 GiB). */
+function numeric(b, start, length) {
+    if ((b[start] & 0x80) !== 0) {
+        let v = 0n;
+        for (let i = start + 1; i < start + length; i++)
+            v = (v << 8n) | BigInt(b[i]);
+        return Number(v);
+    }
+    const digits = read_tar_index_text(b, start, length).trim();
+    if (digits && !/^[0-7]+$/.test(digits))
+        throw new CorruptArchive('a header field is not octal');
+    return digits ? parseInt(digits, 8) : 0;
+}
+/** The `path` (or `linkpath`) record of a pax extended header. */
+function paxPath(data) {
+    let found;
+    for (let p = 0; p < data.length;) {
+        const space = data.indexOf(0x20, p);
+        if (space < 0)
+            break;
+        const length = Number(data.subarray(p, space).toString('ascii'));
+        if (!(length > 0))
+            break;
+        const record = data.subarray(space + 1, p + length - 1).toString('utf8');
+        const eq = record.indexOf('=');
+        if (record.slice(0, eq) === 'path')
+            found = record.slice(eq + 1);
+        p += length;
+    }
+    return found;
+}
+/**
+ * A tar's (or gzipped tar's) entries, streamed header by header: ustar, GNU long names and pax
+ * paths. File data is skipped, except the wanted files, which are kept.
+ */
+async function readTarIndex(file, gzipped, wanted) {
+    const entries = [];
+    const contents = new Map();
+    const source = external_node_fs_.createReadStream(file, { highWaterMark: 1 << 20 });
+    const stream = gzipped ? source.pipe((0,external_node_zlib_.createGunzip)()) : source;
+    let buf = Buffer.alloc(0);
+    let left = 0; // data bytes of the current entry still to pass
+    let pad = 0;
+    let collect;
+    let onData = () => undefined;
+    let longName;
+    let ended = false;
+    try {
+        for await (const chunk of stream) {
+            buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+            while (!ended) {
+                if (left > 0 || pad > 0) {
+                    const take = Math.min(left > 0 ? left : pad, buf.length);
+                    if (take === 0)
+                        break;
+                    if (left > 0) {
+                        collect?.push(buf.subarray(0, take));
+                        left -= take;
+                        if (left === 0 && collect) {
+                            onData(Buffer.concat(collect));
+                            collect = undefined;
+                        }
+                    }
+                    else
+                        pad -= take;
+                    buf = buf.subarray(take);
+                    continue;
+                }
+                if (buf.length < read_tar_index_BLOCK)
+                    break;
+                const h = buf.subarray(0, read_tar_index_BLOCK);
+                buf = buf.subarray(read_tar_index_BLOCK);
+                if (h.every(x => x === 0)) {
+                    ended = true;
+                    break;
+                }
+                const size = numeric(h, 124, 12);
+                const type = String.fromCharCode(h[156]);
+                const prefix = read_tar_index_text(h, 257, 6).startsWith('ustar') ? read_tar_index_text(h, 345, 155) : '';
+                left = size;
+                pad = (read_tar_index_BLOCK - (size % read_tar_index_BLOCK)) % read_tar_index_BLOCK;
+                collect = undefined;
+                if (type === 'L' || type === 'x') {
+                    if (size > MAX_WANTED_SIZE)
+                        throw new CorruptArchive('an extended header is too large');
+                    collect = [];
+                    onData = data => {
+                        longName = type === 'L' ? read_tar_index_text(data, 0, data.length) : (paxPath(data) ?? longName);
+                    };
+                    if (size === 0)
+                        collect = undefined;
+                    continue;
+                }
+                if (type === 'g' || type === 'K')
+                    continue;
+                const raw = longName ?? (prefix ? `${prefix}/${read_tar_index_text(h, 0, 100)}` : read_tar_index_text(h, 0, 100));
+                longName = undefined;
+                const kind = type === '5'
+                    ? 'dir'
+                    : type === '2'
+                        ? 'symlink'
+                        : type === '0' || type === '\0' || type === '1' || type === '7'
+                            ? 'file'
+                            : undefined;
+                if (!kind)
+                    continue; // devices and FIFOs: the agent makes nothing of them
+                const entry = {
+                    raw,
+                    path: normalizeName(raw),
+                    kind,
+                    mode: numeric(h, 100, 8) & 0o7777,
+                    size: kind === 'file' ? size : 0
+                };
+                entries.push(entry);
+                if (kind === 'file' && size > 0 && size <= MAX_WANTED_SIZE && wanted.includes(entry.path)) {
+                    collect = [];
+                    onData = data => contents.set(entry.path, data);
+                }
+                else if (kind === 'file' && size === 0 && wanted.includes(entry.path))
+                    contents.set(entry.path, Buffer.alloc(0));
+            }
+            if (ended)
+                break;
+        }
+    }
+    catch (error) {
+        if (error instanceof CorruptArchive)
+            throw error;
+        throw new CorruptArchive(gzipped ? `not a gzipped tar (${error.message})` : error.message);
+    }
+    finally {
+        source.destroy();
+    }
+    if (!ended && (left > 0 || buf.length > 0))
+        throw new CorruptArchive('the archive ends in the middle of an entry');
+    return { entries, contents };
+}
+
+;// CONCATENATED MODULE: ./src/bundle/prebuilt/check-prebuilt.ts
+
+
+
+
+
+
+
+
+const APPSPEC = 'appspec.yml';
+/**
+ * The `bundle` input: an archive built earlier, checked the way a source-dir is (appspec.yml at
+ * its root, hooks that exist, no entry that unpacks outside the deployment), from its headers.
+ */
+async function checkPrebuilt(file, type, tempRoot = external_node_os_.tmpdir()) {
+    const index = await readIndex(file, type);
+    refuseUnsafe(index.entries);
+    const entries = index.entries.map(e => ({
+        path: e.path,
+        kind: e.kind,
+        mode: e.mode,
+        size: e.size,
+        absolute: `${file}#${e.path}`
+    }));
+    const text = index.contents.get(APPSPEC);
+    if (!entries.some(e => e.path === APPSPEC && e.kind === 'file') || text === undefined)
+        throw check_prebuilt_missingAppSpec(index.entries, type);
+    // The appspec checks read appspec.yml from a directory: give them one holding just that file.
+    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(tempRoot, 'codedeploy-prebuilt-'));
+    try {
+        await external_node_fs_.promises.writeFile(external_node_path_.join(dir, APPSPEC), text);
+        return { entries, appspec: checkAppSpec(dir, entries) };
+    }
+    catch (error) {
+        // The checks speak of source-dir; here the files come from the archive, built elsewhere.
+        if (error instanceof ActionError && / is not in the bundle/.test(error.message)) {
+            throw new ActionError(error.message, {
+                fix: 'add it to the archive in the step that builds it, or fix the location in appspec.yml.',
+                ...(error.code ? { code: error.code } : {})
+            });
+        }
+        throw error;
+    }
+    finally {
+        await external_node_fs_.promises.rm(dir, { recursive: true, force: true });
+    }
+}
+/** A copy of the archive in a fresh temp directory, so removing the bundle after the run never touches the user's file. */
+async function stagePrebuilt(file, type, entries, signal, tempRoot = external_node_os_.tmpdir()) {
+    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(tempRoot, 'codedeploy-bundle-'));
+    const copy = external_node_path_.join(dir, `bundle.${type}`);
+    // A copy-on-write clone where the file system has them: byte for byte, and free.
+    await external_node_fs_.promises.copyFile(file, copy, external_node_fs_.constants.COPYFILE_FICLONE);
+    const size = (await external_node_fs_.promises.stat(copy)).size;
+    return { file: copy, type, size, sha256: await sha256File(copy, signal), entries };
+}
+async function readIndex(file, type) {
+    try {
+        return type === 'zip' ? await readZipIndex(file, [APPSPEC]) : await readTarIndex(file, type === 'tgz', [APPSPEC]);
+    }
+    catch (error) {
+        if (!(error instanceof CorruptArchive))
+            throw error;
+        throw new ActionError(`'${external_node_path_.basename(file)}' is not a readable ${type} archive: ${error.message}.`, {
+            input: 'bundle',
+            fix: 'check the step that builds it, and that its name gives its real type (.zip, .tar, .tgz or .tar.gz).'
+        });
+    }
+}
+function refuseUnsafe(entries) {
+    for (const e of entries) {
+        if (e.raw.split(/[\\/]/).includes('..') || e.raw.includes('\\')) {
+            throw new ActionError(`has '${e.raw}', which would unpack outside the deployment directory (or, with a backslash, elsewhere on Windows).`, {
+                input: 'bundle',
+                fix: 'build the archive from inside the directory to deploy, with relative names only (e.g. `cd dist && zip -r ../app.zip .`).'
+            });
+        }
+        if (e.path === '.git' || e.path.startsWith('.git/')) {
+            throw new ActionError(`has ${e.raw}: a checkout's .git/ carries the token actions/checkout left in .git/config.`, {
+                input: 'bundle',
+                fix: "leave .git out of the archive (zip -x '.git/*', tar --exclude=.git)."
+            });
+        }
+    }
+}
+function check_prebuilt_missingAppSpec(entries, type) {
+    const build = type === 'zip' ? '`cd dist && zip -r ../app.zip .`' : '`tar -C dist -czf app.tgz .`';
+    if (entries.some(e => e.path === APPSPEC && e.kind !== 'file')) {
+        return new ActionError(`has ${APPSPEC} at its root, but not as a file.`, {
+            input: 'bundle',
+            fix: `make ${APPSPEC} the AppSpec file itself.`
+        });
+    }
+    if (entries.some(e => e.path === APPSPEC)) {
+        return new ActionError(`has an ${APPSPEC} too large to be an AppSpec file.`, { input: 'bundle', fix: `check what ${APPSPEC} holds.` });
+    }
+    if (entries.some(e => e.path === 'appspec.yaml')) {
+        return new ActionError(`has appspec.yaml at its root, but the CodeDeploy agent only reads ${APPSPEC}.`, {
+            input: 'bundle',
+            fix: `rename appspec.yaml to ${APPSPEC} before building the archive.`
+        });
+    }
+    const nested = entries.find(e => e.path.endsWith(`/${APPSPEC}`));
+    if (nested) {
+        return new ActionError(`has no ${APPSPEC} at its root; found ${nested.path}, which the agent does not read.`, {
+            input: 'bundle',
+            fix: `build the archive from inside ${nested.path.slice(0, -APPSPEC.length - 1)}/ so ${APPSPEC} is at its root, e.g. ${build}.`
+        });
+    }
+    return new ActionError(`has no ${APPSPEC} at its root.`, {
+        input: 'bundle',
+        fix: `add ${APPSPEC} (version: 0.0, os: linux, files, hooks) at the root of the directory the archive is built from, e.g. ${build}.`
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/aws/service-errors.ts
 
 const THROTTLING = new Set([
@@ -78851,25 +81295,71 @@ function explainAwsError(error, doing, permission, resource) {
     return new ActionError(`${doing} failed: ${describeError(error)}`, { code: name ?? 'Error', cause: error });
 }
 
+;// CONCATENATED MODULE: ./src/upload/storage-class.ts
+
+
+/** Classes whose objects cannot be read (GetObject: InvalidObjectState) until restored. GLACIER_IR is read at once. */
+const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+/**
+ * Refuses an object the agent could not download: every instance's DownloadBundle would fail with
+ * InvalidObjectState. A restored copy (ongoing-request="false") is readable until it expires.
+ */
+function assertReadable(storage, loc, version) {
+    const tiered = storage.storageClass === 'INTELLIGENT_TIERING' && /ARCHIVE_ACCESS$/.test(storage.archiveStatus ?? '');
+    if (!ARCHIVE_CLASSES.has(storage.storageClass ?? '') && !tiered)
+        return;
+    if (/ongoing-request="false"/.test(storage.restore ?? ''))
+        return;
+    const where = tiered ? `INTELLIGENT_TIERING (${storage.archiveStatus})` : storage.storageClass;
+    const versionArg = version ? ` --version-id ${version}` : '';
+    // Intelligent-Tiering archive tiers take no Days: the object moves back to the frequent tier.
+    const request = tiered ? '{"GlacierJobParameters":{"Tier":"Standard"}}' : '{"Days":7,"GlacierJobParameters":{"Tier":"Standard"}}';
+    const ongoing = /ongoing-request="true"/.test(storage.restore ?? '');
+    throw new ActionError(`${s3Uri(loc)} is archived in ${where}${ongoing ? ' and its restore is still in progress' : ''}: ` +
+        'CodeDeploy cannot read it, so DownloadBundle would fail with InvalidObjectState on every instance.', {
+        fix: ongoing
+            ? 'wait until the restore is done (HeadObject shows ongoing-request="false"), then run again.'
+            : `restore it, wait until the restore is done, then run again: aws s3api restore-object --bucket ${loc.bucket} ` +
+                `--key ${loc.key}${versionArg} --restore-request '${request}'. Or build and upload the bundle again under another s3-key-prefix; ` +
+                'and keep bundles that rollbacks may need out of archive tiers in the lifecycle rules.',
+        code: 'InvalidObjectState'
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/upload/existing-object.ts
 
 
 
 
 
-/** HeadObject: the object at the location, or undefined when there is none. */
+
+/**
+ * The object at the location for a deployment (redeploys, `upload: never`), or undefined when
+ * there is none. An archived object is refused: no instance could download it.
+ */
 async function findExisting(loc, deps) {
+    const found = await headBundle(loc, deps);
+    if (found)
+        assertReadable(found.storage, loc, found.revision.version);
+    return found?.revision;
+}
+/** HeadObject: the object at the location as it is, or undefined when there is none. */
+async function headBundle(loc, deps) {
     try {
         const head = await deps.clients.s3.send(new client_s3_dist_cjs/* HeadObjectCommand */.l81({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(deps.signal));
         return {
-            bucket: loc.bucket,
-            key: loc.key,
-            bundleType: loc.bundleType,
-            eTag: unquote(head.ETag),
-            version: head.VersionId,
-            sha256: head.Metadata?.[SHA256_METADATA],
-            size: head.ContentLength ?? 0,
-            uploaded: false
+            revision: {
+                bucket: loc.bucket,
+                key: loc.key,
+                bundleType: loc.bundleType,
+                eTag: unquote(head.ETag),
+                version: head.VersionId,
+                sha256: head.Metadata?.[SHA256_METADATA],
+                size: head.ContentLength ?? 0,
+                uploaded: false
+            },
+            storage: { storageClass: head.StorageClass, restore: head.Restore, archiveStatus: head.ArchiveStatus },
+            lastModified: head.LastModified
         };
     }
     catch (error) {
@@ -78907,9 +81397,7 @@ function explainS3Error(error, doing, permission, loc) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/upload/upload-bundle.ts
-
-
+;// CONCATENATED MODULE: ./src/upload/multipart.ts
 
 
 
@@ -78918,86 +81406,40 @@ function explainS3Error(error, doing, permission, loc) {
 
 const MAX_PARTS = 10_000;
 const MIN_PART = 5 << 20;
-const DEFAULT_MULTIPART_THRESHOLD = 16 << 20;
 const DEFAULT_PART_SIZE = 8 << 20;
+/** How long a cancelled run still waits for CreateMultipartUpload's answer, to learn the UploadId it must abort. */
+const CREATE_GRACE_MS = 500;
+/** Before the second AbortMultipartUpload: a part S3 was still storing at the first one lands meanwhile. */
+const SECOND_ABORT_AFTER_MS = 200;
 /**
- * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256) are
- * already there. Bodies are buffers, so the SDK can retry a throttled, failed or dropped request
- * (it never retries a streamed one); big bundles go up in parts, a few at a time, through a
- * fixed set of part buffers, so memory does not grow with the bundle.
+ * Puts the bundle in parts, a few at a time, through a fixed set of part buffers. Whatever
+ * happens after CreateMultipartUpload (a failure, a cancel, a refused condition) ends with the
+ * upload aborted, so no billed, invisible parts are left: twice when parts were cut in flight,
+ * as S3 documents that a part still arriving may outlive the first abort.
+ * `ifNoneMatch`: CompleteMultipartUpload only if the key holds no object yet.
  */
-async function uploadBundle(bundle, loc, mode, deps, sizes = {}) {
-    const s3 = deps.clients.s3;
-    const options = { ...sizes, signal: deps.signal };
-    if (mode === 'auto') {
-        const existing = await findExisting(loc, deps).catch((error) => {
-            // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
-            // upload. Under expected-bucket-owner the same 403 may mean another account's bucket:
-            // stop there, before writing anything.
-            if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner)
-                return undefined;
-            throw error;
-        });
-        if (existing && existing.sha256 === bundle.sha256 && existing.size === bundle.size)
-            return existing;
-    }
-    const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
-    try {
-        const written = bundle.size > threshold ? await putMultipart(s3, bundle, loc, options) : await putSingle(s3, bundle, loc, options.signal);
-        return {
-            bucket: loc.bucket,
-            key: loc.key,
-            bundleType: loc.bundleType,
-            ...written,
-            sha256: bundle.sha256,
-            size: bundle.size,
-            uploaded: true
-        };
-    }
-    catch (error) {
-        throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
-    }
-}
-function objectParams(bundle, loc) {
-    return {
-        Bucket: loc.bucket,
-        Key: loc.key,
-        ContentType: bundle.type === 'zip' ? 'application/zip' : 'application/gzip',
-        Metadata: { [SHA256_METADATA]: bundle.sha256 },
-        ServerSideEncryption: loc.sse,
-        SSEKMSKeyId: loc.kmsKeyId,
-        ExpectedBucketOwner: loc.expectedBucketOwner
-    };
-}
-async function putSingle(s3, bundle, loc, signal) {
-    const body = await external_node_fs_.promises.readFile(bundle.file);
-    if (body.length !== bundle.size)
-        throw new Error(`${bundle.file} changed after it was written`);
-    const out = await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({
-        ...objectParams(bundle, loc),
-        Body: body,
-        ContentLength: bundle.size,
-        // S3 checks the bytes it received against this before storing them.
-        ChecksumSHA256: Buffer.from(bundle.sha256, 'hex').toString('base64')
-    }), abortable(signal));
-    return { eTag: unquote(out.ETag), version: out.VersionId };
-}
-async function putMultipart(s3, bundle, loc, options) {
+async function putMultipart(bundle, loc, params, ifNoneMatch, options, deps) {
+    const { s3, signal } = deps;
     const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART, Math.ceil(bundle.size / MAX_PARTS));
     const count = Math.ceil(bundle.size / partSize);
-    const { UploadId } = await s3.send(new client_s3_dist_cjs/* CreateMultipartUploadCommand */.nG4(objectParams(bundle, loc)), abortable(options.signal));
-    if (!UploadId)
-        throw new Error('S3 returned no UploadId for the multipart upload');
     const file = await external_node_fs_.promises.open(bundle.file, 'r');
+    let uploadId;
     // One part failing stops the others: their requests are cut, and awaited, before the abort.
     const stop = new AbortController();
     const onCancel = () => stop.abort();
-    options.signal.addEventListener('abort', onCancel, { once: true });
-    if (options.signal.aborted)
+    signal.addEventListener('abort', onCancel, { once: true });
+    if (signal.aborted)
         stop.abort();
+    let cut = false;
     try {
+        if (signal.aborted)
+            throw new Error('the upload was cancelled');
+        uploadId = await create(s3, { ...params, Bucket: loc.bucket, Key: loc.key }, deps);
+        if (signal.aborted)
+            throw new Error('the upload was cancelled');
         const etags = new Array(count);
         let next = 0;
+        let sent = 0;
         const worker = async () => {
             const buffer = Buffer.allocUnsafeSlow(partSize);
             while (next < count && !stop.signal.aborted) {
@@ -79008,18 +81450,26 @@ async function putMultipart(s3, bundle, loc, options) {
                 if (bytesRead !== length)
                     throw new Error(`${bundle.file} changed after it was written`);
                 const body = buffer.subarray(0, length);
-                const out = await s3.send(new client_s3_dist_cjs/* UploadPartCommand */.iVK({
+                const out = await s3
+                    .send(new client_s3_dist_cjs/* UploadPartCommand */.iVK({
                     Bucket: loc.bucket,
                     Key: loc.key,
-                    UploadId,
+                    UploadId: uploadId,
                     PartNumber: index + 1,
                     Body: body,
                     ContentLength: length,
                     // S3 refuses a part whose bytes do not match (BadDigest), so a bad part never lands.
                     ContentMD5: external_node_crypto_.createHash('md5').update(body).digest('base64'),
                     ExpectedBucketOwner: loc.expectedBucketOwner
-                }), abortable(stop.signal));
+                }), abortable(stop.signal))
+                    .catch((error) => {
+                    if (stop.signal.aborted)
+                        cut = true;
+                    throw error;
+                });
                 etags[index] = out.ETag ?? '';
+                sent += length;
+                options.onProgress?.(sent);
             }
         };
         // The first failure is the cause; the others are the workers it cut off.
@@ -79030,28 +81480,238 @@ async function putMultipart(s3, bundle, loc, options) {
         })));
         if (cause)
             throw cause.error;
-        if (options.signal.aborted)
+        if (signal.aborted)
             throw new Error('the upload was cancelled');
         const done = await s3.send(new client_s3_dist_cjs/* CompleteMultipartUploadCommand */.Gym({
             Bucket: loc.bucket,
             Key: loc.key,
-            UploadId,
+            UploadId: uploadId,
             MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-            ExpectedBucketOwner: loc.expectedBucketOwner
-        }), abortable(options.signal));
+            ExpectedBucketOwner: loc.expectedBucketOwner,
+            ...(ifNoneMatch ? { IfNoneMatch: '*' } : {})
+        }), abortable(signal));
+        uploadId = undefined;
         return { eTag: unquote(done.ETag), version: done.VersionId };
     }
     catch (error) {
-        // Never leave parts behind (they are billed and invisible): abort, then report the cause.
-        await s3
-            .send(new client_s3_dist_cjs/* AbortMultipartUploadCommand */.tfP({ Bucket: loc.bucket, Key: loc.key, UploadId, ExpectedBucketOwner: loc.expectedBucketOwner }))
-            .catch(() => undefined);
+        if (uploadId)
+            await abortUpload(s3, loc, uploadId, cut, deps.clock);
         throw error;
     }
     finally {
-        options.signal.removeEventListener('abort', onCancel);
+        signal.removeEventListener('abort', onCancel);
         await file.close();
     }
+}
+/**
+ * CreateMultipartUpload, kept from a cancel for a moment: cut at once, S3 may still create the
+ * upload, and without its UploadId nothing could abort it.
+ */
+async function create(s3, input, deps) {
+    const cutAfterGrace = new AbortController();
+    const onCancel = () => void deps.clock.sleep(CREATE_GRACE_MS).then(() => cutAfterGrace.abort());
+    deps.signal.addEventListener('abort', onCancel, { once: true });
+    try {
+        const { UploadId } = await s3.send(new client_s3_dist_cjs/* CreateMultipartUploadCommand */.nG4(input), abortable(cutAfterGrace.signal));
+        if (!UploadId)
+            throw new Error('S3 returned no UploadId for the multipart upload');
+        return UploadId;
+    }
+    finally {
+        deps.signal.removeEventListener('abort', onCancel);
+    }
+}
+/** Aborts the upload, and once more after a moment when parts were cut in flight; never throws (the cause is what matters). */
+async function abortUpload(s3, loc, uploadId, again, clock) {
+    const abort = () => s3
+        .send(new client_s3_dist_cjs/* AbortMultipartUploadCommand */.tfP({
+        Bucket: loc.bucket,
+        Key: loc.key,
+        UploadId: uploadId,
+        ExpectedBucketOwner: loc.expectedBucketOwner
+    }))
+        .catch((error) => (errors_awsErrorName(error) === 'NoSuchUpload' ? undefined : error));
+    await abort();
+    if (!again)
+        return;
+    await clock.sleep(SECOND_ABORT_AFTER_MS);
+    await abort();
+}
+
+;// CONCATENATED MODULE: ./src/upload/no-overwrite.ts
+
+
+
+
+
+
+/** GetBucketVersioning; asked only when an object with other bytes is already at the key. */
+async function bucketVersioning(loc, deps) {
+    try {
+        const out = await deps.clients.s3.send(new client_s3_dist_cjs/* GetBucketVersioningCommand */._rj({ Bucket: loc.bucket, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(deps.signal));
+        return out.Status === 'Enabled' || out.Status === 'Suspended' ? out.Status : 'Off';
+    }
+    catch (error) {
+        // Without s3:GetBucketVersioning nothing is known: act as for an unversioned bucket, and say so.
+        if (isAccessDenied(error) && !loc.expectedBucketOwner)
+            return 'unreadable';
+        throw explainS3Error(error, `reading the versioning of bucket ${loc.bucket}`, 's3:GetBucketVersioning', loc);
+    }
+}
+/** S3's answers to a write with `If-None-Match: *` that found (or raced) an object at the key. */
+function isConditionFailure(error) {
+    const name = errors_awsErrorName(error);
+    const status = error?.$metadata?.httpStatusCode;
+    return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409;
+}
+/** The same bytes, as far as S3's record of them tells. */
+function sameBytes(existing, bundle) {
+    return existing.revision.sha256 === bundle.sha256 && existing.revision.size === bundle.size;
+}
+/**
+ * The object at the key holds other bytes and the bucket keeps no versions: writing would replace
+ * what deployments may be pinned to by eTag (an automatic rollback or an Auto Scaling scale-out
+ * fetches it again, and fails at DownloadBundle). Refused, never replaced.
+ */
+function replaceRefusal(existing, bundle, loc, versioning) {
+    const theirs = existing.revision.sha256
+        ? `sha256 ${existing.revision.sha256}`
+        : 'sha256 unknown: no x-amz-meta-sha256, not uploaded by this action';
+    const when = existing.lastModified ? `, written ${existing.lastModified.toISOString()}` : '';
+    const state = versioning === 'Suspended'
+        ? 'has versioning suspended'
+        : versioning === 'unreadable'
+            ? 'may not be versioned (s3:GetBucketVersioning was denied)'
+            : 'is not versioned';
+    return new ActionError(`${s3Uri(loc)} already holds another bundle for this commit (${theirs}${when}) than this run built (sha256 ${bundle.sha256}), ` +
+        `and bucket ${loc.bucket} ${state}: uploading would replace an object that deployments may be pinned to by its eTag ` +
+        `${existing.revision.eTag} (automatic rollbacks and Auto Scaling scale-outs download it again, and would fail at DownloadBundle). ` +
+        'Nothing was uploaded.', {
+        fix: 'make the build reproducible, so a re-run for a commit gives the same bytes (the bundle is stamped with the commit time; ' +
+            'look for files a build step writes differently on each run); or enable versioning on the bucket (each version stays ' +
+            'pinned, and a new one is written); or deploy the bundle already there with `upload: never`; or use another ' +
+            's3-key-prefix. Delete the object by hand only if no deployment used it.',
+        code: 'BundleChanged'
+    });
+}
+
+;// CONCATENATED MODULE: ./src/upload/upload-bundle.ts
+
+
+
+
+
+
+
+
+
+
+
+const DEFAULT_MULTIPART_THRESHOLD = 16 << 20;
+const CONTENT_TYPES = { zip: 'application/zip', tar: 'application/x-tar', tgz: 'application/gzip' };
+/**
+ * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256) are
+ * already there. Never replaces an object a deployment may have used (deployments pin it by
+ * eTag): writes carry `If-None-Match: *`, so of two racing runs one wins and the other finds the
+ * winner's object; other bytes at the key are written as a new version in a versioned bucket and
+ * refused in any other. Bodies are buffers, so the SDK can retry a throttled, failed or dropped
+ * request; big bundles go up in parts through a fixed set of buffers (see multipart.ts).
+ */
+async function uploadBundle(bundle, loc, mode, deps, sizes = {}) {
+    if (mode === 'auto') {
+        const existing = await headBundle(loc, deps).catch((error) => {
+            // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
+            // upload (conditionally). Under expected-bucket-owner the same 403 may mean another
+            // account's bucket: stop there, before writing anything.
+            if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner)
+                return undefined;
+            throw error;
+        });
+        if (existing)
+            return settle(existing, bundle, loc, deps, sizes, mode);
+    }
+    // A second try only when a concurrent multipart upload won a race and then left nothing (409).
+    for (let attempt = 1;; attempt++) {
+        try {
+            return revision(bundle, loc, await write(bundle, loc, true, deps, sizes));
+        }
+        catch (error) {
+            if (!isConditionFailure(error))
+                throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
+            const winner = await headBundle(loc, deps);
+            if (winner)
+                return settle(winner, bundle, loc, deps, sizes, mode);
+            if (attempt === 2)
+                throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
+        }
+    }
+}
+/**
+ * An object is at the key: the same bytes are reused (if S3 can serve them); other bytes become
+ * a new version in a versioned bucket, and are refused in any other. `always` in a versioned
+ * bucket writes a new version whatever is there.
+ */
+async function settle(existing, bundle, loc, deps, sizes, mode) {
+    const same = sameBytes(existing, bundle);
+    const versioning = same && mode !== 'always' ? undefined : await bucketVersioning(loc, deps);
+    if (versioning !== 'Enabled') {
+        if (!same)
+            throw replaceRefusal(existing, bundle, loc, versioning ?? 'Off');
+        assertReadable(existing.storage, loc, existing.revision.version);
+        return existing.revision;
+    }
+    try {
+        return revision(bundle, loc, await write(bundle, loc, false, deps, sizes));
+    }
+    catch (error) {
+        throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
+    }
+}
+function revision(bundle, loc, written) {
+    return {
+        bucket: loc.bucket,
+        key: loc.key,
+        bundleType: loc.bundleType,
+        ...written,
+        sha256: bundle.sha256,
+        size: bundle.size,
+        uploaded: true
+    };
+}
+async function write(bundle, loc, ifNoneMatch, deps, sizes) {
+    const threshold = sizes.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+    const s3 = deps.clients.s3;
+    if (bundle.size <= threshold) {
+        const written = await putSingle(s3, bundle, loc, ifNoneMatch, deps.signal);
+        sizes.onProgress?.(bundle.size);
+        return written;
+    }
+    return putMultipart(bundle, loc, objectParams(bundle, loc), ifNoneMatch, sizes, { s3, signal: deps.signal, clock: deps.clock });
+}
+function objectParams(bundle, loc) {
+    return {
+        ContentType: CONTENT_TYPES[bundle.type],
+        Metadata: { [SHA256_METADATA]: bundle.sha256 },
+        ServerSideEncryption: loc.sse,
+        SSEKMSKeyId: loc.kmsKeyId,
+        ExpectedBucketOwner: loc.expectedBucketOwner
+    };
+}
+async function putSingle(s3, bundle, loc, ifNoneMatch, signal) {
+    const body = await external_node_fs_.promises.readFile(bundle.file);
+    if (body.length !== bundle.size)
+        throw new Error(`${bundle.file} changed after it was written`);
+    const out = await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({
+        ...objectParams(bundle, loc),
+        Bucket: loc.bucket,
+        Key: loc.key,
+        Body: body,
+        ContentLength: bundle.size,
+        // S3 checks the bytes it received against this before storing them.
+        ChecksumSHA256: Buffer.from(bundle.sha256, 'hex').toString('base64'),
+        ...(ifNoneMatch ? { IfNoneMatch: '*' } : {})
+    }), abortable(signal));
+    return { eTag: unquote(out.ETag), version: out.VersionId };
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/create-deployment.ts
@@ -79059,8 +81719,11 @@ async function putMultipart(s3, bundle, loc, options) {
 
 
 
-const ACTIVE = ['Created', 'Queued', 'InProgress', 'Ready'];
+/** The statuses of a deployment that holds its group (Baking: ECS, the new task set soaking before the old one ends). */
+const ACTIVE = ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'];
 const FINAL = new Set(['Succeeded', 'Failed', 'Stopped']);
+/** A CreateDeployment sent just before the deadline still gets one whole attempt (see aws/clients.ts). */
+const ONE_ATTEMPT_MS = 20_000;
 /** Waiting for a busy group: a first look soon, then every 10 s. */
 const BUSY_FIRST_POLL_MS = 2000;
 const BUSY_POLL_MS = 10_000;
@@ -79070,9 +81733,18 @@ const BUSY_POLL_MS = 10_000;
  */
 async function createDeployment(req, deps) {
     const cd = deps.clients.codedeploy;
+    // timeout-minutes bounds the whole step: a deployment started after it could not be followed at all.
+    if (deps.clock.now() >= deps.deadline)
+        throw new ActionError(`timeout-minutes ran out before the deployment to ${req.applicationName}/${req.group} was created: nothing was deployed.`, {
+            input: 'timeout-minutes',
+            fix: 'raise timeout-minutes: it counts from the start of the step, so packaging, the upload and a busy group count too.'
+        });
     // Set once an attempt failed in a way that may have created the deployment all the same.
     let mayExist = false;
     for (let attempt = 0;; attempt++) {
+        // Not cut by a cancel (a request cut off mid-flight could create a deployment nobody sees),
+        // only by the deadline, after which a lost answer is looked for like any other.
+        const bound = timeLimit(Math.max(ONE_ATTEMPT_MS, deps.deadline - deps.clock.now()));
         try {
             const command = new dist_cjs/* CreateDeploymentCommand */.ttP({
                 applicationName: req.applicationName,
@@ -79083,7 +81755,8 @@ async function createDeployment(req, deps) {
                 // Bundle-only settings: ECS and Lambda deployments have no files and no ApplicationStop.
                 ...('revisionType' in req.revision
                     ? {}
-                    : { fileExistsBehavior: req.fileExistsBehavior, ignoreApplicationStopFailures: req.ignoreApplicationStopFailures })
+                    : { fileExistsBehavior: req.fileExistsBehavior, ignoreApplicationStopFailures: req.ignoreApplicationStopFailures }),
+                ...overrides(req)
             });
             // The SDK retries a dropped connection by itself, so a lost answer can surface only as the
             // retry's refusal (the group busy with the deployment it did create): note every attempt that failed.
@@ -79097,8 +81770,7 @@ async function createDeployment(req, deps) {
                     throw error;
                 }
             }, { step: 'deserialize', priority: 'high', name: 'codedeployActionLostAnswer' });
-            const out = await cd.send(command);
-            // Deliberately not abortable: a request cut off mid-flight could create a deployment nobody sees.
+            const out = await cd.send(command, { abortSignal: bound });
             if (!out.deploymentId)
                 throw new Error('CreateDeployment returned no deploymentId');
             return out.deploymentId;
@@ -79111,22 +81783,49 @@ async function createDeployment(req, deps) {
                 if (ours)
                     return ours;
             }
-            else if (isTransient(error) && deps.clock.now() < deps.deadline) {
+            else if (isTransient(error) || bound.aborted) {
                 mayExist = true;
-                // The service may have created it before the answer was lost: never start a second one.
-                const created = await findOurs(cd, req, await activeDeployments(cd, req).catch(() => []));
+                // The service may have created it before the answer was lost (a time-out included): never start a second one.
+                const created = await findOurs(cd, req, await activeDeployments(cd, req, deps).catch(() => []), deps);
+                const why = errors_awsErrorName(error) ?? 'error';
                 if (created) {
-                    deps.log.info(`CreateDeployment's answer was lost (${errors_awsErrorName(error) ?? 'error'}), but it created deployment ${created}: following it.`);
+                    deps.log.info(`CreateDeployment's answer was lost (${why}), but it created deployment ${created}: following it.`);
                     return created;
                 }
-                deps.log.info(`CreateDeployment: ${errors_awsErrorName(error) ?? 'error'}; trying again.`);
-                await deps.clock.sleep(Math.min(30_000, 1000 * 2 ** attempt), deps.signal);
+                // Another attempt needs its whole time: one cut short by the deadline would only leave more doubt.
+                if (deps.deadline - deps.clock.now() < ONE_ATTEMPT_MS)
+                    throw unanswered(req, why, error);
+                deps.log.info(`CreateDeployment: ${why}; trying again.`);
+                await deps.clock.sleep(Math.min(30_000, 1000 * 2 ** attempt, Math.max(0, deps.deadline - deps.clock.now())), deps.signal);
             }
             else {
                 throw explainAwsError(error, `creating the deployment in ${req.applicationName}/${req.group}`, 'codedeploy:CreateDeployment', `deployment group ${req.applicationName}/${req.group}`);
             }
         }
     }
+}
+/** What this deployment overrides of its group's settings; nothing when the group's own apply. */
+function overrides(req) {
+    const rollback = req.autoRollback ?? 'group';
+    return {
+        ...(req.updateOutdatedInstancesOnly ? { updateOutdatedInstancesOnly: true } : {}),
+        ...(rollback === 'group'
+            ? {}
+            : { autoRollbackConfiguration: rollback === 'off' ? { enabled: false } : { enabled: true, events: [...rollback] } }),
+        // Alarm polling off for this deployment; the service takes an empty list with enabled false (the shape
+        // GetDeploymentGroup reports for a group without alarms). Needs codedeploy:UpdateDeploymentGroup too.
+        ...(req.alarms === 'off' ? { overrideAlarmConfiguration: { enabled: false, alarms: [] } } : {})
+    };
+}
+/** No answer to CreateDeployment by the deadline, and no deployment of ours to be seen: say what is not known. */
+function unanswered(req, why, cause) {
+    return new ActionError(`CreateDeployment for ${req.applicationName}/${req.group} got no answer before the time-out (${why}), and no deployment of ` +
+        `this run is active in the group: none was created, or it has not shown yet.`, {
+        input: 'timeout-minutes',
+        fix: `look at deployment group ${req.group}'s deployments in the CodeDeploy console before running again; raise timeout-minutes if the service was slow.`,
+        code: why,
+        cause
+    });
 }
 function revisionLocation(r) {
     if ('revisionType' in r)
@@ -79138,11 +81837,11 @@ function revisionLocation(r) {
 }
 /** Waits until the group is free (undefined), or returns the id when the active deployment is ours. */
 async function waitForActiveDeployment(cd, req, deps, refusal, mayExist) {
-    const active = await activeDeployment(cd, req, refusal);
+    const active = await activeDeployment(cd, req, refusal, deps);
     // A retry after a lost answer is refused because of our own deployment: adopt it. Without a
     // lost answer the active one is another run's, even one of the same bundle and description
     // (a re-run of the same workflow run has the same link).
-    const ours = active && mayExist ? await findOurs(cd, req, [active]) : undefined;
+    const ours = active && mayExist ? await findOurs(cd, req, [active], deps) : undefined;
     if (ours) {
         deps.log.info(`Deployment ${ours} is this run's own (an earlier CreateDeployment answer was lost): following it.`);
         return ours;
@@ -79160,7 +81859,7 @@ async function waitForActiveDeployment(cd, req, deps, refusal, mayExist) {
     while (deps.clock.now() < deps.deadline && !deps.signal.aborted) {
         await deps.clock.sleep(Math.min(pause, Math.max(0, deps.deadline - deps.clock.now())), deps.signal);
         pause = Math.min(BUSY_POLL_MS, pause * 2);
-        const status = await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active }), abortable(deps.signal)).then(out => out.deploymentInfo?.status, error => isTransient(error) || deps.signal.aborted
+        const status = await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active }), untilDeadline(deps, 0)).then(out => out.deploymentInfo?.status, error => isTransient(error) || deps.signal.aborted || deps.clock.now() >= deps.deadline
             ? undefined
             : Promise.reject(explainAwsError(error, `reading deployment ${active}`, 'codedeploy:GetDeployment', `deployment ${active}`)));
         if (status && FINAL.has(status)) {
@@ -79186,13 +81885,13 @@ function sameRevision(d, r) {
     const loc = d.revision?.s3Location;
     return loc?.bucket === r.bucket && loc.key === r.key && (loc.eTag ?? '') === (r.eTag || '');
 }
-async function activeDeployments(cd, req) {
-    const out = await cd.send(new dist_cjs/* ListDeploymentsCommand */.sr8({ applicationName: req.applicationName, deploymentGroupName: req.group, includeOnlyStatuses: [...ACTIVE] }));
+async function activeDeployments(cd, req, deps) {
+    const out = await cd.send(new dist_cjs/* ListDeploymentsCommand */.sr8({ applicationName: req.applicationName, deploymentGroupName: req.group, includeOnlyStatuses: [...ACTIVE] }), untilDeadline(deps));
     return out.deployments ?? [];
 }
-async function activeDeployment(cd, req, refusal) {
+async function activeDeployment(cd, req, refusal, deps) {
     try {
-        return (await activeDeployments(cd, req))[0];
+        return (await activeDeployments(cd, req, deps))[0];
     }
     catch {
         // Without codedeploy:ListDeployments, the refusal itself names the deployment.
@@ -79204,11 +81903,11 @@ async function activeDeployment(cd, req, refusal) {
  * AppSpec's sha256) and the same
  * description, which carries this run's link when generated. Undefined when none is, or on doubt.
  */
-async function findOurs(cd, req, ids) {
+async function findOurs(cd, req, ids, deps) {
     if (ids.length === 0)
         return undefined;
     try {
-        const out = await cd.send(new dist_cjs/* BatchGetDeploymentsCommand */.ARk({ deploymentIds: ids.slice(0, 25) }));
+        const out = await cd.send(new dist_cjs/* BatchGetDeploymentsCommand */.ARk({ deploymentIds: ids.slice(0, 25) }), untilDeadline(deps));
         return out.deploymentsInfo?.find(d => d.description === req.description && sameRevision(d, req.revision))?.deploymentId;
     }
     catch {
@@ -79466,7 +82165,8 @@ class ProgressPrinter {
         else {
             if (this.failures === MAX_ANNOTATIONS + 1)
                 this.out.info(`${this.prefix}    (GitHub shows ${MAX_ANNOTATIONS} error annotations per step: further failures are in the log only)`);
-            this.out.info(`${this.prefix}    ${instanceId} failed ${event.name}: ${text}`);
+            this.out.info(`${this.prefix}    ${instanceId} failed ${event.name}:`);
+            this.quote(text);
         }
         const tail = d?.logTail?.trimEnd();
         if (!tail)
@@ -79483,8 +82183,14 @@ class ProgressPrinter {
         }
         this.tails.set(tail, instanceId);
         this.out.info(`${this.prefix}    log tail of ${d?.scriptName || event.name} on ${instanceId}:`);
-        // The runner also ends a line at a lone \r: split there too, so no text from an instance starts a line (a forged ::command::).
-        for (const line of tail.split(/\r\n|\r|\n/))
+        this.quote(tail);
+    }
+    /**
+     * CodeDeploy's text (a hook's message, its log tail), a `| ` before each line. The runner also
+     * ends a line at a lone \r: split there too, so no text from an instance starts a line (a forged ::command::).
+     */
+    quote(text) {
+        for (const line of text.split(/\r\n|\r|\n/))
             this.out.info(`${this.prefix}    | ${line}`);
     }
 }
@@ -79498,38 +82204,44 @@ function took(event) {
 }
 
 ;// CONCATENATED MODULE: ./src/watch/call-budget.ts
+const WINDOW_MS = 60_000;
 /**
- * A token bucket for API calls: `perMinute` on average, at most `burst` at once. The watch asks
- * it before optional reads (instance details), so a 1,000-instance deployment costs about as
- * many calls a minute as a 3-instance one; calls that must happen are recorded all the same,
- * and the debt they leave is paid back before the next optional read.
+ * Every call one watch makes, over a sliding 60 s window. Each call is made only when the last
+ * 60 s hold fewer than `perMinute`, so no minute (not just the average) holds more, whatever the
+ * size of the fleet. Optional calls (a quicker poll, instance reads while the deployment runs)
+ * also leave `reserve` calls free, so the calls that must be made (the polls at the slow cadence,
+ * the reads at the end) almost never wait.
  */
 class CallBudget {
     clock;
     perMinute;
-    burst;
-    tokens;
-    last;
-    constructor(clock, perMinute, burst) {
+    reserve;
+    /** When each call of the last 60 s was made, oldest first. */
+    sent = [];
+    constructor(clock, perMinute, reserve) {
         this.clock = clock;
         this.perMinute = perMinute;
-        this.burst = burst;
-        this.tokens = burst;
-        this.last = clock.now();
+        this.reserve = reserve;
+        if (perMinute <= reserve)
+            throw new RangeError(`CallBudget: ${perMinute} calls a minute leave nothing beyond the reserve of ${reserve}`);
     }
-    /** Whole calls that fit in the budget now. */
+    /** Optional calls that fit now. */
     available() {
-        this.refill();
-        return Math.max(0, Math.floor(this.tokens));
+        return this.room(this.reserve);
     }
-    spend(calls) {
-        this.refill();
-        this.tokens -= calls;
+    /** Waits until one call fits (an optional one, or with `required`, one that may use the reserve), then records it. */
+    async take(signal, required = false) {
+        // A cancel ends the wait at once; the call then fails fast on the aborted signal.
+        while (this.room(required ? 0 : this.reserve) < 1 && !signal.aborted) {
+            await this.clock.sleep(this.sent[0] + WINDOW_MS - this.clock.now(), signal);
+        }
+        this.sent.push(this.clock.now());
     }
-    refill() {
-        const now = this.clock.now();
-        this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perMinute) / 60_000);
-        this.last = now;
+    room(reserve) {
+        const since = this.clock.now() - WINDOW_MS;
+        while (this.sent.length > 0 && this.sent[0] <= since)
+            this.sent.shift();
+        return Math.max(0, this.perMinute - reserve - this.sent.length);
     }
 }
 
@@ -79543,14 +82255,15 @@ const LINK_WAIT_MS = 2000;
  * rollback it starts. When the deployment's own settings say a rollback should follow, read it
  * again briefly, so the rollback is reported and followed rather than missed.
  */
-async function awaitRollbackInfo(info, deps) {
+async function awaitRollbackInfo(info, deps, budget) {
     const { clock, signal } = deps;
     let current = info;
     for (let attempt = 0; attempt < 2 && rollbackExpected(current) && !signal.aborted; attempt++) {
         await clock.sleep(LINK_WAIT_MS, signal);
+        await budget.take(signal, true);
         try {
             current =
-                (await deps.clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: info.deploymentId }), abortable(signal)))
+                (await deps.clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: info.deploymentId }), untilDeadline(deps)))
                     .deploymentInfo ?? current;
         }
         catch {
@@ -79640,12 +82353,12 @@ class TargetTracker {
         if (!opts.final && listing + Math.ceil(Math.max(open().length, total(overview) - this.byId.size) / BATCH_LIMIT) > opts.allowance)
             return;
         if (listing) {
-            for (const id of await this.list(undefined, opts.signal)) {
+            for (const id of await this.list(undefined, opts)) {
                 if (!this.byId.has(id))
                     this.byId.set(id, { id, status: 'Pending', events: [] });
             }
         }
-        await this.read(open(), changed, opts.signal);
+        await this.read(open(), changed, opts);
     }
     /** A big fleet: list the statuses whose count grew, then read the newly finished instances. */
     async refreshFinished(overview, opts, changed) {
@@ -79656,7 +82369,7 @@ class TargetTracker {
             if (!opts.final && Math.ceil(overview[status] / PAGE) >= left)
                 break;
             const before = this.calls;
-            for (const id of await this.list(status, opts.signal)) {
+            for (const id of await this.list(status, opts)) {
                 const known = this.byId.get(id);
                 if (known?.status === status)
                     continue;
@@ -79671,7 +82384,7 @@ class TargetTracker {
             left -= this.calls - before;
         }
         const due = [...this.unread].sort((a, b) => Number(this.byId.get(b)?.status === 'Failed') - Number(this.byId.get(a)?.status === 'Failed'));
-        await this.read(opts.final ? due : due.slice(0, Math.max(0, left) * BATCH_LIMIT), changed, opts.signal);
+        await this.read(opts.final ? due : due.slice(0, Math.max(0, left) * BATCH_LIMIT), changed, opts);
     }
     count(status) {
         let n = 0;
@@ -79680,13 +82393,14 @@ class TargetTracker {
                 n++;
         return n;
     }
-    async read(ids, changed, signal) {
+    async read(ids, changed, opts) {
         for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
+            await opts.beforeCall?.();
             this.calls++;
             const out = await this.cd.send(new dist_cjs/* BatchGetDeploymentTargetsCommand */.Bsg({
                 deploymentId: this.deploymentId,
                 targetIds: ids.slice(i, i + BATCH_LIMIT)
-            }), abortable(signal));
+            }), abortable(opts.signal));
             for (const target of out.deploymentTargets ?? []) {
                 const next = toInstance(target);
                 if (!next)
@@ -79702,16 +82416,17 @@ class TargetTracker {
             }
         }
     }
-    async list(status, signal) {
+    async list(status, opts) {
         const ids = [];
         let nextToken;
         do {
+            await opts.beforeCall?.();
             this.calls++;
             const out = await this.cd.send(new dist_cjs/* ListDeploymentTargetsCommand */.$9V({
                 deploymentId: this.deploymentId,
                 nextToken,
                 ...(status ? { targetFilters: { TargetStatus: [status] } } : {})
-            }), abortable(signal));
+            }), abortable(opts.signal));
             ids.push(...(out.targetIds ?? []));
             nextToken = out.nextToken;
         } while (nextToken);
@@ -79770,8 +82485,9 @@ function isEventDone(event) {
 
 
 
-/** Calls the instance reads may make at once, e.g. the first listing of a 1,000-instance fleet. */
-const TARGET_BURST = 30;
+
+/** Calls kept free in every 60 s for the polls that are always made: one per maxPoll (15 at 4 s), and a few more. */
+const POLL_RESERVE = 20;
 const NOT_STARTED = new Set(['Created', 'Queued']);
 const ROLLBACK_AIM = {
     Server: 'restore the last successful revision',
@@ -79784,22 +82500,31 @@ const ROLLBACK_AIM = {
  * it did not see: when CodeDeploy cannot be reached it keeps trying until the deadline and says so.
  */
 async function watchDeployment(deploymentId, group, deps, opts) {
-    const result = await follow(deploymentId, group, deps, opts);
+    const budget = new CallBudget(deps.clock, opts.callsPerMinute ?? 60, POLL_RESERVE);
+    const result = await follow(deploymentId, group, deps, opts, budget);
     for (const line of endNotes(result))
         deps.log.warning(line);
+    if (result.terminationWait && !result.final)
+        deps.log.info(terminationNote(result));
     const rollbackId = result.rollbackDeploymentId;
     if (!result.final || !rollbackId || opts.once || opts.followRollback === false || deps.signal.aborted)
         return result;
     opts.printer.note(`CodeDeploy started rollback deployment ${rollbackId} to ${ROLLBACK_AIM[result.computePlatform ?? 'Server']}; following it to its end.`);
-    result.rollback = await follow(rollbackId, group, deps, { ...opts, printer: opts.printer.child(`[rollback] `) });
+    result.rollback = await follow(rollbackId, group, deps, { ...opts, printer: opts.printer.child(`[rollback] `) }, budget);
     return result;
 }
-async function follow(deploymentId, group, deps, opts) {
-    const { clock, signal, deadline } = deps;
+async function follow(deploymentId, group, deps, opts, budget) {
+    const { clock, signal } = deps;
+    // Grows once, by the blue/green waits the step will sit through (read with the first answer).
+    let deadline = deps.deadline;
+    let waits;
+    let waitsRead = false;
+    let terminationSeen = false;
     const cd = deps.clients.codedeploy;
     const minPoll = opts.minPollMs ?? 2000;
     const maxPoll = opts.maxPollMs ?? 4000;
-    const budget = new CallBudget(clock, opts.targetCallsPerMinute ?? 30, TARGET_BURST);
+    // A poll sooner than maxPoll after the last one is optional: it needs room in the budget.
+    const spaced = (ms) => (ms < maxPoll && budget.available() < 1 ? maxPoll : ms);
     const tracker = new TargetTracker(cd, deploymentId);
     let info;
     let interval = minPoll;
@@ -79812,9 +82537,12 @@ async function follow(deploymentId, group, deps, opts) {
     for (;;) {
         if (signal.aborted)
             return result({ cancelled: true });
+        await budget.take(signal, true);
         const polledAt = clock.now();
+        // Ends by the deadline even when the service never answers (a half-open connection).
+        const call = untilDeadline(deps);
         try {
-            info = (await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), abortable(signal))).deploymentInfo;
+            info = (await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), call)).deploymentInfo;
             if (misses > 0)
                 deps.log.warning(`Back in contact with CodeDeploy after ${misses} failed attempt(s).`);
             misses = 0;
@@ -79823,6 +82551,10 @@ async function follow(deploymentId, group, deps, opts) {
         catch (error) {
             if (signal.aborted)
                 return result({ cancelled: true });
+            if (call.abortSignal.aborted) {
+                lostContact = `no answer from CodeDeploy by the time-out (${describeError(error)})`;
+                return result({ timedOut: true });
+            }
             if (!isTransient(error))
                 throw explainAwsError(error, `reading deployment ${deploymentId}`, 'codedeploy:GetDeployment', `deployment ${deploymentId}`);
             misses++;
@@ -79831,15 +82563,24 @@ async function follow(deploymentId, group, deps, opts) {
                 deps.log.warning(`Cannot reach CodeDeploy (${lostContact}); still trying until the time-out.`);
             if (clock.now() >= deadline)
                 return result({ timedOut: true });
-            await clock.sleep(Math.min(backoff(misses, 1000, 15_000, opts.random) + 1000, Math.max(0, deadline - clock.now())), signal);
+            await clock.sleep(Math.min(spaced(backoff(misses, 1000, 15_000, opts.random) + 1000), Math.max(0, deadline - clock.now())), signal);
             continue;
         }
         if (!info)
             throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}`);
+        if (!waitsRead) {
+            waitsRead = true;
+            waits = await blueGreenWaits(info, deps);
+            const extra = opts.once ? 0 : deadlineExtensionMinutes(waits, opts.waitForTermination ?? false);
+            if (extra > 0) {
+                deadline += extra * 60_000;
+                deps.log.info(`The time-out is extended by ${extra} minute(s) for the blue/green wait(s) this step waits through.`);
+            }
+        }
         const status = info.status ?? 'Unknown';
         const final = FINAL_STATUSES.has(status);
         if (final)
-            info = await awaitRollbackInfo(info, deps);
+            info = await awaitRollbackInfo(info, deps, budget);
         const overview = overviewOf(info);
         const counts = JSON.stringify(overview);
         if (!NOT_STARTED.has(status) && (final || counts !== lastCounts || tracker.wants(overview))) {
@@ -79850,14 +82591,27 @@ async function follow(deploymentId, group, deps, opts) {
         opts.printer.deployment(info);
         if (final)
             return result({ final: true });
-        if (status === READY || opts.once)
+        if (status === READY && waitsForManualReroute(waits))
+            return result({ readyWait: readyWaitOf(waits, tracker.instances, clock.now()) });
+        if (inTerminationWait(info, overview, tracker.instances)) {
+            const wait = terminationWaitOf(waits, tracker.instances, clock.now());
+            if (!opts.waitForTermination)
+                return result({ terminationWait: wait });
+            if (!terminationSeen) {
+                terminationSeen = true;
+                const until = wait.terminatesAt ? ` (until ${utcTime(wait.terminatesAt)})` : '';
+                opts.printer.note(`Traffic has moved; waiting through the original environment's termination wait${until}, as wait-for-termination asks.`);
+            }
+        }
+        // Ready with an automatic reroute is waited through, like any other stage.
+        if (opts.once)
             return result({});
         if (clock.now() >= deadline)
             return result({ timedOut: true });
         // A new stage or a new failure is worth a quick look; otherwise ease off, up to maxPoll, so
         // the end is still seen within maxPoll plus one request.
         const hurry = status !== lastStatus || overview.Failed > lastFailed;
-        interval = hurry ? minPoll : Math.min(maxPoll, Math.round(interval * 1.5));
+        interval = spaced(hurry ? minPoll : Math.min(maxPoll, Math.round(interval * 1.5)));
         lastStatus = status;
         lastFailed = overview.Failed;
         const wait = Math.max(0, interval - (clock.now() - polledAt));
@@ -79868,9 +82622,11 @@ async function follow(deploymentId, group, deps, opts) {
 async function refreshTargets(tracker, budget, overview, deps, opts, final) {
     const compact = watch_deployment_total(overview) > SMALL_FLEET;
     for (let attempt = 0;; attempt++) {
-        const before = tracker.calls;
         try {
-            const changed = await tracker.refresh(overview, { final, allowance: budget.available(), signal: deps.signal });
+            // Reads give up at the deadline, and so does a wait for room in the budget.
+            const bounded = untilDeadline(deps).abortSignal;
+            const beforeCall = () => budget.take(bounded, final);
+            const changed = await tracker.refresh(overview, { final, allowance: budget.available(), beforeCall, signal: bounded });
             opts.printer.instances(changed, { compact });
             return;
         }
@@ -79887,9 +82643,6 @@ async function refreshTargets(tracker, budget, overview, deps, opts, final) {
                 return;
             }
             await deps.clock.sleep(backoff(attempt, 500, 8000, opts.random) + 250, deps.signal);
-        }
-        finally {
-            budget.spend(tracker.calls - before);
         }
     }
 }
@@ -84952,13 +87705,19 @@ class GithubDeployment {
     id;
     environment;
     warn;
-    constructor(octokit, owner, repo, id, environment, warn) {
+    environmentUrl;
+    url;
+    constructor(octokit, owner, repo, id, environment, warn, environmentUrl, 
+    /** The environment's deployment history on GitHub, where this deployment is listed. */
+    url) {
         this.octokit = octokit;
         this.owner = owner;
         this.repo = repo;
         this.id = id;
         this.environment = environment;
         this.warn = warn;
+        this.environmentUrl = environmentUrl;
+        this.url = url;
     }
     static async create(options, deps) {
         const warn = (line) => deps.log.warning(line);
@@ -84978,14 +87737,16 @@ class GithubDeployment {
                 auto_merge: false,
                 // The workflow already gates on its own checks; CodeDeploy is what deploys.
                 required_contexts: [],
-                production_environment: /prod/i.test(options.environment)
+                // Not guessed from the name ("preprod" is not production): the input says, or the name is exactly production.
+                production_environment: options.production ?? options.environment.toLowerCase() === 'production'
             });
             const id = created.data.id;
             if (typeof id !== 'number') {
                 warn(`github-environment: GitHub did not create a deployment (${JSON.stringify(created.data).slice(0, 200)}).`);
                 return undefined;
             }
-            return new GithubDeployment(octokit, owner, repo, id, options.environment, warn);
+            const page = `${options.serverUrl ?? 'https://github.com'}/${owner}/${repo}/deployments/${encodeURIComponent(options.environment)}`;
+            return new GithubDeployment(octokit, owner, repo, id, options.environment, warn, options.environmentUrl, page);
         }
         catch (error) {
             warn(`github-environment: could not record a GitHub deployment for '${options.environment}': ${explain(error)}`);
@@ -85002,6 +87763,7 @@ class GithubDeployment {
                 environment: this.environment,
                 description: description.length > 140 ? `${description.slice(0, 139)}…` : description,
                 ...(logUrl ? { log_url: logUrl } : {}),
+                ...(this.environmentUrl ? { environment_url: this.environmentUrl } : {}),
                 auto_inactive: true
             });
         }
@@ -85017,7 +87779,518 @@ function explain(error) {
     return describeError(error);
 }
 
+;// CONCATENATED MODULE: ./src/deploy/register-revision.ts
+
+
+
+
+/** The S3 revision exactly as deploy would pass it: pinned by eTag (and version, when versioned). */
+function s3Revision(r) {
+    return {
+        revisionType: 'S3',
+        s3Location: { bucket: r.bucket, key: r.key, bundleType: r.bundleType, eTag: r.eTag || undefined, version: r.version }
+    };
+}
+/**
+ * RegisterApplicationRevision, so the revision is listed in the application and a later run
+ * can deploy it; then read back (GetApplicationRevision), which only fills in the log.
+ */
+async function registerRevision(applicationName, revision, description, deps) {
+    const cd = deps.clients.codedeploy;
+    const location = s3Revision(revision);
+    try {
+        await cd.send(new dist_cjs/* RegisterApplicationRevisionCommand */.Yhn({ applicationName, revision: location, description }), abortable(deps.signal));
+    }
+    catch (error) {
+        if (errors_awsErrorName(error) === 'ApplicationDoesNotExistException') {
+            throw new ActionError(`application '${applicationName}' does not exist in this account and region.`, {
+                input: 'application-name',
+                fix: 'check the name and aws-region (CodeDeploy applications are regional).',
+                code: 'ApplicationDoesNotExistException',
+                cause: error
+            });
+        }
+        throw explainAwsError(error, `registering the revision with application ${applicationName}`, 'codedeploy:RegisterApplicationRevision', `application ${applicationName}`);
+    }
+    try {
+        const out = await cd.send(new dist_cjs/* GetApplicationRevisionCommand */.dpB({ applicationName, revision: location }), abortable(deps.signal));
+        return { location, registerTime: out.revisionInfo?.registerTime, deploymentGroups: out.revisionInfo?.deploymentGroups ?? [] };
+    }
+    catch {
+        // Registered all the same; codedeploy:GetApplicationRevision is not needed for that.
+        return { location, registerTime: undefined, deploymentGroups: [] };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/commands/register.ts
+
+
+/**
+ * `command: register`, once the bundle is uploaded (or reused) as deploy does it:
+ * RegisterApplicationRevision, so the revision is listed in CodeDeploy and a later run (a
+ * dispatch with this sha) deploys exactly it. No deployment.
+ */
+async function registerUploaded(ctx) {
+    const { settings: s, log, report } = ctx;
+    const revision = report.revision;
+    if (!revision)
+        return;
+    report.registered = await log.group('Register the revision', async () => {
+        const registered = await registerRevision(s.applicationName, revision, s.description, ctx);
+        const version = revision.version ? `, version ${revision.version}` : '';
+        log.info(`Registered ${s3Uri(revision)} (${revision.bundleType}, eTag ${revision.eTag}${version}) with application ${s.applicationName}: ` +
+            `"${s.description}". Nothing was deployed; deploy it later with \`sha: ${s.sha}\` and \`upload: never\`.`);
+        return registered;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/source/excluded.ts
+
+
+
+/**
+ * What the bundle leaves out, for `command: check`: each excluded file or directory (not what lies
+ * under an excluded directory), with the pattern that excluded it, up to `limit` of them.
+ */
+function listExcluded(root, exclude, limit = 200) {
+    const excluded = [];
+    let more = 0;
+    const walk = (dir, relDir) => {
+        for (const name of external_node_fs_.readdirSync(dir).sort()) {
+            const rel = relDir ? `${relDir}/${name}` : name;
+            const absolute = external_node_path_.join(dir, name);
+            const directory = external_node_fs_.lstatSync(absolute).isDirectory();
+            const pattern = excludedBy(directory ? `${rel}/` : rel, exclude);
+            if (pattern !== undefined) {
+                if (excluded.length < limit)
+                    excluded.push({ path: directory ? `${rel}/` : rel, pattern });
+                else
+                    more++;
+            }
+            else if (directory) {
+                walk(absolute, rel);
+            }
+        }
+    };
+    walk(external_node_fs_.realpathSync(root), '');
+    return { excluded, more };
+}
+
+;// CONCATENATED MODULE: ./src/upload/bucket-facts.ts
+
+
+
+async function bucketFacts(bucket, expectedBucketOwner, deps) {
+    const s3 = deps.clients.s3;
+    const region = await s3
+        .send(new client_s3_dist_cjs/* GetBucketLocationCommand */.r_J({ Bucket: bucket, ExpectedBucketOwner: expectedBucketOwner }), abortable(deps.signal))
+        // S3 answers us-east-1 with an empty LocationConstraint.
+        .then(out => out.LocationConstraint || 'us-east-1')
+        .catch((error) => `unknown (GetBucketLocation: ${describeError(error)}; needs s3:GetBucketLocation)`);
+    const versioning = await s3
+        .send(new client_s3_dist_cjs/* GetBucketVersioningCommand */._rj({ Bucket: bucket, ExpectedBucketOwner: expectedBucketOwner }), abortable(deps.signal))
+        .then(out => out.Status ?? 'never enabled (objects have no version ids)')
+        .catch((error) => `unknown (GetBucketVersioning: ${describeError(error)}; needs s3:GetBucketVersioning)`);
+    return { region, versioning };
+}
+
+;// CONCATENATED MODULE: ./src/commands/context.ts
+/** The deadline is timeout-minutes from the start of the run, as for deploy. */
+function commandDeps(ctx) {
+    const deadline = ctx.report.startedAt + ctx.settings.timeoutMinutes * 60_000;
+    return { clients: ctx.clients, clock: ctx.clock, signal: ctx.signal, deadline, log: ctx.log };
+}
+
+;// CONCATENATED MODULE: ./src/commands/check.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Excluded paths named one by one in the log; the summary gets the first few. */
+const SUMMARY_EXCLUDED = 10;
+/**
+ * `command: check`: everything that can be known without changing anything, for a pull-request
+ * workflow. Inputs and appspec, CodeDeploy and S3 read with read-only calls, the bundle built
+ * locally, and what deploy would do. Every fact goes to the log and to report.check (the summary).
+ */
+async function runCheck(ctx) {
+    const { settings: s, log, report } = ctx;
+    const rows = [];
+    report.check = rows;
+    const fact = (name, value) => {
+        rows.push([name, value]);
+        log.info(`${name}: ${value}`);
+    };
+    fact('command', 'check: nothing is uploaded, registered or deployed');
+    fact('inputs', [
+        `application ${s.applicationName}`,
+        `group(s) ${s.deploymentGroups.join(', ')}`,
+        s.deploymentConfig ? `deployment-config ${s.deploymentConfig}` : undefined,
+        s.appspec
+            ? `appspec ${s.appspec.given}`
+            : `source-dir ${s.sourceDir}, bundle-type ${s.bundleType}, upload ${s.upload}, s3://${s.s3Bucket}/${s.s3KeyPrefix}`,
+        `sha ${s.sha}${s.redeploy ? ' (a redeploy of an earlier commit)' : ''}`,
+        s.exclude.length ? `exclude ${s.exclude.join(' ')}` : undefined
+    ]
+        .filter(Boolean)
+        .join('; '));
+    const deps = commandDeps(ctx);
+    if (s.appspec) {
+        const input = s.appspec;
+        const loaded = await log.group('Check the AppSpec', async () => loadAppSpec(input));
+        for (const warning of [...loaded.warnings, ...(loaded.checked?.warnings ?? [])])
+            log.warning(warning);
+        const platform = await checkCodeDeploy(ctx, fact);
+        if (platform === 'Server')
+            throw new ActionError('an AppSpec sent as content is for ECS and Lambda applications only.', { input: 'appspec' });
+        const checked = appSpecFor(loaded, platform, s.applicationName);
+        fact('AppSpec', `${input.given}: ${describeAppSpec(checked)}; sha256 ${loaded.sha256}`);
+        fact('deploy would', `send ${input.given} as content (nothing uploaded) to ${s.deploymentGroups.join(', ')}, config ${configs(rows)}`);
+        return;
+    }
+    const location = bundleLocation(s);
+    const readS3 = () => log.group('Check S3 (read-only)', async () => {
+        const bucket = await bucketFacts(location.bucket, location.expectedBucketOwner, deps);
+        fact('bucket', `${location.bucket}: region ${bucket.region}, versioning ${bucket.versioning}`);
+        const found = s.upload === 'never' ? await requireExisting(location, deps) : await headOrUnknown(location, ctx);
+        fact('object', found
+            ? `${s3Uri(location)} exists: ${found.size} bytes, eTag ${found.eTag}${found.version ? `, version ${found.version}` : ''}${found.sha256 ? `, sha256 ${found.sha256}` : ''}`
+            : `${s3Uri(location)}: no object yet`);
+        return found;
+    });
+    // As deploy: upload: never, and a redeploy whose bundle is already there, package nothing (the
+    // workspace may hold another commit), so no tree is read. Otherwise the tree and appspec.yml are
+    // checked before any AWS call.
+    const s3First = s.upload === 'never' || s.redeploy;
+    let existing = s3First ? await readS3() : undefined;
+    const packages = s.upload !== 'never' && !(existing && s.redeploy && s.upload === 'auto');
+    const source = packages ? await log.group('Check the bundle', () => checkSource(ctx, location, fact, rows)) : undefined;
+    if (!s3First)
+        existing = await readS3();
+    await checkCodeDeploy(ctx, fact);
+    if (source) {
+        const bundle = await log.group('Build the bundle locally', () => source.time
+            ? writeBundle(source.entries, s.bundleType, { mtime: source.time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir })
+            : stagePrebuilt(source.prebuilt, s.bundleType, source.entries.length, ctx.signal, ctx.tempDir));
+        report.bundle = bundle;
+        fact('bundle', `${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256} (${s.bundleType}, built locally, not uploaded)`);
+    }
+    fact('deploy would', `${bundlePlan(ctx, location, existing)}, then deploy it to ${s.deploymentGroups.join(', ')} with config ${configs(rows)}`);
+}
+/** What deploy would package, checked as deploy checks it: the checkout's commit, the tree and its appspec.yml, the time it carries. */
+async function checkSource(ctx, location, fact, rows) {
+    const { settings: s, log } = ctx;
+    const hooks = (appspec) => `os ${appspec.os}, ${appspec.hooks.length} hook script(s)${appspec.hooks.length ? `: ${appspec.hooks.map(h => `${h.event} ${h.location}`).join(', ')}` : ''}`;
+    if (s.prebuiltBundle) {
+        const { entries, appspec } = await checkPrebuilt(s.prebuiltBundle, s.bundleType, ctx.tempDir);
+        for (const warning of appspec.warnings)
+            log.warning(warning);
+        fact('appspec.yml', `${hooks(appspec)} (in ${s.prebuiltBundle})`);
+        return { entries, prebuilt: s.prebuiltBundle };
+    }
+    const checkout = await requireCheckoutOf(s.sourceDir, s.sha, { workflowCommit: !s.redeploy, target: s3Uri(location) }, ctx.signal);
+    if (checkout.warn)
+        log.warning(checkout.line);
+    else
+        log.info(checkout.line);
+    const found = await walkSourceTree(s.sourceDir, s.exclude);
+    const appspec = checkAppSpec(s.sourceDir, found, s.exclude);
+    for (const warning of appspec.warnings)
+        log.warning(warning);
+    fact('appspec.yml', hooks(appspec));
+    const { excluded, more } = listExcluded(s.sourceDir, s.exclude);
+    for (const e of excluded)
+        log.info(`  excluded ${e.path} (by ${e.pattern})`);
+    const shown = excluded.slice(0, SUMMARY_EXCLUDED).map(e => `${e.path} (by ${e.pattern})`);
+    const rest = excluded.length - shown.length + more;
+    rows.push(['excluded', excluded.length ? `${shown.join(', ')}${rest ? `, and ${rest} more (see the log)` : ''}` : 'nothing']);
+    const { sourceDir, sha, sourceDateEpoch, eventPath } = s;
+    const time = await bundleTime({ sourceDir, sha, sourceDateEpoch, eventPath, startedAt: ctx.report.startedAt }, ctx.signal);
+    if (time.warning)
+        log.warning(time.warning);
+    fact('entry times', `${time.mtime.toISOString()} (${time.from})`);
+    return { entries: found, time };
+}
+/** HeadObject as deploy does it: without s3:ListBucket a missing key reads as 403, which deploy takes as "upload". */
+async function headOrUnknown(location, ctx) {
+    return findExisting(location, ctx).catch((error) => {
+        if (error instanceof ActionError && isAccessDenied(error.cause) && !location.expectedBucketOwner)
+            return undefined;
+        throw error;
+    });
+}
+function bundlePlan(ctx, location, existing) {
+    const { settings: s, report } = ctx;
+    const uri = s3Uri(location);
+    if (s.upload === 'never')
+        return `deploy the existing ${uri} (upload: never)`;
+    if (existing && s.redeploy && s.upload === 'auto')
+        return `deploy the existing ${uri} of commit ${s.sha} (a redeploy: nothing packaged)`;
+    const same = existing && report.bundle && existing.sha256 === report.bundle.sha256 && existing.size === report.bundle.size;
+    if (same && s.upload === 'auto')
+        return `reuse ${uri}, which already holds this exact bundle (same sha256): no upload`;
+    return `upload the bundle to ${uri}${existing ? ' (replacing a different object)' : ''}`;
+}
+function configs(rows) {
+    return rows.find(([k]) => k === 'deployment config')?.[1] ?? "the group's own";
+}
+/** Preflight (GetApplication, GetDeploymentGroup, GetDeploymentConfig) and each group's config and style. */
+async function checkCodeDeploy(ctx, fact) {
+    const { settings: s, log } = ctx;
+    return log.group('Check CodeDeploy (read-only)', async () => {
+        const deps = commandDeps(ctx);
+        const found = await preflight({ applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given }, deps);
+        ctx.report.computePlatform = found.platform;
+        fact('application', `${s.applicationName} (${found.platform === 'Server' ? 'EC2/on-premises' : found.platform})`);
+        const used = [];
+        for (const group of s.deploymentGroups) {
+            const out = await ctx.clients.codedeploy.send(new dist_cjs/* GetDeploymentGroupCommand */.WOp({ applicationName: s.applicationName, deploymentGroupName: group }), abortable(ctx.signal));
+            const g = out.deploymentGroupInfo;
+            const style = g?.deploymentStyle?.deploymentType === 'BLUE_GREEN' ? 'blue/green' : 'in-place';
+            fact(`group ${group}`, `${style}, config ${g?.deploymentConfigName ?? '?'}${g?.autoRollbackConfiguration?.enabled ? ', automatic rollback on' : ''}`);
+            if (g?.deploymentConfigName)
+                used.push(g.deploymentConfigName);
+        }
+        fact('deployment config', s.deploymentConfig ?? ([...new Set(used)].join(', ') || "the group's own"));
+        return found.platform;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/continue-deployment.ts
+
+
+
+
+const continue_deployment_FINAL = new Set(['Succeeded', 'Failed', 'Stopped']);
+/**
+ * Which wait ContinueDeployment ends for this deployment: READY_WAIT when it is Ready (traffic not
+ * yet rerouted), TERMINATION_WAIT when traffic has moved and the original environment waits to be
+ * terminated. Anything else has nothing to continue: one error naming deployment-id.
+ */
+function waitToEnd(info) {
+    const id = info.deploymentId ?? '?';
+    const status = info.status ?? 'Unknown';
+    if (status === 'Ready')
+        return 'READY_WAIT';
+    if (status === 'InProgress' && info.instanceTerminationWaitTimeStarted)
+        return 'TERMINATION_WAIT';
+    if (continue_deployment_FINAL.has(status)) {
+        throw new ActionError(`names deployment ${id}, which has already ended (${status}): there is nothing to continue.`, {
+            input: 'deployment-id',
+            fix: 'give the id of a blue/green deployment that is Ready or in its termination wait, or use `command: watch` to report on this one.'
+        });
+    }
+    const blueGreen = info.deploymentStyle?.deploymentType === 'BLUE_GREEN';
+    throw new ActionError(`names deployment ${id}, which is ${status} and not waiting${blueGreen ? '' : ' (an in-place deployment never waits)'}: there is nothing to continue.`, {
+        input: 'deployment-id',
+        fix: blueGreen
+            ? 'use `command: watch` to follow it; continue it once it is Ready (traffic not rerouted yet) or in its termination wait.'
+            : 'continue applies to blue/green deployments only; use `command: watch` to follow this one.'
+    });
+}
+/** ContinueDeployment: reroutes traffic (READY_WAIT) or terminates the original environment now (TERMINATION_WAIT). */
+async function continueDeployment(deploymentId, waitType, deps) {
+    try {
+        await deps.clients.codedeploy.send(new dist_cjs/* ContinueDeploymentCommand */.Md$({ deploymentId, deploymentWaitType: waitType }), abortable(deps.signal));
+    }
+    catch (error) {
+        const name = errors_awsErrorName(error);
+        if (name === 'DeploymentIsNotInReadyStateException' ||
+            name === 'DeploymentAlreadyCompletedException' ||
+            name === 'InvalidDeploymentStatusException') {
+            throw new ActionError(`names deployment ${deploymentId}, which CodeDeploy will not continue now (${name}).`, {
+                input: 'deployment-id',
+                fix: 'check its state in the console (it may have been continued or stopped meanwhile), or use `command: watch` to follow it.',
+                code: name,
+                cause: error
+            });
+        }
+        if (name === 'UnsupportedActionForDeploymentTypeException') {
+            throw new ActionError(`names deployment ${deploymentId}, an in-place deployment: only blue/green deployments can be continued.`, {
+                input: 'deployment-id',
+                fix: 'use `command: watch` to follow it.',
+                code: name,
+                cause: error
+            });
+        }
+        throw explainAwsError(error, `continuing deployment ${deploymentId}`, 'codedeploy:ContinueDeployment', `deployment ${deploymentId}`);
+    }
+}
+/** StopDeployment asked for by `command: stop`; `autoRollback` is the auto-rollback-on-stop input. */
+async function stopOnRequest(info, autoRollback, deps) {
+    const id = info.deploymentId ?? '?';
+    if (continue_deployment_FINAL.has(info.status ?? ''))
+        throw alreadyEnded(id, info.status ?? 'ended');
+    try {
+        const out = await deps.clients.codedeploy.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId: id, autoRollbackEnabled: autoRollback }), abortable(deps.signal));
+        return `${out.status ?? 'Pending'}${out.statusMessage ? `: ${out.statusMessage}` : ''}`;
+    }
+    catch (error) {
+        if (errors_awsErrorName(error) === 'DeploymentAlreadyCompletedException')
+            throw alreadyEnded(id, 'ended');
+        throw explainAwsError(error, `stopping deployment ${id}`, 'codedeploy:StopDeployment', `deployment ${id}`);
+    }
+}
+function alreadyEnded(id, status) {
+    return new ActionError(`names deployment ${id}, which has already ended (${status}): there is nothing to stop.`, {
+        input: 'deployment-id',
+        fix: 'give the id of a deployment that is still running, or use `command: watch` to report on this one.',
+        code: 'DeploymentAlreadyCompletedException'
+    });
+}
+
+;// CONCATENATED MODULE: ./src/commands/existing-deployment.ts
+
+
+
+
+
+
+
+
+
+/** How long `continue` waits for CodeDeploy to leave Ready after ContinueDeployment, before watching. */
+const LEAVE_READY_MS = 30_000;
+/**
+ * watch, continue and stop: the deployment named by deployment-id, followed to its end with the
+ * same streaming, diagnosis, summary and outputs as deploy. Its application and group come from
+ * GetDeployment and stand in for the inputs from then on (the report names them).
+ */
+async function runOnDeployment(ctx) {
+    const { settings: s, log, report } = ctx;
+    const id = s.deploymentId;
+    if (!id)
+        throw new ActionError(`needs a deployment id.`, { input: 'deployment-id', fix: 'set deployment-id.' });
+    const deps = commandDeps(ctx);
+    const info = await log.group('Find the deployment', async () => {
+        const found = await readDeployment(id, deps);
+        checkInputsMatch(found, s.applicationName, s.deploymentGroups);
+        log.info(`Deployment ${id}: ${found.applicationName}/${found.deploymentGroupName}, ${found.status ?? 'Unknown'}` +
+            `${found.deploymentStyle?.deploymentType === 'BLUE_GREEN' ? ', blue/green' : ''}.`);
+        return found;
+    });
+    const group = info.deploymentGroupName ?? '?';
+    s.applicationName = info.applicationName ?? s.applicationName;
+    s.deploymentGroups = [group];
+    s.sha ||= shaOfRevision(info);
+    const platform = info.computePlatform;
+    if (platform === 'Server' || platform === 'ECS' || platform === 'Lambda')
+        report.computePlatform = platform;
+    const outcome = { group, deploymentId: id, url: consoleUrl(s.region, id), result: undefined, stopRequested: false };
+    report.groups.push(outcome);
+    log.deploymentCreated(outcome);
+    let waitForTermination = s.waitForTermination;
+    if (s.command === 'continue') {
+        const waitType = waitToEnd(info);
+        await continueDeployment(id, waitType, deps);
+        log.info(waitType === 'READY_WAIT'
+            ? `ContinueDeployment (READY_WAIT) accepted: CodeDeploy reroutes traffic to the replacement environment of ${id}.`
+            : `ContinueDeployment (TERMINATION_WAIT) accepted: CodeDeploy terminates the original environment of ${id} now.`);
+        // Ending the termination wait is the point: follow it to the end.
+        if (waitType === 'TERMINATION_WAIT')
+            waitForTermination = true;
+        else
+            await leaveReady(id, deps);
+    }
+    if (s.command === 'stop') {
+        const answer = await stopOnRequest(info, s.autoRollbackOnStop, deps);
+        outcome.stopRequested = true;
+        log.info(`StopDeployment accepted for ${id} (${answer}); ${s.autoRollbackOnStop ? 'what it changed is rolled back (auto-rollback-on-stop: true)' : 'nothing is rolled back (auto-rollback-on-stop: false)'}.`);
+    }
+    const printer = new ProgressPrinter(log);
+    outcome.result = await watchDeployment(id, group, deps, { printer, once: !s.wait, waitForTermination });
+}
+async function readDeployment(id, deps) {
+    try {
+        const out = await deps.clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: id }), abortable(deps.signal));
+        if (!out.deploymentInfo)
+            throw new Error(`GetDeployment returned no deploymentInfo for ${id}`);
+        return out.deploymentInfo;
+    }
+    catch (error) {
+        if (errors_awsErrorName(error) === 'DeploymentDoesNotExistException') {
+            throw new ActionError(`names deployment ${id}, which does not exist in this account and region.`, {
+                input: 'deployment-id',
+                fix: 'check the id (the deployment-id output of the step that created it) and aws-region.',
+                code: 'DeploymentDoesNotExistException',
+                cause: error
+            });
+        }
+        throw explainAwsError(error, `reading deployment ${id}`, 'codedeploy:GetDeployment', `deployment ${id}`);
+    }
+}
+/** The commit a bundle was named after (`<prefix><sha>.zip`, as deploy names them), or '' when the key says none. */
+function shaOfRevision(info) {
+    return /(?:^|\/)([0-9a-f]{40})\.(?:zip|tgz|tar)$/.exec(info.revision?.s3Location?.key ?? '')?.[1] ?? '';
+}
+/** A dispatch workflow that also sets application-name or deployment-group must not act on another application's deployment. */
+function checkInputsMatch(info, application, groups) {
+    const id = info.deploymentId ?? '?';
+    if (application && info.applicationName !== application) {
+        throw new ActionError(`names deployment ${id}, which belongs to application '${info.applicationName}', not '${application}'.`, {
+            input: 'deployment-id',
+            fix: `check the id, or set application-name to ${info.applicationName} (or leave it empty: watch, continue and stop read it from the deployment).`
+        });
+    }
+    if (groups.length && !groups.includes(info.deploymentGroupName ?? '')) {
+        throw new ActionError(`names deployment ${id}, of group '${info.deploymentGroupName}', which deployment-group does not list.`, {
+            input: 'deployment-id',
+            fix: `check the id, or set deployment-group to ${info.deploymentGroupName} (or leave it empty).`
+        });
+    }
+}
+/** After READY_WAIT, a read may still say Ready for a moment: wait until it does not, so the watch does not stop at once. */
+async function leaveReady(id, deps) {
+    const until = Math.min(deps.deadline, deps.clock.now() + LEAVE_READY_MS);
+    while (deps.clock.now() < until && !deps.signal.aborted) {
+        const status = await readDeployment(id, deps).then(d => d.status, () => undefined);
+        if (status !== 'Ready')
+            return;
+        await deps.clock.sleep(1000, deps.signal);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/commands/run-command.ts
+
+
+/** The commands other than deploy and register, which share deploy's packaging path (pipeline.ts). */
+async function runCommand(ctx) {
+    switch (ctx.settings.command) {
+        case 'check':
+            return runCheck(ctx);
+        case 'watch':
+        case 'continue':
+        case 'stop':
+            return runOnDeployment(ctx);
+        case 'deploy':
+        case 'register':
+            throw new Error(`runCommand: ${ctx.settings.command} runs in the pipeline`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
+
+
+
+
+
+
+
 
 
 
@@ -85041,19 +88314,29 @@ function explain(error) {
  */
 async function runPipeline(ctx) {
     const { settings: s } = ctx;
+    ctx.report.command = s.command;
+    // check, watch, continue and stop: src/commands/. register packages and uploads as deploy does.
+    if (s.command !== 'deploy' && s.command !== 'register')
+        return runCommand(ctx);
     if (s.appspec)
         await prepareAppSpec(ctx, s.appspec);
     else
         await prepareBundle(ctx);
     stopIfCancelled(ctx, 'before any deployment was created');
+    if (s.command === 'register')
+        return registerUploaded(ctx);
     if (s.githubEnvironment && s.githubToken && s.repository) {
         ctx.github = await GithubDeployment.create({
             token: s.githubToken,
             repository: s.repository,
             environment: s.githubEnvironment,
             sha: s.sha,
-            description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`
+            description: `CodeDeploy ${s.applicationName} → ${s.deploymentGroups.join(', ')}`,
+            production: s.githubEnvironmentProduction,
+            environmentUrl: s.githubEnvironmentUrl,
+            serverUrl: s.runUrl ? new URL(s.runUrl).origin : undefined
         }, ctx);
+        ctx.report.githubDeploymentUrl = ctx.github?.url;
     }
     // allSettled: one group failing must not stop the others from being followed to their end.
     const settled = await Promise.allSettled(s.deploymentGroups.map(group => deployToGroup(ctx, group)));
@@ -85065,15 +88348,19 @@ async function runPipeline(ctx) {
 async function prepareBundle(ctx) {
     const { settings: s, log, report } = ctx;
     const location = bundleLocation(s);
+    const legacy = legacyBucketNote(s.s3Bucket);
+    if (legacy)
+        log.warning(legacy);
     // A redeploy of another commit deploys that commit's bundle: the workspace holds a different tree.
-    const reuse = s.upload === 'never' || (s.redeploy && s.upload === 'auto')
+    // A prebuilt archive is what the workflow asked to deploy: it is uploaded (unless already there), never swapped for another.
+    const reuse = !s.prebuiltBundle && (s.upload === 'never' || (s.redeploy && s.upload === 'auto'))
         ? await log.group('Find the bundle', () => findBundle(ctx, location))
         : undefined;
-    const entries = reuse ? undefined : await log.group('Check the bundle', () => checkSource(ctx));
+    const source = reuse ? undefined : await log.group('Check the bundle', () => pipeline_checkSource(ctx, location));
     stopIfCancelled(ctx, 'before checking CodeDeploy');
-    await checkCodeDeploy(ctx);
+    await pipeline_checkCodeDeploy(ctx);
     stopIfCancelled(ctx, 'before packaging');
-    report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, entries ?? [], location)));
+    report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, source, location)));
 }
 /** ECS and Lambda: the AppSpec, read and checked; nothing is packaged or uploaded. */
 async function prepareAppSpec(ctx, input) {
@@ -85090,7 +88377,7 @@ async function prepareAppSpec(ctx, input) {
         return found;
     });
     stopIfCancelled(ctx, 'before checking CodeDeploy');
-    const platform = await checkCodeDeploy(ctx);
+    const platform = await pipeline_checkCodeDeploy(ctx);
     // Never Server here: preflight refuses an appspec for an EC2/on-premises application.
     if (platform === 'Server')
         throw new ActionError('an AppSpec sent as content is for ECS and Lambda applications only.', { input: 'appspec' });
@@ -85101,15 +88388,17 @@ async function prepareAppSpec(ctx, input) {
     report.appspec = { path: input.given, content: loaded.content, sha256: loaded.sha256, checked };
     log.info(`AppSpec: ${describeAppSpec(checked)}; sent as content (revisionType AppSpecContent), nothing uploaded.`);
 }
-async function checkCodeDeploy(ctx) {
+async function pipeline_checkCodeDeploy(ctx) {
     const { settings: s, log, report } = ctx;
     return log.group('Check CodeDeploy', async () => {
+        const started = ctx.clock.now();
         const found = await preflight({ applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given }, stageDeps(ctx));
         report.computePlatform = found.platform;
         const services = [...found.ecsServices].map(([group, service]) => `${group} → ECS service ${service}`);
         const platform = found.platform === 'Server' ? 'EC2/on-premises' : found.platform;
         const groups = s.deploymentGroups.join(', ');
-        log.info(`Application ${s.applicationName} (${platform}) and group(s) ${groups} found${services.length ? ` (${services.join(', ')})` : ''}.`);
+        log.info(`Application ${s.applicationName} (${platform}) and group(s) ${groups} found${services.length ? ` (${services.join(', ')})` : ''} ` +
+            `in ${progress_secondsText(ctx.clock.now() - started)}.`);
         return found.platform;
     });
 }
@@ -85123,16 +88412,6 @@ function stopIfCancelled(ctx, when) {
     if (ctx.signal.aborted)
         throw new ActionError(`Cancelled ${when}: nothing was deployed.`);
 }
-function bundleLocation(s) {
-    return {
-        bucket: s.s3Bucket,
-        key: bundleKey(s.s3KeyPrefix, s.sha, s.bundleType),
-        bundleType: s.bundleType,
-        sse: s.s3Sse,
-        kmsKeyId: s.s3KmsKeyId,
-        expectedBucketOwner: s.expectedBucketOwner
-    };
-}
 /** The existing object for `upload: never` (required) or a redeploy (used when present). */
 async function findBundle(ctx, location) {
     const { settings: s, log } = ctx;
@@ -85142,30 +88421,82 @@ async function findBundle(ctx, location) {
         log.info(`Deploying the existing ${s3Uri(location)} (${existing.size} bytes, eTag ${existing.eTag}${version}); nothing is packaged.`);
     }
     else {
-        log.warning(`No bundle for ${s.sha} at ${s3Uri(location)} yet: packaging source-dir, which must hold that commit (actions/checkout ` +
-            `with ref: ${s.sha}).`);
+        log.info(`No bundle for ${s.sha} at ${s3Uri(location)} yet: packaging source-dir, if it is a checkout of that commit.`);
     }
     return existing;
 }
-async function checkSource(ctx) {
+async function pipeline_checkSource(ctx, location) {
     const { settings: s, log } = ctx;
+    const started = ctx.clock.now();
+    if (s.prebuiltBundle) {
+        const { entries, appspec } = await checkPrebuilt(s.prebuiltBundle, s.bundleType, ctx.tempDir);
+        const took = progress_secondsText(ctx.clock.now() - started);
+        log.info(`${entries.length} entries in ${s.prebuiltBundle}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s); checked in ${took}.`);
+        for (const warning of appspec.warnings)
+            log.warning(warning);
+        return { entries, prebuilt: s.prebuiltBundle };
+    }
+    // First: a checkout of another commit must never be packaged under this commit's key.
+    const checkout = await requireCheckoutOf(s.sourceDir, s.sha, { workflowCommit: !s.redeploy, target: s3Uri(location) }, ctx.signal);
+    if (checkout.warn)
+        log.warning(checkout.line);
+    else
+        log.info(checkout.line);
     const found = await walkSourceTree(s.sourceDir, s.exclude);
     const appspec = checkAppSpec(s.sourceDir, found, s.exclude);
-    log.info(`${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s).`);
+    const took = progress_secondsText(ctx.clock.now() - started);
+    log.info(`${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s); checked in ${took}.`);
     for (const warning of appspec.warnings)
         log.warning(warning);
-    return found;
+    const { sourceDir, sha, sourceDateEpoch, eventPath } = s;
+    const time = await bundleTime({ sourceDir, sha, sourceDateEpoch, eventPath, startedAt: ctx.report.startedAt }, ctx.signal);
+    if (time.warning)
+        log.warning(time.warning);
+    log.info(`Entries are dated ${time.mtime.toISOString()} (${time.from}).`);
+    return { entries: found, time };
 }
-async function packageAndUpload(ctx, entries, location) {
-    const { settings: s, log, report } = ctx;
-    const bundle = await writeBundle(entries, s.bundleType, ctx.tempDir);
+async function packageAndUpload(ctx, source, location) {
+    const { settings: s, log, report, clock } = ctx;
+    const packing = clock.now();
+    const bundle = source.time
+        ? await pack(ctx, source.entries, source.time)
+        : await stagePrebuilt(source.prebuilt, s.bundleType, source.entries.length, ctx.signal, ctx.tempDir);
     report.bundle = bundle;
-    log.info(`Bundle: ${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256}.`);
-    const revision = await uploadBundle(bundle, location, s.upload, ctx);
+    const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`;
+    log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${progress_secondsText(clock.now() - packing)}.`);
+    const uploading = clock.now();
+    const onProgress = new ProgressMeter('Uploading', bundle.size, clock, log).update;
+    // The upload ends by the deadline too: a stalled S3 must not hold the step past timeout-minutes.
+    const bounded = untilDeadline(stageDeps(ctx), 0).abortSignal;
+    const deps = { clients: ctx.clients, clock, signal: bounded };
+    const revision = await uploadBundle(bundle, location, s.upload, deps, { onProgress }).catch((error) => {
+        if (!bounded.aborted || ctx.signal.aborted)
+            throw error;
+        throw new ActionError(`timeout-minutes (${s.timeoutMinutes}) ran out while uploading the bundle to ${s3Uri(location)}: nothing was deployed.`, {
+            input: 'timeout-minutes',
+            fix: 'raise timeout-minutes if S3 is slow from the runner; run again to retry the upload.',
+            code: 'TimeoutError',
+            cause: error
+        });
+    });
+    const took = clock.now() - uploading;
+    const rate = rateText(bundle.size, took);
     log.info(revision.uploaded
-        ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}).`
+        ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}): ` +
+            `${sizeText(bundle.size)} in ${progress_secondsText(took)}${rate ? `, ${rate}` : ''}.`
         : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`);
     return revision;
+}
+async function pack(ctx, entries, time) {
+    const sourceBytes = entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
+    const onProgress = new ProgressMeter('Packaging', sourceBytes, ctx.clock, ctx.log).update;
+    const options = { mtime: time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir, onProgress };
+    return await writeBundle(entries, ctx.settings.bundleType, options).catch((error) => {
+        // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
+        if (ctx.signal.aborted)
+            throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.');
+        throw error;
+    });
 }
 async function deployToGroup(ctx, group) {
     const { settings: s, log, report } = ctx;
@@ -85178,6 +88509,7 @@ async function deployToGroup(ctx, group) {
         : report.revision;
     if (ctx.signal.aborted || !revision)
         return;
+    const creating = ctx.clock.now();
     outcome.deploymentId = await createDeployment({
         applicationName: s.applicationName,
         group,
@@ -85185,17 +88517,32 @@ async function deployToGroup(ctx, group) {
         revision,
         description: s.description,
         fileExistsBehavior: s.fileExistsBehavior,
-        ignoreApplicationStopFailures: s.ignoreApplicationStopFailures
+        ignoreApplicationStopFailures: s.ignoreApplicationStopFailures,
+        updateOutdatedInstancesOnly: s.updateOutdatedInstancesOnly,
+        autoRollback: s.autoRollback,
+        alarms: s.alarms
     }, deps);
     outcome.url = consoleUrl(s.region, outcome.deploymentId);
-    log.info(`${prefix}Created deployment ${outcome.deploymentId}: ${outcome.url}`);
+    const created = ctx.clock.now();
+    log.info(`${prefix}Created deployment ${outcome.deploymentId} in ${progress_secondsText(created - creating)}: ${outcome.url}`);
     log.deploymentCreated(outcome);
     await ctx.github?.setStatus('in_progress', `CodeDeploy ${outcome.deploymentId} (${group}) in progress`, outcome.url);
     const printer = new ProgressPrinter(log, prefix);
-    outcome.result = await watchDeployment(outcome.deploymentId, group, deps, { printer, once: !s.wait });
+    outcome.result = await watchDeployment(outcome.deploymentId, group, deps, {
+        printer,
+        once: !s.wait,
+        waitForTermination: s.waitForTermination
+    });
+    const r = outcome.result;
+    const watched = progress_secondsText(ctx.clock.now() - created);
+    if (s.wait)
+        log.info(r.final
+            ? `${prefix}Finished: deployment ${r.deploymentId} ${r.status}, ${watched} after it was created.`
+            : `${prefix}Stopped watching deployment ${r.deploymentId} after ${watched}: last seen ${r.status}.`);
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -85246,6 +88593,25 @@ async function run() {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A rejection nobody awaits, or an exception thrown in a callback, would end the process with a
+    // raw stack and no report: until the report is written it ends the pipeline instead; after, it
+    // fails the step (once).
+    let failed = false;
+    const fail = (message) => {
+        if (failed)
+            return info(message);
+        failed = true;
+        setFailed(message);
+    };
+    let reporting = false;
+    let stray = () => undefined;
+    const strayError = new Promise((_, reject) => (stray = reject)).catch((error) => {
+        // Whatever still runs stops (its own failures are then expected and dropped).
+        cancel.abort();
+        throw error;
+    });
+    strayError.catch(() => undefined);
+    guardProcess(error => (reporting ? fail(`codedeploy-action failed: ${describeError(error)}`) : stray(error)));
     let clients;
     let ctx;
     try {
@@ -85255,13 +88621,17 @@ async function run() {
             core_setSecret(settings.githubToken);
         clients = createClients(settings.region, process.env);
         ctx = { settings, clients, clock: systemClock, signal: cancel.signal, log, tempDir: process.env['RUNNER_TEMP'] || undefined, report };
-        await runPipeline(ctx);
+        const pipeline = runPipeline(ctx);
+        pipeline.catch(() => undefined);
+        await Promise.race([pipeline, strayError]);
     }
     catch (error) {
         report.error = error;
     }
+    reporting = true;
     try {
-        if (report.cancelled && clients)
+        // watch only follows a deployment started elsewhere: cancelling the watcher leaves it running.
+        if (report.cancelled && clients && report.command !== 'watch')
             await stopOnCancel(report, clients);
         report.endedAt = Date.now();
         await writeReport(report);
@@ -85271,10 +88641,10 @@ async function run() {
             await ctx.github.setStatus(state, summaryLine(report), report.groups.find(g => g.url)?.url);
         }
         if (!succeeded)
-            setFailed(failureMessage(report));
+            fail(failureMessage(report));
     }
     catch (error) {
-        setFailed(`codedeploy-action failed while reporting: ${String(error)}`);
+        fail(`codedeploy-action failed while reporting: ${String(error)}`);
     }
     finally {
         process.off('SIGINT', onSignal);
@@ -85302,6 +88672,16 @@ async function stopOnCancel(report, clients) {
         else
             error(message, { title: `Deployment ${g.deploymentId} may still be running` });
     }));
+}
+let onStray;
+/** Sends unhandled rejections and uncaught exceptions to the current run; installed once per process. */
+function guardProcess(handler) {
+    if (!onStray) {
+        const route = (error) => onStray?.(error);
+        process.on('unhandledRejection', route);
+        process.on('uncaughtException', route);
+    }
+    onStray = handler;
 }
 
 ;// CONCATENATED MODULE: ./src/index.ts
