@@ -15,6 +15,9 @@ const shared = {
 export default {
   // Global, not per project: Jest ignores (with a warning) a testTimeout inside a project.
   testTimeout: 60000,
+  // Two test files at a time on CI's 2 cores (Jest's default is one less than the cores): the
+  // integration files mostly wait on the action's child process and the local servers' timers.
+  maxWorkers: 2,
   verbose: true,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts', '<rootDir>/__tests__/testbed/**/*.test.ts'] },
