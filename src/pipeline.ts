@@ -7,14 +7,8 @@ import type { AppSpecInput } from './inputs/appspec.js'
 import { legacyBucketNote } from './inputs/s3.js'
 import type { Settings } from './inputs/settings.js'
 import { untilDeadline } from './aws/clients.js'
-import { walkSourceTree, type Entry } from './source/walk-tree.js'
-import { requireCheckoutOf } from './source/checkout.js'
-import { bundleTime, type BundleTime } from './source/bundle-time.js'
-import { checkAppSpec } from './appspec/ec2/check-appspec.js'
 import { appSpecFor, loadAppSpec } from './appspec/ecs-lambda/content.js'
 import { describeAppSpec } from './appspec/ecs-lambda/resources.js'
-import { writeBundle, type Bundle } from './bundle/write-bundle.js'
-import { checkPrebuilt, stagePrebuilt } from './bundle/prebuilt/check-prebuilt.js'
 import { findExisting, requireExisting } from './upload/existing-object.js'
 import { bundleLocation, s3Uri, type BundleLocation, type UploadedRevision } from './upload/location.js'
 import { uploadBundle } from './upload/upload-bundle.js'
@@ -25,6 +19,7 @@ import { ProgressPrinter } from './watch/progress-printer.js'
 import { watchDeployment } from './watch/watch-deployment.js'
 import { GithubDeployment } from './github/github-deployment.js'
 import type { GroupOutcome, RunReport } from './report/run-report.js'
+import { buildBundle, readBundleSource, type BundleSource } from './commands/bundle-source.js'
 import { registerUploaded } from './commands/register.js'
 import { runCommand } from './commands/run-command.js'
 
@@ -172,45 +167,23 @@ async function findBundle(ctx: PipelineContext, location: BundleLocation): Promi
   return existing
 }
 
-/** What gets packaged, with the time its entries carry; or an archive built earlier, uploaded as it is. */
-type Source = { entries: Entry[]; time: BundleTime; prebuilt?: undefined } | { entries: Entry[]; time?: undefined; prebuilt: string }
-
-async function checkSource(ctx: PipelineContext, location: BundleLocation): Promise<Source> {
-  const { settings: s, log } = ctx
+async function checkSource(ctx: PipelineContext, location: BundleLocation): Promise<BundleSource> {
   const started = ctx.clock.now()
-  if (s.prebuiltBundle) {
-    const { entries, appspec } = await checkPrebuilt(s.prebuiltBundle, s.bundleType, ctx.tempDir)
-    const took = secondsText(ctx.clock.now() - started)
-    log.info(
-      `${entries.length} entries in ${s.prebuiltBundle}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s); checked in ${took}.`
-    )
-    for (const warning of appspec.warnings) log.warning(warning)
-    return { entries, prebuilt: s.prebuiltBundle }
-  }
-  // First: a checkout of another commit must never be packaged under this commit's key.
-  const checkout = await requireCheckoutOf(s.sourceDir, s.sha, { workflowCommit: !s.redeploy, target: s3Uri(location) }, ctx.signal)
-  if (checkout.warn) log.warning(checkout.line)
-  else log.info(checkout.line)
-  const found = await walkSourceTree(s.sourceDir, s.exclude)
-  const appspec = checkAppSpec(s.sourceDir, found, s.exclude)
+  const source = await readBundleSource(ctx, location)
+  const { appspec } = source
+  const where = source.prebuilt ? `in ${source.from}` : `under ${source.from}`
   const took = secondsText(ctx.clock.now() - started)
-  log.info(
-    `${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s); checked in ${took}.`
+  ctx.log.info(
+    `${source.entries.length} entries ${where}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s); checked in ${took}.`
   )
-  for (const warning of appspec.warnings) log.warning(warning)
-  const { sourceDir, sha, sourceDateEpoch, eventPath } = s
-  const time = await bundleTime({ sourceDir, sha, sourceDateEpoch, eventPath, startedAt: ctx.report.startedAt }, ctx.signal)
-  if (time.warning) log.warning(time.warning)
-  log.info(`Entries are dated ${time.mtime.toISOString()} (${time.from}).`)
-  return { entries: found, time }
+  if (source.time) ctx.log.info(`Entries are dated ${source.time.mtime.toISOString()} (${source.time.from}).`)
+  return source
 }
 
-async function packageAndUpload(ctx: PipelineContext, source: Source, location: BundleLocation): Promise<UploadedRevision> {
+async function packageAndUpload(ctx: PipelineContext, source: BundleSource, location: BundleLocation): Promise<UploadedRevision> {
   const { settings: s, log, report, clock } = ctx
   const packing = clock.now()
-  const bundle = source.time
-    ? await pack(ctx, source.entries, source.time)
-    : await stagePrebuilt(source.prebuilt, s.bundleType, source.entries.length, ctx.signal, ctx.tempDir)
+  const bundle = await buildBundle(ctx, source)
   report.bundle = bundle
   const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`
   log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${secondsText(clock.now() - packing)}.`)
@@ -240,17 +213,6 @@ async function packageAndUpload(ctx: PipelineContext, source: Source, location: 
       : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`
   )
   return revision
-}
-
-async function pack(ctx: PipelineContext, entries: readonly Entry[], time: BundleTime): Promise<Bundle> {
-  const sourceBytes = entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0)
-  const onProgress = new ProgressMeter('Packaging', sourceBytes, ctx.clock, ctx.log).update
-  const options = { mtime: time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir, onProgress }
-  return await writeBundle(entries, ctx.settings.bundleType, options).catch((error: unknown) => {
-    // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
-    if (ctx.signal.aborted) throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.')
-    throw error
-  })
 }
 
 async function deployToGroup(ctx: PipelineContext, group: string): Promise<void> {

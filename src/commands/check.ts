@@ -3,18 +3,13 @@ import { ActionError } from '../core/errors.js'
 import { abortable } from '../aws/clients.js'
 import { isAccessDenied } from '../aws/service-errors.js'
 import { listExcluded } from '../source/excluded.js'
-import { bundleTime, type BundleTime } from '../source/bundle-time.js'
-import { requireCheckoutOf } from '../source/checkout.js'
-import { walkSourceTree, type Entry } from '../source/walk-tree.js'
-import { checkAppSpec, type AppSpec } from '../appspec/ec2/check-appspec.js'
 import { appSpecFor, loadAppSpec } from '../appspec/ecs-lambda/content.js'
 import { describeAppSpec } from '../appspec/ecs-lambda/resources.js'
-import { checkPrebuilt, stagePrebuilt } from '../bundle/prebuilt/check-prebuilt.js'
-import { writeBundle } from '../bundle/write-bundle.js'
 import { bucketFacts } from '../upload/bucket-facts.js'
 import { findExisting, requireExisting } from '../upload/existing-object.js'
 import { bundleLocation, s3Uri, type BundleLocation, type UploadedRevision } from '../upload/location.js'
 import { preflight } from '../deploy/preflight.js'
+import { buildBundle, readBundleSource, type BundleSource } from './bundle-source.js'
 import { commandDeps, type CommandContext } from './context.js'
 
 /** Excluded paths named one by one in the log; the summary gets the first few. */
@@ -88,11 +83,7 @@ export async function runCheck(ctx: CommandContext): Promise<void> {
   if (!s3First) existing = await readS3()
   await checkCodeDeploy(ctx, fact)
   if (source) {
-    const bundle = await log.group('Build the bundle locally', () =>
-      source.time
-        ? writeBundle(source.entries, s.bundleType, { mtime: source.time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir })
-        : stagePrebuilt(source.prebuilt, s.bundleType, source.entries.length, ctx.signal, ctx.tempDir)
-    )
+    const bundle = await log.group('Build the bundle locally', () => buildBundle(ctx, source))
     report.bundle = bundle
     fact(
       'bundle',
@@ -105,41 +96,29 @@ export async function runCheck(ctx: CommandContext): Promise<void> {
   )
 }
 
-type Source = { entries: Entry[]; time: BundleTime; prebuilt?: undefined } | { entries: Entry[]; time?: undefined; prebuilt: string }
-
-/** What deploy would package, checked as deploy checks it: the checkout's commit, the tree and its appspec.yml, the time it carries. */
+/** What deploy would package, read as deploy reads it, told as facts: the appspec, what was excluded and why, the entries' time. */
 async function checkSource(
   ctx: CommandContext,
   location: BundleLocation,
   fact: (name: string, value: string) => void,
   rows: Array<[string, string]>
-): Promise<Source> {
+): Promise<BundleSource> {
   const { settings: s, log } = ctx
-  const hooks = (appspec: AppSpec): string =>
-    `os ${appspec.os}, ${appspec.hooks.length} hook script(s)${appspec.hooks.length ? `: ${appspec.hooks.map(h => `${h.event} ${h.location}`).join(', ')}` : ''}`
-  if (s.prebuiltBundle) {
-    const { entries, appspec } = await checkPrebuilt(s.prebuiltBundle, s.bundleType, ctx.tempDir)
-    for (const warning of appspec.warnings) log.warning(warning)
-    fact('appspec.yml', `${hooks(appspec)} (in ${s.prebuiltBundle})`)
-    return { entries, prebuilt: s.prebuiltBundle }
-  }
-  const checkout = await requireCheckoutOf(s.sourceDir, s.sha, { workflowCommit: !s.redeploy, target: s3Uri(location) }, ctx.signal)
-  if (checkout.warn) log.warning(checkout.line)
-  else log.info(checkout.line)
-  const found = await walkSourceTree(s.sourceDir, s.exclude)
-  const appspec = checkAppSpec(s.sourceDir, found, s.exclude)
-  for (const warning of appspec.warnings) log.warning(warning)
-  fact('appspec.yml', hooks(appspec))
+  const source = await readBundleSource(ctx, location)
+  const { appspec } = source
+  const hooks = appspec.hooks.length ? `: ${appspec.hooks.map(h => `${h.event} ${h.location}`).join(', ')}` : ''
+  fact(
+    'appspec.yml',
+    `os ${appspec.os}, ${appspec.hooks.length} hook script(s)${hooks}${source.prebuilt ? ` (in ${source.prebuilt})` : ''}`
+  )
+  if (!source.time) return source
   const { excluded, more } = listExcluded(s.sourceDir, s.exclude)
   for (const e of excluded) log.info(`  excluded ${e.path} (by ${e.pattern})`)
   const shown = excluded.slice(0, SUMMARY_EXCLUDED).map(e => `${e.path} (by ${e.pattern})`)
   const rest = excluded.length - shown.length + more
   rows.push(['excluded', excluded.length ? `${shown.join(', ')}${rest ? `, and ${rest} more (see the log)` : ''}` : 'nothing'])
-  const { sourceDir, sha, sourceDateEpoch, eventPath } = s
-  const time = await bundleTime({ sourceDir, sha, sourceDateEpoch, eventPath, startedAt: ctx.report.startedAt }, ctx.signal)
-  if (time.warning) log.warning(time.warning)
-  fact('entry times', `${time.mtime.toISOString()} (${time.from})`)
-  return { entries: found, time }
+  fact('entry times', `${source.time.mtime.toISOString()} (${source.time.from})`)
+  return source
 }
 
 /** HeadObject as deploy does it: without s3:ListBucket a missing key reads as 403, which deploy takes as "upload". */
