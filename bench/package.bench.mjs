@@ -28,11 +28,15 @@ const TREES = [
   // A PHP vendor/: 70,000 files of about 150 bytes in 70 folders, where per-file costs are everything.
   { name: 'vendor', files: 70_000, bytes: 70_000 * 150, shape: 'vendor', runs: 3 }
 ]
-/** Our writer on a tree against the peer for its type; `target`: the highest time ratio that passes. */
+/**
+ * Our writer on a tree against the peer for its type; `target`: the highest time ratio that passes
+ * (DESIGN.md: no worse than the peer; issue 13: zip at most 0.5 on the large tree and 0.8 on the
+ * vendor tree, tgz at most 1.0 there and 0.6 on the large tree).
+ */
 const CASES = [
   { tree: 'small', type: 'zip', target: 1.0 },
-  { tree: 'large', type: 'zip', target: 1.0 },
-  { tree: 'vendor', type: 'zip', target: 1.0 },
+  { tree: 'large', type: 'zip', target: 0.5 },
+  { tree: 'vendor', type: 'zip', target: 0.8 },
   { tree: 'vendor', type: 'tgz', target: 1.0 },
   { tree: 'small', type: 'tgz', target: 1.0 },
   // One gzip stream is one core; the action deflates pieces on every core.
@@ -206,9 +210,9 @@ async function benchCase(spec, tree, buildDir) {
     `(median of ${ours.length} runs each; ${ourResult.entries.toLocaleString('en')} entries; ${checked}; runs: ${ours.map(r => r.seconds.toFixed(2)).join(', ')} vs ${theirs.map(r => r.seconds.toFixed(2)).join(', ')})`
   )
   const misses = []
-  if (ratio > spec.target) misses.push(`time ratio ${ratio.toFixed(2)} > ${spec.target.toFixed(1)}`)
+  if (ratio > spec.target) misses.push(`time ratio ${ratio.toFixed(2)} > ${spec.target}`)
   if (ourRss >= RSS_TARGET) misses.push(`peak RSS ${fmtMb(ourRss)} MB >= 256 MB`)
-  say(misses.length ? `target MISSED: ${misses.join('; ')}` : `target met: ratio <= ${spec.target.toFixed(1)}, peak RSS < 256 MB`)
+  say(misses.length ? `target MISSED: ${misses.join('; ')}` : `target met: ratio <= ${spec.target}, peak RSS < 256 MB`)
   return { name: `${spec.type} / ${tree.name}`, ratio, rss: ourRss, ok: misses.length === 0 }
 }
 

@@ -64850,7 +64850,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2607:
+/***/ 4988:
 /***/ ((module) => {
 
 
@@ -65613,7 +65613,7 @@ const {
   kLastProgressEventFired
 } = __nccwpck_require__(961)
 const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(2607)
+const { getEncoding } = __nccwpck_require__(4988)
 const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
@@ -75951,274 +75951,6 @@ function rateText(bytes, ms) {
     return ms > 0 ? `${sizeText(bytes / (ms / 1000))}/s` : '';
 }
 
-// EXTERNAL MODULE: ./node_modules/ignore/index.js
-var ignore = __nccwpck_require__(298);
-var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
-;// CONCATENATED MODULE: ./src/source/walk-tree.ts
-
-
-
-
-/** Left out by default; `!node_modules/` in `exclude` brings it back. */
-const DEFAULT_EXCLUDES = ['node_modules/'];
-/** Never bundled (directory or worktree file), whatever `exclude` says: actions/checkout leaves a token in .git/config. */
-const ALWAYS_EXCLUDED = '.git';
-/**
- * Lists what the bundle will hold: every file, directory and symlink under `root`, minus the
- * excluded ones, sorted by path so the same tree always gives the same bundle.
- */
-async function walkSourceTree(root, exclude) {
-    // Case-sensitive, as git is on Linux: `*.LOG` does not leave out `app.log`.
-    const matcher = ignore_default()({ ignorecase: false }).add([...DEFAULT_EXCLUDES, ...exclude]);
-    const realRoot = external_node_fs_.realpathSync(root);
-    const entries = [];
-    // Synchronous calls: metadata of a checked-out tree is in the page cache, and a thread-pool
-    // round trip per file made listing 40,000 files take seconds instead of a fraction of one.
-    const walk = (dir, relDir) => {
-        // Names as bytes: a string listing silently turns bytes that are not UTF-8 into U+FFFD.
-        for (const [name, raw] of namesIn(dir)) {
-            if (name === ALWAYS_EXCLUDED)
-                continue;
-            const rel = relDir ? `${relDir}/${name}` : name;
-            const absolute = external_node_path_.join(dir, name);
-            // By its bytes: the decoded name of a non-UTF-8 file names no file on disk.
-            const stat = external_node_fs_.lstatSync(Buffer.concat([Buffer.from(`${dir}${external_node_path_.sep}`), raw]));
-            if (stat.isDirectory()) {
-                if (matcher.ignores(`${rel}/`))
-                    continue;
-                refuseBackslash(rel);
-                refuseNonUtf8(raw, name, relDir);
-                entries.push({ path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute });
-                walk(absolute, rel);
-                continue;
-            }
-            // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
-            if (matcher.ignores(rel) || (stat.isSymbolicLink() && walk_tree_isDirectory(absolute) && matcher.ignores(`${rel}/`)))
-                continue;
-            refuseBackslash(rel);
-            refuseNonUtf8(raw, name, relDir);
-            if (stat.isSymbolicLink()) {
-                const linkTarget = external_node_fs_.readlinkSync(absolute);
-                refuseEscapingLink(realRoot, absolute, rel, linkTarget);
-                entries.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, absolute, linkTarget });
-            }
-            else if (stat.isFile()) {
-                const listed = { ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
-                entries.push({ path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute, listed });
-            }
-            // Sockets, FIFOs and devices cannot be deployed; they are left out.
-        }
-    };
-    walk(realRoot, '');
-    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return entries;
-}
-/** A directory's entries, sorted by name: each name decoded from UTF-8, with the bytes it came from. */
-function namesIn(dir) {
-    const named = external_node_fs_.readdirSync(dir, { encoding: 'buffer' }).map((raw) => [raw.toString('utf8'), raw]);
-    return named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-/**
- * A name that is not UTF-8 (e.g. Latin-1 from an old archive) cannot be named in a zip or tar
- * entry, an S3 listing or the agent's log the same way it is on disk: refuse it, showing its bytes.
- */
-function refuseNonUtf8(raw, name, relDir) {
-    if (Buffer.from(name, 'utf8').equals(raw))
-        return;
-    const shown = [...raw]
-        .map(b => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
-        .join('');
-    throw new ActionError(`the file name '${relDir ? `${relDir}/` : ''}${shown}' is not UTF-8 (bytes shown as \\xNN).`, {
-        input: 'source-dir',
-        fix: 'rename it to a UTF-8 name (e.g. `convmv -f latin1 -t utf-8 --notest <file>`), or add it to exclude.'
-    });
-}
-/** '\\' is a separator to Windows and many unzip tools: '..\\..\\x' would unpack outside the deployment. */
-function refuseBackslash(rel) {
-    if (!rel.includes('\\'))
-        return;
-    throw new ActionError(`'${rel}' has a backslash in its name, which Windows and zip tools read as a directory separator (it could unpack outside the ` +
-        `deployment directory).`, {
-        input: 'source-dir',
-        fix: `rename it, or add it to exclude.`
-    });
-}
-function refuseEscapingLink(realRoot, absolute, rel, linkTarget) {
-    const refuse = (why) => {
-        throw new ActionError(`symlink '${rel}' points to '${linkTarget}', ${why}.`, {
-            input: 'source-dir',
-            fix: `make the link point inside source-dir, or add '${rel}' to exclude.`
-        });
-    };
-    if (external_node_path_.isAbsolute(linkTarget))
-        refuse('an absolute path (it would resolve on the instance, not in the bundle)');
-    const lexical = external_node_path_.resolve(external_node_path_.dirname(absolute), linkTarget);
-    if (!isInside(realRoot, lexical))
-        refuse('outside source-dir');
-    // A chain of links can escape even when each text looks relative.
-    let real;
-    try {
-        real = external_node_fs_.realpathSync(absolute);
-    }
-    catch {
-        real = undefined; // a dangling link: nothing to follow
-    }
-    if (real !== undefined && !isInside(realRoot, real))
-        refuse('outside source-dir once resolved');
-}
-function walk_tree_isDirectory(file) {
-    try {
-        return external_node_fs_.statSync(file).isDirectory();
-    }
-    catch {
-        return false; // dangling or looping link
-    }
-}
-function isInside(root, candidate) {
-    return candidate === root || candidate.startsWith(root + external_node_path_.sep);
-}
-/**
- * Which rule leaves `relPath` out of the bundle: '.git', a default pattern or one of `exclude`
- * (the last that matches, as `git check-ignore -v` reports), or undefined when none does.
- */
-function excludedBy(relPath, exclude) {
-    if (relPath.split('/').includes(ALWAYS_EXCLUDED))
-        return ALWAYS_EXCLUDED;
-    return ignore_default()({ ignorecase: false })
-        .add([...DEFAULT_EXCLUDES, ...exclude])
-        .test(relPath).rule?.pattern;
-}
-
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: ./src/source/checkout.ts
-
-
-/** git answers these from local files in milliseconds; a hung filesystem or git must not hold the step. */
-const GIT_TIMEOUT_MS = 10_000;
-/** The commit checked out in the repository that holds `dir` (lowercase hex), as `git rev-parse HEAD` says. */
-async function headCommit(dir, signal) {
-    const answer = await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD'], signal);
-    if (answer.ok) {
-        const sha = answer.stdout.trim().toLowerCase();
-        return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)
-            ? { kind: 'commit', sha }
-            : { kind: 'unknown', reason: `git rev-parse HEAD printed '${sha}'` };
-    }
-    if (/not a git repository/i.test(answer.stderr))
-        return { kind: 'no-repository' };
-    return { kind: 'unknown', reason: answer.reason };
-}
-/**
- * A bundle goes to the key of `sha`, so source-dir must hold that commit: a redeploy of an older
- * commit whose bundle is missing must not upload today's tree under the old commit's name.
- *   - In a git checkout: HEAD must be `sha`, or the run is refused.
- *   - Not in a git repository (a tree from an artifact or a cache): nothing shows which commit it
- *     holds. When `sha` is the workflow's own commit (GITHUB_SHA), that is what a workflow
- *     builds, so it is trusted, as before; any other commit is refused.
- *   - git cannot tell (not installed, timed out, "dubious ownership" in a container): the same
- *     rule as no repository, with git's reason in a warning or in the refusal.
- */
-async function requireCheckoutOf(dir, sha, context, signal) {
-    const head = await headCommit(dir, signal);
-    const fix = `check out that commit before this step (actions/checkout with \`ref: ${sha}\`), or upload its bundle first ` +
-        `(run the workflow for ${sha}, which packages and uploads it), then redeploy.`;
-    if (head.kind === 'commit') {
-        if (head.sha === sha)
-            return { line: `source-dir is a checkout of ${sha}.`, warn: false };
-        throw new ActionError(`names ${sha}, but source-dir is a checkout of ${head.sha}: packaging it would put another commit's tree at ${context.target}.`, { input: 'sha', fix, code: 'WrongCheckout' });
-    }
-    const why = head.kind === 'no-repository' ? 'source-dir is not in a git repository' : `git could not read source-dir's commit (${head.reason})`;
-    if (context.workflowCommit) {
-        return { line: `${why}: trusting that it holds the workflow's commit ${sha}.`, warn: head.kind !== 'no-repository' };
-    }
-    throw new ActionError(`names ${sha}, another commit than the workflow's, and ${why}, so nothing shows that it holds that commit: ` +
-        `its tree will not be packaged as ${context.target}.`, { input: 'sha', fix, code: 'WrongCheckout' });
-}
-/** The committer date of `sha` in the repository that holds `dir`, or undefined when git cannot tell. */
-async function commitTime(dir, sha, signal) {
-    const answer = await git(dir, ['log', '-1', '--format=%ct', sha, '--'], signal);
-    if (!answer.ok)
-        return undefined;
-    const seconds = Number(answer.stdout.trim());
-    return Number.isSafeInteger(seconds) && answer.stdout.trim() !== '' ? new Date(seconds * 1000) : undefined;
-}
-function git(dir, args, signal) {
-    return new Promise(resolve => {
-        (0,external_node_child_process_.execFile)('git', ['-C', dir, ...args], 
-        // No pager, no prompt, no locale-dependent message: only plumbing output is read.
-        {
-            timeout: GIT_TIMEOUT_MS,
-            killSignal: 'SIGKILL',
-            maxBuffer: 1 << 20,
-            ...(signal ? { signal } : {}),
-            env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' }
-        }, (error, stdout, stderr) => {
-            if (!error)
-                return resolve({ ok: true, stdout });
-            const e = error;
-            const reason = e.code === 'ENOENT'
-                ? 'git is not installed on the runner'
-                : e.killed
-                    ? `git did not answer within ${GIT_TIMEOUT_MS / 1000} s`
-                    : stderr.trim().split('\n')[0] || e.message;
-            resolve({ ok: false, stderr, reason });
-        });
-    });
-}
-
-;// CONCATENATED MODULE: ./src/source/bundle-time.ts
-
-
-/**
- * The agent installs files with the mtime they have in the bundle (FileUtils.copy preserve: true),
- * so this is the time servers see: PHP OPcache, .pyc files, nginx ETags and rsync trust mtime+size.
- * The commit's time keeps a bundle reproducible per commit (upload: auto can still skip an
- * identical upload) while every new commit looks newer than the last. In order:
- *   1. the committer date of `sha` in the checkout (git log -1 --format=%ct <sha>);
- *   2. SOURCE_DATE_EPOCH (reproducible-builds.org), for trees that are not a git checkout;
- *   3. the event payload's head_commit.timestamp, when head_commit is `sha` (push events);
- *   4. none of those: the run's start time, with a warning. Never 1980 or any fixed date: a fixed
- *      date is what made servers serve stale content. The start time makes every file look new,
- *      which costs a cache refresh, never a stale page; what is lost is reproducibility across runs
- *      (a re-run uploads again), and the warning says how to get it back.
- */
-async function bundleTime(sources, signal) {
-    const { sourceDir, sha } = sources;
-    const committed = await commitTime(sourceDir, sha, signal);
-    if (committed)
-        return { mtime: committed, from: `the committer date of ${sha.slice(0, 12)}` };
-    if (sources.sourceDateEpoch !== undefined)
-        return { mtime: new Date(sources.sourceDateEpoch * 1000), from: 'SOURCE_DATE_EPOCH' };
-    const pushed = headCommitTime(sources.eventPath, sha);
-    if (pushed)
-        return { mtime: pushed, from: `the event's head commit (${sha.slice(0, 12)})` };
-    return {
-        mtime: new Date(Math.floor(sources.startedAt / 1000) * 1000),
-        from: 'the start of this run',
-        warning: `No commit time for ${sha.slice(0, 12)}: source-dir is not a git checkout of it and SOURCE_DATE_EPOCH is not set, so ` +
-            `bundle entries carry the time this run started, and a re-run gives a different bundle. Set SOURCE_DATE_EPOCH ` +
-            `(e.g. to the output of git log -1 --format=%ct) in the step's env to make the bundle reproducible.`
-    };
-}
-/** head_commit.timestamp of the run's event, when the event's head commit is `sha`. */
-function headCommitTime(eventPath, sha) {
-    if (!eventPath)
-        return undefined;
-    let payload;
-    try {
-        payload = JSON.parse(external_node_fs_.readFileSync(eventPath, 'utf8'));
-    }
-    catch {
-        return undefined; // no payload, or not JSON: the next source decides
-    }
-    const head = payload?.head_commit;
-    if (typeof head?.id !== 'string' || head.id.toLowerCase() !== sha || typeof head.timestamp !== 'string')
-        return undefined;
-    const ms = Date.parse(head.timestamp);
-    return Number.isFinite(ms) ? new Date(Math.floor(ms / 1000) * 1000) : undefined;
-}
-
 ;// CONCATENATED MODULE: ./node_modules/js-yaml/dist/js-yaml.mjs
 /*! js-yaml 5.5.0 https://github.com/nodeca/js-yaml @license MIT */
 //#region src/tag.ts
@@ -80054,456 +79786,6 @@ function doc_escape(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-;// CONCATENATED MODULE: ./src/appspec/ec2/spec-context.ts
-
-
-
-/** What every check of appspec.yml shares: its name, the bundle it must match, and how paths in it read. */
-const APPSPEC_NAME = 'appspec.yml';
-/** A path as the agent joins it to the bundle root: leading `/` and `./` dropped, `\` read as `/` on Windows. */
-function bundlePath(written, os) {
-    const slashed = os === 'windows' ? written.replace(/\\/g, '/') : written;
-    const normal = external_node_path_.posix
-        .normalize(slashed)
-        .replace(/^(\.\/|\/)+/, '')
-        .replace(/\/+$/, '');
-    return normal === '.' ? '' : normal;
-}
-/** Fails unless `location` is in the bundle (as a `kind`), saying whether it is missing or excluded. */
-function requireInBundle(ctx, location, what, at, kind) {
-    if (location === '..' || location.startsWith('../')) {
-        return ctx.fail(`${what} points outside the bundle.`, 'use a path relative to the bundle root (the directory that holds appspec.yml).', at);
-    }
-    if (location === '')
-        return undefined;
-    const entry = ctx.byPath.get(location);
-    if (entry?.kind === 'symlink' && kind) {
-        // The agent runs what the link leads to: it must be there, and be a file.
-        const leadsTo = linkDestination(ctx, entry);
-        if (!leadsTo)
-            return ctx.fail(`${what} is a symlink that does not lead to a ${kind} in the bundle (it dangles, or what it points to is excluded).`, `point the link at a ${kind} in the bundle, or give the ${kind}'s own path as the location.`, at);
-        if (leadsTo.kind !== kind)
-            return ctx.fail(`${what} is a symlink to a ${leadsTo.kind === 'dir' ? 'directory' : leadsTo.kind}, not a ${kind}.`, `point it at a ${kind} in the bundle.`, at);
-        return entry;
-    }
-    if (entry && (!kind || entry.kind === kind || entry.kind === 'symlink'))
-        return entry;
-    if (entry)
-        return ctx.fail(`${what} is a ${entry.kind === 'dir' ? 'directory' : entry.kind}, not a ${kind}.`, `point it at a ${kind} in the bundle.`, at);
-    const onDisk = external_node_fs_.existsSync(external_node_path_.join(ctx.sourceDir, location));
-    if (onDisk) {
-        const rule = excludedBy(location, ctx.exclude);
-        return ctx.fail(`${what} is not in the bundle: it is excluded by ${rule ? `'${rule}'` : 'an exclude pattern'}.`, exclusionFix(location, rule), at, 'exclude');
-    }
-    return ctx.fail(`${what} is not in the bundle.`, `add ${location} to source-dir (and make sure no exclude pattern removes it), or fix the location.`, at);
-}
-/** What a symlink in the bundle leads to, every link on the way followed; undefined when that is not in the bundle. */
-function linkDestination(ctx, entry) {
-    let real;
-    try {
-        real = external_node_fs_.realpathSync(entry.absolute);
-    }
-    catch {
-        return undefined;
-    }
-    const rel = external_node_path_.relative(external_node_fs_.realpathSync(ctx.sourceDir), real).split(external_node_path_.sep).join('/');
-    return ctx.byPath.get(rel);
-}
-function exclusionFix(location, rule) {
-    if (rule === '.git')
-        return 'move it out of .git/: .git/ is never bundled.';
-    if (rule && DEFAULT_EXCLUDES.includes(rule))
-        return `add '!${rule}' to exclude: ${rule} is left out by default.`;
-    return `take ${rule ? `'${rule}'` : 'that pattern'} out of exclude, or add '!${location}' after it.`;
-}
-
-;// CONCATENATED MODULE: ./src/appspec/ec2/sections.ts
-
-
-
-const TOP_LEVEL = ['version', 'os', 'files', 'permissions', 'hooks', 'file_exists_behavior'];
-const FILE_KEYS = ['source', 'destination'];
-const PERMISSION_KEYS = ['object', 'pattern', 'except', 'owner', 'group', 'mode', 'acls', 'context', 'type'];
-const FILE_EXISTS_BEHAVIORS = ['DISALLOW', 'OVERWRITE', 'RETAIN'];
-/** Keys the agent does not know are ignored by it, silently: a typo would go unnoticed. */
-function checkTopLevelKeys(ctx, doc) {
-    warnUnknownKeys(ctx, doc, TOP_LEVEL, ctx.lines.root, 'an AppSpec key for EC2/on-premises deployments');
-    const behavior = doc['file_exists_behavior'];
-    if (behavior !== undefined && behavior !== null && !FILE_EXISTS_BEHAVIORS.includes(String(behavior))) {
-        ctx.fail(`file_exists_behavior is ${JSON.stringify(behavior)}.`, `use one of: ${FILE_EXISTS_BEHAVIORS.join(', ')}.`, ctx.lines.key(ctx.lines.root, 'file_exists_behavior'));
-    }
-}
-/** `files`: each entry copies a `source` from the bundle to an absolute `destination` on the instance. */
-function checkFiles(ctx, value, at) {
-    if (value === undefined || value === null)
-        return;
-    const { lines, fail } = ctx;
-    if (!Array.isArray(value))
-        fail('files must be a list of `- source: ...` / `destination: ...` pairs.', 'see the AppSpec "files" section.', at);
-    const items = at ? lines.items(at) : [];
-    value.forEach((item, index) => {
-        const itemAt = items[index] ?? at;
-        const keyAt = (key) => (itemAt ? lines.key(itemAt, key) : undefined) ?? itemAt;
-        if (!isRecord(item))
-            return fail('each files entry must be a mapping with source and destination.', 'write `- source: /` and `destination: /path/on/instance`.', itemAt);
-        warnUnknownKeys(ctx, item, FILE_KEYS, itemAt, 'a files key');
-        const source = item['source'];
-        const destination = item['destination'];
-        if (typeof source !== 'string' || source.trim() === '') {
-            fail('a files entry has no source.', 'add `source:` with a path relative to the bundle root (`/` for everything).', itemAt);
-        }
-        const written = source.trim();
-        if (typeof destination !== 'string' || destination.trim() === '') {
-            fail(`files entry '${written}' has no destination.`, 'add `destination:` with the absolute path to install it to on the instance.', itemAt);
-        }
-        const sourcePath = bundlePath(written, ctx.os);
-        requireInBundle(ctx, sourcePath, `files source '${written}'`, keyAt('source'));
-        warnLinksLeaving(ctx, sourcePath, written);
-        const target = destination.trim();
-        const absolute = ctx.os === 'windows' ? /^([A-Za-z]:[\\/]|\\\\)/.test(target) : target.startsWith('/');
-        if (!absolute) {
-            fail(`files destination '${target}' is not an absolute path on the instance.`, ctx.os === 'windows' ? 'write a full path such as C:\\inetpub\\app.' : 'write a full path such as /var/www/app.', keyAt('destination'));
-        }
-    });
-}
-/**
- * A symlink under a files source that points elsewhere in the bundle (never outside it: the walk
- * refuses that) is installed as a link to a place this mapping does not fill.
- */
-function warnLinksLeaving(ctx, sourcePath, written) {
-    if (sourcePath === '')
-        return;
-    const inside = (p) => p === sourcePath || p.startsWith(`${sourcePath}/`);
-    for (const entry of ctx.byPath.values()) {
-        if (entry.kind !== 'symlink' || entry.linkTarget === undefined || !entry.path.startsWith(`${sourcePath}/`))
-            continue;
-        const target = external_node_path_.posix.normalize(external_node_path_.posix.join(external_node_path_.posix.dirname(entry.path), entry.linkTarget));
-        if (inside(target))
-            continue;
-        ctx.warnings.push(`${entry.path} is a symlink to ${entry.linkTarget}, outside files source '${written}': on the instance the link points ` +
-            `outside what this mapping installs, where ${target} may not be. Copy the file into ${sourcePath}/, or map the whole bundle.`);
-    }
-}
-/** `permissions` (Linux only): the shape the agent accepts, checked here instead of on every instance. */
-function checkPermissions(ctx, value, at) {
-    if (value === undefined || value === null)
-        return;
-    const { lines, fail } = ctx;
-    if (ctx.os === 'windows')
-        fail('permissions only apply to Linux instances; the agent fails a Windows deployment that has them.', 'remove the permissions section, or set os: linux.', at);
-    if (!Array.isArray(value))
-        fail('permissions must be a list of `- object: ...` entries.', 'see the AppSpec "permissions" section.', at);
-    const items = at ? lines.items(at) : [];
-    value.forEach((item, index) => {
-        const itemAt = items[index] ?? at;
-        const keyAt = (key) => (itemAt ? lines.key(itemAt, key) : undefined) ?? itemAt;
-        if (!isRecord(item))
-            return fail('each permissions entry must be a mapping that starts with object.', 'write `- object: /path/on/instance`.', itemAt);
-        warnUnknownKeys(ctx, item, PERMISSION_KEYS, itemAt, 'a permissions key');
-        const object = item['object'];
-        if (typeof object !== 'string' || object.trim() === '')
-            return fail('a permissions entry has no object.', 'add `object:` with the installed path it applies to.', itemAt);
-        const name = `permissions for '${object.trim()}'`;
-        if (!object.trim().startsWith('/'))
-            fail(`${name}: object is not an absolute path on the instance.`, 'use the installed path, e.g. the destination of a files entry.', keyAt('object'));
-        const pattern = item['pattern'];
-        if (pattern !== undefined && pattern !== null && (typeof pattern !== 'string' || pattern.trim() === ''))
-            fail(`${name}: pattern must be a glob string.`, 'quote it, e.g. pattern: "*.sh".', keyAt('pattern'));
-        for (const key of ['owner', 'group']) {
-            const v = item[key];
-            const ok = (typeof v === 'string' && v.trim() !== '') || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
-            if (v !== undefined && v !== null && !ok)
-                fail(`${name}: ${key} must be a ${key === 'owner' ? 'user' : 'group'} name or id.`, `write e.g. ${key}: www-data.`, keyAt(key));
-        }
-        checkStringList(ctx, item['except'], `${name}: except`, keyAt('except'), 'write a list, e.g. except: [secret.txt].');
-        const types = item['type'];
-        if (types !== undefined && types !== null) {
-            const ok = Array.isArray(types) && types.every(t => t === 'file' || t === 'directory');
-            if (!ok)
-                fail(`${name}: type must be a list of file and/or directory.`, 'write e.g. `type:` then `- file`.', keyAt('type'));
-        }
-        checkMode(ctx, item['mode'], name, keyAt('mode'));
-        checkStringList(ctx, item['acls'], `${name}: acls`, keyAt('acls'), 'write a list of entries such as u:www-data:rwx.');
-        for (const ace of Array.isArray(item['acls']) ? item['acls'] : []) {
-            const problem = aceProblem(ace);
-            if (problem)
-                fail(`${name}: acl entry '${ace}' ${problem}.`, 'write [d[efault]:][u[ser]|g[roup]|m[ask]|o[ther]:][name]:perms, e.g. u:www-data:rwx; set the base entries with mode.', keyAt('acls'));
-        }
-        checkContext(ctx, item['context'], name, keyAt('context'));
-    });
-}
-function checkMode(ctx, mode, name, at) {
-    if (mode === undefined || mode === null)
-        return;
-    const text = String(mode);
-    if ((typeof mode !== 'string' && typeof mode !== 'number') || !/^[0-7]{1,4}$/.test(text)) {
-        ctx.fail(`${name}: mode ${JSON.stringify(mode)} is not 1 to 4 octal digits.`, 'write a chmod number such as 755 or "0644" (symbols like u+x are not supported).', at);
-    }
-    // The agent's YAML reader (YAML 1.1) takes an unquoted 0644 as octal: it would apply 420.
-    const raw = ctx.lines.valueText(at);
-    if (raw !== undefined && /^0[0-7]+$/.test(raw)) {
-        ctx.fail(`${name}: mode ${raw} is not quoted; the agent reads a leading 0 as octal and would apply mode ${parseInt(raw, 8)}.`, `write mode: "${raw}" or mode: ${raw.replace(/^0+(?=\d{3})/, '')}.`, at);
-    }
-}
-function checkContext(ctx, context, name, at) {
-    if (context === undefined || context === null)
-        return;
-    if (!isRecord(context) || typeof context['type'] !== 'string' || context['type'].trim() === '') {
-        ctx.fail(`${name}: context needs a type (an SELinux type such as httpd_sys_content_t).`, 'add `type:` under context.', at);
-    }
-    const range = context['range'];
-    if (range !== undefined && range !== null && !/^s\d+(-s\d+)?(:c\d+(\.c\d+)?(,c\d+(\.c\d+)?)*)?$/.test(String(range))) {
-        ctx.fail(`${name}: context range '${String(range)}' is not an SELinux range.`, 'write s<n>[-s<n>][:c<n>[.c<n>],...], e.g. s0-s0:c0.c1023.', at);
-    }
-}
-function checkStringList(ctx, value, what, at, fix) {
-    if (value === undefined || value === null)
-        return;
-    if (!Array.isArray(value) || !value.every(v => typeof v === 'string' && v !== ''))
-        ctx.fail(`${what} must be a list of strings.`, fix, at);
-}
-/** Why the agent would refuse an ACL entry (its AceInfo rules), or undefined when it accepts it. */
-function aceProblem(ace) {
-    const parts = ace.split(':').reverse();
-    if (parts.length < 2 || parts.length > 4)
-        return 'needs 2 to 4 parts separated by colons';
-    let isDefault = parts.length === 4;
-    if (isDefault && !['d', 'default'].includes(parts[3]))
-        return `starts with '${parts[3]}' where only d or default may stand`;
-    const types = {
-        u: 'user',
-        user: 'user',
-        g: 'group',
-        group: 'group',
-        m: 'mask',
-        mask: 'mask',
-        o: 'other',
-        other: 'other'
-    };
-    let type;
-    if (parts.length >= 3) {
-        if (['d', 'default'].includes(parts[2])) {
-            if (isDefault)
-                return 'says default twice';
-            isDefault = true;
-        }
-        else if (types[parts[2]])
-            type = types[parts[2]];
-        else
-            return `has an unknown type '${parts[2]}'`;
-    }
-    let named = false;
-    if (['m', 'mask', 'o', 'other'].includes(parts[1]) && type === undefined)
-        type = types[parts[1]];
-    else
-        named = parts[1] !== '';
-    type ??= 'user';
-    if ((type === 'mask' || type === 'other') && named)
-        return `names someone, which a ${type} entry cannot`;
-    if (!isDefault && type !== 'mask' && !named)
-        return 'sets a base entry, which the agent takes from mode';
-    if (!/^([0-7]|[rwx-]*)$/.test(parts[0]))
-        return `has permissions '${parts[0]}' (use r, w, x and -, or one octal digit)`;
-    return undefined;
-}
-function warnUnknownKeys(ctx, map, known, at, what) {
-    for (const key of Object.keys(map)) {
-        if (known.includes(key))
-            continue;
-        const close = known.find(k => editDistance(k, key.toLowerCase()) <= 2);
-        const line = ctx.lines.lineOf((at ? ctx.lines.key(at, key) : undefined) ?? at);
-        ctx.warnings.push(`${APPSPEC_NAME}${line ? ` line ${line}` : ''}: '${key}' is not ${what}; the CodeDeploy agent ` +
-            `ignores it${close ? ` (did you mean '${close}'?)` : ''}.`);
-    }
-}
-function editDistance(a, b) {
-    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const next = [i];
-        for (let j = 1; j <= b.length; j++)
-            next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        row = next;
-    }
-    return row[b.length];
-}
-
-;// CONCATENATED MODULE: ./src/appspec/ec2/check-appspec.ts
-
-
-
-
-
-
-
-
-
-/** The EC2/on-premises lifecycle hooks a revision may run scripts in. */
-const HOOKS = [
-    'ApplicationStop',
-    'BeforeInstall',
-    'AfterInstall',
-    'ApplicationStart',
-    'ValidateService',
-    'BeforeBlockTraffic',
-    'AfterBlockTraffic',
-    'BeforeAllowTraffic',
-    'AfterAllowTraffic'
-];
-/** Run by the agent itself; a script cannot be attached to them. */
-const RESERVED = new Set(['Start', 'DownloadBundle', 'Install', 'BlockTraffic', 'AllowTraffic', 'End']);
-/** The agent's limit for one script, and for all the scripts of one lifecycle event together. */
-const MAX_HOOK_TIMEOUT = 3600;
-/**
- * Finds, parses and checks `appspec.yml` against what the bundle will contain, the way the
- * CodeDeploy agent reads it, so that a mistake fails here, before anything is uploaded, rather
- * than on every instance. `exclude` (the input's patterns) only sharpens messages.
- */
-function checkAppSpec(sourceDir, entries, exclude = []) {
-    const byPath = new Map(entries.map(e => [e.path, e]));
-    const file = external_node_path_.join(sourceDir, APPSPEC_NAME);
-    const found = byPath.get(APPSPEC_NAME);
-    if (!found || found.kind === 'dir')
-        throw missingAppSpec(sourceDir, entries, exclude, found !== undefined);
-    const text = external_node_fs_.readFileSync(file, 'utf8');
-    const lines = new YamlLines(text);
-    const fail = (problem, fix, at, input) => {
-        const line = lines.lineOf(at);
-        throw new ActionError(`${APPSPEC_NAME}${line ? ` line ${line}` : ''}: ${problem}`, input ? { fix, input } : { fix });
-    };
-    let doc;
-    try {
-        doc = load(text, { filename: APPSPEC_NAME });
-    }
-    catch (error) {
-        const mark = error.mark;
-        const reason = error.reason ?? String(error);
-        throw new ActionError(`${APPSPEC_NAME}${mark?.line !== undefined ? ` line ${mark.line + 1}` : ''} is not valid YAML: ${reason}.`, {
-            fix: 'fix the YAML syntax (indent with spaces, not tabs; quote values that contain ": ").'
-        });
-    }
-    if (!isRecord(doc))
-        return fail('is not a YAML mapping.', 'start it with `version: 0.0` and `os: linux`.');
-    const root = lines.root;
-    const version = doc['version'];
-    if (version === '0.0') {
-        fail('version is the string "0.0"; the CodeDeploy agent compares it with the number 0.0 and fails the deployment.', 'write `version: 0.0`, without quotes.', lines.key(root, 'version'));
-    }
-    if (version !== 0) {
-        fail(`version is ${JSON.stringify(version ?? null)}; CodeDeploy only reads version 0.0.`, 'write `version: 0.0`.', lines.key(root, 'version'));
-    }
-    const os = doc['os'];
-    if (os !== 'linux' && os !== 'windows') {
-        return fail(`os is ${JSON.stringify(os ?? null)}.`, 'write `os: linux` or `os: windows`.', lines.key(root, 'os'));
-    }
-    const warnings = [];
-    if (byPath.get('appspec.yaml')?.kind === 'file')
-        warnings.push(`appspec.yaml is bundled too, but the CodeDeploy agent only reads ${APPSPEC_NAME}: delete appspec.yaml to avoid confusion.`);
-    const ctx = { lines, os, byPath, sourceDir, exclude, warnings, fail };
-    checkTopLevelKeys(ctx, doc);
-    checkFiles(ctx, doc['files'], lines.key(root, 'files'));
-    checkPermissions(ctx, doc['permissions'], lines.key(root, 'permissions'));
-    const hooks = readHooks(ctx, doc['hooks'], lines.key(root, 'hooks'));
-    if (os === 'linux') {
-        for (const hook of hooks) {
-            const entry = byPath.get(hook.location);
-            if (entry?.kind === 'file' && (entry.mode & 0o111) === 0) {
-                warnings.push(`${hook.location} (${hook.event} hook) is not executable: run \`git update-index --chmod=+x ${hook.location}\` and commit, or ` +
-                    `the agent has to fix it on every instance.`);
-            }
-        }
-    }
-    return { os, hooks, warnings };
-}
-function readHooks(ctx, value, at) {
-    const { lines, fail } = ctx;
-    if (value === undefined || value === null)
-        return [];
-    if (!isRecord(value))
-        return fail('hooks must be a mapping of lifecycle event names to script lists.', 'see the AppSpec "hooks" section.', at);
-    const block = at ?? lines.root;
-    const scripts = [];
-    for (const [event, list] of Object.entries(value)) {
-        const eventAt = lines.key(block, event) ?? at;
-        if (RESERVED.has(event))
-            fail(`${event} is run by the CodeDeploy agent itself; scripts cannot be attached to it.`, 'move its scripts to BeforeInstall or AfterInstall.', eventAt);
-        if (!HOOKS.includes(event))
-            fail(`'${event}' is not an EC2/on-premises lifecycle event.`, `use one of: ${HOOKS.join(', ')}.`, eventAt);
-        if (list === null || list === undefined)
-            continue;
-        if (!Array.isArray(list))
-            fail(`${event} must be a list of scripts ("- location: ...").`, 'start each script with "- location:".', eventAt);
-        const items = eventAt ? lines.items(eventAt) : [];
-        let total = 0;
-        list.forEach((item, index) => {
-            const itemAt = items[index] ?? eventAt;
-            const keyAt = (key) => (itemAt ? lines.key(itemAt, key) : undefined) ?? itemAt;
-            if (!isRecord(item) || typeof item['location'] !== 'string' || item['location'].trim() === '') {
-                fail(`a script under ${event} has no location.`, 'give each script a `location:` relative to the bundle root.', itemAt);
-            }
-            const script = item;
-            const written = script['location'].trim();
-            const location = bundlePath(written, ctx.os);
-            const timeout = check_appspec_readTimeout(script['timeout']);
-            if (timeout === null) {
-                fail(`timeout ${JSON.stringify(script['timeout'])} of ${location} is not a whole number of seconds from 1 to ${MAX_HOOK_TIMEOUT}.`, `use at most ${MAX_HOOK_TIMEOUT}; split longer work across hooks.`, keyAt('timeout'));
-            }
-            total += timeout ?? 0;
-            const runas = script['runas'];
-            if (runas !== undefined && runas !== null && ctx.os === 'windows')
-                fail(`runas (on ${location}) is not supported on Windows.`, 'remove runas.', keyAt('runas'));
-            if (runas !== undefined && runas !== null && (typeof runas !== 'string' || runas.trim() === ''))
-                fail(`runas of ${location} must be a user name.`, 'write e.g. `runas: root`, or remove it.', keyAt('runas'));
-            requireInBundle(ctx, location, `${event} script '${location}'`, keyAt('location'), 'file');
-            scripts.push({ event, location, timeout: timeout ?? undefined, runas: typeof runas === 'string' ? runas.trim() : undefined });
-        });
-        if (total > MAX_HOOK_TIMEOUT && list.length > 1) {
-            ctx.warnings.push(`${APPSPEC_NAME}${lines.lineOf(eventAt) ? ` line ${lines.lineOf(eventAt)}` : ''}: the ${event} scripts' timeouts ` +
-                `add up to ${total} s, but the agent stops a lifecycle event after ${MAX_HOOK_TIMEOUT} s.`);
-        }
-    }
-    return scripts;
-}
-/** A timeout as the agent reads it (a number, or digits), undefined when absent, null when invalid. */
-function check_appspec_readTimeout(value) {
-    if (value === undefined || value === null)
-        return undefined;
-    const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-    return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_HOOK_TIMEOUT ? n : null;
-}
-function missingAppSpec(sourceDir, entries, exclude, isDirectory) {
-    if (isDirectory) {
-        return new ActionError(`${APPSPEC_NAME} at the root of ${sourceDir} is a directory.`, {
-            input: 'source-dir',
-            fix: `make ${APPSPEC_NAME} the AppSpec file itself.`
-        });
-    }
-    if (external_node_fs_.existsSync(external_node_path_.join(sourceDir, APPSPEC_NAME))) {
-        const rule = excludedBy(APPSPEC_NAME, exclude);
-        return new ActionError(`${APPSPEC_NAME} is excluded from the bundle${rule ? ` by '${rule}'` : ''}.`, {
-            input: 'exclude',
-            fix: `remove the pattern that matches ${APPSPEC_NAME}.`
-        });
-    }
-    if (entries.some(e => e.path === 'appspec.yaml')) {
-        return new ActionError(`Found appspec.yaml at the root of ${sourceDir}, but CodeDeploy only reads ${APPSPEC_NAME} for EC2/on-premises deployments.`, {
-            fix: `rename appspec.yaml to ${APPSPEC_NAME} (for an ECS or Lambda application, set the appspec input to its path instead).`
-        });
-    }
-    const nested = entries.find(e => e.path.endsWith(`/${APPSPEC_NAME}`));
-    if (nested) {
-        const dir = nested.path.slice(0, -APPSPEC_NAME.length - 1);
-        return new ActionError(`${APPSPEC_NAME} is not at the root of ${sourceDir}; found ${nested.path}.`, {
-            input: 'source-dir',
-            fix: `set source-dir to the directory that holds it (source-dir: ${dir}), or move it to the root.`
-        });
-    }
-    return new ActionError(`no ${APPSPEC_NAME} at the root of ${sourceDir}.`, {
-        input: 'source-dir',
-        fix: `add ${APPSPEC_NAME} (version: 0.0, os: linux, files, hooks) at the root of the bundled directory, or point source-dir at the ` +
-            `directory that has it.`
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/appspec/ecs-lambda/resources.ts
 
 /** The lifecycle events a hook function can be attached to, per platform, in lifecycle order. */
@@ -80823,413 +80105,6 @@ function resourceType(doc) {
     const [body] = Object.values(resource);
     const type = member(body, 'Type')?.[1];
     return typeof type === 'string' ? TYPES[type] : undefined;
-}
-
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/bundle/prebuilt/archive-entry.ts
-/** The largest wanted file read into memory: an appspec.yml is a few KB. */
-const MAX_WANTED_SIZE = 1 << 20;
-/** An entry name as the CodeDeploy agent unpacks it: no leading './' or '/', no trailing '/'. */
-function normalizeName(name) {
-    let n = name;
-    while (n.startsWith('./') || n.startsWith('/'))
-        n = n.startsWith('./') ? n.slice(2) : n.slice(1);
-    return n.replace(/\/+$/, '');
-}
-
-;// CONCATENATED MODULE: ./src/bundle/prebuilt/read-zip-index.ts
-
-
-
-const EOCD = 0x06054b50;
-const ZIP64_LOCATOR = 0x07064b50;
-const ZIP64_EOCD = 0x06064b50;
-const CENTRAL = 0x02014b50;
-const LOCAL = 0x04034b50;
-const UNIX = 3;
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
-/** Thrown for bytes that are not a zip file: the caller names the input. */
-class CorruptArchive extends Error {
-}
-/**
- * A zip's entries from its central directory (ZIP64 too), reading only the directory and the
- * wanted files: a bundle of gigabytes costs a few reads, not its size in memory.
- */
-async function readZipIndex(file, wanted) {
-    const handle = await external_node_fs_.promises.open(file, 'r');
-    try {
-        const size = (await handle.stat()).size;
-        const readAt = async (position, length) => {
-            if (position < 0 || length < 0 || position + length > size)
-                throw new CorruptArchive('a record points outside the file');
-            const buffer = Buffer.alloc(length);
-            const { bytesRead } = await handle.read(buffer, 0, length, position);
-            if (bytesRead !== length)
-                throw new CorruptArchive('the file ends early');
-            return buffer;
-        };
-        // The end record sits in the last 22 bytes plus a comment of up to 65,535.
-        const tailLength = Math.min(size, 22 + 0xffff);
-        const tail = await readAt(size - tailLength, tailLength);
-        let at = -1;
-        for (let i = tail.length - 22; i >= 0; i--) {
-            if (tail.readUInt32LE(i) === EOCD) {
-                at = i;
-                break;
-            }
-        }
-        if (at < 0)
-            throw new CorruptArchive('no end of central directory record');
-        let count = tail.readUInt16LE(at + 10);
-        let cdSize = tail.readUInt32LE(at + 12);
-        let cdOffset = tail.readUInt32LE(at + 16);
-        const eocdPosition = size - tailLength + at;
-        if ((count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) && eocdPosition >= 20) {
-            const locator = await readAt(eocdPosition - 20, 20);
-            if (locator.readUInt32LE(0) === ZIP64_LOCATOR) {
-                const z64 = await readAt(Number(locator.readBigUInt64LE(8)), 56);
-                if (z64.readUInt32LE(0) !== ZIP64_EOCD)
-                    throw new CorruptArchive('bad ZIP64 end record');
-                count = Number(z64.readBigUInt64LE(32));
-                cdSize = Number(z64.readBigUInt64LE(40));
-                cdOffset = Number(z64.readBigUInt64LE(48));
-            }
-        }
-        const cd = await readAt(cdOffset, cdSize);
-        const entries = [];
-        const located = new Map();
-        let p = 0;
-        for (let n = 0; n < count; n++) {
-            if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL)
-                throw new CorruptArchive('bad central directory entry');
-            const madeBy = cd.readUInt16LE(p + 4) >> 8;
-            const method = cd.readUInt16LE(p + 10);
-            let csize = cd.readUInt32LE(p + 20);
-            let usize = cd.readUInt32LE(p + 24);
-            const nameLength = cd.readUInt16LE(p + 28);
-            const extraLength = cd.readUInt16LE(p + 30);
-            const commentLength = cd.readUInt16LE(p + 32);
-            const external = cd.readUInt32LE(p + 38);
-            let offset = cd.readUInt32LE(p + 42);
-            const raw = cd.subarray(p + 46, p + 46 + nameLength).toString('utf8');
-            const extra = cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength);
-            for (let e = 0; e + 4 <= extra.length;) {
-                const id = extra.readUInt16LE(e);
-                const length = extra.readUInt16LE(e + 2);
-                if (id === 0x0001) {
-                    // ZIP64: only the values that overflowed are present, in this order.
-                    let q = e + 4;
-                    if (usize === 0xffffffff && q + 8 <= extra.length) {
-                        usize = Number(extra.readBigUInt64LE(q));
-                        q += 8;
-                    }
-                    if (csize === 0xffffffff && q + 8 <= extra.length) {
-                        csize = Number(extra.readBigUInt64LE(q));
-                        q += 8;
-                    }
-                    if (offset === 0xffffffff && q + 8 <= extra.length)
-                        offset = Number(extra.readBigUInt64LE(q));
-                }
-                e += 4 + length;
-            }
-            p += 46 + nameLength + extraLength + commentLength;
-            const unixMode = madeBy === UNIX ? external >>> 16 : 0;
-            const isDir = (unixMode & S_IFMT) === S_IFDIR || raw.endsWith('/') || (external & 0x10) !== 0;
-            const kind = isDir ? 'dir' : (unixMode & S_IFMT) === S_IFLNK ? 'symlink' : 'file';
-            // Without unix attributes (a zip made on Windows) the agent applies its defaults.
-            const mode = unixMode ? unixMode & 0o7777 : isDir ? 0o755 : 0o644;
-            const entry = { raw, path: normalizeName(raw), kind, mode, size: usize };
-            entries.push(entry);
-            if (kind === 'file' && wanted.includes(entry.path))
-                located.set(entry.path, { offset, csize, method });
-        }
-        const contents = new Map();
-        for (const [name, e] of located) {
-            if (e.csize > MAX_WANTED_SIZE)
-                continue;
-            const header = await readAt(e.offset, 30);
-            if (header.readUInt32LE(0) !== LOCAL)
-                throw new CorruptArchive(`bad local header for ${name}`);
-            const data = await readAt(e.offset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28), e.csize);
-            if (e.method === 0)
-                contents.set(name, data);
-            else if (e.method === 8)
-                contents.set(name, (0,external_node_zlib_.inflateRawSync)(data, { maxOutputLength: MAX_WANTED_SIZE }));
-            else
-                throw new CorruptArchive(`${name} uses compression method ${e.method}, which the CodeDeploy agent cannot unpack`);
-        }
-        return { entries, contents };
-    }
-    finally {
-        await handle.close();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/bundle/prebuilt/read-tar-index.ts
-
-
-
-
-const read_tar_index_BLOCK = 512;
-function read_tar_index_text(b, start, length) {
-    const s = b.subarray(start, start + length);
-    const nul = s.indexOf(0);
-    return (nul < 0 ? s : s.subarray(0, nul)).toString('utf8');
-}
-/** An octal field, or GNU base-256 when the high bit is set (sizes past 8 GiB). */
-function numeric(b, start, length) {
-    if ((b[start] & 0x80) !== 0) {
-        let v = 0n;
-        for (let i = start + 1; i < start + length; i++)
-            v = (v << 8n) | BigInt(b[i]);
-        return Number(v);
-    }
-    const digits = read_tar_index_text(b, start, length).trim();
-    if (digits && !/^[0-7]+$/.test(digits))
-        throw new CorruptArchive('a header field is not octal');
-    return digits ? parseInt(digits, 8) : 0;
-}
-/** The `path` (or `linkpath`) record of a pax extended header. */
-function paxPath(data) {
-    let found;
-    for (let p = 0; p < data.length;) {
-        const space = data.indexOf(0x20, p);
-        if (space < 0)
-            break;
-        const length = Number(data.subarray(p, space).toString('ascii'));
-        if (!(length > 0))
-            break;
-        const record = data.subarray(space + 1, p + length - 1).toString('utf8');
-        const eq = record.indexOf('=');
-        if (record.slice(0, eq) === 'path')
-            found = record.slice(eq + 1);
-        p += length;
-    }
-    return found;
-}
-/**
- * A tar's (or gzipped tar's) entries, streamed header by header: ustar, GNU long names and pax
- * paths. File data is skipped, except the wanted files, which are kept.
- */
-async function readTarIndex(file, gzipped, wanted) {
-    const entries = [];
-    const contents = new Map();
-    const source = external_node_fs_.createReadStream(file, { highWaterMark: 1 << 20 });
-    const stream = gzipped ? source.pipe((0,external_node_zlib_.createGunzip)()) : source;
-    let buf = Buffer.alloc(0);
-    let left = 0; // data bytes of the current entry still to pass
-    let pad = 0;
-    let collect;
-    let onData = () => undefined;
-    let longName;
-    let ended = false;
-    try {
-        for await (const chunk of stream) {
-            buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-            while (!ended) {
-                if (left > 0 || pad > 0) {
-                    const take = Math.min(left > 0 ? left : pad, buf.length);
-                    if (take === 0)
-                        break;
-                    if (left > 0) {
-                        collect?.push(buf.subarray(0, take));
-                        left -= take;
-                        if (left === 0 && collect) {
-                            onData(Buffer.concat(collect));
-                            collect = undefined;
-                        }
-                    }
-                    else
-                        pad -= take;
-                    buf = buf.subarray(take);
-                    continue;
-                }
-                if (buf.length < read_tar_index_BLOCK)
-                    break;
-                const h = buf.subarray(0, read_tar_index_BLOCK);
-                buf = buf.subarray(read_tar_index_BLOCK);
-                if (h.every(x => x === 0)) {
-                    ended = true;
-                    break;
-                }
-                const size = numeric(h, 124, 12);
-                const type = String.fromCharCode(h[156]);
-                const prefix = read_tar_index_text(h, 257, 6).startsWith('ustar') ? read_tar_index_text(h, 345, 155) : '';
-                left = size;
-                pad = (read_tar_index_BLOCK - (size % read_tar_index_BLOCK)) % read_tar_index_BLOCK;
-                collect = undefined;
-                if (type === 'L' || type === 'x') {
-                    if (size > MAX_WANTED_SIZE)
-                        throw new CorruptArchive('an extended header is too large');
-                    collect = [];
-                    onData = data => {
-                        longName = type === 'L' ? read_tar_index_text(data, 0, data.length) : (paxPath(data) ?? longName);
-                    };
-                    if (size === 0)
-                        collect = undefined;
-                    continue;
-                }
-                if (type === 'g' || type === 'K')
-                    continue;
-                const raw = longName ?? (prefix ? `${prefix}/${read_tar_index_text(h, 0, 100)}` : read_tar_index_text(h, 0, 100));
-                longName = undefined;
-                const kind = type === '5'
-                    ? 'dir'
-                    : type === '2'
-                        ? 'symlink'
-                        : type === '0' || type === '\0' || type === '1' || type === '7'
-                            ? 'file'
-                            : undefined;
-                if (!kind)
-                    continue; // devices and FIFOs: the agent makes nothing of them
-                const entry = {
-                    raw,
-                    path: normalizeName(raw),
-                    kind,
-                    mode: numeric(h, 100, 8) & 0o7777,
-                    size: kind === 'file' ? size : 0
-                };
-                entries.push(entry);
-                if (kind === 'file' && size > 0 && size <= MAX_WANTED_SIZE && wanted.includes(entry.path)) {
-                    collect = [];
-                    onData = data => contents.set(entry.path, data);
-                }
-                else if (kind === 'file' && size === 0 && wanted.includes(entry.path))
-                    contents.set(entry.path, Buffer.alloc(0));
-            }
-            if (ended)
-                break;
-        }
-    }
-    catch (error) {
-        if (error instanceof CorruptArchive)
-            throw error;
-        throw new CorruptArchive(gzipped ? `not a gzipped tar (${error.message})` : error.message);
-    }
-    finally {
-        source.destroy();
-    }
-    if (!ended && (left > 0 || buf.length > 0))
-        throw new CorruptArchive('the archive ends in the middle of an entry');
-    return { entries, contents };
-}
-
-;// CONCATENATED MODULE: ./src/bundle/prebuilt/check-prebuilt.ts
-
-
-
-
-
-
-
-
-const APPSPEC = 'appspec.yml';
-/**
- * The `bundle` input: an archive built earlier, checked the way a source-dir is (appspec.yml at
- * its root, hooks that exist, no entry that unpacks outside the deployment), from its headers.
- */
-async function checkPrebuilt(file, type, tempRoot = external_node_os_.tmpdir()) {
-    const index = await readIndex(file, type);
-    refuseUnsafe(index.entries);
-    const entries = index.entries.map(e => ({
-        path: e.path,
-        kind: e.kind,
-        mode: e.mode,
-        size: e.size,
-        absolute: `${file}#${e.path}`
-    }));
-    const text = index.contents.get(APPSPEC);
-    if (!entries.some(e => e.path === APPSPEC && e.kind === 'file') || text === undefined)
-        throw check_prebuilt_missingAppSpec(index.entries, type);
-    // The appspec checks read appspec.yml from a directory: give them one holding just that file.
-    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(tempRoot, 'codedeploy-prebuilt-'));
-    try {
-        await external_node_fs_.promises.writeFile(external_node_path_.join(dir, APPSPEC), text);
-        return { entries, appspec: checkAppSpec(dir, entries) };
-    }
-    catch (error) {
-        // The checks speak of source-dir; here the files come from the archive, built elsewhere.
-        if (error instanceof ActionError && / is not in the bundle/.test(error.message)) {
-            throw new ActionError(error.message, {
-                fix: 'add it to the archive in the step that builds it, or fix the location in appspec.yml.',
-                ...(error.code ? { code: error.code } : {})
-            });
-        }
-        throw error;
-    }
-    finally {
-        await external_node_fs_.promises.rm(dir, { recursive: true, force: true });
-    }
-}
-/** A copy of the archive in a fresh temp directory, so removing the bundle after the run never touches the user's file. */
-async function stagePrebuilt(file, type, entries, signal, tempRoot = external_node_os_.tmpdir()) {
-    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(tempRoot, 'codedeploy-bundle-'));
-    const copy = external_node_path_.join(dir, `bundle.${type}`);
-    // A copy-on-write clone where the file system has them: byte for byte, and free.
-    await external_node_fs_.promises.copyFile(file, copy, external_node_fs_.constants.COPYFILE_FICLONE);
-    const size = (await external_node_fs_.promises.stat(copy)).size;
-    return { file: copy, type, size, sha256: await sha256File(copy, signal), entries };
-}
-async function readIndex(file, type) {
-    try {
-        return type === 'zip' ? await readZipIndex(file, [APPSPEC]) : await readTarIndex(file, type === 'tgz', [APPSPEC]);
-    }
-    catch (error) {
-        if (!(error instanceof CorruptArchive))
-            throw error;
-        throw new ActionError(`'${external_node_path_.basename(file)}' is not a readable ${type} archive: ${error.message}.`, {
-            input: 'bundle',
-            fix: 'check the step that builds it, and that its name gives its real type (.zip, .tar, .tgz or .tar.gz).'
-        });
-    }
-}
-function refuseUnsafe(entries) {
-    for (const e of entries) {
-        if (e.raw.split(/[\\/]/).includes('..') || e.raw.includes('\\')) {
-            throw new ActionError(`has '${e.raw}', which would unpack outside the deployment directory (or, with a backslash, elsewhere on Windows).`, {
-                input: 'bundle',
-                fix: 'build the archive from inside the directory to deploy, with relative names only (e.g. `cd dist && zip -r ../app.zip .`).'
-            });
-        }
-        if (e.path === '.git' || e.path.startsWith('.git/')) {
-            throw new ActionError(`has ${e.raw}: a checkout's .git/ carries the token actions/checkout left in .git/config.`, {
-                input: 'bundle',
-                fix: "leave .git out of the archive (zip -x '.git/*', tar --exclude=.git)."
-            });
-        }
-    }
-}
-function check_prebuilt_missingAppSpec(entries, type) {
-    const build = type === 'zip' ? '`cd dist && zip -r ../app.zip .`' : '`tar -C dist -czf app.tgz .`';
-    if (entries.some(e => e.path === APPSPEC && e.kind !== 'file')) {
-        return new ActionError(`has ${APPSPEC} at its root, but not as a file.`, {
-            input: 'bundle',
-            fix: `make ${APPSPEC} the AppSpec file itself.`
-        });
-    }
-    if (entries.some(e => e.path === APPSPEC)) {
-        return new ActionError(`has an ${APPSPEC} too large to be an AppSpec file.`, { input: 'bundle', fix: `check what ${APPSPEC} holds.` });
-    }
-    if (entries.some(e => e.path === 'appspec.yaml')) {
-        return new ActionError(`has appspec.yaml at its root, but the CodeDeploy agent only reads ${APPSPEC}.`, {
-            input: 'bundle',
-            fix: `rename appspec.yaml to ${APPSPEC} before building the archive.`
-        });
-    }
-    const nested = entries.find(e => e.path.endsWith(`/${APPSPEC}`));
-    if (nested) {
-        return new ActionError(`has no ${APPSPEC} at its root; found ${nested.path}, which the agent does not read.`, {
-            input: 'bundle',
-            fix: `build the archive from inside ${nested.path.slice(0, -APPSPEC.length - 1)}/ so ${APPSPEC} is at its root, e.g. ${build}.`
-        });
-    }
-    return new ActionError(`has no ${APPSPEC} at its root.`, {
-        input: 'bundle',
-        fix: `add ${APPSPEC} (version: 0.0, os: linux, files, hooks) at the root of the directory the archive is built from, e.g. ${build}.`
-    });
 }
 
 ;// CONCATENATED MODULE: ./src/aws/service-errors.ts
@@ -87779,6 +86654,1186 @@ function explain(error) {
     return describeError(error);
 }
 
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: ./src/source/checkout.ts
+
+
+/** git answers these from local files in milliseconds; a hung filesystem or git must not hold the step. */
+const GIT_TIMEOUT_MS = 10_000;
+/** The commit checked out in the repository that holds `dir` (lowercase hex), as `git rev-parse HEAD` says. */
+async function headCommit(dir, signal) {
+    const answer = await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD'], signal);
+    if (answer.ok) {
+        const sha = answer.stdout.trim().toLowerCase();
+        return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)
+            ? { kind: 'commit', sha }
+            : { kind: 'unknown', reason: `git rev-parse HEAD printed '${sha}'` };
+    }
+    if (/not a git repository/i.test(answer.stderr))
+        return { kind: 'no-repository' };
+    return { kind: 'unknown', reason: answer.reason };
+}
+/**
+ * A bundle goes to the key of `sha`, so source-dir must hold that commit: a redeploy of an older
+ * commit whose bundle is missing must not upload today's tree under the old commit's name.
+ *   - In a git checkout: HEAD must be `sha`, or the run is refused.
+ *   - Not in a git repository (a tree from an artifact or a cache): nothing shows which commit it
+ *     holds. When `sha` is the workflow's own commit (GITHUB_SHA), that is what a workflow
+ *     builds, so it is trusted, as before; any other commit is refused.
+ *   - git cannot tell (not installed, timed out, "dubious ownership" in a container): the same
+ *     rule as no repository, with git's reason in a warning or in the refusal.
+ */
+async function requireCheckoutOf(dir, sha, context, signal) {
+    const head = await headCommit(dir, signal);
+    const fix = `check out that commit before this step (actions/checkout with \`ref: ${sha}\`), or upload its bundle first ` +
+        `(run the workflow for ${sha}, which packages and uploads it), then redeploy.`;
+    if (head.kind === 'commit') {
+        if (head.sha === sha)
+            return { line: `source-dir is a checkout of ${sha}.`, warn: false };
+        throw new ActionError(`names ${sha}, but source-dir is a checkout of ${head.sha}: packaging it would put another commit's tree at ${context.target}.`, { input: 'sha', fix, code: 'WrongCheckout' });
+    }
+    const why = head.kind === 'no-repository' ? 'source-dir is not in a git repository' : `git could not read source-dir's commit (${head.reason})`;
+    if (context.workflowCommit) {
+        return { line: `${why}: trusting that it holds the workflow's commit ${sha}.`, warn: head.kind !== 'no-repository' };
+    }
+    throw new ActionError(`names ${sha}, another commit than the workflow's, and ${why}, so nothing shows that it holds that commit: ` +
+        `its tree will not be packaged as ${context.target}.`, { input: 'sha', fix, code: 'WrongCheckout' });
+}
+/** The committer date of `sha` in the repository that holds `dir`, or undefined when git cannot tell. */
+async function commitTime(dir, sha, signal) {
+    const answer = await git(dir, ['log', '-1', '--format=%ct', sha, '--'], signal);
+    if (!answer.ok)
+        return undefined;
+    const seconds = Number(answer.stdout.trim());
+    return Number.isSafeInteger(seconds) && answer.stdout.trim() !== '' ? new Date(seconds * 1000) : undefined;
+}
+function git(dir, args, signal) {
+    return new Promise(resolve => {
+        (0,external_node_child_process_.execFile)('git', ['-C', dir, ...args], 
+        // No pager, no prompt, no locale-dependent message: only plumbing output is read.
+        {
+            timeout: GIT_TIMEOUT_MS,
+            killSignal: 'SIGKILL',
+            maxBuffer: 1 << 20,
+            ...(signal ? { signal } : {}),
+            env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' }
+        }, (error, stdout, stderr) => {
+            if (!error)
+                return resolve({ ok: true, stdout });
+            const e = error;
+            const reason = e.code === 'ENOENT'
+                ? 'git is not installed on the runner'
+                : e.killed
+                    ? `git did not answer within ${GIT_TIMEOUT_MS / 1000} s`
+                    : stderr.trim().split('\n')[0] || e.message;
+            resolve({ ok: false, stderr, reason });
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/source/bundle-time.ts
+
+
+/**
+ * The agent installs files with the mtime they have in the bundle (FileUtils.copy preserve: true),
+ * so this is the time servers see: PHP OPcache, .pyc files, nginx ETags and rsync trust mtime+size.
+ * The commit's time keeps a bundle reproducible per commit (upload: auto can still skip an
+ * identical upload) while every new commit looks newer than the last. In order:
+ *   1. the committer date of `sha` in the checkout (git log -1 --format=%ct <sha>);
+ *   2. SOURCE_DATE_EPOCH (reproducible-builds.org), for trees that are not a git checkout;
+ *   3. the event payload's head_commit.timestamp, when head_commit is `sha` (push events);
+ *   4. none of those: the run's start time, with a warning. Never 1980 or any fixed date: a fixed
+ *      date is what made servers serve stale content. The start time makes every file look new,
+ *      which costs a cache refresh, never a stale page; what is lost is reproducibility across runs
+ *      (a re-run uploads again), and the warning says how to get it back.
+ */
+async function bundleTime(sources, signal) {
+    const { sourceDir, sha } = sources;
+    const committed = await commitTime(sourceDir, sha, signal);
+    if (committed)
+        return { mtime: committed, from: `the committer date of ${sha.slice(0, 12)}` };
+    if (sources.sourceDateEpoch !== undefined)
+        return { mtime: new Date(sources.sourceDateEpoch * 1000), from: 'SOURCE_DATE_EPOCH' };
+    const pushed = headCommitTime(sources.eventPath, sha);
+    if (pushed)
+        return { mtime: pushed, from: `the event's head commit (${sha.slice(0, 12)})` };
+    return {
+        mtime: new Date(Math.floor(sources.startedAt / 1000) * 1000),
+        from: 'the start of this run',
+        warning: `No commit time for ${sha.slice(0, 12)}: source-dir is not a git checkout of it and SOURCE_DATE_EPOCH is not set, so ` +
+            `bundle entries carry the time this run started, and a re-run gives a different bundle. Set SOURCE_DATE_EPOCH ` +
+            `(e.g. to the output of git log -1 --format=%ct) in the step's env to make the bundle reproducible.`
+    };
+}
+/** head_commit.timestamp of the run's event, when the event's head commit is `sha`. */
+function headCommitTime(eventPath, sha) {
+    if (!eventPath)
+        return undefined;
+    let payload;
+    try {
+        payload = JSON.parse(external_node_fs_.readFileSync(eventPath, 'utf8'));
+    }
+    catch {
+        return undefined; // no payload, or not JSON: the next source decides
+    }
+    const head = payload?.head_commit;
+    if (typeof head?.id !== 'string' || head.id.toLowerCase() !== sha || typeof head.timestamp !== 'string')
+        return undefined;
+    const ms = Date.parse(head.timestamp);
+    return Number.isFinite(ms) ? new Date(Math.floor(ms / 1000) * 1000) : undefined;
+}
+
+// EXTERNAL MODULE: ./node_modules/ignore/index.js
+var ignore = __nccwpck_require__(298);
+var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
+;// CONCATENATED MODULE: ./src/source/walk-tree.ts
+
+
+
+
+/** Left out by default; `!node_modules/` in `exclude` brings it back. */
+const DEFAULT_EXCLUDES = ['node_modules/'];
+/** Never bundled (directory or worktree file), whatever `exclude` says: actions/checkout leaves a token in .git/config. */
+const ALWAYS_EXCLUDED = '.git';
+/**
+ * Lists what the bundle will hold: every file, directory and symlink under `root`, minus the
+ * excluded ones, sorted by path so the same tree always gives the same bundle.
+ */
+async function walkSourceTree(root, exclude) {
+    // Case-sensitive, as git is on Linux: `*.LOG` does not leave out `app.log`.
+    const matcher = ignore_default()({ ignorecase: false }).add([...DEFAULT_EXCLUDES, ...exclude]);
+    const realRoot = external_node_fs_.realpathSync(root);
+    const entries = [];
+    // Synchronous calls: metadata of a checked-out tree is in the page cache, and a thread-pool
+    // round trip per file made listing 40,000 files take seconds instead of a fraction of one.
+    const walk = (dir, relDir) => {
+        // Names as bytes: a string listing silently turns bytes that are not UTF-8 into U+FFFD.
+        for (const [name, raw] of namesIn(dir)) {
+            if (name === ALWAYS_EXCLUDED)
+                continue;
+            const rel = relDir ? `${relDir}/${name}` : name;
+            const absolute = external_node_path_.join(dir, name);
+            // By its bytes: the decoded name of a non-UTF-8 file names no file on disk.
+            const stat = external_node_fs_.lstatSync(Buffer.concat([Buffer.from(`${dir}${external_node_path_.sep}`), raw]));
+            if (stat.isDirectory()) {
+                if (matcher.ignores(`${rel}/`))
+                    continue;
+                refuseBackslash(rel);
+                refuseNonUtf8(raw, name, relDir);
+                entries.push({ path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute });
+                walk(absolute, rel);
+                continue;
+            }
+            // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
+            if (matcher.ignores(rel) || (stat.isSymbolicLink() && walk_tree_isDirectory(absolute) && matcher.ignores(`${rel}/`)))
+                continue;
+            refuseBackslash(rel);
+            refuseNonUtf8(raw, name, relDir);
+            if (stat.isSymbolicLink()) {
+                const linkTarget = external_node_fs_.readlinkSync(absolute);
+                refuseEscapingLink(realRoot, absolute, rel, linkTarget);
+                entries.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, absolute, linkTarget });
+            }
+            else if (stat.isFile()) {
+                const listed = { ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
+                entries.push({ path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute, listed });
+            }
+            // Sockets, FIFOs and devices cannot be deployed; they are left out.
+        }
+    };
+    walk(realRoot, '');
+    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return entries;
+}
+/** A directory's entries, sorted by name: each name decoded from UTF-8, with the bytes it came from. */
+function namesIn(dir) {
+    const named = external_node_fs_.readdirSync(dir, { encoding: 'buffer' }).map((raw) => [raw.toString('utf8'), raw]);
+    return named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+/**
+ * A name that is not UTF-8 (e.g. Latin-1 from an old archive) cannot be named in a zip or tar
+ * entry, an S3 listing or the agent's log the same way it is on disk: refuse it, showing its bytes.
+ */
+function refuseNonUtf8(raw, name, relDir) {
+    if (Buffer.from(name, 'utf8').equals(raw))
+        return;
+    const shown = [...raw]
+        .map(b => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+        .join('');
+    throw new ActionError(`the file name '${relDir ? `${relDir}/` : ''}${shown}' is not UTF-8 (bytes shown as \\xNN).`, {
+        input: 'source-dir',
+        fix: 'rename it to a UTF-8 name (e.g. `convmv -f latin1 -t utf-8 --notest <file>`), or add it to exclude.'
+    });
+}
+/** '\\' is a separator to Windows and many unzip tools: '..\\..\\x' would unpack outside the deployment. */
+function refuseBackslash(rel) {
+    if (!rel.includes('\\'))
+        return;
+    throw new ActionError(`'${rel}' has a backslash in its name, which Windows and zip tools read as a directory separator (it could unpack outside the ` +
+        `deployment directory).`, {
+        input: 'source-dir',
+        fix: `rename it, or add it to exclude.`
+    });
+}
+function refuseEscapingLink(realRoot, absolute, rel, linkTarget) {
+    const refuse = (why) => {
+        throw new ActionError(`symlink '${rel}' points to '${linkTarget}', ${why}.`, {
+            input: 'source-dir',
+            fix: `make the link point inside source-dir, or add '${rel}' to exclude.`
+        });
+    };
+    if (external_node_path_.isAbsolute(linkTarget))
+        refuse('an absolute path (it would resolve on the instance, not in the bundle)');
+    const lexical = external_node_path_.resolve(external_node_path_.dirname(absolute), linkTarget);
+    if (!isInside(realRoot, lexical))
+        refuse('outside source-dir');
+    // A chain of links can escape even when each text looks relative.
+    let real;
+    try {
+        real = external_node_fs_.realpathSync(absolute);
+    }
+    catch {
+        real = undefined; // a dangling link: nothing to follow
+    }
+    if (real !== undefined && !isInside(realRoot, real))
+        refuse('outside source-dir once resolved');
+}
+function walk_tree_isDirectory(file) {
+    try {
+        return external_node_fs_.statSync(file).isDirectory();
+    }
+    catch {
+        return false; // dangling or looping link
+    }
+}
+function isInside(root, candidate) {
+    return candidate === root || candidate.startsWith(root + external_node_path_.sep);
+}
+/**
+ * Which rule leaves `relPath` out of the bundle: '.git', a default pattern or one of `exclude`
+ * (the last that matches, as `git check-ignore -v` reports), or undefined when none does.
+ */
+function excludedBy(relPath, exclude) {
+    if (relPath.split('/').includes(ALWAYS_EXCLUDED))
+        return ALWAYS_EXCLUDED;
+    return ignore_default()({ ignorecase: false })
+        .add([...DEFAULT_EXCLUDES, ...exclude])
+        .test(relPath).rule?.pattern;
+}
+
+;// CONCATENATED MODULE: ./src/appspec/ec2/spec-context.ts
+
+
+
+/** What every check of appspec.yml shares: its name, the bundle it must match, and how paths in it read. */
+const APPSPEC_NAME = 'appspec.yml';
+/** A path as the agent joins it to the bundle root: leading `/` and `./` dropped, `\` read as `/` on Windows. */
+function bundlePath(written, os) {
+    const slashed = os === 'windows' ? written.replace(/\\/g, '/') : written;
+    const normal = external_node_path_.posix
+        .normalize(slashed)
+        .replace(/^(\.\/|\/)+/, '')
+        .replace(/\/+$/, '');
+    return normal === '.' ? '' : normal;
+}
+/** Fails unless `location` is in the bundle (as a `kind`), saying whether it is missing or excluded. */
+function requireInBundle(ctx, location, what, at, kind) {
+    if (location === '..' || location.startsWith('../')) {
+        return ctx.fail(`${what} points outside the bundle.`, 'use a path relative to the bundle root (the directory that holds appspec.yml).', at);
+    }
+    if (location === '')
+        return undefined;
+    const entry = ctx.byPath.get(location);
+    if (entry?.kind === 'symlink' && kind) {
+        // The agent runs what the link leads to: it must be there, and be a file.
+        const leadsTo = linkDestination(ctx, entry);
+        if (!leadsTo)
+            return ctx.fail(`${what} is a symlink that does not lead to a ${kind} in the bundle (it dangles, or what it points to is excluded).`, `point the link at a ${kind} in the bundle, or give the ${kind}'s own path as the location.`, at);
+        if (leadsTo.kind !== kind)
+            return ctx.fail(`${what} is a symlink to a ${leadsTo.kind === 'dir' ? 'directory' : leadsTo.kind}, not a ${kind}.`, `point it at a ${kind} in the bundle.`, at);
+        return entry;
+    }
+    if (entry && (!kind || entry.kind === kind || entry.kind === 'symlink'))
+        return entry;
+    if (entry)
+        return ctx.fail(`${what} is a ${entry.kind === 'dir' ? 'directory' : entry.kind}, not a ${kind}.`, `point it at a ${kind} in the bundle.`, at);
+    const onDisk = external_node_fs_.existsSync(external_node_path_.join(ctx.sourceDir, location));
+    if (onDisk) {
+        const rule = excludedBy(location, ctx.exclude);
+        return ctx.fail(`${what} is not in the bundle: it is excluded by ${rule ? `'${rule}'` : 'an exclude pattern'}.`, exclusionFix(location, rule), at, 'exclude');
+    }
+    return ctx.fail(`${what} is not in the bundle.`, `add ${location} to source-dir (and make sure no exclude pattern removes it), or fix the location.`, at);
+}
+/** What a symlink in the bundle leads to, every link on the way followed; undefined when that is not in the bundle. */
+function linkDestination(ctx, entry) {
+    let real;
+    try {
+        real = external_node_fs_.realpathSync(entry.absolute);
+    }
+    catch {
+        return undefined;
+    }
+    const rel = external_node_path_.relative(external_node_fs_.realpathSync(ctx.sourceDir), real).split(external_node_path_.sep).join('/');
+    return ctx.byPath.get(rel);
+}
+function exclusionFix(location, rule) {
+    if (rule === '.git')
+        return 'move it out of .git/: .git/ is never bundled.';
+    if (rule && DEFAULT_EXCLUDES.includes(rule))
+        return `add '!${rule}' to exclude: ${rule} is left out by default.`;
+    return `take ${rule ? `'${rule}'` : 'that pattern'} out of exclude, or add '!${location}' after it.`;
+}
+
+;// CONCATENATED MODULE: ./src/appspec/ec2/sections.ts
+
+
+
+const TOP_LEVEL = ['version', 'os', 'files', 'permissions', 'hooks', 'file_exists_behavior'];
+const FILE_KEYS = ['source', 'destination'];
+const PERMISSION_KEYS = ['object', 'pattern', 'except', 'owner', 'group', 'mode', 'acls', 'context', 'type'];
+const FILE_EXISTS_BEHAVIORS = ['DISALLOW', 'OVERWRITE', 'RETAIN'];
+/** Keys the agent does not know are ignored by it, silently: a typo would go unnoticed. */
+function checkTopLevelKeys(ctx, doc) {
+    warnUnknownKeys(ctx, doc, TOP_LEVEL, ctx.lines.root, 'an AppSpec key for EC2/on-premises deployments');
+    const behavior = doc['file_exists_behavior'];
+    if (behavior !== undefined && behavior !== null && !FILE_EXISTS_BEHAVIORS.includes(String(behavior))) {
+        ctx.fail(`file_exists_behavior is ${JSON.stringify(behavior)}.`, `use one of: ${FILE_EXISTS_BEHAVIORS.join(', ')}.`, ctx.lines.key(ctx.lines.root, 'file_exists_behavior'));
+    }
+}
+/** `files`: each entry copies a `source` from the bundle to an absolute `destination` on the instance. */
+function checkFiles(ctx, value, at) {
+    if (value === undefined || value === null)
+        return;
+    const { lines, fail } = ctx;
+    if (!Array.isArray(value))
+        fail('files must be a list of `- source: ...` / `destination: ...` pairs.', 'see the AppSpec "files" section.', at);
+    const items = at ? lines.items(at) : [];
+    value.forEach((item, index) => {
+        const itemAt = items[index] ?? at;
+        const keyAt = (key) => (itemAt ? lines.key(itemAt, key) : undefined) ?? itemAt;
+        if (!isRecord(item))
+            return fail('each files entry must be a mapping with source and destination.', 'write `- source: /` and `destination: /path/on/instance`.', itemAt);
+        warnUnknownKeys(ctx, item, FILE_KEYS, itemAt, 'a files key');
+        const source = item['source'];
+        const destination = item['destination'];
+        if (typeof source !== 'string' || source.trim() === '') {
+            fail('a files entry has no source.', 'add `source:` with a path relative to the bundle root (`/` for everything).', itemAt);
+        }
+        const written = source.trim();
+        if (typeof destination !== 'string' || destination.trim() === '') {
+            fail(`files entry '${written}' has no destination.`, 'add `destination:` with the absolute path to install it to on the instance.', itemAt);
+        }
+        const sourcePath = bundlePath(written, ctx.os);
+        requireInBundle(ctx, sourcePath, `files source '${written}'`, keyAt('source'));
+        warnLinksLeaving(ctx, sourcePath, written);
+        const target = destination.trim();
+        const absolute = ctx.os === 'windows' ? /^([A-Za-z]:[\\/]|\\\\)/.test(target) : target.startsWith('/');
+        if (!absolute) {
+            fail(`files destination '${target}' is not an absolute path on the instance.`, ctx.os === 'windows' ? 'write a full path such as C:\\inetpub\\app.' : 'write a full path such as /var/www/app.', keyAt('destination'));
+        }
+    });
+}
+/**
+ * A symlink under a files source that points elsewhere in the bundle (never outside it: the walk
+ * refuses that) is installed as a link to a place this mapping does not fill.
+ */
+function warnLinksLeaving(ctx, sourcePath, written) {
+    if (sourcePath === '')
+        return;
+    const inside = (p) => p === sourcePath || p.startsWith(`${sourcePath}/`);
+    for (const entry of ctx.byPath.values()) {
+        if (entry.kind !== 'symlink' || entry.linkTarget === undefined || !entry.path.startsWith(`${sourcePath}/`))
+            continue;
+        const target = external_node_path_.posix.normalize(external_node_path_.posix.join(external_node_path_.posix.dirname(entry.path), entry.linkTarget));
+        if (inside(target))
+            continue;
+        ctx.warnings.push(`${entry.path} is a symlink to ${entry.linkTarget}, outside files source '${written}': on the instance the link points ` +
+            `outside what this mapping installs, where ${target} may not be. Copy the file into ${sourcePath}/, or map the whole bundle.`);
+    }
+}
+/** `permissions` (Linux only): the shape the agent accepts, checked here instead of on every instance. */
+function checkPermissions(ctx, value, at) {
+    if (value === undefined || value === null)
+        return;
+    const { lines, fail } = ctx;
+    if (ctx.os === 'windows')
+        fail('permissions only apply to Linux instances; the agent fails a Windows deployment that has them.', 'remove the permissions section, or set os: linux.', at);
+    if (!Array.isArray(value))
+        fail('permissions must be a list of `- object: ...` entries.', 'see the AppSpec "permissions" section.', at);
+    const items = at ? lines.items(at) : [];
+    value.forEach((item, index) => {
+        const itemAt = items[index] ?? at;
+        const keyAt = (key) => (itemAt ? lines.key(itemAt, key) : undefined) ?? itemAt;
+        if (!isRecord(item))
+            return fail('each permissions entry must be a mapping that starts with object.', 'write `- object: /path/on/instance`.', itemAt);
+        warnUnknownKeys(ctx, item, PERMISSION_KEYS, itemAt, 'a permissions key');
+        const object = item['object'];
+        if (typeof object !== 'string' || object.trim() === '')
+            return fail('a permissions entry has no object.', 'add `object:` with the installed path it applies to.', itemAt);
+        const name = `permissions for '${object.trim()}'`;
+        if (!object.trim().startsWith('/'))
+            fail(`${name}: object is not an absolute path on the instance.`, 'use the installed path, e.g. the destination of a files entry.', keyAt('object'));
+        const pattern = item['pattern'];
+        if (pattern !== undefined && pattern !== null && (typeof pattern !== 'string' || pattern.trim() === ''))
+            fail(`${name}: pattern must be a glob string.`, 'quote it, e.g. pattern: "*.sh".', keyAt('pattern'));
+        for (const key of ['owner', 'group']) {
+            const v = item[key];
+            const ok = (typeof v === 'string' && v.trim() !== '') || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
+            if (v !== undefined && v !== null && !ok)
+                fail(`${name}: ${key} must be a ${key === 'owner' ? 'user' : 'group'} name or id.`, `write e.g. ${key}: www-data.`, keyAt(key));
+        }
+        checkStringList(ctx, item['except'], `${name}: except`, keyAt('except'), 'write a list, e.g. except: [secret.txt].');
+        const types = item['type'];
+        if (types !== undefined && types !== null) {
+            const ok = Array.isArray(types) && types.every(t => t === 'file' || t === 'directory');
+            if (!ok)
+                fail(`${name}: type must be a list of file and/or directory.`, 'write e.g. `type:` then `- file`.', keyAt('type'));
+        }
+        checkMode(ctx, item['mode'], name, keyAt('mode'));
+        checkStringList(ctx, item['acls'], `${name}: acls`, keyAt('acls'), 'write a list of entries such as u:www-data:rwx.');
+        for (const ace of Array.isArray(item['acls']) ? item['acls'] : []) {
+            const problem = aceProblem(ace);
+            if (problem)
+                fail(`${name}: acl entry '${ace}' ${problem}.`, 'write [d[efault]:][u[ser]|g[roup]|m[ask]|o[ther]:][name]:perms, e.g. u:www-data:rwx; set the base entries with mode.', keyAt('acls'));
+        }
+        checkContext(ctx, item['context'], name, keyAt('context'));
+    });
+}
+function checkMode(ctx, mode, name, at) {
+    if (mode === undefined || mode === null)
+        return;
+    const text = String(mode);
+    if ((typeof mode !== 'string' && typeof mode !== 'number') || !/^[0-7]{1,4}$/.test(text)) {
+        ctx.fail(`${name}: mode ${JSON.stringify(mode)} is not 1 to 4 octal digits.`, 'write a chmod number such as 755 or "0644" (symbols like u+x are not supported).', at);
+    }
+    // The agent's YAML reader (YAML 1.1) takes an unquoted 0644 as octal: it would apply 420.
+    const raw = ctx.lines.valueText(at);
+    if (raw !== undefined && /^0[0-7]+$/.test(raw)) {
+        ctx.fail(`${name}: mode ${raw} is not quoted; the agent reads a leading 0 as octal and would apply mode ${parseInt(raw, 8)}.`, `write mode: "${raw}" or mode: ${raw.replace(/^0+(?=\d{3})/, '')}.`, at);
+    }
+}
+function checkContext(ctx, context, name, at) {
+    if (context === undefined || context === null)
+        return;
+    if (!isRecord(context) || typeof context['type'] !== 'string' || context['type'].trim() === '') {
+        ctx.fail(`${name}: context needs a type (an SELinux type such as httpd_sys_content_t).`, 'add `type:` under context.', at);
+    }
+    const range = context['range'];
+    if (range !== undefined && range !== null && !/^s\d+(-s\d+)?(:c\d+(\.c\d+)?(,c\d+(\.c\d+)?)*)?$/.test(String(range))) {
+        ctx.fail(`${name}: context range '${String(range)}' is not an SELinux range.`, 'write s<n>[-s<n>][:c<n>[.c<n>],...], e.g. s0-s0:c0.c1023.', at);
+    }
+}
+function checkStringList(ctx, value, what, at, fix) {
+    if (value === undefined || value === null)
+        return;
+    if (!Array.isArray(value) || !value.every(v => typeof v === 'string' && v !== ''))
+        ctx.fail(`${what} must be a list of strings.`, fix, at);
+}
+/** Why the agent would refuse an ACL entry (its AceInfo rules), or undefined when it accepts it. */
+function aceProblem(ace) {
+    const parts = ace.split(':').reverse();
+    if (parts.length < 2 || parts.length > 4)
+        return 'needs 2 to 4 parts separated by colons';
+    let isDefault = parts.length === 4;
+    if (isDefault && !['d', 'default'].includes(parts[3]))
+        return `starts with '${parts[3]}' where only d or default may stand`;
+    const types = {
+        u: 'user',
+        user: 'user',
+        g: 'group',
+        group: 'group',
+        m: 'mask',
+        mask: 'mask',
+        o: 'other',
+        other: 'other'
+    };
+    let type;
+    if (parts.length >= 3) {
+        if (['d', 'default'].includes(parts[2])) {
+            if (isDefault)
+                return 'says default twice';
+            isDefault = true;
+        }
+        else if (types[parts[2]])
+            type = types[parts[2]];
+        else
+            return `has an unknown type '${parts[2]}'`;
+    }
+    let named = false;
+    if (['m', 'mask', 'o', 'other'].includes(parts[1]) && type === undefined)
+        type = types[parts[1]];
+    else
+        named = parts[1] !== '';
+    type ??= 'user';
+    if ((type === 'mask' || type === 'other') && named)
+        return `names someone, which a ${type} entry cannot`;
+    if (!isDefault && type !== 'mask' && !named)
+        return 'sets a base entry, which the agent takes from mode';
+    if (!/^([0-7]|[rwx-]*)$/.test(parts[0]))
+        return `has permissions '${parts[0]}' (use r, w, x and -, or one octal digit)`;
+    return undefined;
+}
+function warnUnknownKeys(ctx, map, known, at, what) {
+    for (const key of Object.keys(map)) {
+        if (known.includes(key))
+            continue;
+        const close = known.find(k => editDistance(k, key.toLowerCase()) <= 2);
+        const line = ctx.lines.lineOf((at ? ctx.lines.key(at, key) : undefined) ?? at);
+        ctx.warnings.push(`${APPSPEC_NAME}${line ? ` line ${line}` : ''}: '${key}' is not ${what}; the CodeDeploy agent ` +
+            `ignores it${close ? ` (did you mean '${close}'?)` : ''}.`);
+    }
+}
+function editDistance(a, b) {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const next = [i];
+        for (let j = 1; j <= b.length; j++)
+            next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        row = next;
+    }
+    return row[b.length];
+}
+
+;// CONCATENATED MODULE: ./src/appspec/ec2/check-appspec.ts
+
+
+
+
+
+
+
+
+
+/** The EC2/on-premises lifecycle hooks a revision may run scripts in. */
+const HOOKS = [
+    'ApplicationStop',
+    'BeforeInstall',
+    'AfterInstall',
+    'ApplicationStart',
+    'ValidateService',
+    'BeforeBlockTraffic',
+    'AfterBlockTraffic',
+    'BeforeAllowTraffic',
+    'AfterAllowTraffic'
+];
+/** Run by the agent itself; a script cannot be attached to them. */
+const RESERVED = new Set(['Start', 'DownloadBundle', 'Install', 'BlockTraffic', 'AllowTraffic', 'End']);
+/** The agent's limit for one script, and for all the scripts of one lifecycle event together. */
+const MAX_HOOK_TIMEOUT = 3600;
+/**
+ * Finds, parses and checks `appspec.yml` against what the bundle will contain, the way the
+ * CodeDeploy agent reads it, so that a mistake fails here, before anything is uploaded, rather
+ * than on every instance. `exclude` (the input's patterns) only sharpens messages.
+ */
+function checkAppSpec(sourceDir, entries, exclude = []) {
+    const byPath = new Map(entries.map(e => [e.path, e]));
+    const file = external_node_path_.join(sourceDir, APPSPEC_NAME);
+    const found = byPath.get(APPSPEC_NAME);
+    if (!found || found.kind === 'dir')
+        throw missingAppSpec(sourceDir, entries, exclude, found !== undefined);
+    const text = external_node_fs_.readFileSync(file, 'utf8');
+    const lines = new YamlLines(text);
+    const fail = (problem, fix, at, input) => {
+        const line = lines.lineOf(at);
+        throw new ActionError(`${APPSPEC_NAME}${line ? ` line ${line}` : ''}: ${problem}`, input ? { fix, input } : { fix });
+    };
+    let doc;
+    try {
+        doc = load(text, { filename: APPSPEC_NAME });
+    }
+    catch (error) {
+        const mark = error.mark;
+        const reason = error.reason ?? String(error);
+        throw new ActionError(`${APPSPEC_NAME}${mark?.line !== undefined ? ` line ${mark.line + 1}` : ''} is not valid YAML: ${reason}.`, {
+            fix: 'fix the YAML syntax (indent with spaces, not tabs; quote values that contain ": ").'
+        });
+    }
+    if (!isRecord(doc))
+        return fail('is not a YAML mapping.', 'start it with `version: 0.0` and `os: linux`.');
+    const root = lines.root;
+    const version = doc['version'];
+    if (version === '0.0') {
+        fail('version is the string "0.0"; the CodeDeploy agent compares it with the number 0.0 and fails the deployment.', 'write `version: 0.0`, without quotes.', lines.key(root, 'version'));
+    }
+    if (version !== 0) {
+        fail(`version is ${JSON.stringify(version ?? null)}; CodeDeploy only reads version 0.0.`, 'write `version: 0.0`.', lines.key(root, 'version'));
+    }
+    const os = doc['os'];
+    if (os !== 'linux' && os !== 'windows') {
+        return fail(`os is ${JSON.stringify(os ?? null)}.`, 'write `os: linux` or `os: windows`.', lines.key(root, 'os'));
+    }
+    const warnings = [];
+    if (byPath.get('appspec.yaml')?.kind === 'file')
+        warnings.push(`appspec.yaml is bundled too, but the CodeDeploy agent only reads ${APPSPEC_NAME}: delete appspec.yaml to avoid confusion.`);
+    const ctx = { lines, os, byPath, sourceDir, exclude, warnings, fail };
+    checkTopLevelKeys(ctx, doc);
+    checkFiles(ctx, doc['files'], lines.key(root, 'files'));
+    checkPermissions(ctx, doc['permissions'], lines.key(root, 'permissions'));
+    const hooks = readHooks(ctx, doc['hooks'], lines.key(root, 'hooks'));
+    if (os === 'linux') {
+        for (const hook of hooks) {
+            const entry = byPath.get(hook.location);
+            if (entry?.kind === 'file' && (entry.mode & 0o111) === 0) {
+                warnings.push(`${hook.location} (${hook.event} hook) is not executable: run \`git update-index --chmod=+x ${hook.location}\` and commit, or ` +
+                    `the agent has to fix it on every instance.`);
+            }
+        }
+    }
+    return { os, hooks, warnings };
+}
+function readHooks(ctx, value, at) {
+    const { lines, fail } = ctx;
+    if (value === undefined || value === null)
+        return [];
+    if (!isRecord(value))
+        return fail('hooks must be a mapping of lifecycle event names to script lists.', 'see the AppSpec "hooks" section.', at);
+    const block = at ?? lines.root;
+    const scripts = [];
+    for (const [event, list] of Object.entries(value)) {
+        const eventAt = lines.key(block, event) ?? at;
+        if (RESERVED.has(event))
+            fail(`${event} is run by the CodeDeploy agent itself; scripts cannot be attached to it.`, 'move its scripts to BeforeInstall or AfterInstall.', eventAt);
+        if (!HOOKS.includes(event))
+            fail(`'${event}' is not an EC2/on-premises lifecycle event.`, `use one of: ${HOOKS.join(', ')}.`, eventAt);
+        if (list === null || list === undefined)
+            continue;
+        if (!Array.isArray(list))
+            fail(`${event} must be a list of scripts ("- location: ...").`, 'start each script with "- location:".', eventAt);
+        const items = eventAt ? lines.items(eventAt) : [];
+        let total = 0;
+        list.forEach((item, index) => {
+            const itemAt = items[index] ?? eventAt;
+            const keyAt = (key) => (itemAt ? lines.key(itemAt, key) : undefined) ?? itemAt;
+            if (!isRecord(item) || typeof item['location'] !== 'string' || item['location'].trim() === '') {
+                fail(`a script under ${event} has no location.`, 'give each script a `location:` relative to the bundle root.', itemAt);
+            }
+            const script = item;
+            const written = script['location'].trim();
+            const location = bundlePath(written, ctx.os);
+            const timeout = check_appspec_readTimeout(script['timeout']);
+            if (timeout === null) {
+                fail(`timeout ${JSON.stringify(script['timeout'])} of ${location} is not a whole number of seconds from 1 to ${MAX_HOOK_TIMEOUT}.`, `use at most ${MAX_HOOK_TIMEOUT}; split longer work across hooks.`, keyAt('timeout'));
+            }
+            total += timeout ?? 0;
+            const runas = script['runas'];
+            if (runas !== undefined && runas !== null && ctx.os === 'windows')
+                fail(`runas (on ${location}) is not supported on Windows.`, 'remove runas.', keyAt('runas'));
+            if (runas !== undefined && runas !== null && (typeof runas !== 'string' || runas.trim() === ''))
+                fail(`runas of ${location} must be a user name.`, 'write e.g. `runas: root`, or remove it.', keyAt('runas'));
+            requireInBundle(ctx, location, `${event} script '${location}'`, keyAt('location'), 'file');
+            scripts.push({ event, location, timeout: timeout ?? undefined, runas: typeof runas === 'string' ? runas.trim() : undefined });
+        });
+        if (total > MAX_HOOK_TIMEOUT && list.length > 1) {
+            ctx.warnings.push(`${APPSPEC_NAME}${lines.lineOf(eventAt) ? ` line ${lines.lineOf(eventAt)}` : ''}: the ${event} scripts' timeouts ` +
+                `add up to ${total} s, but the agent stops a lifecycle event after ${MAX_HOOK_TIMEOUT} s.`);
+        }
+    }
+    return scripts;
+}
+/** A timeout as the agent reads it (a number, or digits), undefined when absent, null when invalid. */
+function check_appspec_readTimeout(value) {
+    if (value === undefined || value === null)
+        return undefined;
+    const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+    return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_HOOK_TIMEOUT ? n : null;
+}
+function missingAppSpec(sourceDir, entries, exclude, isDirectory) {
+    if (isDirectory) {
+        return new ActionError(`${APPSPEC_NAME} at the root of ${sourceDir} is a directory.`, {
+            input: 'source-dir',
+            fix: `make ${APPSPEC_NAME} the AppSpec file itself.`
+        });
+    }
+    if (external_node_fs_.existsSync(external_node_path_.join(sourceDir, APPSPEC_NAME))) {
+        const rule = excludedBy(APPSPEC_NAME, exclude);
+        return new ActionError(`${APPSPEC_NAME} is excluded from the bundle${rule ? ` by '${rule}'` : ''}.`, {
+            input: 'exclude',
+            fix: `remove the pattern that matches ${APPSPEC_NAME}.`
+        });
+    }
+    if (entries.some(e => e.path === 'appspec.yaml')) {
+        return new ActionError(`Found appspec.yaml at the root of ${sourceDir}, but CodeDeploy only reads ${APPSPEC_NAME} for EC2/on-premises deployments.`, {
+            fix: `rename appspec.yaml to ${APPSPEC_NAME} (for an ECS or Lambda application, set the appspec input to its path instead).`
+        });
+    }
+    const nested = entries.find(e => e.path.endsWith(`/${APPSPEC_NAME}`));
+    if (nested) {
+        const dir = nested.path.slice(0, -APPSPEC_NAME.length - 1);
+        return new ActionError(`${APPSPEC_NAME} is not at the root of ${sourceDir}; found ${nested.path}.`, {
+            input: 'source-dir',
+            fix: `set source-dir to the directory that holds it (source-dir: ${dir}), or move it to the root.`
+        });
+    }
+    return new ActionError(`no ${APPSPEC_NAME} at the root of ${sourceDir}.`, {
+        input: 'source-dir',
+        fix: `add ${APPSPEC_NAME} (version: 0.0, os: linux, files, hooks) at the root of the bundled directory, or point source-dir at the ` +
+            `directory that has it.`
+    });
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/bundle/prebuilt/archive-entry.ts
+/** The largest wanted file read into memory: an appspec.yml is a few KB. */
+const MAX_WANTED_SIZE = 1 << 20;
+/** An entry name as the CodeDeploy agent unpacks it: no leading './' or '/', no trailing '/'. */
+function normalizeName(name) {
+    let n = name;
+    while (n.startsWith('./') || n.startsWith('/'))
+        n = n.startsWith('./') ? n.slice(2) : n.slice(1);
+    return n.replace(/\/+$/, '');
+}
+
+;// CONCATENATED MODULE: ./src/bundle/prebuilt/read-zip-index.ts
+
+
+
+const EOCD = 0x06054b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const ZIP64_EOCD = 0x06064b50;
+const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+const UNIX = 3;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+/** Thrown for bytes that are not a zip file: the caller names the input. */
+class CorruptArchive extends Error {
+}
+/**
+ * A zip's entries from its central directory (ZIP64 too), reading only the directory and the
+ * wanted files: a bundle of gigabytes costs a few reads, not its size in memory.
+ */
+async function readZipIndex(file, wanted) {
+    const handle = await external_node_fs_.promises.open(file, 'r');
+    try {
+        const size = (await handle.stat()).size;
+        const readAt = async (position, length) => {
+            if (position < 0 || length < 0 || position + length > size)
+                throw new CorruptArchive('a record points outside the file');
+            const buffer = Buffer.alloc(length);
+            const { bytesRead } = await handle.read(buffer, 0, length, position);
+            if (bytesRead !== length)
+                throw new CorruptArchive('the file ends early');
+            return buffer;
+        };
+        // The end record sits in the last 22 bytes plus a comment of up to 65,535.
+        const tailLength = Math.min(size, 22 + 0xffff);
+        const tail = await readAt(size - tailLength, tailLength);
+        let at = -1;
+        for (let i = tail.length - 22; i >= 0; i--) {
+            if (tail.readUInt32LE(i) === EOCD) {
+                at = i;
+                break;
+            }
+        }
+        if (at < 0)
+            throw new CorruptArchive('no end of central directory record');
+        let count = tail.readUInt16LE(at + 10);
+        let cdSize = tail.readUInt32LE(at + 12);
+        let cdOffset = tail.readUInt32LE(at + 16);
+        const eocdPosition = size - tailLength + at;
+        if ((count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) && eocdPosition >= 20) {
+            const locator = await readAt(eocdPosition - 20, 20);
+            if (locator.readUInt32LE(0) === ZIP64_LOCATOR) {
+                const z64 = await readAt(Number(locator.readBigUInt64LE(8)), 56);
+                if (z64.readUInt32LE(0) !== ZIP64_EOCD)
+                    throw new CorruptArchive('bad ZIP64 end record');
+                count = Number(z64.readBigUInt64LE(32));
+                cdSize = Number(z64.readBigUInt64LE(40));
+                cdOffset = Number(z64.readBigUInt64LE(48));
+            }
+        }
+        const cd = await readAt(cdOffset, cdSize);
+        const entries = [];
+        const located = new Map();
+        let p = 0;
+        for (let n = 0; n < count; n++) {
+            if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL)
+                throw new CorruptArchive('bad central directory entry');
+            const madeBy = cd.readUInt16LE(p + 4) >> 8;
+            const method = cd.readUInt16LE(p + 10);
+            let csize = cd.readUInt32LE(p + 20);
+            let usize = cd.readUInt32LE(p + 24);
+            const nameLength = cd.readUInt16LE(p + 28);
+            const extraLength = cd.readUInt16LE(p + 30);
+            const commentLength = cd.readUInt16LE(p + 32);
+            const external = cd.readUInt32LE(p + 38);
+            let offset = cd.readUInt32LE(p + 42);
+            const raw = cd.subarray(p + 46, p + 46 + nameLength).toString('utf8');
+            const extra = cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength);
+            for (let e = 0; e + 4 <= extra.length;) {
+                const id = extra.readUInt16LE(e);
+                const length = extra.readUInt16LE(e + 2);
+                if (id === 0x0001) {
+                    // ZIP64: only the values that overflowed are present, in this order.
+                    let q = e + 4;
+                    if (usize === 0xffffffff && q + 8 <= extra.length) {
+                        usize = Number(extra.readBigUInt64LE(q));
+                        q += 8;
+                    }
+                    if (csize === 0xffffffff && q + 8 <= extra.length) {
+                        csize = Number(extra.readBigUInt64LE(q));
+                        q += 8;
+                    }
+                    if (offset === 0xffffffff && q + 8 <= extra.length)
+                        offset = Number(extra.readBigUInt64LE(q));
+                }
+                e += 4 + length;
+            }
+            p += 46 + nameLength + extraLength + commentLength;
+            const unixMode = madeBy === UNIX ? external >>> 16 : 0;
+            const isDir = (unixMode & S_IFMT) === S_IFDIR || raw.endsWith('/') || (external & 0x10) !== 0;
+            const kind = isDir ? 'dir' : (unixMode & S_IFMT) === S_IFLNK ? 'symlink' : 'file';
+            // Without unix attributes (a zip made on Windows) the agent applies its defaults.
+            const mode = unixMode ? unixMode & 0o7777 : isDir ? 0o755 : 0o644;
+            const entry = { raw, path: normalizeName(raw), kind, mode, size: usize };
+            entries.push(entry);
+            if (kind === 'file' && wanted.includes(entry.path))
+                located.set(entry.path, { offset, csize, method });
+        }
+        const contents = new Map();
+        for (const [name, e] of located) {
+            if (e.csize > MAX_WANTED_SIZE)
+                continue;
+            const header = await readAt(e.offset, 30);
+            if (header.readUInt32LE(0) !== LOCAL)
+                throw new CorruptArchive(`bad local header for ${name}`);
+            const data = await readAt(e.offset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28), e.csize);
+            if (e.method === 0)
+                contents.set(name, data);
+            else if (e.method === 8)
+                contents.set(name, (0,external_node_zlib_.inflateRawSync)(data, { maxOutputLength: MAX_WANTED_SIZE }));
+            else
+                throw new CorruptArchive(`${name} uses compression method ${e.method}, which the CodeDeploy agent cannot unpack`);
+        }
+        return { entries, contents };
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/bundle/prebuilt/read-tar-index.ts
+
+
+
+
+const read_tar_index_BLOCK = 512;
+function read_tar_index_text(b, start, length) {
+    const s = b.subarray(start, start + length);
+    const nul = s.indexOf(0);
+    return (nul < 0 ? s : s.subarray(0, nul)).toString('utf8');
+}
+/** An octal field, or GNU base-256 when the high bit is set (sizes past 8 GiB). */
+function numeric(b, start, length) {
+    if ((b[start] & 0x80) !== 0) {
+        let v = 0n;
+        for (let i = start + 1; i < start + length; i++)
+            v = (v << 8n) | BigInt(b[i]);
+        return Number(v);
+    }
+    const digits = read_tar_index_text(b, start, length).trim();
+    if (digits && !/^[0-7]+$/.test(digits))
+        throw new CorruptArchive('a header field is not octal');
+    return digits ? parseInt(digits, 8) : 0;
+}
+/** The `path` (or `linkpath`) record of a pax extended header. */
+function paxPath(data) {
+    let found;
+    for (let p = 0; p < data.length;) {
+        const space = data.indexOf(0x20, p);
+        if (space < 0)
+            break;
+        const length = Number(data.subarray(p, space).toString('ascii'));
+        if (!(length > 0))
+            break;
+        const record = data.subarray(space + 1, p + length - 1).toString('utf8');
+        const eq = record.indexOf('=');
+        if (record.slice(0, eq) === 'path')
+            found = record.slice(eq + 1);
+        p += length;
+    }
+    return found;
+}
+/**
+ * A tar's (or gzipped tar's) entries, streamed header by header: ustar, GNU long names and pax
+ * paths. File data is skipped, except the wanted files, which are kept.
+ */
+async function readTarIndex(file, gzipped, wanted) {
+    const entries = [];
+    const contents = new Map();
+    const source = external_node_fs_.createReadStream(file, { highWaterMark: 1 << 20 });
+    const stream = gzipped ? source.pipe((0,external_node_zlib_.createGunzip)()) : source;
+    let buf = Buffer.alloc(0);
+    let left = 0; // data bytes of the current entry still to pass
+    let pad = 0;
+    let collect;
+    let onData = () => undefined;
+    let longName;
+    let ended = false;
+    try {
+        for await (const chunk of stream) {
+            buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+            while (!ended) {
+                if (left > 0 || pad > 0) {
+                    const take = Math.min(left > 0 ? left : pad, buf.length);
+                    if (take === 0)
+                        break;
+                    if (left > 0) {
+                        collect?.push(buf.subarray(0, take));
+                        left -= take;
+                        if (left === 0 && collect) {
+                            onData(Buffer.concat(collect));
+                            collect = undefined;
+                        }
+                    }
+                    else
+                        pad -= take;
+                    buf = buf.subarray(take);
+                    continue;
+                }
+                if (buf.length < read_tar_index_BLOCK)
+                    break;
+                const h = buf.subarray(0, read_tar_index_BLOCK);
+                buf = buf.subarray(read_tar_index_BLOCK);
+                if (h.every(x => x === 0)) {
+                    ended = true;
+                    break;
+                }
+                const size = numeric(h, 124, 12);
+                const type = String.fromCharCode(h[156]);
+                const prefix = read_tar_index_text(h, 257, 6).startsWith('ustar') ? read_tar_index_text(h, 345, 155) : '';
+                left = size;
+                pad = (read_tar_index_BLOCK - (size % read_tar_index_BLOCK)) % read_tar_index_BLOCK;
+                collect = undefined;
+                if (type === 'L' || type === 'x') {
+                    if (size > MAX_WANTED_SIZE)
+                        throw new CorruptArchive('an extended header is too large');
+                    collect = [];
+                    onData = data => {
+                        longName = type === 'L' ? read_tar_index_text(data, 0, data.length) : (paxPath(data) ?? longName);
+                    };
+                    if (size === 0)
+                        collect = undefined;
+                    continue;
+                }
+                if (type === 'g' || type === 'K')
+                    continue;
+                const raw = longName ?? (prefix ? `${prefix}/${read_tar_index_text(h, 0, 100)}` : read_tar_index_text(h, 0, 100));
+                longName = undefined;
+                const kind = type === '5'
+                    ? 'dir'
+                    : type === '2'
+                        ? 'symlink'
+                        : type === '0' || type === '\0' || type === '1' || type === '7'
+                            ? 'file'
+                            : undefined;
+                if (!kind)
+                    continue; // devices and FIFOs: the agent makes nothing of them
+                const entry = {
+                    raw,
+                    path: normalizeName(raw),
+                    kind,
+                    mode: numeric(h, 100, 8) & 0o7777,
+                    size: kind === 'file' ? size : 0
+                };
+                entries.push(entry);
+                if (kind === 'file' && size > 0 && size <= MAX_WANTED_SIZE && wanted.includes(entry.path)) {
+                    collect = [];
+                    onData = data => contents.set(entry.path, data);
+                }
+                else if (kind === 'file' && size === 0 && wanted.includes(entry.path))
+                    contents.set(entry.path, Buffer.alloc(0));
+            }
+            if (ended)
+                break;
+        }
+    }
+    catch (error) {
+        if (error instanceof CorruptArchive)
+            throw error;
+        throw new CorruptArchive(gzipped ? `not a gzipped tar (${error.message})` : error.message);
+    }
+    finally {
+        source.destroy();
+    }
+    if (!ended && (left > 0 || buf.length > 0))
+        throw new CorruptArchive('the archive ends in the middle of an entry');
+    return { entries, contents };
+}
+
+;// CONCATENATED MODULE: ./src/bundle/prebuilt/check-prebuilt.ts
+
+
+
+
+
+
+
+
+const APPSPEC = 'appspec.yml';
+/**
+ * The `bundle` input: an archive built earlier, checked the way a source-dir is (appspec.yml at
+ * its root, hooks that exist, no entry that unpacks outside the deployment), from its headers.
+ */
+async function checkPrebuilt(file, type, tempRoot = external_node_os_.tmpdir()) {
+    const index = await readIndex(file, type);
+    refuseUnsafe(index.entries);
+    const entries = index.entries.map(e => ({
+        path: e.path,
+        kind: e.kind,
+        mode: e.mode,
+        size: e.size,
+        absolute: `${file}#${e.path}`
+    }));
+    const text = index.contents.get(APPSPEC);
+    if (!entries.some(e => e.path === APPSPEC && e.kind === 'file') || text === undefined)
+        throw check_prebuilt_missingAppSpec(index.entries, type);
+    // The appspec checks read appspec.yml from a directory: give them one holding just that file.
+    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(tempRoot, 'codedeploy-prebuilt-'));
+    try {
+        await external_node_fs_.promises.writeFile(external_node_path_.join(dir, APPSPEC), text);
+        return { entries, appspec: checkAppSpec(dir, entries) };
+    }
+    catch (error) {
+        // The checks speak of source-dir; here the files come from the archive, built elsewhere.
+        if (error instanceof ActionError && / is not in the bundle/.test(error.message)) {
+            throw new ActionError(error.message, {
+                fix: 'add it to the archive in the step that builds it, or fix the location in appspec.yml.',
+                ...(error.code ? { code: error.code } : {})
+            });
+        }
+        throw error;
+    }
+    finally {
+        await external_node_fs_.promises.rm(dir, { recursive: true, force: true });
+    }
+}
+/** A copy of the archive in a fresh temp directory, so removing the bundle after the run never touches the user's file. */
+async function stagePrebuilt(file, type, entries, signal, tempRoot = external_node_os_.tmpdir()) {
+    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(tempRoot, 'codedeploy-bundle-'));
+    const copy = external_node_path_.join(dir, `bundle.${type}`);
+    // A copy-on-write clone where the file system has them: byte for byte, and free.
+    await external_node_fs_.promises.copyFile(file, copy, external_node_fs_.constants.COPYFILE_FICLONE);
+    const size = (await external_node_fs_.promises.stat(copy)).size;
+    return { file: copy, type, size, sha256: await sha256File(copy, signal), entries };
+}
+async function readIndex(file, type) {
+    try {
+        return type === 'zip' ? await readZipIndex(file, [APPSPEC]) : await readTarIndex(file, type === 'tgz', [APPSPEC]);
+    }
+    catch (error) {
+        if (!(error instanceof CorruptArchive))
+            throw error;
+        throw new ActionError(`'${external_node_path_.basename(file)}' is not a readable ${type} archive: ${error.message}.`, {
+            input: 'bundle',
+            fix: 'check the step that builds it, and that its name gives its real type (.zip, .tar, .tgz or .tar.gz).'
+        });
+    }
+}
+function refuseUnsafe(entries) {
+    for (const e of entries) {
+        if (e.raw.split(/[\\/]/).includes('..') || e.raw.includes('\\')) {
+            throw new ActionError(`has '${e.raw}', which would unpack outside the deployment directory (or, with a backslash, elsewhere on Windows).`, {
+                input: 'bundle',
+                fix: 'build the archive from inside the directory to deploy, with relative names only (e.g. `cd dist && zip -r ../app.zip .`).'
+            });
+        }
+        if (e.path === '.git' || e.path.startsWith('.git/')) {
+            throw new ActionError(`has ${e.raw}: a checkout's .git/ carries the token actions/checkout left in .git/config.`, {
+                input: 'bundle',
+                fix: "leave .git out of the archive (zip -x '.git/*', tar --exclude=.git)."
+            });
+        }
+    }
+}
+function check_prebuilt_missingAppSpec(entries, type) {
+    const build = type === 'zip' ? '`cd dist && zip -r ../app.zip .`' : '`tar -C dist -czf app.tgz .`';
+    if (entries.some(e => e.path === APPSPEC && e.kind !== 'file')) {
+        return new ActionError(`has ${APPSPEC} at its root, but not as a file.`, {
+            input: 'bundle',
+            fix: `make ${APPSPEC} the AppSpec file itself.`
+        });
+    }
+    if (entries.some(e => e.path === APPSPEC)) {
+        return new ActionError(`has an ${APPSPEC} too large to be an AppSpec file.`, { input: 'bundle', fix: `check what ${APPSPEC} holds.` });
+    }
+    if (entries.some(e => e.path === 'appspec.yaml')) {
+        return new ActionError(`has appspec.yaml at its root, but the CodeDeploy agent only reads ${APPSPEC}.`, {
+            input: 'bundle',
+            fix: `rename appspec.yaml to ${APPSPEC} before building the archive.`
+        });
+    }
+    const nested = entries.find(e => e.path.endsWith(`/${APPSPEC}`));
+    if (nested) {
+        return new ActionError(`has no ${APPSPEC} at its root; found ${nested.path}, which the agent does not read.`, {
+            input: 'bundle',
+            fix: `build the archive from inside ${nested.path.slice(0, -APPSPEC.length - 1)}/ so ${APPSPEC} is at its root, e.g. ${build}.`
+        });
+    }
+    return new ActionError(`has no ${APPSPEC} at its root.`, {
+        input: 'bundle',
+        fix: `add ${APPSPEC} (version: 0.0, os: linux, files, hooks) at the root of the directory the archive is built from, e.g. ${build}.`
+    });
+}
+
+;// CONCATENATED MODULE: ./src/commands/bundle-source.ts
+
+
+
+
+
+
+
+
+
+/**
+ * What deploy, register and check package, checked the same way for all three: an archive built
+ * earlier (its appspec.yml read from its index), or the tree of source-dir, which must be a
+ * checkout of `sha` (a checkout of another commit is never packaged under this commit's key), with
+ * its appspec.yml and the commit time its entries will carry. Warnings go to the log.
+ */
+async function bundle_source_readBundleSource(ctx, location) {
+    const { settings: s, log } = ctx;
+    if (s.prebuiltBundle) {
+        const { entries, appspec } = await checkPrebuilt(s.prebuiltBundle, s.bundleType, ctx.tempDir);
+        for (const warning of appspec.warnings)
+            log.warning(warning);
+        return { entries, prebuilt: s.prebuiltBundle, appspec, from: s.prebuiltBundle };
+    }
+    const checkout = await requireCheckoutOf(s.sourceDir, s.sha, { workflowCommit: !s.redeploy, target: s3Uri(location) }, ctx.signal);
+    if (checkout.warn)
+        log.warning(checkout.line);
+    else
+        log.info(checkout.line);
+    const entries = await walkSourceTree(s.sourceDir, s.exclude);
+    const appspec = checkAppSpec(s.sourceDir, entries, s.exclude);
+    for (const warning of appspec.warnings)
+        log.warning(warning);
+    const { sourceDir, sha, sourceDateEpoch, eventPath } = s;
+    const time = await bundleTime({ sourceDir, sha, sourceDateEpoch, eventPath, startedAt: ctx.report.startedAt }, ctx.signal);
+    if (time.warning)
+        log.warning(time.warning);
+    return { entries, time, appspec, from: s.sourceDir };
+}
+/** The bundle on disk: the tree packaged (with progress lines on long work), or the archive copied as it is. */
+async function buildBundle(ctx, source) {
+    const { settings: s, signal, tempDir } = ctx;
+    if (!source.time)
+        return await stagePrebuilt(source.prebuilt, s.bundleType, source.entries.length, signal, tempDir);
+    const sourceBytes = source.entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
+    const onProgress = new ProgressMeter('Packaging', sourceBytes, ctx.clock, ctx.log).update;
+    const options = { mtime: source.time.mtime, signal, tempRoot: tempDir, onProgress };
+    return await writeBundle(source.entries, s.bundleType, options).catch((error) => {
+        // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
+        if (signal.aborted)
+            throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.');
+        throw error;
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/register-revision.ts
 
 
@@ -87915,11 +87970,6 @@ function commandDeps(ctx) {
 
 
 
-
-
-
-
-
 /** Excluded paths named one by one in the log; the summary gets the first few. */
 const SUMMARY_EXCLUDED = 10;
 /**
@@ -87983,47 +88033,29 @@ async function runCheck(ctx) {
         existing = await readS3();
     await checkCodeDeploy(ctx, fact);
     if (source) {
-        const bundle = await log.group('Build the bundle locally', () => source.time
-            ? writeBundle(source.entries, s.bundleType, { mtime: source.time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir })
-            : stagePrebuilt(source.prebuilt, s.bundleType, source.entries.length, ctx.signal, ctx.tempDir));
+        const bundle = await log.group('Build the bundle locally', () => buildBundle(ctx, source));
         report.bundle = bundle;
         fact('bundle', `${bundle.entries} entries, ${bundle.size} bytes, sha256 ${bundle.sha256} (${s.bundleType}, built locally, not uploaded)`);
     }
     fact('deploy would', `${bundlePlan(ctx, location, existing)}, then deploy it to ${s.deploymentGroups.join(', ')} with config ${configs(rows)}`);
 }
-/** What deploy would package, checked as deploy checks it: the checkout's commit, the tree and its appspec.yml, the time it carries. */
+/** What deploy would package, read as deploy reads it, told as facts: the appspec, what was excluded and why, the entries' time. */
 async function checkSource(ctx, location, fact, rows) {
     const { settings: s, log } = ctx;
-    const hooks = (appspec) => `os ${appspec.os}, ${appspec.hooks.length} hook script(s)${appspec.hooks.length ? `: ${appspec.hooks.map(h => `${h.event} ${h.location}`).join(', ')}` : ''}`;
-    if (s.prebuiltBundle) {
-        const { entries, appspec } = await checkPrebuilt(s.prebuiltBundle, s.bundleType, ctx.tempDir);
-        for (const warning of appspec.warnings)
-            log.warning(warning);
-        fact('appspec.yml', `${hooks(appspec)} (in ${s.prebuiltBundle})`);
-        return { entries, prebuilt: s.prebuiltBundle };
-    }
-    const checkout = await requireCheckoutOf(s.sourceDir, s.sha, { workflowCommit: !s.redeploy, target: s3Uri(location) }, ctx.signal);
-    if (checkout.warn)
-        log.warning(checkout.line);
-    else
-        log.info(checkout.line);
-    const found = await walkSourceTree(s.sourceDir, s.exclude);
-    const appspec = checkAppSpec(s.sourceDir, found, s.exclude);
-    for (const warning of appspec.warnings)
-        log.warning(warning);
-    fact('appspec.yml', hooks(appspec));
+    const source = await bundle_source_readBundleSource(ctx, location);
+    const { appspec } = source;
+    const hooks = appspec.hooks.length ? `: ${appspec.hooks.map(h => `${h.event} ${h.location}`).join(', ')}` : '';
+    fact('appspec.yml', `os ${appspec.os}, ${appspec.hooks.length} hook script(s)${hooks}${source.prebuilt ? ` (in ${source.prebuilt})` : ''}`);
+    if (!source.time)
+        return source;
     const { excluded, more } = listExcluded(s.sourceDir, s.exclude);
     for (const e of excluded)
         log.info(`  excluded ${e.path} (by ${e.pattern})`);
     const shown = excluded.slice(0, SUMMARY_EXCLUDED).map(e => `${e.path} (by ${e.pattern})`);
     const rest = excluded.length - shown.length + more;
     rows.push(['excluded', excluded.length ? `${shown.join(', ')}${rest ? `, and ${rest} more (see the log)` : ''}` : 'nothing']);
-    const { sourceDir, sha, sourceDateEpoch, eventPath } = s;
-    const time = await bundleTime({ sourceDir, sha, sourceDateEpoch, eventPath, startedAt: ctx.report.startedAt }, ctx.signal);
-    if (time.warning)
-        log.warning(time.warning);
-    fact('entry times', `${time.mtime.toISOString()} (${time.from})`);
-    return { entries: found, time };
+    fact('entry times', `${source.time.mtime.toISOString()} (${source.time.from})`);
+    return source;
 }
 /** HeadObject as deploy does it: without s3:ListBucket a missing key reads as 403, which deploy takes as "upload". */
 async function headOrUnknown(location, ctx) {
@@ -88302,11 +88334,6 @@ async function runCommand(ctx) {
 
 
 
-
-
-
-
-
 /**
  * resolve inputs -> check appspec -> package -> upload (or reuse) -> CreateDeployment -> watch;
  * for ECS and Lambda: check the AppSpec -> CreateDeployment with it as content -> watch.
@@ -88426,41 +88453,20 @@ async function findBundle(ctx, location) {
     return existing;
 }
 async function pipeline_checkSource(ctx, location) {
-    const { settings: s, log } = ctx;
     const started = ctx.clock.now();
-    if (s.prebuiltBundle) {
-        const { entries, appspec } = await checkPrebuilt(s.prebuiltBundle, s.bundleType, ctx.tempDir);
-        const took = progress_secondsText(ctx.clock.now() - started);
-        log.info(`${entries.length} entries in ${s.prebuiltBundle}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s); checked in ${took}.`);
-        for (const warning of appspec.warnings)
-            log.warning(warning);
-        return { entries, prebuilt: s.prebuiltBundle };
-    }
-    // First: a checkout of another commit must never be packaged under this commit's key.
-    const checkout = await requireCheckoutOf(s.sourceDir, s.sha, { workflowCommit: !s.redeploy, target: s3Uri(location) }, ctx.signal);
-    if (checkout.warn)
-        log.warning(checkout.line);
-    else
-        log.info(checkout.line);
-    const found = await walkSourceTree(s.sourceDir, s.exclude);
-    const appspec = checkAppSpec(s.sourceDir, found, s.exclude);
+    const source = await bundle_source_readBundleSource(ctx, location);
+    const { appspec } = source;
+    const where = source.prebuilt ? `in ${source.from}` : `under ${source.from}`;
     const took = progress_secondsText(ctx.clock.now() - started);
-    log.info(`${found.length} entries under ${s.sourceDir}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s); checked in ${took}.`);
-    for (const warning of appspec.warnings)
-        log.warning(warning);
-    const { sourceDir, sha, sourceDateEpoch, eventPath } = s;
-    const time = await bundleTime({ sourceDir, sha, sourceDateEpoch, eventPath, startedAt: ctx.report.startedAt }, ctx.signal);
-    if (time.warning)
-        log.warning(time.warning);
-    log.info(`Entries are dated ${time.mtime.toISOString()} (${time.from}).`);
-    return { entries: found, time };
+    ctx.log.info(`${source.entries.length} entries ${where}; appspec.yml: os ${appspec.os}, ${appspec.hooks.length} hook script(s); checked in ${took}.`);
+    if (source.time)
+        ctx.log.info(`Entries are dated ${source.time.mtime.toISOString()} (${source.time.from}).`);
+    return source;
 }
 async function packageAndUpload(ctx, source, location) {
     const { settings: s, log, report, clock } = ctx;
     const packing = clock.now();
-    const bundle = source.time
-        ? await pack(ctx, source.entries, source.time)
-        : await stagePrebuilt(source.prebuilt, s.bundleType, source.entries.length, ctx.signal, ctx.tempDir);
+    const bundle = await buildBundle(ctx, source);
     report.bundle = bundle;
     const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`;
     log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${progress_secondsText(clock.now() - packing)}.`);
@@ -88486,17 +88492,6 @@ async function packageAndUpload(ctx, source, location) {
             `${sizeText(bundle.size)} in ${progress_secondsText(took)}${rate ? `, ${rate}` : ''}.`
         : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`);
     return revision;
-}
-async function pack(ctx, entries, time) {
-    const sourceBytes = entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
-    const onProgress = new ProgressMeter('Packaging', sourceBytes, ctx.clock, ctx.log).update;
-    const options = { mtime: time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir, onProgress };
-    return await writeBundle(entries, ctx.settings.bundleType, options).catch((error) => {
-        // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
-        if (ctx.signal.aborted)
-            throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.');
-        throw error;
-    });
 }
 async function deployToGroup(ctx, group) {
     const { settings: s, log, report } = ctx;
