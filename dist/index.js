@@ -64850,7 +64850,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4988:
+/***/ 2607:
 /***/ ((module) => {
 
 
@@ -65613,7 +65613,7 @@ const {
   kLastProgressEventFired
 } = __nccwpck_require__(961)
 const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(4988)
+const { getEncoding } = __nccwpck_require__(2607)
 const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
@@ -73380,43 +73380,35 @@ function explainPieceError(error, entries) {
     return unreadable(name, error);
 }
 
-;// CONCATENATED MODULE: ./src/bundle/tar/crc32-combine.ts
+;// CONCATENATED MODULE: ./src/bundle/crc32.ts
 /**
- * The CRC-32 of two byte runs joined, from each run's CRC and the second's length (zlib's
- * crc32_combine, which Node does not expose): pieces checksummed on different threads join into
- * the CRC the gzip trailer carries. Kept here rather than shared with zip/: the two writers meet
- * only in src/bundle/*.ts.
- *
- * A CRC is linear over GF(2): appending n zero bytes is a 32x32 bit matrix applied to it, and the
- * matrix for n is built from those for 1, 2, 4, ... zero bits by squaring.
+ * CRC-32 of two pieces joined, from the CRC of each and the length of the second (zlib's
+ * crc32_combine): lets a file's pieces be checksummed in parallel and joined in order.
  */
-function crc32Combine(first, second, secondLength) {
-    if (secondLength <= 0)
-        return first >>> 0;
-    // The operator for one zero bit: shift right, feeding back the reflected polynomial.
-    let op = new Uint32Array(32);
-    op[0] = 0xedb88320;
-    for (let bit = 1; bit < 32; bit++)
-        op[bit] = (1 << (bit - 1)) >>> 0;
-    let next = new Uint32Array(32);
-    // Square up to the operator for eight zero bits: one zero byte.
-    for (let i = 0; i < 3; i++) {
-        square(next, op);
-        [op, next] = [next, op];
-    }
-    let crc = first >>> 0;
-    for (let n = secondLength;;) {
-        if (n % 2 === 1)
-            crc = apply(op, crc);
-        n = Math.floor(n / 2);
-        if (n === 0)
-            break;
-        square(next, op);
-        [op, next] = [next, op];
-    }
-    return (crc ^ second) >>> 0;
+function crc32Combine(crc1, crc2, length2) {
+    if (length2 <= 0)
+        return crc1 >>> 0;
+    // Operators that append one, two, four... zero bits to a CRC, as 32x32 GF(2) matrices.
+    let odd = new Uint32Array(32);
+    let even = new Uint32Array(32);
+    odd[0] = 0xedb88320; // the reflected CRC-32 polynomial
+    for (let n = 1, row = 1; n < 32; n++, row <<= 1)
+        odd[n] = row >>> 0;
+    square(even, odd); // two zero bits
+    square(odd, even); // four zero bits
+    let crc = crc1 >>> 0;
+    let remaining = length2;
+    // Append length2 zero bytes to crc1, one bit of the length at a time.
+    do {
+        square(even, odd);
+        if (remaining % 2 === 1)
+            crc = times(even, crc);
+        remaining = Math.floor(remaining / 2);
+        [odd, even] = [even, odd];
+    } while (remaining > 0);
+    return (crc ^ crc2) >>> 0;
 }
-function apply(matrix, vector) {
+function times(matrix, vector) {
     let sum = 0;
     for (let i = 0, v = vector >>> 0; v !== 0; i++, v >>>= 1) {
         if (v & 1)
@@ -73426,7 +73418,7 @@ function apply(matrix, vector) {
 }
 function square(target, matrix) {
     for (let n = 0; n < 32; n++)
-        target[n] = apply(matrix, matrix[n]);
+        target[n] = times(matrix, matrix[n]);
 }
 
 ;// CONCATENATED MODULE: ./src/bundle/tar/write-archive.ts
@@ -73603,47 +73595,6 @@ function isKnownCompressed(name) {
 }
 function worthDeflating(originalSize, deflatedSize) {
     return deflatedSize <= originalSize * (1 - compressibility_MIN_GAIN);
-}
-
-;// CONCATENATED MODULE: ./src/bundle/zip/crc32.ts
-/**
- * CRC-32 of two pieces joined, from the CRC of each and the length of the second (zlib's
- * crc32_combine): lets a file's pieces be checksummed in parallel and joined in order.
- */
-function crc32_crc32Combine(crc1, crc2, length2) {
-    if (length2 <= 0)
-        return crc1 >>> 0;
-    // Operators that append one, two, four... zero bits to a CRC, as 32x32 GF(2) matrices.
-    let odd = new Uint32Array(32);
-    let even = new Uint32Array(32);
-    odd[0] = 0xedb88320; // the reflected CRC-32 polynomial
-    for (let n = 1, row = 1; n < 32; n++, row <<= 1)
-        odd[n] = row >>> 0;
-    crc32_square(even, odd); // two zero bits
-    crc32_square(odd, even); // four zero bits
-    let crc = crc1 >>> 0;
-    let remaining = length2;
-    // Append length2 zero bytes to crc1, one bit of the length at a time.
-    do {
-        crc32_square(even, odd);
-        if (remaining % 2 === 1)
-            crc = times(even, crc);
-        remaining = Math.floor(remaining / 2);
-        [odd, even] = [even, odd];
-    } while (remaining > 0);
-    return (crc ^ crc2) >>> 0;
-}
-function times(matrix, vector) {
-    let sum = 0;
-    for (let i = 0, v = vector >>> 0; v !== 0; i++, v >>>= 1) {
-        if (v & 1)
-            sum ^= matrix[i];
-    }
-    return sum >>> 0;
-}
-function crc32_square(target, matrix) {
-    for (let n = 0; n < 32; n++)
-        target[n] = times(matrix, matrix[n]);
 }
 
 ;// CONCATENATED MODULE: ./src/bundle/zip/deflate-worker.ts
@@ -74247,7 +74198,7 @@ async function writePiece(sink, central, pool, big, index, slot, piece) {
         throw changedWhileBundling(big.entry.path, 'its content differed between two reads');
     }
     await sink.write(piece.data);
-    big.crc = index === 0 ? piece.crc : crc32_crc32Combine(big.crc, piece.crc, piece.length);
+    big.crc = index === 0 ? piece.crc : crc32Combine(big.crc, piece.crc, piece.length);
     big.tailCrc = piece.tailCrc;
     big.compressedSize += piece.data.length;
     if (index < big.pieces - 1)
@@ -74279,7 +74230,7 @@ async function rewriteStored(sink, pool, big, slot) {
     for (let i = 0; i < big.pieces; i++) {
         const length = pieceLength(big, i);
         const raw = await pool.range({ kind: 'range', file: sourceFile(big.entry), start: i * big_file_PIECE, length, deflate: false, last: i === big.pieces - 1 }, slot);
-        crc = i === 0 ? raw.crc : crc32_crc32Combine(crc, raw.crc, length);
+        crc = i === 0 ? raw.crc : crc32Combine(crc, raw.crc, length);
         await sink.write(raw.data);
         big.compressedSize += raw.data.length;
     }

@@ -3,7 +3,7 @@ import type { Entry } from '../../source/walk-tree.js'
 import { changedWhileBundling } from '../source-errors.js'
 import type { WriteOptions } from '../write-options.js'
 import { explainPieceError, FileSnapshots } from './change-check.js'
-import { crc32Combine } from './crc32-combine.js'
+import { crc32Combine } from '../crc32.js'
 import { PIECE_BUFFER_BYTES, TarLayout } from './layout.js'
 import { defaultWorkers, PiecePool, type PieceResult } from './piece-pool.js'
 

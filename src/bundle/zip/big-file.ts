@@ -1,7 +1,7 @@
 import type { Entry } from '../../source/walk-tree.js'
 import { changedWhileBundling } from '../source-errors.js'
 import { worthDeflating } from './compressibility.js'
-import { crc32Combine } from './crc32.js'
+import { crc32Combine } from '../crc32.js'
 import { sourceFile, type DeflatePool, type RangeResult } from './deflate-pool.js'
 import type { FileSink } from './file-sink.js'
 import { localHeader, LOCAL_CRC_OFFSET, METHOD_DEFLATE, METHOD_STORE, type CentralDirectory, type ZipTime } from './format.js'

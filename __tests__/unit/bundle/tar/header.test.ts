@@ -3,7 +3,7 @@
  * CRC join the gzip trailer relies on.
  */
 import * as zlib from 'node:zlib'
-import { crc32Combine } from '../../../../src/bundle/tar/crc32-combine.js'
+import { crc32Combine } from '../../../../src/bundle/crc32.js'
 import { BLOCK, headLength, HeaderTemplate, writeHead } from '../../../../src/bundle/tar/header.js'
 import type { Entry } from '../../../../src/source/walk-tree.js'
 
