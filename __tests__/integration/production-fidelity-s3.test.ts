@@ -38,6 +38,9 @@ describe('a re-run for the same commit that built other bytes', () => {
     expect(second.summary).toContain('already holds another bundle')
     const object = await bed.tb.s3.getObject(BUCKET, KEY)
     expect(object.etag.replace(/"/g, '')).toBe(first.outputs['bundle-etag'])
+    // So Auto Scaling can still scale out: its deployment gets the pinned revision by eTag.
+    const scaleOut = await bed.tb.codedeploy.waitForEnd(bed.tb.codedeploy.scaleOut(SAMPLE_APP_INPUTS['application-name']!, 'production'))
+    expect([scaleOut.creator, scaleOut.status]).toEqual(['autoscaling', 'Succeeded'])
   })
 
   test('versioned bucket: written as a new version and deployed by it; the first version stays for rollbacks', async () => {

@@ -104,6 +104,40 @@ describe('a rollback redeploys the last successful revision by eTag', () => {
   })
 })
 
+describe('an Auto Scaling scale-out deploys the last successful revision by eTag', () => {
+  /** v1 succeeds; the key is written again with other bytes (no deployment); then the group scales out. */
+  async function scaleOutAfterRewrite(bucket: string): Promise<DeploymentInfo> {
+    const group = `g-${++seq}`
+    tb.codedeploy.addDeploymentGroup({ applicationName: 'pin', name: group, instances: 2 })
+    const v1 = await put(bucket, 'app/def.zip', app('v1'))
+    expect((await deploy(group, bucket, 'app/def.zip', v1.ETag!, v1.VersionId)).status).toBe('Succeeded')
+    await put(bucket, 'app/def.zip', app('v2, built again'))
+    const id = tb.codedeploy.scaleOut('pin', group)
+    await tb.codedeploy.waitForEnd(id)
+    return (await cd.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo!
+  }
+
+  test('unversioned bucket, object replaced in place: the new instances fail at DownloadBundle', async () => {
+    const scaleOut = await scaleOutAfterRewrite(await freshBucket())
+    expect([scaleOut.creator, scaleOut.status]).toEqual(['autoscaling', 'Failed'])
+    expect(downloadBundle(scaleOut.deploymentId!)?.diagnostics?.message).toMatch(
+      /^Expected deployment artifact bundle etag "[0-9a-f]{32}" but was actually "[0-9a-f]{32}"$/
+    )
+  })
+
+  test('versioned bucket: the scale-out gets v1 by its version and succeeds', async () => {
+    const bucket = await freshBucket()
+    tb.s3.setVersioning(bucket, 'Enabled')
+    const scaleOut = await scaleOutAfterRewrite(bucket)
+    expect([scaleOut.creator, scaleOut.status]).toEqual(['autoscaling', 'Succeeded'])
+  })
+
+  test('a group with no successful revision has nothing to scale out with', () => {
+    tb.codedeploy.addDeploymentGroup({ applicationName: 'pin', name: 'never-deployed', instances: 1 })
+    expect(() => tb.codedeploy.scaleOut('pin', 'never-deployed')).toThrow(/no successful revision/)
+  })
+})
+
 describe('S3 as the action meets it', () => {
   test('If-None-Match: * on PutObject: of two racing writers one wins, the other gets 412', async () => {
     const bucket = await freshBucket()

@@ -43,6 +43,7 @@ import { revisionOps } from './ops-revisions.mjs'
  * @property {(spec: GroupSpec) => { deploymentGroupId: string, deploymentGroupName: string, instances: string[] }} addDeploymentGroup
  * @property {(spec: ConfigSpec) => void} addDeploymentConfig
  * @property {(rule: HookRule) => void} failHook make a lifecycle event fail (once, in the next deployment that runs it)
+ * @property {(applicationName: string, groupName: string) => string} scaleOut an Auto Scaling scale-out: a deployment (creator autoscaling) of the group's last successful revision, by its eTag; returns its id
  * @property {(fault: FaultSpec) => void} injectFault make the next `count` matching API calls fail
  * @property {RequestRecord[]} requests every call received, in order
  * @property {(id: string) => DeploymentRecord} deployment the simulator's record (live; do not modify); throws for an unknown id
@@ -99,6 +100,7 @@ export async function startCodeDeploy({ stepMs, trafficMinuteMs = 200, s3, tmpDi
       else store.addDeploymentConfig(spec)
     },
     failHook: rule => faults.failHook(rule),
+    scaleOut: (applicationName, groupName) => runner.scaleOut(store.group(applicationName, groupName)).deploymentId,
     injectFault: fault => faults.injectFault(fault),
     requests,
     deployment(id) {

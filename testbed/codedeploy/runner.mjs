@@ -298,6 +298,18 @@ export class Runner {
     }
   }
 
+  /**
+   * An Auto Scaling scale-out: CodeDeploy deploys the group's last successful revision (by its
+   * eTag and version, as it was recorded) to the new instances, as a deployment created by
+   * `autoscaling`. Without a successful revision there is nothing to deploy.
+   * @param {DeploymentGroup} group @returns {DeploymentRecord}
+   */
+  scaleOut(group) {
+    const last = group.lastSuccessfulRevision
+    if (!last) throw new Error(`testbed: deployment group ${group.deploymentGroupName} has no successful revision to scale out with`)
+    return this.launch(group, { revision: last.revision, deploymentConfigName: group.deploymentConfigName, creator: 'autoscaling' })
+  }
+
   /** @param {DeploymentRecord} dep @returns {Promise<DeploymentRecord>} */
   whenFinal(dep) {
     if (isFinal(dep)) return Promise.resolve(dep)
