@@ -87785,6 +87785,13 @@ async function buildBundle(ctx, source) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/commands/context.ts
+/** What every stage is given, for deploy and every command alike: the deadline is timeout-minutes from the start of the run. */
+function stageDeps(ctx) {
+    const deadline = ctx.report.startedAt + ctx.settings.timeoutMinutes * 60_000;
+    return { clients: ctx.clients, clock: ctx.clock, signal: ctx.signal, deadline, log: ctx.log };
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/register-revision.ts
 
 
@@ -87900,13 +87907,6 @@ async function bucketFacts(bucket, expectedBucketOwner, deps) {
     return { region, versioning };
 }
 
-;// CONCATENATED MODULE: ./src/commands/context.ts
-/** The deadline is timeout-minutes from the start of the run, as for deploy. */
-function commandDeps(ctx) {
-    const deadline = ctx.report.startedAt + ctx.settings.timeoutMinutes * 60_000;
-    return { clients: ctx.clients, clock: ctx.clock, signal: ctx.signal, deadline, log: ctx.log };
-}
-
 ;// CONCATENATED MODULE: ./src/commands/check.ts
 
 
@@ -87949,7 +87949,7 @@ async function runCheck(ctx) {
     ]
         .filter(Boolean)
         .join('; '));
-    const deps = commandDeps(ctx);
+    const deps = stageDeps(ctx);
     if (s.appspec) {
         const input = s.appspec;
         const loaded = await log.group('Check the AppSpec', async () => loadAppSpec(input));
@@ -88035,7 +88035,7 @@ function configs(rows) {
 async function checkCodeDeploy(ctx, fact) {
     const { settings: s, log } = ctx;
     return log.group('Check CodeDeploy (read-only)', async () => {
-        const deps = commandDeps(ctx);
+        const deps = stageDeps(ctx);
         const found = await preflight({ applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given }, deps);
         ctx.report.computePlatform = found.platform;
         fact('application', `${s.applicationName} (${found.platform === 'Server' ? 'EC2/on-premises' : found.platform})`);
@@ -88158,7 +88158,7 @@ async function runOnDeployment(ctx) {
     const id = s.deploymentId;
     if (!id)
         throw new ActionError(`needs a deployment id.`, { input: 'deployment-id', fix: 'set deployment-id.' });
-    const deps = commandDeps(ctx);
+    const deps = stageDeps(ctx);
     const info = await log.group('Find the deployment', async () => {
         const found = await readDeployment(id, deps);
         checkInputsMatch(found, s.applicationName, s.deploymentGroups);
@@ -88285,6 +88285,7 @@ async function runCommand(ctx) {
 
 
 
+
 /**
  * resolve inputs -> check appspec -> package -> upload (or reuse) -> CreateDeployment -> watch;
  * for ECS and Lambda: check the AppSpec -> CreateDeployment with it as content -> watch.
@@ -88379,11 +88380,6 @@ async function pipeline_checkCodeDeploy(ctx) {
             `in ${progress_secondsText(ctx.clock.now() - started)}.`);
         return found.platform;
     });
-}
-/** What every stage is given; the deadline is timeout-minutes from the start of the run. */
-function stageDeps(ctx) {
-    const deadline = ctx.report.startedAt + ctx.settings.timeoutMinutes * 60_000;
-    return { clients: ctx.clients, clock: ctx.clock, signal: ctx.signal, deadline, log: ctx.log };
 }
 /** Between stages: once the workflow is cancelled, nothing new is started. */
 function stopIfCancelled(ctx, when) {

@@ -1,5 +1,5 @@
 import type { Clock } from './core/clock.js'
-import { prefixedLog, type AwsClients, type Log, type StageDeps } from './core/deps.js'
+import { prefixedLog, type AwsClients, type Log } from './core/deps.js'
 import type { ComputePlatform } from './core/domain.js'
 import { ActionError } from './core/errors.js'
 import { ProgressMeter, rateText, secondsText, sizeText } from './core/progress.js'
@@ -20,6 +20,7 @@ import { watchDeployment } from './watch/watch-deployment.js'
 import { GithubDeployment } from './github/github-deployment.js'
 import type { GroupOutcome, RunReport } from './report/run-report.js'
 import { buildBundle, readBundleSource, type BundleSource } from './commands/bundle-source.js'
+import { stageDeps } from './commands/context.js'
 import { registerUploaded } from './commands/register.js'
 import { runCommand } from './commands/run-command.js'
 
@@ -141,12 +142,6 @@ async function checkCodeDeploy(ctx: PipelineContext): Promise<ComputePlatform> {
     )
     return found.platform
   })
-}
-
-/** What every stage is given; the deadline is timeout-minutes from the start of the run. */
-function stageDeps(ctx: PipelineContext): StageDeps {
-  const deadline = ctx.report.startedAt + ctx.settings.timeoutMinutes * 60_000
-  return { clients: ctx.clients, clock: ctx.clock, signal: ctx.signal, deadline, log: ctx.log }
 }
 
 /** Between stages: once the workflow is cancelled, nothing new is started. */

@@ -10,7 +10,7 @@ import { findExisting, requireExisting } from '../upload/existing-object.js'
 import { bundleLocation, s3Uri, type BundleLocation, type UploadedRevision } from '../upload/location.js'
 import { preflight } from '../deploy/preflight.js'
 import { buildBundle, readBundleSource, type BundleSource } from './bundle-source.js'
-import { commandDeps, type CommandContext } from './context.js'
+import { stageDeps, type CommandContext } from './context.js'
 
 /** Excluded paths named one by one in the log; the summary gets the first few. */
 const SUMMARY_EXCLUDED = 10
@@ -44,7 +44,7 @@ export async function runCheck(ctx: CommandContext): Promise<void> {
       .filter(Boolean)
       .join('; ')
   )
-  const deps = commandDeps(ctx)
+  const deps = stageDeps(ctx)
 
   if (s.appspec) {
     const input = s.appspec
@@ -147,7 +147,7 @@ function configs(rows: ReadonlyArray<[string, string]>): string {
 async function checkCodeDeploy(ctx: CommandContext, fact: (name: string, value: string) => void) {
   const { settings: s, log } = ctx
   return log.group('Check CodeDeploy (read-only)', async () => {
-    const deps = commandDeps(ctx)
+    const deps = stageDeps(ctx)
     const found = await preflight(
       { applicationName: s.applicationName, groups: s.deploymentGroups, config: s.deploymentConfig, appspec: s.appspec?.given },
       deps

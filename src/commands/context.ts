@@ -14,8 +14,8 @@ export interface CommandContext {
   report: RunReport
 }
 
-/** The deadline is timeout-minutes from the start of the run, as for deploy. */
-export function commandDeps(ctx: CommandContext): StageDeps {
+/** What every stage is given, for deploy and every command alike: the deadline is timeout-minutes from the start of the run. */
+export function stageDeps(ctx: CommandContext): StageDeps {
   const deadline = ctx.report.startedAt + ctx.settings.timeoutMinutes * 60_000
   return { clients: ctx.clients, clock: ctx.clock, signal: ctx.signal, deadline, log: ctx.log }
 }

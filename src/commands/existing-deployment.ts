@@ -8,7 +8,7 @@ import { continueDeployment, stopOnRequest, waitToEnd } from '../deploy/continue
 import { ProgressPrinter } from '../watch/progress-printer.js'
 import { watchDeployment } from '../watch/watch-deployment.js'
 import type { GroupOutcome } from '../report/run-report.js'
-import { commandDeps, type CommandContext } from './context.js'
+import { stageDeps, type CommandContext } from './context.js'
 
 /** How long `continue` waits for CodeDeploy to leave Ready after ContinueDeployment, before watching. */
 const LEAVE_READY_MS = 30_000
@@ -22,7 +22,7 @@ export async function runOnDeployment(ctx: CommandContext): Promise<void> {
   const { settings: s, log, report } = ctx
   const id = s.deploymentId
   if (!id) throw new ActionError(`needs a deployment id.`, { input: 'deployment-id', fix: 'set deployment-id.' })
-  const deps = commandDeps(ctx)
+  const deps = stageDeps(ctx)
   const info = await log.group('Find the deployment', async () => {
     const found = await readDeployment(id, deps)
     checkInputsMatch(found, s.applicationName, s.deploymentGroups)
