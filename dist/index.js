@@ -87943,7 +87943,7 @@ async function runCheck(ctx) {
         s.deploymentConfig ? `deployment-config ${s.deploymentConfig}` : undefined,
         s.appspec
             ? `appspec ${s.appspec.given}`
-            : `source-dir ${s.sourceDir}, bundle-type ${s.bundleType}, upload ${s.upload}, s3://${s.s3Bucket}/${s.s3KeyPrefix}`,
+            : `source-dir ${s.sourceDir}, bundle-type ${s.bundleType}, upload ${s.upload}, ${s3Uri(bundleLocation(s))}`,
         `sha ${s.sha}${s.redeploy ? ' (a redeploy of an earlier commit)' : ''}`,
         s.exclude.length ? `exclude ${s.exclude.join(' ')}` : undefined
     ]

@@ -61,7 +61,7 @@ describe('check', () => {
     expect(errorsOf(result, 'all')).toEqual([])
     expect(result.outputs['status']).toBe('Checked')
     expect(result.stdout).toContain('inputs: application sample-app; group(s) production; source-dir ')
-    expect(result.stdout).toContain(`upload auto, s3://${BUCKET}/app/; sha ${SHA}`)
+    expect(result.stdout).toContain(`upload auto, s3://${BUCKET}/app/${SHA}.zip; sha ${SHA}`)
     expect(result.stdout).toContain('appspec.yml: os linux')
     expect(result.stdout).toContain('excluded node_modules/ (by node_modules/)')
     expect(result.stdout).toContain('excluded .git/ (by .git)')
@@ -78,6 +78,14 @@ describe('check', () => {
     expect(s3Writes()).toEqual([])
     expect(cdWrites()).toEqual([])
     expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+  })
+
+  test('with s3-key, names that key (not the prefix) in its inputs line and everywhere after', async () => {
+    const result = await runWith(bed, { inputs: { command: 'check', 's3-key': 'releases/web.zip', 's3-key-prefix': '' } })
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain(`upload auto, s3://${BUCKET}/releases/web.zip; sha ${SHA}`)
+    expect(result.stdout).not.toContain(`s3://${BUCKET}/app/`)
+    expect(result.stdout).toContain(`s3://${BUCKET}/releases/web.zip: no object yet`)
   })
 
   test('after a deploy of the same commit, says deploy would reuse the object', async () => {
