@@ -71966,7 +71966,10 @@ function errors_awsErrorName(error) {
 var dist_cjs = __nccwpck_require__(7507);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var client_s3_dist_cjs = __nccwpck_require__(3711);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/aws/clients.ts
+
 
 
 const USER_AGENT = ['codedeploy-action', '1'];
@@ -72024,12 +72027,29 @@ const LAST_LOOK_MS = 10_000;
 /**
  * Per-request options for a read that must end by the deadline: aborted by a cancel, or when the
  * deadline comes (a read started after it, a last look at where things stand, gets `floorMs`).
- * The SDK's retries stop with it: an aborted attempt is not tried again.
+ * The SDK's retries stop with it: an aborted attempt is not tried again. Every read before the
+ * deadline shares one signal (and one timer) per cancel signal and deadline: a signal per read
+ * kept a timer alive until the deadline for each of the thousands of polls and instance reads
+ * of a long watch.
  */
 function untilDeadline(deps, floorMs = LAST_LOOK_MS) {
     const left = deps.deadline - deps.clock.now();
-    return { abortSignal: AbortSignal.any([deps.signal, timeLimit(left > 0 ? left : floorMs)]) };
+    if (left <= 0)
+        return { abortSignal: AbortSignal.any([deps.signal, timeLimit(floorMs)]) };
+    let byDeadline = deadlineSignals.get(deps.signal);
+    if (!byDeadline)
+        deadlineSignals.set(deps.signal, (byDeadline = new Map()));
+    let shared = byDeadline.get(deps.deadline);
+    if (!shared) {
+        shared = AbortSignal.any([deps.signal, timeLimit(left)]);
+        // One listener per request in flight (the SDK removes each when its request closes).
+        (0,external_node_events_.setMaxListeners)(0, shared);
+        byDeadline.set(deps.deadline, shared);
+    }
+    return { abortSignal: shared };
 }
+/** The shared deadline signals, by cancel signal, then by deadline (it moves rarely: a blue/green wait extends it once). */
+const deadlineSignals = new WeakMap();
 /**
  * A signal that aborts after `ms` (no deadline at all, Infinity, never does). Not
  * AbortSignal.timeout: its timer holds the signal weakly, and inside AbortSignal.any() nothing

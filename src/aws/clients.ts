@@ -1,5 +1,6 @@
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy'
 import { S3Client } from '@aws-sdk/client-s3'
+import { setMaxListeners } from 'node:events'
 import type { AwsClients, StageDeps } from '../core/deps.js'
 
 const USER_AGENT: [string, string] = ['codedeploy-action', '1']
@@ -77,15 +78,31 @@ export const LAST_LOOK_MS = 10_000
 /**
  * Per-request options for a read that must end by the deadline: aborted by a cancel, or when the
  * deadline comes (a read started after it, a last look at where things stand, gets `floorMs`).
- * The SDK's retries stop with it: an aborted attempt is not tried again.
+ * The SDK's retries stop with it: an aborted attempt is not tried again. Every read before the
+ * deadline shares one signal (and one timer) per cancel signal and deadline: a signal per read
+ * kept a timer alive until the deadline for each of the thousands of polls and instance reads
+ * of a long watch.
  */
 export function untilDeadline(
   deps: Pick<StageDeps, 'signal' | 'clock' | 'deadline'>,
   floorMs = LAST_LOOK_MS
 ): { abortSignal: AbortSignal } {
   const left = deps.deadline - deps.clock.now()
-  return { abortSignal: AbortSignal.any([deps.signal, timeLimit(left > 0 ? left : floorMs)]) }
+  if (left <= 0) return { abortSignal: AbortSignal.any([deps.signal, timeLimit(floorMs)]) }
+  let byDeadline = deadlineSignals.get(deps.signal)
+  if (!byDeadline) deadlineSignals.set(deps.signal, (byDeadline = new Map()))
+  let shared = byDeadline.get(deps.deadline)
+  if (!shared) {
+    shared = AbortSignal.any([deps.signal, timeLimit(left)])
+    // One listener per request in flight (the SDK removes each when its request closes).
+    setMaxListeners(0, shared)
+    byDeadline.set(deps.deadline, shared)
+  }
+  return { abortSignal: shared }
 }
+
+/** The shared deadline signals, by cancel signal, then by deadline (it moves rarely: a blue/green wait extends it once). */
+const deadlineSignals = new WeakMap<AbortSignal, Map<number, AbortSignal>>()
 
 /**
  * A signal that aborts after `ms` (no deadline at all, Infinity, never does). Not

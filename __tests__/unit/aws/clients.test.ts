@@ -6,6 +6,7 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy'
+import { jest } from '@jest/globals'
 import { abortable, createClients, destroyClients, untilDeadline, CLIENT_TIMEOUTS, type ClientTimeouts } from '../../../src/aws/clients.js'
 import type { AwsClients } from '../../../src/core/deps.js'
 
@@ -235,6 +236,22 @@ describe('untilDeadline', () => {
     const { abortSignal } = untilDeadline({ signal: cancel.signal, clock: clock(0), deadline: 60_000 })
     cancel.abort()
     expect(abortSignal.aborted).toBe(true)
+  })
+
+  test('reads before the deadline share one signal and one timer, however many there are', () => {
+    const cancel = new AbortController()
+    const deps = { signal: cancel.signal, clock: clock(0), deadline: 3_600_000 }
+    const timers = jest.spyOn(globalThis, 'setTimeout')
+    const signals = new Set(Array.from({ length: 1000 }, () => untilDeadline(deps).abortSignal))
+    const started = timers.mock.calls.length
+    timers.mockRestore()
+    expect(signals.size).toBe(1)
+    expect(started).toBe(1)
+    // Another deadline (a blue/green wait extends it) or another run's cancel signal gets its own.
+    expect(untilDeadline({ ...deps, deadline: 7_200_000 }).abortSignal).not.toBe([...signals][0])
+    expect(untilDeadline({ ...deps, signal: new AbortController().signal }).abortSignal).not.toBe([...signals][0])
+    cancel.abort()
+    expect([...signals][0]!.aborted).toBe(true)
   })
 
   test('past the deadline, a last call still gets floorMs', async () => {
