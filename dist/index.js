@@ -86539,6 +86539,15 @@ function getOctokit(token, options, ...additionalPlugins) {
 ;// CONCATENATED MODULE: ./src/github/github-deployment.ts
 
 
+
+/**
+ * One call to GitHub's API, at most: bookkeeping must not hold a deploy. Without a limit, a
+ * request GitHub takes and never answers waits for Node's fetch (5 minutes for the headers),
+ * at each of the three calls.
+ */
+const GITHUB_CALL_MS = 10_000;
+/** After a cancel the last status must fit in the 7.5 s the runner leaves the step before it kills it. */
+const CANCELLED_CALL_MS = 4_000;
 /**
  * A GitHub deployment recording this CodeDeploy deployment in a GitHub environment, so the
  * repository's Environments page shows what runs where, with the CodeDeploy console as its log.
@@ -86553,9 +86562,10 @@ class GithubDeployment {
     warn;
     environmentUrl;
     url;
+    limits;
     constructor(octokit, owner, repo, id, environment, warn, environmentUrl, 
     /** The environment's deployment history on GitHub, where this deployment is listed. */
-    url) {
+    url, limits) {
         this.octokit = octokit;
         this.owner = owner;
         this.repo = repo;
@@ -86564,9 +86574,11 @@ class GithubDeployment {
         this.warn = warn;
         this.environmentUrl = environmentUrl;
         this.url = url;
+        this.limits = limits;
     }
     static async create(options, deps) {
         const warn = (line) => deps.log.warning(line);
+        const limits = new CallLimits(options.callLimitMs ?? GITHUB_CALL_MS, deps.signal);
         const [owner, repo] = options.repository.split('/');
         if (!owner || !repo) {
             warn(`github-environment: GITHUB_REPOSITORY ('${options.repository}') is not owner/name; no GitHub deployment recorded.`);
@@ -86574,7 +86586,7 @@ class GithubDeployment {
         }
         const octokit = getOctokit(options.token);
         try {
-            const created = await octokit.rest.repos.createDeployment({
+            const created = await limits.run(true, signal => octokit.rest.repos.createDeployment({
                 owner,
                 repo,
                 ref: options.sha,
@@ -86584,24 +86596,26 @@ class GithubDeployment {
                 // The workflow already gates on its own checks; CodeDeploy is what deploys.
                 required_contexts: [],
                 // Not guessed from the name ("preprod" is not production): the input says, or the name is exactly production.
-                production_environment: options.production ?? options.environment.toLowerCase() === 'production'
-            });
+                production_environment: options.production ?? options.environment.toLowerCase() === 'production',
+                request: { signal }
+            }));
             const id = created.data.id;
             if (typeof id !== 'number') {
                 warn(`github-environment: GitHub did not create a deployment (${JSON.stringify(created.data).slice(0, 200)}).`);
                 return undefined;
             }
             const page = `${options.serverUrl ?? 'https://github.com'}/${owner}/${repo}/deployments/${encodeURIComponent(options.environment)}`;
-            return new GithubDeployment(octokit, owner, repo, id, options.environment, warn, options.environmentUrl, page);
+            return new GithubDeployment(octokit, owner, repo, id, options.environment, warn, options.environmentUrl, page, limits);
         }
         catch (error) {
             warn(`github-environment: could not record a GitHub deployment for '${options.environment}': ${explain(error)}`);
             return undefined;
         }
     }
+    /** The last status (any but in_progress) is written after a cancel too: only the time limit ends it. */
     async setStatus(state, description, logUrl) {
         try {
-            await this.octokit.rest.repos.createDeploymentStatus({
+            await this.limits.run(state === 'in_progress', signal => this.octokit.rest.repos.createDeploymentStatus({
                 owner: this.owner,
                 repo: this.repo,
                 deployment_id: this.id,
@@ -86610,11 +86624,33 @@ class GithubDeployment {
                 description: description.length > 140 ? `${description.slice(0, 139)}…` : description,
                 ...(logUrl ? { log_url: logUrl } : {}),
                 ...(this.environmentUrl ? { environment_url: this.environmentUrl } : {}),
-                auto_inactive: true
-            });
+                auto_inactive: true,
+                request: { signal }
+            }));
         }
         catch (error) {
             this.warn(`github-environment: could not set the GitHub deployment's status to ${state}: ${explain(error)}`);
+        }
+    }
+}
+/** Each call to GitHub: its own time limit, and the cancel when `cancellable` (the last status is written after a cancel too). */
+class CallLimits {
+    ms;
+    cancel;
+    constructor(ms, cancel) {
+        this.ms = ms;
+        this.cancel = cancel;
+    }
+    async run(cancellable, call) {
+        const ms = this.cancel.aborted ? Math.min(this.ms, CANCELLED_CALL_MS) : this.ms;
+        const limit = timeLimit(ms);
+        try {
+            return await call(cancellable ? AbortSignal.any([this.cancel, limit]) : limit);
+        }
+        catch (error) {
+            if (limit.aborted)
+                throw new Error(`GitHub did not answer within ${ms / 1000} s`, { cause: error });
+            throw error;
         }
     }
 }

@@ -5,7 +5,8 @@ import * as http from 'node:http'
 
 /**
  * @typedef {{ method: string, path: string, authorization: string | undefined, body: any }} GithubRequest
- * @typedef {{ url: string, requests: GithubRequest[], failWith: number | undefined, stop: () => Promise<void> }} GithubApi
+ * @typedef {{ url: string, requests: GithubRequest[], failWith: number | undefined, stall: boolean, stop: () => Promise<void> }} GithubApi
+ * `stall`: every request is taken (and recorded) and never answered, as a half-open connection does.
  */
 
 /** @returns {Promise<GithubApi>} */
@@ -14,7 +15,7 @@ export async function startGithubApi() {
   const requests = []
   let nextId = 1000
   /** @type {GithubApi} */
-  const api = { url: '', requests, failWith: undefined, stop: async () => undefined }
+  const api = { url: '', requests, failWith: undefined, stall: false, stop: async () => undefined }
 
   const server = http.createServer((req, res) => {
     let raw = ''
@@ -34,6 +35,7 @@ export async function startGithubApi() {
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
         res.end(JSON.stringify(payload))
       }
+      if (api.stall) return
       if (api.failWith)
         return send(api.failWith, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' })
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/deployments$/.test(path)) {

@@ -14,7 +14,7 @@ const { startGithubApi } = await import('../../../testbed/harness/github-api.mjs
 const github = await startGithubApi()
 const savedApiUrl = process.env['GITHUB_API_URL']
 process.env['GITHUB_API_URL'] = github.url
-const { GithubDeployment } = await import('../../../src/github/github-deployment.js')
+const { GithubDeployment, GITHUB_CALL_MS } = await import('../../../src/github/github-deployment.js')
 
 afterAll(async () => {
   if (savedApiUrl === undefined) delete process.env['GITHUB_API_URL']
@@ -25,6 +25,7 @@ afterAll(async () => {
 beforeEach(() => {
   github.requests.length = 0
   github.failWith = undefined
+  github.stall = false
 })
 
 const TOKEN = 'ghs_0123456789abcdefSECRETtoken'
@@ -38,10 +39,17 @@ const options = {
   description: 'octo-org/sample-app@bbbbbbb'
 }
 
-async function create(overrides: Partial<GithubDeploymentOptions> = {}) {
+async function create(overrides: Partial<GithubDeploymentOptions> = {}, signal = new AbortController().signal) {
   const log = new LineLog()
-  const deployment = await GithubDeployment.create({ ...options, ...overrides }, { log })
+  const deployment = await GithubDeployment.create({ ...options, ...overrides }, { log, signal })
   return { log, deployment }
+}
+
+/** How long `promise` took to settle, in ms. */
+async function timed(promise: Promise<unknown>): Promise<number> {
+  const started = Date.now()
+  await promise
+  return Date.now() - started
 }
 
 function expectNoToken(log: LineLog): void {
@@ -234,5 +242,52 @@ describe('GithubDeployment.setStatus', () => {
     expect(log.warnings[0]).toMatch(/^github-environment: could not set the GitHub deployment's status to in_progress: /)
     expect(log.warnings[0]).not.toContain('deployments: write')
     expectNoToken(log)
+  })
+})
+
+describe('GitHub taking a request and never answering', () => {
+  test('the default limit is 10 s a call', () => {
+    expect(GITHUB_CALL_MS).toBe(10_000)
+  })
+
+  test('creating the deployment gives up at the limit: a warning, no deployment, the deploy goes on', async () => {
+    github.stall = true
+    let made: Awaited<ReturnType<typeof create>> | undefined
+    const took = await timed(create({ callLimitMs: 300 }).then(result => (made = result)))
+    expect(made?.deployment).toBeUndefined()
+    expect(github.requests).toHaveLength(1)
+    expect(took).toBeGreaterThanOrEqual(290)
+    expect(took).toBeLessThan(3000)
+    expect(made?.log.warnings).toEqual([
+      expect.stringMatching(
+        /^github-environment: could not record a GitHub deployment for 'production': GitHub did not answer within 0\.3 s/
+      )
+    ])
+  })
+
+  test('a status gives up at the limit with a warning, never a throw', async () => {
+    const { log, deployment } = await create({ callLimitMs: 300 })
+    github.stall = true
+    const took = await timed(deployment!.setStatus('in_progress', 'in progress', LOG_URL))
+    expect(took).toBeLessThan(3000)
+    expect(log.warnings).toEqual([
+      expect.stringMatching(
+        /^github-environment: could not set the GitHub deployment's status to in_progress: GitHub did not answer within 0\.3 s/
+      )
+    ])
+  })
+
+  test('a cancel ends the creation at once; the last status is still sent after it, within its limit', async () => {
+    const cancel = new AbortController()
+    const { log, deployment } = await create({ callLimitMs: 300 }, cancel.signal)
+    github.stall = true
+    const creating = create({ callLimitMs: 60_000 }, cancel.signal)
+    setTimeout(() => cancel.abort(), 50)
+    expect(await timed(creating)).toBeLessThan(1000)
+    // The status that says how it ended goes out after the cancel; only its time limit ends it.
+    github.stall = false
+    await deployment!.setStatus('error', 'Cancelled', LOG_URL)
+    expect(github.requests.at(-1)?.body).toMatchObject({ state: 'error' })
+    expect(log.warnings).toEqual([])
   })
 })
