@@ -53,8 +53,8 @@ export class GithubDeployment {
   static async create(options: GithubDeploymentOptions, deps: Pick<StageDeps, 'log' | 'signal'>): Promise<GithubDeployment | undefined> {
     const warn = (line: string): void => deps.log.warning(line)
     const limits = new CallLimits(options.callLimitMs ?? GITHUB_CALL_MS, deps.signal)
-    const [owner, repo] = options.repository.split('/')
-    if (!owner || !repo) {
+    const [owner, repo, ...more] = options.repository.split('/')
+    if (!owner || !repo || more.length > 0) {
       warn(`github-environment: GITHUB_REPOSITORY ('${options.repository}') is not owner/name; no GitHub deployment recorded.`)
       return undefined
     }
@@ -83,7 +83,7 @@ export class GithubDeployment {
       const page = `${options.serverUrl ?? 'https://github.com'}/${owner}/${repo}/deployments/${encodeURIComponent(options.environment)}`
       return new GithubDeployment(octokit, owner, repo, id, options.environment, warn, options.environmentUrl, page, limits)
     } catch (error) {
-      warn(`github-environment: could not record a GitHub deployment for '${options.environment}': ${explain(error)}`)
+      warn(`github-environment: could not record a GitHub deployment for '${options.environment}': ${explain(error, options.repository)}`)
       return undefined
     }
   }
@@ -106,7 +106,9 @@ export class GithubDeployment {
         })
       )
     } catch (error) {
-      this.warn(`github-environment: could not set the GitHub deployment's status to ${state}: ${explain(error)}`)
+      this.warn(
+        `github-environment: could not set the GitHub deployment's status to ${state}: ${explain(error, `${this.owner}/${this.repo}`)}`
+      )
     }
   }
 }
@@ -130,9 +132,15 @@ class CallLimits {
   }
 }
 
-function explain(error: unknown): string {
+function explain(error: unknown, repository: string): string {
   const status = (error as { status?: number }).status
   if (status === 403 || status === 401)
     return `${describeError(error)}. Fix: give the job \`permissions: deployments: write\` (or pass a github-token that has it).`
+  // GitHub answers 404, not 403, for a repository the token cannot see.
+  if (status === 404)
+    return (
+      `${describeError(error)}. GitHub says so when the token cannot see ${repository}: ` +
+      'pass a github-token that may read and deploy to it (the workflow token covers only its own repository).'
+    )
   return describeError(error)
 }

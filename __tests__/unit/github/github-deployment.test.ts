@@ -108,14 +108,17 @@ describe('GithubDeployment.create', () => {
     expect(github.requests.slice(1).map(r => r.body.environment_url)).toEqual(['https://shop.example.com', 'https://shop.example.com'])
   })
 
-  test.each(['sample-app', 'octo-org/', '/sample-app', ''])("GITHUB_REPOSITORY '%s': a warning, and no request", async repository => {
-    const { log, deployment } = await create({ repository })
-    expect(deployment).toBeUndefined()
-    expect(github.requests).toEqual([])
-    expect(log.warnings).toEqual([
-      `github-environment: GITHUB_REPOSITORY ('${repository}') is not owner/name; no GitHub deployment recorded.`
-    ])
-  })
+  test.each(['sample-app', 'octo-org/', '/sample-app', '', 'octo-org/sample-app/extra'])(
+    "GITHUB_REPOSITORY '%s': a warning, and no request",
+    async repository => {
+      const { log, deployment } = await create({ repository })
+      expect(deployment).toBeUndefined()
+      expect(github.requests).toEqual([])
+      expect(log.warnings).toEqual([
+        `github-environment: GITHUB_REPOSITORY ('${repository}') is not owner/name; no GitHub deployment recorded.`
+      ])
+    }
+  )
 
   test('a token without deployments permission (403): a warning naming `deployments: write`, no deployment', async () => {
     github.failWith = 403
@@ -136,6 +139,15 @@ describe('GithubDeployment.create', () => {
     expect(deployment).toBeUndefined()
     expect(log.warnings).toHaveLength(1)
     expect(log.warnings[0]).toContain('`permissions: deployments: write`')
+    expectNoToken(log)
+  })
+
+  test('a repository the token cannot see (404): a warning naming it and the token to pass', async () => {
+    github.failWith = 404
+    const { log, deployment } = await create()
+    expect(deployment).toBeUndefined()
+    expect(log.warnings).toHaveLength(1)
+    expect(log.warnings[0]).toContain('GitHub says so when the token cannot see octo-org/sample-app: pass a github-token')
     expectNoToken(log)
   })
 
