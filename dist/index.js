@@ -80766,6 +80766,7 @@ async function findOurs(cd, req, ids, deps) {
 
 
 
+
 /** Throttling or a 5xx while checking is retried this many times before it fails the step. */
 const ATTEMPTS = 6;
 const CONFIG_EXAMPLES = {
@@ -80777,14 +80778,32 @@ const CONFIG_EXAMPLES = {
  * Checks, before anything is uploaded or deployed, that the application exists and takes what
  * the inputs give it (a bundle for EC2/on-premises, an AppSpec for ECS and Lambda), and that every
  * group and the named deployment config exist for its compute platform, so a typo fails in
- * seconds with its name.
+ * seconds with its name. Every call ends with a cancel or at the deadline: a CodeDeploy that
+ * takes requests and never answers would otherwise hold the step for 6 tries of 3 attempts each.
  */
 async function preflight(req, deps) {
+    const bounded = untilDeadline(deps, 0);
+    try {
+        return await check(req, { ...deps, signal: bounded.abortSignal });
+    }
+    catch (error) {
+        if (!bounded.abortSignal.aborted || deps.signal.aborted)
+            throw error;
+        throw new ActionError('timeout-minutes ran out while checking CodeDeploy: nothing was uploaded and nothing was deployed.', {
+            input: 'timeout-minutes',
+            fix: 'CodeDeploy did not answer in time from the runner; run again, or raise timeout-minutes if it is only slow.',
+            code: 'TimeoutError',
+            cause: error
+        });
+    }
+}
+async function check(req, deps) {
     const { applicationName, config } = req;
     const { clock, signal } = deps;
     const cd = deps.clients.codedeploy;
+    const options = { abortSignal: signal };
     const call = (send, doing, permission, resource, explain) => withRetry(send, clock, signal, doing, permission, resource, explain);
-    const app = await call(() => cd.send(new dist_cjs/* GetApplicationCommand */.eOh({ applicationName })), 'reading the application', 'codedeploy:GetApplication', `application ${applicationName}`, {
+    const app = await call(() => cd.send(new dist_cjs/* GetApplicationCommand */.eOh({ applicationName }), options), 'reading the application', 'codedeploy:GetApplication', `application ${applicationName}`, {
         ApplicationDoesNotExistException: () => new ActionError(`application '${applicationName}' does not exist in this account and region.`, {
             input: 'application-name',
             fix: 'check the name and aws-region (CodeDeploy applications are regional).'
@@ -80794,7 +80813,7 @@ async function preflight(req, deps) {
     checkRevisionKind(platform, req);
     const ecsServices = new Map();
     for (const group of req.groups) {
-        const out = await call(() => cd.send(new dist_cjs/* GetDeploymentGroupCommand */.WOp({ applicationName, deploymentGroupName: group })), 'reading the deployment group', 'codedeploy:GetDeploymentGroup', `deployment group ${applicationName}/${group}`, {
+        const out = await call(() => cd.send(new dist_cjs/* GetDeploymentGroupCommand */.WOp({ applicationName, deploymentGroupName: group }), options), 'reading the deployment group', 'codedeploy:GetDeploymentGroup', `deployment group ${applicationName}/${group}`, {
             DeploymentGroupDoesNotExistException: () => new ActionError(`deployment group '${group}' does not exist in application '${applicationName}'.`, {
                 input: 'deployment-group',
                 fix: 'check the group name (it is case-sensitive) and aws-region.'
@@ -80805,7 +80824,7 @@ async function preflight(req, deps) {
             ecsServices.set(group, `${service.clusterName ?? 'default'}/${service.serviceName}`);
     }
     if (config) {
-        const out = await call(() => cd.send(new dist_cjs/* GetDeploymentConfigCommand */.z2K({ deploymentConfigName: config })), 'reading the deployment config', 'codedeploy:GetDeploymentConfig', `deployment config ${config}`, {
+        const out = await call(() => cd.send(new dist_cjs/* GetDeploymentConfigCommand */.z2K({ deploymentConfigName: config }), options), 'reading the deployment config', 'codedeploy:GetDeploymentConfig', `deployment config ${config}`, {
             DeploymentConfigDoesNotExistException: () => new ActionError(`deployment config '${config}' does not exist.`, {
                 input: 'deployment-config',
                 fix: `use a predefined config (${CONFIG_EXAMPLES[platform]}) or one created in this account and region, or leave it empty ` +

@@ -94,6 +94,19 @@ describe(`a stalled call through the built action, timeout-minutes: ${TIMEOUT_MI
     expect(errorsOf(result).join('\n')).toMatch(/time-out|timed out/i)
   }, 150_000)
 
+  test('GetApplication never answered (the first check): the step ends by the time-out, nothing uploaded, nothing deployed', async () => {
+    await bed.start({ stepMs: 20, instances: 1 })
+    bed.tb.codedeploy.injectFault({ operation: 'GetApplication', kind: 'stall', count: 1000 })
+    const { result, ms } = await runTimed()
+    expect(ms).toBeLessThan(TIMEOUT_MINUTES * 60_000 + GRACE_MS)
+    expect(result.code).toBe(1)
+    expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+    expect(bed.cdCalls('CreateDeployment')).toEqual([])
+    expect(errorsOf(result).join('\n')).toMatch(
+      /timeout-minutes ran out while checking CodeDeploy: nothing was uploaded and nothing was deployed/
+    )
+  }, 150_000)
+
   test('CreateDeployment taken but never answered: the retry finds the deployment it made and follows it; one deployment', async () => {
     // Slow enough (about 30 s) that the deployment is still running when the stalled attempt gives up (about 18 s).
     await bed.start({ stepMs: 1500, instances: 3 })

@@ -3,6 +3,7 @@ import { backoff, type Clock } from '../core/clock.js'
 import type { StageDeps } from '../core/deps.js'
 import type { ComputePlatform } from '../core/domain.js'
 import { ActionError, awsErrorName } from '../core/errors.js'
+import { untilDeadline } from '../aws/clients.js'
 import { explainAwsError, isTransient } from '../aws/service-errors.js'
 
 /** Throttling or a 5xx while checking is retried this many times before it fails the step. */
@@ -28,20 +29,39 @@ const CONFIG_EXAMPLES: Record<ComputePlatform, string> = {
   Lambda: 'CodeDeployDefault.LambdaAllAtOnce, LambdaLinear10PercentEvery1Minute or LambdaCanary10Percent5Minutes'
 }
 
+type PreflightDeps = Pick<StageDeps, 'clients' | 'clock' | 'signal' | 'deadline'>
+
 /**
  * Checks, before anything is uploaded or deployed, that the application exists and takes what
  * the inputs give it (a bundle for EC2/on-premises, an AppSpec for ECS and Lambda), and that every
  * group and the named deployment config exist for its compute platform, so a typo fails in
- * seconds with its name.
+ * seconds with its name. Every call ends with a cancel or at the deadline: a CodeDeploy that
+ * takes requests and never answers would otherwise hold the step for 6 tries of 3 attempts each.
  */
-export async function preflight(req: PreflightRequest, deps: Pick<StageDeps, 'clients' | 'clock' | 'signal'>): Promise<PreflightResult> {
+export async function preflight(req: PreflightRequest, deps: PreflightDeps): Promise<PreflightResult> {
+  const bounded = untilDeadline(deps, 0)
+  try {
+    return await check(req, { ...deps, signal: bounded.abortSignal })
+  } catch (error) {
+    if (!bounded.abortSignal.aborted || deps.signal.aborted) throw error
+    throw new ActionError('timeout-minutes ran out while checking CodeDeploy: nothing was uploaded and nothing was deployed.', {
+      input: 'timeout-minutes',
+      fix: 'CodeDeploy did not answer in time from the runner; run again, or raise timeout-minutes if it is only slow.',
+      code: 'TimeoutError',
+      cause: error
+    })
+  }
+}
+
+async function check(req: PreflightRequest, deps: PreflightDeps): Promise<PreflightResult> {
   const { applicationName, config } = req
   const { clock, signal } = deps
   const cd = deps.clients.codedeploy
+  const options = { abortSignal: signal }
   const call = <T>(send: () => Promise<T>, doing: string, permission: string, resource: string, explain: Explain): Promise<T> =>
     withRetry(send, clock, signal, doing, permission, resource, explain)
   const app = await call(
-    () => cd.send(new GetApplicationCommand({ applicationName })),
+    () => cd.send(new GetApplicationCommand({ applicationName }), options),
     'reading the application',
     'codedeploy:GetApplication',
     `application ${applicationName}`,
@@ -58,7 +78,7 @@ export async function preflight(req: PreflightRequest, deps: Pick<StageDeps, 'cl
   const ecsServices = new Map<string, string>()
   for (const group of req.groups) {
     const out = await call(
-      () => cd.send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName: group })),
+      () => cd.send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName: group }), options),
       'reading the deployment group',
       'codedeploy:GetDeploymentGroup',
       `deployment group ${applicationName}/${group}`,
@@ -75,7 +95,7 @@ export async function preflight(req: PreflightRequest, deps: Pick<StageDeps, 'cl
   }
   if (config) {
     const out = await call(
-      () => cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: config })),
+      () => cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: config }), options),
       'reading the deployment config',
       'codedeploy:GetDeploymentConfig',
       `deployment config ${config}`,
