@@ -14,6 +14,8 @@ export interface ExistingObject {
   revision: UploadedRevision
   storage: StorageState
   lastModified: Date | undefined
+  /** The full-object CRC-32 S3 keeps (base64), when the object was written with one (an upload while packaging). */
+  fullCrc32: string | undefined
 }
 
 /**
@@ -30,7 +32,8 @@ export async function findExisting(loc: BundleLocation, deps: S3Deps): Promise<U
 export async function headBundle(loc: BundleLocation, deps: S3Deps): Promise<ExistingObject | undefined> {
   try {
     const head = await deps.clients.s3.send(
-      new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }),
+      // ChecksumMode: S3 returns the object's stored checksum only when asked.
+      new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner, ChecksumMode: 'ENABLED' }),
       abortable(deps.signal)
     )
     return {
@@ -45,7 +48,10 @@ export async function headBundle(loc: BundleLocation, deps: S3Deps): Promise<Exi
         uploaded: false
       },
       storage: { storageClass: head.StorageClass, restore: head.Restore, archiveStatus: head.ArchiveStatus },
-      lastModified: head.LastModified
+      lastModified: head.LastModified,
+      // A composite checksum ("...-N") covers the parts, not the bytes: it cannot be compared.
+      fullCrc32:
+        head.ChecksumType === 'FULL_OBJECT' || (head.ChecksumCRC32 && !head.ChecksumCRC32.includes('-')) ? head.ChecksumCRC32 : undefined
     }
   } catch (error) {
     const name = awsErrorName(error)
