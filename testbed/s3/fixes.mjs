@@ -101,7 +101,7 @@ async function handle(ctx, next, store) {
   if (method === 'POST' && query.uploads !== undefined) {
     const uploadChecksum = requestedChecksum(ctx)
     await writeContext.run({ ifNoneMatch: false, uploadChecksum }, next)
-    if (uploadChecksum) ctx.set('x-amz-checksum-algorithm', uploadChecksum.algorithm).set('x-amz-checksum-type', uploadChecksum.type)
+    if (uploadChecksum) ctx.set({ 'x-amz-checksum-algorithm': uploadChecksum.algorithm, 'x-amz-checksum-type': uploadChecksum.type })
     return
   }
   if (method === 'PUT' && query.uploadId !== undefined) {
@@ -113,7 +113,7 @@ async function handle(ctx, next, store) {
   const write = { ifNoneMatch: ctx.get('if-none-match') === '*', fullCrc32: ctx.get('x-amz-checksum-crc32') || undefined }
   await writeContext.run(write, next)
   if (write.versionId) ctx.set('x-amz-version-id', write.versionId)
-  if (write.stored) ctx.set('x-amz-checksum-crc32', write.stored.crc32).set('x-amz-checksum-type', write.stored.type)
+  if (write.stored) ctx.set({ 'x-amz-checksum-crc32': write.stored.crc32, 'x-amz-checksum-type': write.stored.type })
 }
 
 /** @param {any} ctx */
