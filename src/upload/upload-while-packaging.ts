@@ -37,7 +37,7 @@ export interface StreamUploadOptions extends Omit<UploadOptions, 'onProgress'> {
 
 /**
  * Packages the bundle (`pack`) and puts it at the location, uploading while packaging when the
- * key is free: HEAD first; a 404 (or a 403 that tells nothing, as uploadBundle treats it) lets the
+ * key is free: HEAD first (not for `always`); a 404 (or a 403 that tells nothing) lets the
  * upload follow the writer (stream-upload.ts), completed only if the key is still free. An object
  * already there keeps the order of uploadBundle: the bundle is finished and hashed, then compared
  * (reused, written as a new version, or refused). A bundle under the multipart threshold is one
@@ -51,7 +51,8 @@ export async function uploadWhilePackaging(
   deps: UploadDeps,
   options: StreamUploadOptions = {}
 ): Promise<PackagedAndUploaded> {
-  const existing = await headBeforeWriting(loc, deps)
+  // `always` writes without looking first, as uploadBundle does: a conditional write finds what is there.
+  const existing = mode === 'always' ? undefined : await headBeforeWriting(loc, deps)
   const sizes = (total: number): UploadOptions => ({ ...options, ...(options.progress ? { onProgress: options.progress(total) } : {}) })
   if (existing) {
     const bundle = await pack(undefined)
@@ -96,7 +97,12 @@ export async function uploadWhilePackaging(
     if (!isConditionFailure(error) || deps.signal.aborted) {
       throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)} while packaging`, 's3:PutObject', loc)
     }
-    // Another run stored an object at the key meanwhile: compare with it as uploadBundle does.
-    return { bundle, revision: await uploadBundle(bundle, loc, mode, deps, sizes(bundle.size)), streamed: false }
+    // An object is at the key (another run stored it meanwhile, or `always` found one): compare with it as uploadBundle does.
+    const winner = await headBeforeWriting(loc, deps)
+    return {
+      bundle,
+      revision: await uploadBundle(bundle, loc, mode, deps, sizes(bundle.size), winner ? { existing: winner } : undefined),
+      streamed: false
+    }
   }
 }
