@@ -4,8 +4,7 @@ import { abortable } from '../aws/clients.js'
 import { isAccessDenied } from '../aws/service-errors.js'
 import type { Bundle } from '../bundle/write-bundle.js'
 import { explainS3Error, type ExistingObject, type S3Deps } from './existing-object.js'
-import { s3Uri, type BundleLocation } from './location.js'
-import { crc32Base64 } from './stream-upload.js'
+import { crc32Base64, s3Uri, type BundleLocation } from './location.js'
 
 /** Enabled: every write is a new version, so nothing a deployment pinned is replaced. */
 export type Versioning = 'Enabled' | 'Suspended' | 'Off' | 'unreadable'

@@ -1,17 +1,12 @@
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as zlib from 'node:zlib'
-import {
-  CompleteMultipartUploadCommand,
-  UploadPartCommand,
-  type CompletedPart,
-  type CreateMultipartUploadCommandInput
-} from '@aws-sdk/client-s3'
+import { CompleteMultipartUploadCommand, type CompletedPart, type CreateMultipartUploadCommandInput } from '@aws-sdk/client-s3'
 import { abortable } from '../aws/clients.js'
 import { crc32Combine } from '../bundle/crc32.js'
 import type { BundleDigest, BundleFollower } from '../bundle/write-bundle.js'
 import { unquote } from './existing-object.js'
-import type { BundleLocation } from './location.js'
+import { crc32Base64, type BundleLocation } from './location.js'
 import {
   abortUpload,
   createUpload,
@@ -22,19 +17,13 @@ import {
   type PartOptions,
   type Written
 } from './multipart.js'
+import { uploadPart } from './upload-part.js'
 
 export interface StreamOptions extends PartOptions {
   /** Bundles up to this size are not streamed: they end as one PutObject after packaging. */
   multipartThreshold: number
   /** The most the bundle can weigh: parts are sized so that it fits in 10,000. */
   sizeLimit?: number
-}
-
-/** A CRC-32 as S3 writes it in x-amz-checksum-crc32: the 4 bytes, big-endian, in base64. */
-export function crc32Base64(crc: number): string {
-  const bytes = Buffer.alloc(4)
-  bytes.writeUInt32BE(crc >>> 0)
-  return bytes.toString('base64')
 }
 
 /**
@@ -247,26 +236,11 @@ export class StreamingUpload {
   }
 
   private send(partNumber: number, body: Buffer, crc: number, buffer: Buffer): void {
-    const checksum = crc32Base64(crc)
-    const task = this.deps.s3
-      .send(
-        new UploadPartCommand({
-          Bucket: this.loc.bucket,
-          Key: this.loc.key,
-          UploadId: this.uploadId,
-          PartNumber: partNumber,
-          Body: body,
-          ContentLength: body.length,
-          // S3 refuses a part whose bytes do not match (BadDigest), so a bad part never lands.
-          ContentMD5: crypto.createHash('md5').update(body).digest('base64'),
-          ChecksumCRC32: checksum,
-          ExpectedBucketOwner: this.loc.expectedBucketOwner
-        }),
-        abortable(this.stop.signal)
-      )
+    const part = { loc: this.loc, uploadId: this.uploadId!, partNumber, body, crc }
+    const task = uploadPart(this.deps.s3, part, this.stop.signal)
       .then(
-        out => {
-          this.parts.push({ PartNumber: partNumber, ETag: out.ETag ?? '', ChecksumCRC32: checksum })
+        done => {
+          this.parts.push(done)
           this.sent += body.length
           this.options.onProgress?.(this.sent)
         },
