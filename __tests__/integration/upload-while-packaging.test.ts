@@ -144,3 +144,20 @@ test('UploadPart failing for good (500s): packaging stops, the run fails naming 
   expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
   expect(deployments()).toBe(0)
 })
+
+test('UploadPart never answered (a stalled connection): the step ends by timeout-minutes, says so, and leaves no multipart upload', async () => {
+  bigTree()
+  bed.tb.s3.injectFault({ operation: 'UploadPart', kind: 'stall', count: 1000 })
+  const started = Date.now()
+  const result = await runWith(bed, { inputs: { 'timeout-minutes': '0.5' } })
+  // timeout-minutes, then the aborts and the report.
+  expect(Date.now() - started).toBeLessThan(30_000 + 15_000)
+  expect(result.code).toBe(1)
+  expect(errorsOf(result).join('\n')).toMatch(
+    /timeout-minutes \(0\.5\) ran out while uploading the bundle to s3:\/\/bundles\/app\/(13){20}\.zip/
+  )
+  await bed.tb.s3.idle()
+  expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([])
+  expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+  expect(deployments()).toBe(0)
+}, 120_000)
