@@ -11,7 +11,7 @@ import { appSpecFor, loadAppSpec } from './appspec/ecs-lambda/content.js'
 import { describeAppSpec } from './appspec/ecs-lambda/resources.js'
 import { findExisting, requireExisting } from './upload/existing-object.js'
 import { bundleLocation, s3Uri, type BundleLocation, type UploadedRevision } from './upload/location.js'
-import { uploadBundle } from './upload/upload-bundle.js'
+import { uploadWhilePackaging, type FollowHooks } from './upload/upload-while-packaging.js'
 import { consoleUrl } from './deploy/console-url.js'
 import { createDeployment } from './deploy/create-deployment.js'
 import { preflight } from './deploy/preflight.js'
@@ -19,6 +19,7 @@ import { ProgressPrinter } from './watch/progress-printer.js'
 import { watchDeployment } from './watch/watch-deployment.js'
 import { GithubDeployment } from './github/github-deployment.js'
 import type { GroupOutcome, RunReport } from './report/run-report.js'
+import type { Bundle } from './bundle/write-bundle.js'
 import { buildBundle, readBundleSource, type BundleSource } from './commands/bundle-source.js'
 import { stageDeps } from './commands/context.js'
 import { registerUploaded } from './commands/register.js'
@@ -178,16 +179,27 @@ async function checkSource(ctx: PipelineContext, location: BundleLocation): Prom
 async function packageAndUpload(ctx: PipelineContext, source: BundleSource, location: BundleLocation): Promise<UploadedRevision> {
   const { settings: s, log, report, clock } = ctx
   const packing = clock.now()
-  const bundle = await buildBundle(ctx, source)
-  report.bundle = bundle
-  const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`
-  log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${secondsText(clock.now() - packing)}.`)
-  const uploading = clock.now()
-  const onProgress = new ProgressMeter('Uploading', bundle.size, clock, log).update
+  let packed = packing
   // The upload ends by the deadline too: a stalled S3 must not hold the step past timeout-minutes.
   const bounded = untilDeadline(stageDeps(ctx), 0).abortSignal
   const deps = { clients: ctx.clients, clock, signal: bounded }
-  const revision = await uploadBundle(bundle, location, s.upload, deps, { onProgress }).catch((error: unknown) => {
+  const pack = async (hooks: FollowHooks | undefined): Promise<Bundle> => {
+    const bundle = await buildBundle(ctx, source, hooks)
+    report.bundle = bundle
+    packed = clock.now()
+    const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`
+    log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${secondsText(packed - packing)}.`)
+    return bundle
+  }
+  // The bundle's size is known only once packaged: while it is being written, progress shows MB sent.
+  const progress = (total: number): ((sent: number) => void) => new ProgressMeter('Uploading', total, clock, log).update
+  const sourceBytes = source.entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0)
+  // Stored data plus headers, as zip and tar write them: the most a bundle of these entries can weigh.
+  const sizeLimit = sourceBytes * 1.01 + source.entries.length * 2048 + (1 << 20)
+  const { bundle, revision, streamed } = await uploadWhilePackaging(pack, s.bundleType, location, s.upload, deps, {
+    progress,
+    sizeLimit
+  }).catch((error: unknown) => {
     if (!bounded.aborted || ctx.signal.aborted) throw error
     throw new ActionError(
       `timeout-minutes (${s.timeoutMinutes}) ran out while uploading the bundle to ${s3Uri(location)}: nothing was deployed.`,
@@ -199,13 +211,15 @@ async function packageAndUpload(ctx: PipelineContext, source: BundleSource, loca
       }
     )
   })
-  const took = clock.now() - uploading
-  const rate = rateText(bundle.size, took)
+  const took = clock.now() - packed
+  const rate = rateText(bundle.size, clock.now() - (streamed ? packing : packed))
+  const where = `${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''})`
   log.info(
-    revision.uploaded
-      ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}): ` +
-          `${sizeText(bundle.size)} in ${secondsText(took)}${rate ? `, ${rate}` : ''}.`
-      : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`
+    !revision.uploaded
+      ? `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`
+      : streamed
+        ? `Uploaded to ${where} while packaging: ${sizeText(bundle.size)}, done ${secondsText(took)} after packaging${rate ? `, ${rate} overall` : ''}.`
+        : `Uploaded to ${where}: ${sizeText(bundle.size)} in ${secondsText(took)}${rate ? `, ${rate}` : ''}.`
   )
   return revision
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import * as zlib from 'node:zlib'
 import AdmZip from 'adm-zip'
 import { ActionError } from '../../src/core/errors.js'
 import type { Settings } from '../../src/inputs/settings.js'
@@ -344,7 +345,15 @@ describe('EC2/on-premises', () => {
       'CompleteMultipartUpload'
     ])
     const stored = s3.get('bundles', KEY)!
-    expect(stored.metadata).toEqual({ sha256: report.bundle?.sha256 })
+    // Uploaded while packaging: no sha256 to send at CreateMultipartUpload, S3's full-object CRC-32 instead.
+    expect(stored.metadata).toEqual({})
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(zlib.crc32(stored.body))
+    expect(s3.calls.find(c => c.command === 'CompleteMultipartUpload')?.input).toMatchObject({
+      ChecksumCRC32: crc.toString('base64'),
+      ChecksumType: 'FULL_OBJECT',
+      IfNoneMatch: '*'
+    })
     expect(sha256(stored.body)).toBe(report.bundle?.sha256)
     expect(new AdmZip(stored.body).getEntry('assets/blob.bin')?.getData().equals(big)).toBe(true)
     expect(s3.openUploads).toBe(0)

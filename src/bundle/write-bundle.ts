@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import * as zlib from 'node:zlib'
 import type { BundleType } from '../core/domain.js'
 import type { Entry } from '../source/walk-tree.js'
 import { writeTar } from './tar/write-tar.js'
@@ -15,7 +16,22 @@ export interface Bundle {
   type: BundleType
   size: number
   sha256: string
+  /** CRC-32 of the whole file: what S3 keeps as the full-object checksum of a bundle uploaded while it was written. */
+  crc32?: number
   entries: number
+}
+
+/** Who reads the bundle as it is written: told how far it is final, and asked for the checksums it took on the way. */
+export interface BundleFollower {
+  onFinal: (upTo: number) => void | Promise<void>
+  /** Given the size once the writer is done; undefined: it took none, the file is hashed here. */
+  digest: (size: number) => Promise<BundleDigest | undefined>
+}
+
+/** The bundle's checksums, from the bytes as they are on disk. */
+export interface BundleDigest {
+  sha256: string
+  crc32: number
 }
 
 /**
@@ -25,11 +41,22 @@ export interface Bundle {
 export async function writeBundle(
   entries: readonly Entry[],
   type: BundleType,
-  options: WriteOptions & { tempRoot?: string | undefined }
+  options: WriteOptions & {
+    tempRoot?: string | undefined
+    /** Someone who reads the file as it is written (an upload while packaging): given its path, gives the writer's hooks. */
+    follow?: ((file: string) => BundleFollower) | undefined
+  }
 ): Promise<Bundle> {
   const dir = await fs.promises.mkdtemp(path.join(options.tempRoot ?? os.tmpdir(), 'codedeploy-bundle-'))
   const file = path.join(dir, `bundle.${type}`)
-  const write = { mtime: options.mtime, signal: options.signal, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }
+  const follower = options.follow?.(file)
+  const onFinal = follower?.onFinal ?? options.onFinal
+  const write = {
+    mtime: options.mtime,
+    signal: options.signal,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(onFinal ? { onFinal } : {})
+  }
   try {
     const size =
       type === 'zip'
@@ -37,7 +64,8 @@ export async function writeBundle(
         : type === 'tar'
           ? await writeTar(entries, file, write)
           : await writeTgz(entries, file, write)
-    return { file, type, size, sha256: await sha256File(file, options.signal), entries: entries.length }
+    const digest = (await follower?.digest(size)) ?? (await digestFile(file, options.signal))
+    return { file, type, size, ...digest, entries: entries.length }
   } catch (error) {
     await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined)
     throw error
@@ -49,7 +77,13 @@ export async function writeBundle(
  * Stops at the next MiB once `signal` aborts (a gigabyte takes seconds to hash).
  */
 export async function sha256File(file: string, signal: AbortSignal): Promise<string> {
+  return (await digestFile(file, signal)).sha256
+}
+
+/** The file's SHA-256 and CRC-32, in one read (see sha256File). */
+export async function digestFile(file: string, signal: AbortSignal): Promise<BundleDigest> {
   const hash = crypto.createHash('sha256')
+  let crc32 = 0
   const handle = await fs.promises.open(file, 'r')
   try {
     const buffer = Buffer.allocUnsafeSlow(1 << 20)
@@ -58,12 +92,13 @@ export async function sha256File(file: string, signal: AbortSignal): Promise<str
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position)
       if (bytesRead === 0) break
       hash.update(buffer.subarray(0, bytesRead))
+      crc32 = zlib.crc32(buffer.subarray(0, bytesRead), crc32)
       position += bytesRead
     }
   } finally {
     await handle.close()
   }
-  return hash.digest('hex')
+  return { sha256: hash.digest('hex'), crc32 }
 }
 
 /** Removes the bundle's temp directory; never fails the step over a leftover temp file. */

@@ -6,4 +6,10 @@ export interface WriteOptions {
   signal: AbortSignal
   /** Called as source bytes are read, with the running total, for the progress lines. */
   onProgress?: (bytesRead: number) => void
+  /**
+   * Called as the archive grows with `upTo`: its first `upTo` bytes are on disk and final (no later
+   * patch or rewind touches them), so a reader may upload them while the rest is written. The writer
+   * waits for a returned promise before writing on: a slow reader holds it back.
+   */
+  onFinal?: (upTo: number) => void | Promise<void>
 }

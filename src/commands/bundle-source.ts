@@ -7,6 +7,7 @@ import { checkAppSpec, type AppSpec } from '../appspec/ec2/check-appspec.js'
 import { checkPrebuilt, stagePrebuilt } from '../bundle/prebuilt/check-prebuilt.js'
 import { writeBundle, type Bundle } from '../bundle/write-bundle.js'
 import { s3Uri, type BundleLocation } from '../upload/location.js'
+import type { FollowHooks } from '../upload/upload-while-packaging.js'
 import type { CommandContext } from './context.js'
 
 /** What gets packaged, with the time its entries carry; or an archive built earlier, uploaded as it is. */
@@ -44,15 +45,17 @@ export async function readBundleSource(ctx: CommandContext, location: BundleLoca
 }
 
 /** The bundle on disk: the tree packaged (with progress lines on long work), or the archive copied as it is. */
-export async function buildBundle(ctx: CommandContext, source: BundleSource): Promise<Bundle> {
-  const { settings: s, signal, tempDir } = ctx
+export async function buildBundle(ctx: CommandContext, source: BundleSource, hooks?: FollowHooks): Promise<Bundle> {
+  const { settings: s, tempDir } = ctx
+  // An upload following the writer stops it when it fails.
+  const signal = hooks ? AbortSignal.any([ctx.signal, hooks.signal]) : ctx.signal
   if (!source.time) return await stagePrebuilt(source.prebuilt, s.bundleType, source.entries.length, signal, tempDir)
   const sourceBytes = source.entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0)
   const onProgress = new ProgressMeter('Packaging', sourceBytes, ctx.clock, ctx.log).update
-  const options = { mtime: source.time.mtime, signal, tempRoot: tempDir, onProgress }
+  const options = { mtime: source.time.mtime, signal, tempRoot: tempDir, onProgress, follow: hooks?.follow }
   return await writeBundle(source.entries, s.bundleType, options).catch((error: unknown) => {
     // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
-    if (signal.aborted) throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.')
+    if (ctx.signal.aborted) throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.')
     throw error
   })
 }

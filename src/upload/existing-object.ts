@@ -14,6 +14,8 @@ export interface ExistingObject {
   revision: UploadedRevision
   storage: StorageState
   lastModified: Date | undefined
+  /** The full-object CRC-32 S3 keeps (base64), when the object was written with one (an upload while packaging). */
+  fullCrc32: string | undefined
 }
 
 /**
@@ -33,6 +35,9 @@ export async function headBundle(loc: BundleLocation, deps: S3Deps): Promise<Exi
       new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }),
       abortable(deps.signal)
     )
+    const sha256 = head.Metadata?.[SHA256_METADATA]
+    // A multipart object without sha256 metadata may have been uploaded while packaging: its checksum tells.
+    const fullCrc32 = !sha256 && unquote(head.ETag).includes('-') ? await fullObjectCrc32(loc, deps) : undefined
     return {
       revision: {
         bucket: loc.bucket,
@@ -40,12 +45,13 @@ export async function headBundle(loc: BundleLocation, deps: S3Deps): Promise<Exi
         bundleType: loc.bundleType,
         eTag: unquote(head.ETag),
         version: head.VersionId,
-        sha256: head.Metadata?.[SHA256_METADATA],
+        sha256,
         size: head.ContentLength ?? 0,
         uploaded: false
       },
       storage: { storageClass: head.StorageClass, restore: head.Restore, archiveStatus: head.ArchiveStatus },
-      lastModified: head.LastModified
+      lastModified: head.LastModified,
+      fullCrc32
     }
   } catch (error) {
     const name = awsErrorName(error)
@@ -58,6 +64,25 @@ export async function headBundle(loc: BundleLocation, deps: S3Deps): Promise<Exi
       loc
     )
   }
+}
+
+/**
+ * The object's full-object CRC-32, asked for with ChecksumMode (S3 returns it only then). Asked
+ * apart from the first HEAD because, for a KMS-encrypted object, ChecksumMode also needs
+ * kms:Decrypt: without it the checksum is unknown, and the run goes on as if there were none.
+ */
+async function fullObjectCrc32(loc: BundleLocation, deps: S3Deps): Promise<string | undefined> {
+  const head = await deps.clients.s3
+    .send(
+      new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner, ChecksumMode: 'ENABLED' }),
+      abortable(deps.signal)
+    )
+    .catch((error: unknown) => {
+      if (isAccessDenied(error)) return undefined
+      throw error
+    })
+  // A composite checksum ("...-N") covers the parts, not the bytes: it cannot be compared.
+  return head?.ChecksumType === 'FULL_OBJECT' && head.ChecksumCRC32 && !head.ChecksumCRC32.includes('-') ? head.ChecksumCRC32 : undefined
 }
 
 /** `upload: never` and redeploys: the object must already be there. */

@@ -27,6 +27,13 @@ export interface UploadedRevision {
 /** Object metadata key holding the bundle's sha256 (x-amz-meta-sha256). */
 export const SHA256_METADATA = 'sha256'
 
+/** A CRC-32 as S3 writes it in x-amz-checksum-crc32: the 4 bytes, big-endian, in base64. */
+export function crc32Base64(crc: number): string {
+  const bytes = Buffer.alloc(4)
+  bytes.writeUInt32BE(crc >>> 0)
+  return bytes.toString('base64')
+}
+
 export function bundleKey(prefix: string, sha: string, type: BundleType): string {
   return `${prefix}${sha}.${type}`
 }

@@ -34,8 +34,8 @@ export interface Written {
   version: string | undefined
 }
 
-const MAX_PARTS = 10_000
-const MIN_PART = 5 << 20
+export const MAX_PARTS = 10_000
+export const MIN_PART = 5 << 20
 export const DEFAULT_PART_SIZE = 8 << 20
 /** How long a cancelled run still waits for CreateMultipartUpload's answer, to learn the UploadId it must abort. */
 export const CREATE_GRACE_MS = 500
@@ -70,7 +70,7 @@ export async function putMultipart(
   let cut = false
   try {
     if (signal.aborted) throw new Error('the upload was cancelled')
-    uploadId = await create(s3, { ...params, Bucket: loc.bucket, Key: loc.key }, deps)
+    uploadId = await createUpload(s3, { ...params, Bucket: loc.bucket, Key: loc.key }, deps)
     if (signal.aborted) throw new Error('the upload was cancelled')
     const etags: string[] = new Array<string>(count)
     let next = 0
@@ -146,7 +146,7 @@ export async function putMultipart(
  * CreateMultipartUpload, kept from a cancel for a moment: cut at once, S3 may still create the
  * upload, and without its UploadId nothing could abort it.
  */
-async function create(s3: S3Client, input: CreateMultipartUploadCommandInput, deps: MultipartDeps): Promise<string> {
+export async function createUpload(s3: S3Client, input: CreateMultipartUploadCommandInput, deps: MultipartDeps): Promise<string> {
   const cutAfterGrace = new AbortController()
   const onCancel = (): void => void deps.clock.sleep(CREATE_GRACE_MS).then(() => cutAfterGrace.abort())
   deps.signal.addEventListener('abort', onCancel, { once: true })
@@ -160,7 +160,7 @@ async function create(s3: S3Client, input: CreateMultipartUploadCommandInput, de
 }
 
 /** Aborts the upload, and once more after a moment when parts were cut in flight; never throws (the cause is what matters). */
-async function abortUpload(s3: S3Client, loc: BundleLocation, uploadId: string, again: boolean, clock: Clock): Promise<void> {
+export async function abortUpload(s3: S3Client, loc: BundleLocation, uploadId: string, again: boolean, clock: Clock): Promise<void> {
   const abort = (): Promise<unknown> =>
     s3
       .send(

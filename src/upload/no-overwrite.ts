@@ -4,7 +4,7 @@ import { abortable } from '../aws/clients.js'
 import { isAccessDenied } from '../aws/service-errors.js'
 import type { Bundle } from '../bundle/write-bundle.js'
 import { explainS3Error, type ExistingObject, type S3Deps } from './existing-object.js'
-import { s3Uri, type BundleLocation } from './location.js'
+import { crc32Base64, s3Uri, type BundleLocation } from './location.js'
 
 /** Enabled: every write is a new version, so nothing a deployment pinned is replaced. */
 export type Versioning = 'Enabled' | 'Suspended' | 'Off' | 'unreadable'
@@ -33,7 +33,10 @@ export function isConditionFailure(error: unknown): boolean {
 
 /** The same bytes, as far as S3's record of them tells. */
 export function sameBytes(existing: ExistingObject, bundle: Bundle): boolean {
-  return existing.revision.sha256 === bundle.sha256 && existing.revision.size === bundle.size
+  if (existing.revision.size !== bundle.size) return false
+  if (existing.revision.sha256) return existing.revision.sha256 === bundle.sha256
+  // Uploaded while packaging, before its sha256 was known: S3's full-object CRC-32 of the same size.
+  return existing.fullCrc32 !== undefined && bundle.crc32 !== undefined && existing.fullCrc32 === crc32Base64(bundle.crc32)
 }
 
 /**
@@ -44,7 +47,9 @@ export function sameBytes(existing: ExistingObject, bundle: Bundle): boolean {
 export function replaceRefusal(existing: ExistingObject, bundle: Bundle, loc: BundleLocation, versioning: Versioning): ActionError {
   const theirs = existing.revision.sha256
     ? `sha256 ${existing.revision.sha256}`
-    : 'sha256 unknown: no x-amz-meta-sha256, not uploaded by this action'
+    : existing.fullCrc32
+      ? `CRC-32 ${existing.fullCrc32}, uploaded while packaging`
+      : 'sha256 unknown: no x-amz-meta-sha256, not uploaded by this action'
   const when = existing.lastModified ? `, written ${existing.lastModified.toISOString()}` : ''
   const state =
     versioning === 'Suspended'

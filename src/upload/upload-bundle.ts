@@ -39,16 +39,12 @@ export async function uploadBundle(
   loc: BundleLocation,
   mode: UploadMode,
   deps: UploadDeps,
-  sizes: UploadOptions = {}
+  sizes: UploadOptions = {},
+  /** What a HEAD made just before found at the key (upload while packaging made it): not asked again. */
+  known?: { existing: ExistingObject | undefined }
 ): Promise<UploadedRevision> {
-  if (mode === 'auto') {
-    const existing = await headBundle(loc, deps).catch((error: unknown) => {
-      // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
-      // upload (conditionally). Under expected-bucket-owner the same 403 may mean another
-      // account's bucket: stop there, before writing anything.
-      if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner) return undefined
-      throw error
-    })
+  if (mode === 'auto' || known) {
+    const existing = known ? known.existing : await headBeforeWriting(loc, deps)
     if (existing) return settle(existing, bundle, loc, deps, sizes, mode)
   }
   // A second try only when a concurrent multipart upload won a race and then left nothing (409).
@@ -62,6 +58,17 @@ export async function uploadBundle(
       if (attempt === 2) throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc)
     }
   }
+}
+
+/** HeadObject before a write: undefined when the key is free, or when nothing can be learnt (then the write is conditional). */
+export async function headBeforeWriting(loc: BundleLocation, deps: S3Deps): Promise<ExistingObject | undefined> {
+  return headBundle(loc, deps).catch((error: unknown) => {
+    // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
+    // upload (conditionally). Under expected-bucket-owner the same 403 may mean another
+    // account's bucket: stop there, before writing anything.
+    if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner) return undefined
+    throw error
+  })
 }
 
 /**
@@ -82,7 +89,8 @@ async function settle(
   if (versioning !== 'Enabled') {
     if (!same) throw replaceRefusal(existing, bundle, loc, versioning ?? 'Off')
     assertReadable(existing.storage, loc, existing.revision.version)
-    return existing.revision
+    // An object uploaded while packaging has no sha256 metadata: its bytes are this bundle's.
+    return { ...existing.revision, sha256: existing.revision.sha256 ?? bundle.sha256 }
   }
   try {
     return revision(bundle, loc, await write(bundle, loc, false, deps, sizes))
@@ -115,9 +123,13 @@ async function write(bundle: Bundle, loc: BundleLocation, ifNoneMatch: boolean, 
 }
 
 function objectParams(bundle: Bundle, loc: BundleLocation) {
+  return { ...streamParams(bundle.type, loc), Metadata: { [SHA256_METADATA]: bundle.sha256 } }
+}
+
+/** How a bundle is stored, before its sha256 is known (an upload while packaging). */
+export function streamParams(type: Bundle['type'], loc: BundleLocation) {
   return {
-    ContentType: CONTENT_TYPES[bundle.type],
-    Metadata: { [SHA256_METADATA]: bundle.sha256 },
+    ContentType: CONTENT_TYPES[type],
     ServerSideEncryption: loc.sse,
     SSEKMSKeyId: loc.kmsKeyId,
     ExpectedBucketOwner: loc.expectedBucketOwner

@@ -15,6 +15,7 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 import { AwsChunkedDecoder } from './aws-chunked.mjs'
 import { writeContext } from './object-state.mjs'
+import { requestedChecksum } from './checksums.mjs'
 import { noSuchUpload } from './store.mjs'
 
 export { PatchedStore } from './store.mjs'
@@ -89,18 +90,30 @@ async function handle(ctx, next, store) {
     state.checkRead(ctx, bucket, key)
     await next()
     state.setReadHeaders(ctx, bucket, key)
+    if (ctx.status === 200) store.checksums.setReadHeaders(ctx, bucket, key)
     const current = state.current(bucket, key)
     if (current && ctx.status === 200) ctx.set('x-amz-version-id', current.versionId)
     return
   }
   if (method === 'PUT' && isAwsChunked(ctx)) decodeAwsChunked(ctx)
   const isComplete = method === 'POST' && query.uploadId !== undefined
+  // The checksums of a multipart upload: asked for at its creation, given with each part.
+  if (method === 'POST' && query.uploads !== undefined) {
+    const uploadChecksum = requestedChecksum(ctx)
+    await writeContext.run({ ifNoneMatch: false, uploadChecksum }, next)
+    if (uploadChecksum) ctx.set({ 'x-amz-checksum-algorithm': uploadChecksum.algorithm, 'x-amz-checksum-type': uploadChecksum.type })
+    return
+  }
+  if (method === 'PUT' && query.uploadId !== undefined) {
+    return writeContext.run({ ifNoneMatch: false, partCrc32: ctx.get('x-amz-checksum-crc32') || undefined }, next)
+  }
   if (!isObjectPut && !isComplete) return next()
   // If-None-Match: * is decided by the store, when the object is committed (see PatchedStore.putObject).
   /** @type {import('./object-state.mjs').WriteContext} */
-  const write = { ifNoneMatch: ctx.get('if-none-match') === '*' }
+  const write = { ifNoneMatch: ctx.get('if-none-match') === '*', fullCrc32: ctx.get('x-amz-checksum-crc32') || undefined }
   await writeContext.run(write, next)
   if (write.versionId) ctx.set('x-amz-version-id', write.versionId)
+  if (write.stored) ctx.set({ 'x-amz-checksum-crc32': write.stored.crc32, 'x-amz-checksum-type': write.stored.type })
 }
 
 /** @param {any} ctx */

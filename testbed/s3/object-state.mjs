@@ -15,7 +15,12 @@ const require = createRequire(import.meta.url)
 const S3Error = /** @type {any} */ (require('s3rver/lib/models/error'))
 
 /**
- * @typedef {{ ifNoneMatch: boolean, versionId?: string | undefined }} WriteContext what a request's write needs, and what it gives back
+ * @typedef {{
+ *   ifNoneMatch: boolean, versionId?: string | undefined,
+ *   uploadChecksum?: import('./checksums.mjs').UploadChecksum | undefined,
+ *   partCrc32?: string | undefined, fullCrc32?: string | undefined,
+ *   stored?: import('./checksums.mjs').StoredChecksum | undefined
+ * }} WriteContext what a request's write needs (its conditions and checksums), and what it gives back
  * @typedef {{ versionId: string, etag: string, size: number, lastModified: Date, metadata: Record<string, string> }} VersionRecord
  * @typedef {{ storageClass?: string, archiveStatus?: string, restore?: string }} StorageSpec
  */

@@ -10,7 +10,9 @@ import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createRequire } from 'node:module'
+import zlib from 'node:zlib'
 import { writeContext } from './object-state.mjs'
+import { badDigest, crc32Base64, crc32OfFiles, ObjectChecksums } from './checksums.mjs'
 
 // s3rver is CommonJS; load every piece of it through the same require so `instanceof S3Error` holds.
 const require = createRequire(import.meta.url)
@@ -28,33 +30,41 @@ for (const h of ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-a
 /**
  * Write a stream or buffer to `file` through a temp file; resolves after the data is on disk.
  * @param {string} file @param {NodeJS.ReadableStream | Buffer} content
- * @returns {Promise<{ size: number, md5: string }>}
+ * @param {string} [crc32] the CRC-32 the request gave (base64): other bytes are refused, as S3 does (BadDigest)
+ * @returns {Promise<{ size: number, md5: string, crc32: number }>}
  */
-async function writeAtomic(file, content) {
+async function writeAtomic(file, content, crc32) {
   const written = await writeTemp(file, content)
+  if (crc32 !== undefined && crc32 !== crc32Base64(written.crc32)) {
+    await fsp.rm(written.tmp, { force: true })
+    throw badDigest('CRC32')
+  }
   await fsp.rename(written.tmp, file)
-  return { size: written.size, md5: written.md5 }
+  return { size: written.size, md5: written.md5, crc32: written.crc32 }
 }
 
 /**
  * Write a stream or buffer to a temp file beside `file` (removed if the write fails).
  * @param {string} file @param {NodeJS.ReadableStream | Buffer} content
- * @returns {Promise<{ tmp: string, size: number, md5: string }>}
+ * @returns {Promise<{ tmp: string, size: number, md5: string, crc32: number }>}
  */
 async function writeTemp(file, content) {
   await fsp.mkdir(path.dirname(file), { recursive: true })
   const tmp = `${file}.tmp-${crypto.randomBytes(6).toString('hex')}`
   const hash = crypto.createHash('md5')
   let size = 0
+  let crc32 = 0
   try {
     if (Buffer.isBuffer(content)) {
       hash.update(content)
+      crc32 = zlib.crc32(content)
       size = content.length
       await fsp.writeFile(tmp, content)
     } else {
       const meter = new Transform({
         transform(chunk, _enc, cb) {
           hash.update(chunk)
+          crc32 = zlib.crc32(chunk, crc32)
           size += chunk.length
           cb(null, chunk)
         }
@@ -65,7 +75,7 @@ async function writeTemp(file, content) {
     await fsp.rm(tmp, { force: true })
     throw err
   }
-  return { tmp, size, md5: hash.digest('hex') }
+  return { tmp, size, md5: hash.digest('hex'), crc32: crc32 >>> 0 }
 }
 
 /** s3rver's filesystem store with durable writes and S3-accurate multipart uploads. */
@@ -74,6 +84,17 @@ export class PatchedStore extends FilesystemStore {
   constructor(directory, state) {
     super(directory)
     this.state = state
+    this.checksums = new ObjectChecksums()
+  }
+
+  /** Keeps the checksum CreateMultipartUpload asked for beside the upload. @param {string} bucket @param {string} key @param {string} uploadId @param {any} metadata */
+  async initiateUpload(bucket, key, uploadId, metadata) {
+    await super.initiateUpload(bucket, key, uploadId, metadata)
+    const checksum = writeContext.getStore()?.uploadChecksum
+    if (checksum) {
+      const dir = path.join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId)
+      await fsp.writeFile(path.join(dir, 'checksum'), JSON.stringify(checksum))
+    }
   }
 
   /**
@@ -96,6 +117,7 @@ export class PatchedStore extends FilesystemStore {
         await fsp.rename(written.tmp, file)
         const md5 = etag ?? written.md5
         await this.putMetadata(bucket, key, object.metadata, md5)
+        this.checksums.record(bucket, key, ctx?.stored)
         const versionId = await this.state.recordWrite(this, bucket, key, md5, written.size)
         if (ctx) ctx.versionId = versionId
         return { size: written.size, md5 }
@@ -105,12 +127,26 @@ export class PatchedStore extends FilesystemStore {
     }
   }
 
+  /**
+   * A FULL_OBJECT CRC32 upload: the whole object's CRC-32, checked against the one the request gave,
+   * handed to putObject (writeContext.stored) to keep with the object.
+   * @param {string} dir the upload's directory @param {{ number: number }[]} parts
+   */
+  async fullObjectChecksum(dir, parts) {
+    const ctx = writeContext.getStore()
+    const asked = await fsp.readFile(path.join(dir, 'checksum'), 'utf8').then(JSON.parse, () => undefined)
+    if (!ctx || asked?.algorithm !== 'CRC32' || asked.type !== 'FULL_OBJECT') return
+    const crc32 = crc32Base64(await crc32OfFiles(parts.map(p => path.join(dir, String(p.number)))))
+    if (ctx.fullCrc32 !== undefined && ctx.fullCrc32 !== crc32) throw badDigest('CRC32')
+    ctx.stored = { crc32, type: 'FULL_OBJECT' }
+  }
+
   /** @param {string} bucket @param {string} uploadId @param {string | number} partNumber @param {NodeJS.ReadableStream} content */
   async putPart(bucket, uploadId, partNumber, content) {
     const dir = path.join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId)
     if (!fs.existsSync(path.join(dir, 'key'))) throw noSuchUpload(uploadId)
     const partPath = path.join(dir, String(partNumber))
-    const result = await writeAtomic(partPath, content)
+    const result = await writeAtomic(partPath, content, writeContext.getStore()?.partCrc32)
     await fsp.writeFile(`${partPath}.md5`, result.md5)
     return result
   }
@@ -150,6 +186,7 @@ export class PatchedStore extends FilesystemStore {
       digests.push(Buffer.from(found[0], 'hex'))
     }
     const etag = `${crypto.createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${parts.length}`
+    await this.fullObjectChecksum(dir, parts)
     const metadata = JSON.parse(await fsp.readFile(path.join(dir, 'metadata'), 'utf8'))
     const content = Readable.from(
       (async function* () {

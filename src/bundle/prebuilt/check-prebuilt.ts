@@ -5,7 +5,7 @@ import type { BundleType } from '../../core/domain.js'
 import { ActionError } from '../../core/errors.js'
 import type { Entry } from '../../source/walk-tree.js'
 import { checkAppSpec, type AppSpec } from '../../appspec/ec2/check-appspec.js'
-import { sha256File, type Bundle } from '../write-bundle.js'
+import { digestFile, type Bundle } from '../write-bundle.js'
 import type { ArchiveEntry, ArchiveIndex } from './archive-entry.js'
 import { readTarIndex } from './read-tar-index.js'
 import { CorruptArchive, readZipIndex } from './read-zip-index.js'
@@ -66,7 +66,7 @@ export async function stagePrebuilt(
   // A copy-on-write clone where the file system has them: byte for byte, and free.
   await fs.promises.copyFile(file, copy, fs.constants.COPYFILE_FICLONE)
   const size = (await fs.promises.stat(copy)).size
-  return { file: copy, type, size, sha256: await sha256File(copy, signal), entries }
+  return { file: copy, type, size, ...(await digestFile(copy, signal)), entries }
 }
 
 async function readIndex(file: string, type: BundleType): Promise<ArchiveIndex> {

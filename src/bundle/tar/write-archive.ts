@@ -55,6 +55,8 @@ export async function writeArchive(entries: readonly Entry[], file: string, opti
         done += bytesWritten
       }
       position += data.length
+      // Only appended, never patched: every byte written is final.
+      await options.onFinal?.(position)
     }
     const gzip = options.level !== undefined
     if (gzip) await write(GZIP_HEADER)

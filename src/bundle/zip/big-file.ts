@@ -50,6 +50,8 @@ export function pieceLength(big: BigFile, index: number): number {
 export async function startBig(sink: FileSink, big: BigFile, deflate: boolean): Promise<void> {
   big.method = deflate ? METHOD_DEFLATE : METHOD_STORE
   big.offset = sink.position
+  // The header is patched after the data, and the entry may be rewritten stored: not final until then.
+  sink.hold(big.offset)
   const { name, method, zip64Local, time } = big
   await sink.write(localHeader({ name, method, crc: 0, compressedSize: 0, size: 0, zip64Local, time }))
 }
@@ -87,6 +89,7 @@ export async function writePiece(
   await sink.patch(big.offset + LOCAL_CRC_OFFSET, header.subarray(LOCAL_CRC_OFFSET, 26))
   if (big.zip64Local) await sink.patch(big.offset + 30 + big.name.length, header.subarray(30 + big.name.length))
   central.add({ ...record, offset: big.offset, unixMode: 0o100000 | (big.entry.mode & 0o7777), isDir: false })
+  sink.release()
 }
 
 /**

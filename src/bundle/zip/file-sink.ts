@@ -20,14 +20,38 @@ export class FileSink {
   private flushed = 0
   private highWater = 0
   private inFlight: Promise<void> | undefined
+  /** Bytes from the start known to be on disk (writes go one after another). */
+  private onDisk = 0
+  /** Bytes from here on may still be patched or rewound (a big entry being written); Infinity: none. */
+  private fence = Infinity
+  private reported = 0
 
   private constructor(
     private readonly handle: fs.FileHandle,
-    private readonly file: string
+    private readonly file: string,
+    private readonly onFinal: ((upTo: number) => void | Promise<void>) | undefined
   ) {}
 
-  static async create(file: string): Promise<FileSink> {
-    return new FileSink(await fs.open(file, 'w'), file)
+  static async create(file: string, onFinal?: (upTo: number) => void | Promise<void>): Promise<FileSink> {
+    return new FileSink(await fs.open(file, 'w'), file, onFinal)
+  }
+
+  /** Bytes from `offset` on may change until release(): they are not reported final. */
+  hold(offset: number): void {
+    this.fence = offset
+  }
+
+  release(): void {
+    this.fence = Infinity
+  }
+
+  /** After a write reached `upTo`: tells onFinal how far the file is on disk and final. */
+  private async reached(upTo: number): Promise<void> {
+    this.onDisk = Math.max(this.onDisk, upTo)
+    const final = Math.min(this.onDisk, this.fence)
+    if (!this.onFinal || final <= this.reported) return
+    this.reported = final
+    await this.onFinal(final)
   }
 
   /** Where the next byte goes. */
@@ -44,6 +68,7 @@ export class FileSink {
         await this.writeAll(chunk.subarray(at), this.flushed)
         this.flushed += chunk.length - at
         this.highWater = Math.max(this.highWater, this.flushed)
+        await this.reached(this.flushed)
         return
       }
       const n = chunk.copy(this.buffer, this.used, at)
@@ -59,7 +84,7 @@ export class FileSink {
     if (this.used === 0) return
     const full = this.buffer.subarray(0, this.used)
     const at = this.flushed
-    const writing = this.writeAll(full, at)
+    const writing = this.writeAll(full, at).then(() => this.reached(at + full.length))
     // Nobody awaits this write until the next flush: without a handler now, a failure (a full
     // disk) would be an unhandled rejection and end the process. settle() still throws it.
     writing.catch(() => undefined)
@@ -108,6 +133,8 @@ export class FileSink {
     await this.settle()
     this.flushed = offset
     this.used = 0
+    // After settle: the write in flight would otherwise count bytes that are now to be rewritten.
+    this.onDisk = Math.min(this.onDisk, offset)
   }
 
   /** Writes what is left, cuts anything past the end left by a rewind, closes; returns the size. */

@@ -58,7 +58,7 @@ export async function writeZip(entries: readonly Entry[], file: string, options:
   const pool = new DeflatePool(workers, level, SLOTS_PER_WORKER * Math.max(1, workers))
   const onAbort = (): void => void pool.close()
   signal.addEventListener('abort', onAbort, { once: true })
-  const sink = await FileSink.create(file).catch(async error => {
+  const sink = await FileSink.create(file, options.onFinal).catch(async error => {
     signal.removeEventListener('abort', onAbort)
     await pool.close()
     throw error
