@@ -72732,6 +72732,8 @@ function readRegion(input, env) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./src/bundle/source-errors.ts
 
 const FIX = (name) => `make sure no other step writes to or removes files under source-dir while the action runs, and that the runner ` +
@@ -73488,6 +73490,8 @@ async function writeArchive(entries, file, options) {
                 done += bytesWritten;
             }
             position += data.length;
+            // Only appended, never patched: every byte written is final.
+            await options.onFinal?.(position);
         };
         const gzip = options.level !== undefined;
         if (gzip)
@@ -74205,6 +74209,8 @@ function pieceLength(big, index) {
 async function startBig(sink, big, deflate) {
     big.method = deflate ? METHOD_DEFLATE : METHOD_STORE;
     big.offset = sink.position;
+    // The header is patched after the data, and the entry may be rewritten stored: not final until then.
+    sink.hold(big.offset);
     const { name, method, zip64Local, time } = big;
     await sink.write(localHeader({ name, method, crc: 0, compressedSize: 0, size: 0, zip64Local, time }));
 }
@@ -74236,6 +74242,7 @@ async function writePiece(sink, central, pool, big, index, slot, piece) {
     if (big.zip64Local)
         await sink.patch(big.offset + 30 + big.name.length, header.subarray(30 + big.name.length));
     central.add({ ...record, offset: big.offset, unixMode: 0o100000 | (big.entry.mode & 0o7777), isDir: false });
+    sink.release();
 }
 /**
  * The sample misjudged the file: write it again, stored, through the last piece's slot. The file
@@ -74276,6 +74283,7 @@ const DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'EROFS']);
 class FileSink {
     handle;
     file;
+    onFinal;
     buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
     spare = Buffer.allocUnsafeSlow(BUFFER_BYTES);
     used = 0;
@@ -74283,12 +74291,34 @@ class FileSink {
     flushed = 0;
     highWater = 0;
     inFlight;
-    constructor(handle, file) {
+    /** Bytes from the start known to be on disk (writes go one after another). */
+    onDisk = 0;
+    /** Bytes from here on may still be patched or rewound (a big entry being written); Infinity: none. */
+    fence = Infinity;
+    reported = 0;
+    constructor(handle, file, onFinal) {
         this.handle = handle;
         this.file = file;
+        this.onFinal = onFinal;
     }
-    static async create(file) {
-        return new FileSink(await promises_.open(file, 'w'), file);
+    static async create(file, onFinal) {
+        return new FileSink(await promises_.open(file, 'w'), file, onFinal);
+    }
+    /** Bytes from `offset` on may change until release(): they are not reported final. */
+    hold(offset) {
+        this.fence = offset;
+    }
+    release() {
+        this.fence = Infinity;
+    }
+    /** After a write reached `upTo`: tells onFinal how far the file is on disk and final. */
+    async reached(upTo) {
+        this.onDisk = Math.max(this.onDisk, upTo);
+        const final = Math.min(this.onDisk, this.fence);
+        if (!this.onFinal || final <= this.reported)
+            return;
+        this.reported = final;
+        await this.onFinal(final);
     }
     /** Where the next byte goes. */
     get position() {
@@ -74303,6 +74333,7 @@ class FileSink {
                 await this.writeAll(chunk.subarray(at), this.flushed);
                 this.flushed += chunk.length - at;
                 this.highWater = Math.max(this.highWater, this.flushed);
+                await this.reached(this.flushed);
                 return;
             }
             const n = chunk.copy(this.buffer, this.used, at);
@@ -74319,7 +74350,7 @@ class FileSink {
             return;
         const full = this.buffer.subarray(0, this.used);
         const at = this.flushed;
-        const writing = this.writeAll(full, at);
+        const writing = this.writeAll(full, at).then(() => this.reached(at + full.length));
         // Nobody awaits this write until the next flush: without a handler now, a failure (a full
         // disk) would be an unhandled rejection and end the process. settle() still throws it.
         writing.catch(() => undefined);
@@ -74367,6 +74398,8 @@ class FileSink {
         await this.settle();
         this.flushed = offset;
         this.used = 0;
+        // After settle: the write in flight would otherwise count bytes that are now to be rewritten.
+        this.onDisk = Math.min(this.onDisk, offset);
     }
     /** Writes what is left, cuts anything past the end left by a rewind, closes; returns the size. */
     async close() {
@@ -74449,7 +74482,7 @@ async function writeZip(entries, file, options) {
     const pool = new DeflatePool(workers, level, SLOTS_PER_WORKER * Math.max(1, workers));
     const onAbort = () => void pool.close();
     signal.addEventListener('abort', onAbort, { once: true });
-    const sink = await FileSink.create(file).catch(async (error) => {
+    const sink = await FileSink.create(file, options.onFinal).catch(async (error) => {
         signal.removeEventListener('abort', onAbort);
         await pool.close();
         throw error;
@@ -74635,6 +74668,7 @@ function explainReadError(error, entries) {
 
 
 
+
 /**
  * Writes the entries as a zip, tar or tgz in a fresh temp directory (RUNNER_TEMP on a runner). On any
  * failure, a cancel included, the directory is removed: nothing half-written is left behind.
@@ -74642,14 +74676,22 @@ function explainReadError(error, entries) {
 async function writeBundle(entries, type, options) {
     const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(options.tempRoot ?? external_node_os_.tmpdir(), 'codedeploy-bundle-'));
     const file = external_node_path_.join(dir, `bundle.${type}`);
-    const write = { mtime: options.mtime, signal: options.signal, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+    const follower = options.follow?.(file);
+    const onFinal = follower?.onFinal ?? options.onFinal;
+    const write = {
+        mtime: options.mtime,
+        signal: options.signal,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(onFinal ? { onFinal } : {})
+    };
     try {
         const size = type === 'zip'
             ? await writeZip(entries, file, write)
             : type === 'tar'
                 ? await writeTar(entries, file, write)
                 : await writeTgz(entries, file, write);
-        return { file, type, size, sha256: await sha256File(file, options.signal), entries: entries.length };
+        const digest = (await follower?.digest(size)) ?? (await digestFile(file, options.signal));
+        return { file, type, size, ...digest, entries: entries.length };
     }
     catch (error) {
         await external_node_fs_.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -74661,7 +74703,12 @@ async function writeBundle(entries, type, options) {
  * Stops at the next MiB once `signal` aborts (a gigabyte takes seconds to hash).
  */
 async function sha256File(file, signal) {
+    return (await digestFile(file, signal)).sha256;
+}
+/** The file's SHA-256 and CRC-32, in one read (see sha256File). */
+async function digestFile(file, signal) {
     const hash = external_node_crypto_.createHash('sha256');
+    let crc32 = 0;
     const handle = await external_node_fs_.promises.open(file, 'r');
     try {
         const buffer = Buffer.allocUnsafeSlow(1 << 20);
@@ -74671,13 +74718,14 @@ async function sha256File(file, signal) {
             if (bytesRead === 0)
                 break;
             hash.update(buffer.subarray(0, bytesRead));
+            crc32 = external_node_zlib_.crc32(buffer.subarray(0, bytesRead), crc32);
             position += bytesRead;
         }
     }
     finally {
         await handle.close();
     }
-    return hash.digest('hex');
+    return { sha256: hash.digest('hex'), crc32 };
 }
 /** Removes the bundle's temp directory; never fails the step over a leftover temp file. */
 async function removeBundle(bundle) {
@@ -75119,6 +75167,12 @@ function failureMessage(report) {
 ;// CONCATENATED MODULE: ./src/upload/location.ts
 /** Object metadata key holding the bundle's sha256 (x-amz-meta-sha256). */
 const SHA256_METADATA = 'sha256';
+/** A CRC-32 as S3 writes it in x-amz-checksum-crc32: the 4 bytes, big-endian, in base64. */
+function crc32Base64(crc) {
+    const bytes = Buffer.alloc(4);
+    bytes.writeUInt32BE(crc >>> 0);
+    return bytes.toString('base64');
+}
 function bundleKey(prefix, sha, type) {
     return `${prefix}${sha}.${type}`;
 }
@@ -80193,6 +80247,9 @@ async function findExisting(loc, deps) {
 async function headBundle(loc, deps) {
     try {
         const head = await deps.clients.s3.send(new client_s3_dist_cjs/* HeadObjectCommand */.l81({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(deps.signal));
+        const sha256 = head.Metadata?.[SHA256_METADATA];
+        // A multipart object without sha256 metadata may have been uploaded while packaging: its checksum tells.
+        const fullCrc32 = !sha256 && unquote(head.ETag).includes('-') ? await fullObjectCrc32(loc, deps) : undefined;
         return {
             revision: {
                 bucket: loc.bucket,
@@ -80200,12 +80257,13 @@ async function headBundle(loc, deps) {
                 bundleType: loc.bundleType,
                 eTag: unquote(head.ETag),
                 version: head.VersionId,
-                sha256: head.Metadata?.[SHA256_METADATA],
+                sha256,
                 size: head.ContentLength ?? 0,
                 uploaded: false
             },
             storage: { storageClass: head.StorageClass, restore: head.Restore, archiveStatus: head.ArchiveStatus },
-            lastModified: head.LastModified
+            lastModified: head.LastModified,
+            fullCrc32
         };
     }
     catch (error) {
@@ -80215,6 +80273,22 @@ async function headBundle(loc, deps) {
             return undefined;
         throw explainS3Error(error, `looking for ${s3Uri(loc)}`, 's3:GetObject (HeadObject; without s3:ListBucket, S3 answers a missing object with 403 too)', loc);
     }
+}
+/**
+ * The object's full-object CRC-32, asked for with ChecksumMode (S3 returns it only then). Asked
+ * apart from the first HEAD because, for a KMS-encrypted object, ChecksumMode also needs
+ * kms:Decrypt: without it the checksum is unknown, and the run goes on as if there were none.
+ */
+async function fullObjectCrc32(loc, deps) {
+    const head = await deps.clients.s3
+        .send(new client_s3_dist_cjs/* HeadObjectCommand */.l81({ Bucket: loc.bucket, Key: loc.key, ExpectedBucketOwner: loc.expectedBucketOwner, ChecksumMode: 'ENABLED' }), abortable(deps.signal))
+        .catch((error) => {
+        if (isAccessDenied(error))
+            return undefined;
+        throw error;
+    });
+    // A composite checksum ("...-N") covers the parts, not the bytes: it cannot be compared.
+    return head?.ChecksumType === 'FULL_OBJECT' && head.ChecksumCRC32 && !head.ChecksumCRC32.includes('-') ? head.ChecksumCRC32 : undefined;
 }
 /** `upload: never` and redeploys: the object must already be there. */
 async function requireExisting(loc, deps) {
@@ -80240,6 +80314,70 @@ function explainS3Error(error, doing, permission, loc) {
             `account ${loc.expectedBucketOwner} (expected-bucket-owner), and ${explained.fix ?? 'that the role may write to it.'}`,
         code: explained.code ?? 'AccessDenied',
         cause: error
+    });
+}
+
+;// CONCATENATED MODULE: ./src/upload/no-overwrite.ts
+
+
+
+
+
+
+/** GetBucketVersioning; asked only when an object with other bytes is already at the key. */
+async function bucketVersioning(loc, deps) {
+    try {
+        const out = await deps.clients.s3.send(new client_s3_dist_cjs/* GetBucketVersioningCommand */._rj({ Bucket: loc.bucket, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(deps.signal));
+        return out.Status === 'Enabled' || out.Status === 'Suspended' ? out.Status : 'Off';
+    }
+    catch (error) {
+        // Without s3:GetBucketVersioning nothing is known: act as for an unversioned bucket, and say so.
+        if (isAccessDenied(error) && !loc.expectedBucketOwner)
+            return 'unreadable';
+        throw explainS3Error(error, `reading the versioning of bucket ${loc.bucket}`, 's3:GetBucketVersioning', loc);
+    }
+}
+/** S3's answers to a write with `If-None-Match: *` that found (or raced) an object at the key. */
+function isConditionFailure(error) {
+    const name = errors_awsErrorName(error);
+    const status = error?.$metadata?.httpStatusCode;
+    return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409;
+}
+/** The same bytes, as far as S3's record of them tells. */
+function sameBytes(existing, bundle) {
+    if (existing.revision.size !== bundle.size)
+        return false;
+    if (existing.revision.sha256)
+        return existing.revision.sha256 === bundle.sha256;
+    // Uploaded while packaging, before its sha256 was known: S3's full-object CRC-32 of the same size.
+    return existing.fullCrc32 !== undefined && bundle.crc32 !== undefined && existing.fullCrc32 === crc32Base64(bundle.crc32);
+}
+/**
+ * The object at the key holds other bytes and the bucket keeps no versions: writing would replace
+ * what deployments may be pinned to by eTag (an automatic rollback or an Auto Scaling scale-out
+ * fetches it again, and fails at DownloadBundle). Refused, never replaced.
+ */
+function replaceRefusal(existing, bundle, loc, versioning) {
+    const theirs = existing.revision.sha256
+        ? `sha256 ${existing.revision.sha256}`
+        : existing.fullCrc32
+            ? `CRC-32 ${existing.fullCrc32}, uploaded while packaging`
+            : 'sha256 unknown: no x-amz-meta-sha256, not uploaded by this action';
+    const when = existing.lastModified ? `, written ${existing.lastModified.toISOString()}` : '';
+    const state = versioning === 'Suspended'
+        ? 'has versioning suspended'
+        : versioning === 'unreadable'
+            ? 'may not be versioned (s3:GetBucketVersioning was denied)'
+            : 'is not versioned';
+    return new ActionError(`${s3Uri(loc)} already holds another bundle for this commit (${theirs}${when}) than this run built (sha256 ${bundle.sha256}), ` +
+        `and bucket ${loc.bucket} ${state}: uploading would replace an object that deployments may be pinned to by its eTag ` +
+        `${existing.revision.eTag} (automatic rollbacks and Auto Scaling scale-outs download it again, and would fail at DownloadBundle). ` +
+        'Nothing was uploaded.', {
+        fix: 'make the build reproducible, so a re-run for a commit gives the same bytes (the bundle is stamped with the commit time; ' +
+            'look for files a build step writes differently on each run); or enable versioning on the bucket (each version stays ' +
+            'pinned, and a new one is written); or deploy the bundle already there with `upload: never`; or use another ' +
+            's3-key-prefix. Delete the object by hand only if no deployment used it.',
+        code: 'BundleChanged'
     });
 }
 
@@ -80280,7 +80418,7 @@ async function putMultipart(bundle, loc, params, ifNoneMatch, options, deps) {
     try {
         if (signal.aborted)
             throw new Error('the upload was cancelled');
-        uploadId = await create(s3, { ...params, Bucket: loc.bucket, Key: loc.key }, deps);
+        uploadId = await createUpload(s3, { ...params, Bucket: loc.bucket, Key: loc.key }, deps);
         if (signal.aborted)
             throw new Error('the upload was cancelled');
         const etags = new Array(count);
@@ -80353,7 +80491,7 @@ async function putMultipart(bundle, loc, params, ifNoneMatch, options, deps) {
  * CreateMultipartUpload, kept from a cancel for a moment: cut at once, S3 may still create the
  * upload, and without its UploadId nothing could abort it.
  */
-async function create(s3, input, deps) {
+async function createUpload(s3, input, deps) {
     const cutAfterGrace = new AbortController();
     const onCancel = () => void deps.clock.sleep(CREATE_GRACE_MS).then(() => cutAfterGrace.abort());
     deps.signal.addEventListener('abort', onCancel, { once: true });
@@ -80384,61 +80522,265 @@ async function abortUpload(s3, loc, uploadId, again, clock) {
     await abort();
 }
 
-;// CONCATENATED MODULE: ./src/upload/no-overwrite.ts
+;// CONCATENATED MODULE: ./src/upload/upload-part.ts
 
 
 
 
-
-
-/** GetBucketVersioning; asked only when an object with other bytes is already at the key. */
-async function bucketVersioning(loc, deps) {
-    try {
-        const out = await deps.clients.s3.send(new client_s3_dist_cjs/* GetBucketVersioningCommand */._rj({ Bucket: loc.bucket, ExpectedBucketOwner: loc.expectedBucketOwner }), abortable(deps.signal));
-        return out.Status === 'Enabled' || out.Status === 'Suspended' ? out.Status : 'Off';
-    }
-    catch (error) {
-        // Without s3:GetBucketVersioning nothing is known: act as for an unversioned bucket, and say so.
-        if (isAccessDenied(error) && !loc.expectedBucketOwner)
-            return 'unreadable';
-        throw explainS3Error(error, `reading the versioning of bucket ${loc.bucket}`, 's3:GetBucketVersioning', loc);
-    }
+/** UploadPart with the checks S3 makes before it keeps a part; what CompleteMultipartUpload needs of it. */
+async function uploadPart(s3, part, signal) {
+    const { loc, body } = part;
+    const checksum = crc32Base64(part.crc);
+    const out = await s3.send(new client_s3_dist_cjs/* UploadPartCommand */.iVK({
+        Bucket: loc.bucket,
+        Key: loc.key,
+        UploadId: part.uploadId,
+        PartNumber: part.partNumber,
+        Body: body,
+        ContentLength: body.length,
+        // S3 refuses a part whose bytes do not match (BadDigest), so a bad part never lands.
+        ContentMD5: external_node_crypto_.createHash('md5').update(body).digest('base64'),
+        ChecksumCRC32: checksum,
+        ExpectedBucketOwner: loc.expectedBucketOwner
+    }), abortable(signal));
+    return { PartNumber: part.partNumber, ETag: out.ETag ?? '', ChecksumCRC32: checksum };
 }
-/** S3's answers to a write with `If-None-Match: *` that found (or raced) an object at the key. */
-function isConditionFailure(error) {
-    const name = errors_awsErrorName(error);
-    const status = error?.$metadata?.httpStatusCode;
-    return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409;
-}
-/** The same bytes, as far as S3's record of them tells. */
-function sameBytes(existing, bundle) {
-    return existing.revision.sha256 === bundle.sha256 && existing.revision.size === bundle.size;
-}
+
+;// CONCATENATED MODULE: ./src/upload/stream-upload.ts
+
+
+
+
+
+
+
+
+
+
 /**
- * The object at the key holds other bytes and the bucket keeps no versions: writing would replace
- * what deployments may be pinned to by eTag (an automatic rollback or an Auto Scaling scale-out
- * fetches it again, and fails at DownloadBundle). Refused, never replaced.
+ * Uploads a bundle while it is being written. The writer reports how far the file is final
+ * (`onFinal`); once it passes the multipart threshold, the upload is created and each full part
+ * is read back from the file (one reader, in order, so the SHA-256 and the CRC-32 are taken on
+ * the way) and sent, a few at a time, through a fixed set of part buffers. When every buffer is
+ * in flight the reader waits, and a writer more than `maxLead` bytes ahead of it waits too: a slow
+ * S3 slows packaging instead of filling memory or the disk.
+ * The object is stored only by `complete`, with `If-None-Match: *` and the full-object CRC-32 S3
+ * checks and keeps (there is no sha256 to put in the metadata when the upload is created; a later
+ * run recognises the bytes by that checksum and the size). Any failure or cancel stops the writer
+ * (`failed`), and `abandon` aborts the upload.
  */
-function replaceRefusal(existing, bundle, loc, versioning) {
-    const theirs = existing.revision.sha256
-        ? `sha256 ${existing.revision.sha256}`
-        : 'sha256 unknown: no x-amz-meta-sha256, not uploaded by this action';
-    const when = existing.lastModified ? `, written ${existing.lastModified.toISOString()}` : '';
-    const state = versioning === 'Suspended'
-        ? 'has versioning suspended'
-        : versioning === 'unreadable'
-            ? 'may not be versioned (s3:GetBucketVersioning was denied)'
-            : 'is not versioned';
-    return new ActionError(`${s3Uri(loc)} already holds another bundle for this commit (${theirs}${when}) than this run built (sha256 ${bundle.sha256}), ` +
-        `and bucket ${loc.bucket} ${state}: uploading would replace an object that deployments may be pinned to by its eTag ` +
-        `${existing.revision.eTag} (automatic rollbacks and Auto Scaling scale-outs download it again, and would fail at DownloadBundle). ` +
-        'Nothing was uploaded.', {
-        fix: 'make the build reproducible, so a re-run for a commit gives the same bytes (the bundle is stamped with the commit time; ' +
-            'look for files a build step writes differently on each run); or enable versioning on the bucket (each version stays ' +
-            'pinned, and a new one is written); or deploy the bundle already there with `upload: never`; or use another ' +
-            's3-key-prefix. Delete the object by hand only if no deployment used it.',
-        code: 'BundleChanged'
-    });
+class StreamingUpload {
+    loc;
+    params;
+    deps;
+    options;
+    file;
+    handle;
+    final = 0;
+    end;
+    read = 0;
+    sent = 0;
+    uploadId;
+    started = false;
+    /** Parts were cut in flight: S3 may still store one after the first abort. */
+    cut = false;
+    failure;
+    stop = new AbortController();
+    hash = external_node_crypto_.createHash('sha256');
+    crc = 0;
+    parts = [];
+    inFlight = new Set();
+    free = [];
+    buffers = 0;
+    pump;
+    wake;
+    held = [];
+    partSize;
+    concurrency;
+    maxLead;
+    onCancel = () => this.fail(new Error('the upload was cancelled'));
+    constructor(loc, params, deps, options) {
+        this.loc = loc;
+        this.params = params;
+        this.deps = deps;
+        this.options = options;
+        this.partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART, Math.ceil((options.sizeLimit ?? 0) / MAX_PARTS));
+        this.concurrency = Math.max(1, options.concurrency ?? 4);
+        // Room for the threshold (nothing is read before it) and for every buffer's part: the writer never waits on a reader that cannot move.
+        this.maxLead = Math.max(options.multipartThreshold, this.concurrency * this.partSize) + 2 * this.partSize;
+        deps.signal.addEventListener('abort', this.onCancel, { once: true });
+        if (deps.signal.aborted)
+            this.onCancel();
+    }
+    /** Aborts once the upload failed or was cancelled: the writer stops on it. */
+    get failed() {
+        return this.stop.signal;
+    }
+    /** Whether the upload was created (the bundle passed the threshold). */
+    get streaming() {
+        return this.started;
+    }
+    /** What went wrong first, if anything. */
+    get error() {
+        return this.failure?.error;
+    }
+    /** The writer's hooks for the file it writes. */
+    follow(file) {
+        this.file = file;
+        return { onFinal: this.onFinal, digest: size => this.finish(size) };
+    }
+    onFinal = (upTo) => {
+        this.final = Math.max(this.final, upTo);
+        this.kick();
+        if (this.failure || this.final - this.read <= this.maxLead)
+            return;
+        return new Promise(resolve => this.held.push(resolve));
+    };
+    /** Packaging is done at `size` bytes: reads and sends the rest; the checksums, or undefined when nothing was streamed. */
+    async finish(size) {
+        this.end = size;
+        this.final = size;
+        this.kick();
+        await this.pump;
+        if (this.failure)
+            throw this.failure.error;
+        if (!this.started)
+            return undefined;
+        return { sha256: this.hash.digest('hex'), crc32: this.crc >>> 0 };
+    }
+    /** After finish: waits for the last parts and completes the upload, only if the key is still free. */
+    async complete() {
+        await this.settle();
+        if (this.failure)
+            throw this.failure.error;
+        const parts = [...this.parts].sort((a, b) => a.PartNumber - b.PartNumber);
+        const done = await this.deps.s3.send(new client_s3_dist_cjs/* CompleteMultipartUploadCommand */.Gym({
+            Bucket: this.loc.bucket,
+            Key: this.loc.key,
+            UploadId: this.uploadId,
+            MultipartUpload: { Parts: parts },
+            // S3 checks the object it assembled against this, and keeps it: a later run compares its bundle with it.
+            ChecksumCRC32: crc32Base64(this.crc),
+            ChecksumType: 'FULL_OBJECT',
+            ExpectedBucketOwner: this.loc.expectedBucketOwner,
+            IfNoneMatch: '*'
+        }), abortable(this.stop.signal));
+        this.uploadId = undefined;
+        await this.dispose();
+        return { eTag: unquote(done.ETag), version: done.VersionId };
+    }
+    /** Stops everything and aborts the upload (twice when parts were cut in flight); never throws. */
+    async abandon() {
+        this.fail(new Error('the upload was abandoned'));
+        await this.settle();
+        const id = this.uploadId;
+        this.uploadId = undefined;
+        if (id)
+            await abortUpload(this.deps.s3, this.loc, id, this.cut, this.deps.clock);
+        await this.dispose();
+    }
+    async settle() {
+        await this.pump?.catch(() => undefined);
+        while (this.inFlight.size > 0)
+            await Promise.allSettled([...this.inFlight]);
+    }
+    async dispose() {
+        this.deps.signal.removeEventListener('abort', this.onCancel);
+        const handle = this.handle;
+        this.handle = undefined;
+        await handle?.close().catch(() => undefined);
+    }
+    fail(error) {
+        this.failure ??= { error };
+        this.stop.abort();
+        for (const resume of this.held.splice(0))
+            resume();
+        this.wakeUp();
+    }
+    kick() {
+        this.pump ??= this.run().catch((error) => this.fail(error));
+        this.wakeUp();
+    }
+    wakeUp() {
+        const wake = this.wake;
+        this.wake = undefined;
+        wake?.();
+    }
+    async sleep() {
+        await new Promise(resolve => (this.wake = resolve));
+    }
+    /** The one reader: reads each part once it is final and a buffer is free, hashes it, sends it. */
+    async run() {
+        for (let partNumber = 1; !this.failure;) {
+            const total = this.end ?? this.final;
+            if (!this.started) {
+                if (total <= this.options.multipartThreshold) {
+                    if (this.end !== undefined)
+                        return;
+                    await this.sleep();
+                    continue;
+                }
+                this.started = true;
+                this.uploadId = await createUpload(this.deps.s3, { ...this.params, Bucket: this.loc.bucket, Key: this.loc.key }, this.deps);
+                continue;
+            }
+            if (this.end !== undefined && this.read >= this.end)
+                return;
+            const length = this.end === undefined ? this.partSize : Math.min(this.partSize, this.end - this.read);
+            const buffer = total - this.read >= length ? this.takeBuffer() : undefined;
+            if (!buffer) {
+                await this.sleep();
+                continue;
+            }
+            if (partNumber > MAX_PARTS)
+                throw new Error(`the bundle grew past ${MAX_PARTS} parts of ${this.partSize} bytes while it was written`);
+            const body = buffer.subarray(0, length);
+            await this.readAt(body, this.read);
+            this.hash.update(body);
+            const partCrc = external_node_zlib_.crc32(body);
+            this.crc = this.read === 0 ? partCrc : crc32Combine(this.crc, partCrc, length);
+            this.read += length;
+            if (this.final - this.read <= this.maxLead)
+                for (const resume of this.held.splice(0))
+                    resume();
+            this.send(partNumber++, body, partCrc, buffer);
+        }
+    }
+    takeBuffer() {
+        const buffer = this.free.pop();
+        if (buffer || this.buffers >= this.concurrency)
+            return buffer;
+        this.buffers++;
+        return Buffer.allocUnsafeSlow(this.partSize);
+    }
+    async readAt(body, position) {
+        this.handle ??= await external_node_fs_.promises.open(this.file, 'r');
+        for (let done = 0; done < body.length;) {
+            const { bytesRead } = await this.handle.read(body, done, body.length - done, position + done);
+            if (bytesRead === 0)
+                throw new Error(`${this.file} is shorter than the writer said`);
+            done += bytesRead;
+        }
+    }
+    send(partNumber, body, crc, buffer) {
+        const part = { loc: this.loc, uploadId: this.uploadId, partNumber, body, crc };
+        const task = uploadPart(this.deps.s3, part, this.stop.signal)
+            .then(done => {
+            this.parts.push(done);
+            this.sent += body.length;
+            this.options.onProgress?.(this.sent);
+        }, (error) => {
+            if (this.stop.signal.aborted)
+                this.cut = true;
+            this.fail(error);
+        })
+            .finally(() => {
+            this.inFlight.delete(task);
+            this.free.push(buffer);
+            this.wakeUp();
+        });
+        this.inFlight.add(task);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/upload/upload-bundle.ts
@@ -80463,16 +80805,11 @@ const CONTENT_TYPES = { zip: 'application/zip', tar: 'application/x-tar', tgz: '
  * refused in any other. Bodies are buffers, so the SDK can retry a throttled, failed or dropped
  * request; big bundles go up in parts through a fixed set of buffers (see multipart.ts).
  */
-async function uploadBundle(bundle, loc, mode, deps, sizes = {}) {
-    if (mode === 'auto') {
-        const existing = await headBundle(loc, deps).catch((error) => {
-            // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
-            // upload (conditionally). Under expected-bucket-owner the same 403 may mean another
-            // account's bucket: stop there, before writing anything.
-            if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner)
-                return undefined;
-            throw error;
-        });
+async function uploadBundle(bundle, loc, mode, deps, sizes = {}, 
+/** What a HEAD made just before found at the key (upload while packaging made it): not asked again. */
+known) {
+    if (mode === 'auto' || known) {
+        const existing = known ? known.existing : await headBeforeWriting(loc, deps);
         if (existing)
             return settle(existing, bundle, loc, deps, sizes, mode);
     }
@@ -80492,6 +80829,17 @@ async function uploadBundle(bundle, loc, mode, deps, sizes = {}) {
         }
     }
 }
+/** HeadObject before a write: undefined when the key is free, or when nothing can be learnt (then the write is conditional). */
+async function headBeforeWriting(loc, deps) {
+    return headBundle(loc, deps).catch((error) => {
+        // Without s3:ListBucket, S3 answers a missing key with 403: nothing can be learnt, so
+        // upload (conditionally). Under expected-bucket-owner the same 403 may mean another
+        // account's bucket: stop there, before writing anything.
+        if (error instanceof ActionError && isAccessDenied(error.cause) && !loc.expectedBucketOwner)
+            return undefined;
+        throw error;
+    });
+}
 /**
  * An object is at the key: the same bytes are reused (if S3 can serve them); other bytes become
  * a new version in a versioned bucket, and are refused in any other. `always` in a versioned
@@ -80504,7 +80852,8 @@ async function settle(existing, bundle, loc, deps, sizes, mode) {
         if (!same)
             throw replaceRefusal(existing, bundle, loc, versioning ?? 'Off');
         assertReadable(existing.storage, loc, existing.revision.version);
-        return existing.revision;
+        // An object uploaded while packaging has no sha256 metadata: its bytes are this bundle's.
+        return { ...existing.revision, sha256: existing.revision.sha256 ?? bundle.sha256 };
     }
     try {
         return revision(bundle, loc, await write(bundle, loc, false, deps, sizes));
@@ -80535,9 +80884,12 @@ async function write(bundle, loc, ifNoneMatch, deps, sizes) {
     return putMultipart(bundle, loc, objectParams(bundle, loc), ifNoneMatch, sizes, { s3, signal: deps.signal, clock: deps.clock });
 }
 function objectParams(bundle, loc) {
+    return { ...streamParams(bundle.type, loc), Metadata: { [SHA256_METADATA]: bundle.sha256 } };
+}
+/** How a bundle is stored, before its sha256 is known (an upload while packaging). */
+function streamParams(type, loc) {
     return {
-        ContentType: CONTENT_TYPES[bundle.type],
-        Metadata: { [SHA256_METADATA]: bundle.sha256 },
+        ContentType: CONTENT_TYPES[type],
         ServerSideEncryption: loc.sse,
         SSEKMSKeyId: loc.kmsKeyId,
         ExpectedBucketOwner: loc.expectedBucketOwner
@@ -80558,6 +80910,75 @@ async function putSingle(s3, bundle, loc, ifNoneMatch, signal) {
         ...(ifNoneMatch ? { IfNoneMatch: '*' } : {})
     }), abortable(signal));
     return { eTag: unquote(out.ETag), version: out.VersionId };
+}
+
+;// CONCATENATED MODULE: ./src/upload/upload-while-packaging.ts
+
+
+
+
+
+/**
+ * Packages the bundle (`pack`) and puts it at the location, uploading while packaging when the
+ * key is free: HEAD first (not for `always`); a 404 (or a 403 that tells nothing) lets the
+ * upload follow the writer (stream-upload.ts), completed only if the key is still free. An object
+ * already there keeps the order of uploadBundle: the bundle is finished and hashed, then compared
+ * (reused, written as a new version, or refused). A bundle under the multipart threshold is one
+ * PutObject after packaging. Whatever fails, the multipart upload is aborted before this returns.
+ */
+async function uploadWhilePackaging(pack, type, loc, mode, deps, options = {}) {
+    // `always` writes without looking first, as uploadBundle does: a conditional write finds what is there.
+    const existing = mode === 'always' ? undefined : await headBeforeWriting(loc, deps);
+    const sizes = (total) => ({ ...options, ...(options.progress ? { onProgress: options.progress(total) } : {}) });
+    if (existing) {
+        const bundle = await pack(undefined);
+        return { bundle, revision: await uploadBundle(bundle, loc, mode, deps, sizes(bundle.size), { existing }), streamed: false };
+    }
+    const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+    const onProgress = options.progress?.(0);
+    const stream = new StreamingUpload(loc, { ...streamParams(type, loc), ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' }, { s3: deps.clients.s3, signal: deps.signal, clock: deps.clock }, { ...options, multipartThreshold: threshold, ...(onProgress ? { onProgress } : {}) });
+    let bundle;
+    try {
+        bundle = await pack({ signal: stream.failed, follow: file => stream.follow(file) });
+    }
+    catch (error) {
+        // An upload that failed stopped the writer: its error is the cause, unless the run was cancelled.
+        const cause = stream.error;
+        await stream.abandon();
+        if (cause === undefined || deps.signal.aborted)
+            throw error;
+        throw explainS3Error(cause, `uploading the bundle to ${s3Uri(loc)} while packaging`, 's3:PutObject', loc);
+    }
+    if (!stream.streaming) {
+        await stream.abandon();
+        return { bundle, revision: await uploadBundle(bundle, loc, mode, deps, sizes(bundle.size), { existing: undefined }), streamed: false };
+    }
+    try {
+        const written = await stream.complete();
+        const revision = {
+            bucket: loc.bucket,
+            key: loc.key,
+            bundleType: type,
+            ...written,
+            sha256: bundle.sha256,
+            size: bundle.size,
+            uploaded: true
+        };
+        return { bundle, revision, streamed: true };
+    }
+    catch (error) {
+        await stream.abandon();
+        if (!isConditionFailure(error) || deps.signal.aborted) {
+            throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)} while packaging`, 's3:PutObject', loc);
+        }
+        // An object is at the key (another run stored it meanwhile, or `always` found one): compare with it as uploadBundle does.
+        const winner = await headBeforeWriting(loc, deps);
+        return {
+            bundle,
+            revision: await uploadBundle(bundle, loc, mode, deps, sizes(bundle.size), winner ? { existing: winner } : undefined),
+            streamed: false
+        };
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/create-deployment.ts
@@ -87402,8 +87823,6 @@ function missingAppSpec(sourceDir, entries, exclude, isDirectory) {
     });
 }
 
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./src/bundle/prebuilt/archive-entry.ts
 /** The largest wanted file read into memory: an appspec.yml is a few KB. */
 const MAX_WANTED_SIZE = 1 << 20;
@@ -87748,7 +88167,7 @@ async function stagePrebuilt(file, type, entries, signal, tempRoot = external_no
     // A copy-on-write clone where the file system has them: byte for byte, and free.
     await external_node_fs_.promises.copyFile(file, copy, external_node_fs_.constants.COPYFILE_FICLONE);
     const size = (await external_node_fs_.promises.stat(copy)).size;
-    return { file: copy, type, size, sha256: await sha256File(copy, signal), entries };
+    return { file: copy, type, size, ...(await digestFile(copy, signal)), entries };
 }
 async function readIndex(file, type) {
     try {
@@ -87849,16 +88268,18 @@ async function bundle_source_readBundleSource(ctx, location) {
     return { entries, time, appspec, from: s.sourceDir };
 }
 /** The bundle on disk: the tree packaged (with progress lines on long work), or the archive copied as it is. */
-async function buildBundle(ctx, source) {
-    const { settings: s, signal, tempDir } = ctx;
+async function buildBundle(ctx, source, hooks) {
+    const { settings: s, tempDir } = ctx;
+    // An upload following the writer stops it when it fails.
+    const signal = hooks ? AbortSignal.any([ctx.signal, hooks.signal]) : ctx.signal;
     if (!source.time)
         return await stagePrebuilt(source.prebuilt, s.bundleType, source.entries.length, signal, tempDir);
     const sourceBytes = source.entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
     const onProgress = new ProgressMeter('Packaging', sourceBytes, ctx.clock, ctx.log).update;
-    const options = { mtime: source.time.mtime, signal, tempRoot: tempDir, onProgress };
+    const options = { mtime: source.time.mtime, signal, tempRoot: tempDir, onProgress, follow: hooks?.follow };
     return await writeBundle(source.entries, s.bundleType, options).catch((error) => {
         // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
-        if (signal.aborted)
+        if (ctx.signal.aborted)
             throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.');
         throw error;
     });
@@ -88492,16 +88913,27 @@ async function pipeline_checkSource(ctx, location) {
 async function packageAndUpload(ctx, source, location) {
     const { settings: s, log, report, clock } = ctx;
     const packing = clock.now();
-    const bundle = await buildBundle(ctx, source);
-    report.bundle = bundle;
-    const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`;
-    log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${progress_secondsText(clock.now() - packing)}.`);
-    const uploading = clock.now();
-    const onProgress = new ProgressMeter('Uploading', bundle.size, clock, log).update;
+    let packed = packing;
     // The upload ends by the deadline too: a stalled S3 must not hold the step past timeout-minutes.
     const bounded = untilDeadline(stageDeps(ctx), 0).abortSignal;
     const deps = { clients: ctx.clients, clock, signal: bounded };
-    const revision = await uploadBundle(bundle, location, s.upload, deps, { onProgress }).catch((error) => {
+    const pack = async (hooks) => {
+        const bundle = await buildBundle(ctx, source, hooks);
+        report.bundle = bundle;
+        packed = clock.now();
+        const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`;
+        log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${progress_secondsText(packed - packing)}.`);
+        return bundle;
+    };
+    // The bundle's size is known only once packaged: while it is being written, progress shows MB sent.
+    const progress = (total) => new ProgressMeter('Uploading', total, clock, log).update;
+    const sourceBytes = source.entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
+    // Stored data plus headers, as zip and tar write them: the most a bundle of these entries can weigh.
+    const sizeLimit = sourceBytes * 1.01 + source.entries.length * 2048 + (1 << 20);
+    const { bundle, revision, streamed } = await uploadWhilePackaging(pack, s.bundleType, location, s.upload, deps, {
+        progress,
+        sizeLimit
+    }).catch((error) => {
         if (!bounded.aborted || ctx.signal.aborted)
             throw error;
         throw new ActionError(`timeout-minutes (${s.timeoutMinutes}) ran out while uploading the bundle to ${s3Uri(location)}: nothing was deployed.`, {
@@ -88511,12 +88943,14 @@ async function packageAndUpload(ctx, source, location) {
             cause: error
         });
     });
-    const took = clock.now() - uploading;
-    const rate = rateText(bundle.size, took);
-    log.info(revision.uploaded
-        ? `Uploaded to ${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''}): ` +
-            `${sizeText(bundle.size)} in ${progress_secondsText(took)}${rate ? `, ${rate}` : ''}.`
-        : `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`);
+    const took = clock.now() - packed;
+    const rate = rateText(bundle.size, clock.now() - (streamed ? packing : packed));
+    const where = `${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''})`;
+    log.info(!revision.uploaded
+        ? `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`
+        : streamed
+            ? `Uploaded to ${where} while packaging: ${sizeText(bundle.size)}, done ${progress_secondsText(took)} after packaging${rate ? `, ${rate} overall` : ''}.`
+            : `Uploaded to ${where}: ${sizeText(bundle.size)} in ${progress_secondsText(took)}${rate ? `, ${rate}` : ''}.`);
     return revision;
 }
 async function deployToGroup(ctx, group) {
