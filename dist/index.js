@@ -81208,7 +81208,9 @@ async function preflight(req, deps) {
         return await check(req, { ...deps, signal: bounded.abortSignal });
     }
     catch (error) {
-        if (!bounded.abortSignal.aborted || deps.signal.aborted)
+        if (deps.signal.aborted)
+            throw new ActionError('Cancelled while checking CodeDeploy: nothing was deployed.', { cause: error });
+        if (!bounded.abortSignal.aborted)
             throw error;
         throw new ActionError('timeout-minutes ran out while checking CodeDeploy: nothing was uploaded and nothing was deployed.', {
             input: 'timeout-minutes',

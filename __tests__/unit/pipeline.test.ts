@@ -381,7 +381,7 @@ describe('cancel', () => {
     const { s3, cd, report, log, run } = setup({ sourceDir: sourceDir() }, { signal: cancel.signal, handlers: { GetApplication } })
     const error = await failure(run())
     expect(error).toBeInstanceOf(ActionError)
-    expect((error as Error).message).toBe('Cancelled before packaging: nothing was deployed.')
+    expect((error as Error).message).toBe('Cancelled while checking CodeDeploy: nothing was deployed.')
     expect([s3.calls, cd.count('CreateDeployment')]).toEqual([[], 0])
     expect(log.groups).toEqual(['Check the bundle', 'Check CodeDeploy'])
     expect([report.bundle, report.revision, report.groups]).toEqual([undefined, undefined, []])

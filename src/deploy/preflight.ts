@@ -43,7 +43,8 @@ export async function preflight(req: PreflightRequest, deps: PreflightDeps): Pro
   try {
     return await check(req, { ...deps, signal: bounded.abortSignal })
   } catch (error) {
-    if (!bounded.abortSignal.aborted || deps.signal.aborted) throw error
+    if (deps.signal.aborted) throw new ActionError('Cancelled while checking CodeDeploy: nothing was deployed.', { cause: error })
+    if (!bounded.abortSignal.aborted) throw error
     throw new ActionError('timeout-minutes ran out while checking CodeDeploy: nothing was uploaded and nothing was deployed.', {
       input: 'timeout-minutes',
       fix: 'CodeDeploy did not answer in time from the runner; run again, or raise timeout-minutes if it is only slow.',
