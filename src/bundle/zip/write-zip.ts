@@ -19,7 +19,11 @@ import { CentralDirectory, endOfCentralDirectory, METHOD_DEFLATE, METHOD_STORE, 
 
 /** Files up to this size go to the workers in batches and are deflated whole. */
 const SMALL_MAX = PIECE
-/** A batch is sent once it holds this many entries or bytes (and never more than a slot holds). */
+/**
+ * A batch is sent once it holds this many entries or bytes (and never more than a slot holds).
+ * Every batch is a message each way that wakes a thread: 256 made 270 round trips on a tree of
+ * 70,000 tiny files, and on 2 busy cores each wake-up cost as much as a few files.
+ */
 const BATCH_ENTRIES = 1024
 /** A local header's bytes besides the name (30 fixed, 9 of UT field), and the slash of a directory name. */
 const HEADER_ROOM = 40
