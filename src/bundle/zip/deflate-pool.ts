@@ -14,18 +14,17 @@ export function sourceFile(entry: Entry): SourceFile {
   return { path: entry.absolute, size: entry.size, listed: entry.listed }
 }
 
-/** One entry of a batch: a small file, a directory or a symlink, as it is named in the zip. */
-export type BatchEntry =
-  | (SourceFile & { kind: 'file'; name: string; deflate: boolean })
-  | { kind: 'dir'; name: string }
-  | { kind: 'symlink'; name: string; link: string }
 /**
- * Small entries, written into a slot as they go in the zip: each local header, then the file read,
- * checksummed and (when `deflate`) deflated; so a batch goes to the file in one write.
+ * Small entries (files, directories, symlinks), written into a slot as they go in the zip: each
+ * local header, then the file read, checksummed and (when deflate is 1) deflated; so a batch goes
+ * to the file in one write. Packed in two strings and one array rather than an object per entry:
+ * copying 256 objects to the worker, and 256 results back, cost a worker more than reading the files.
  */
 export interface FilesTask {
   kind: 'files'
-  entries: BatchEntry[]
+  /** Two strings per entry, each ended by a NUL (which no file name holds): its name in the zip, then a file's path or a link's target ('' for a directory). */
+  names: string
+  fields: Float64Array
   time: { dosTime: number; dosDate: number; unixSeconds: number }
 }
 /** Bytes [start, start + length) of a big file, as one piece of a longer deflate stream. */
@@ -45,8 +44,8 @@ export interface ProbeTask {
 }
 
 export interface BatchResult {
-  /** Per entry: where its local header starts in `data`, and what the central directory needs. */
-  entries: Array<{ crc: number; size: number; length: number; deflated: boolean; start: number }>
+  /** Per entry, RESULT_FIELDS numbers: what the central directory needs, and where its local header starts in `data`. */
+  table: Float64Array
   /** Headers and data of the whole batch, in shared memory: valid until the slot is released. */
   data: Buffer
 }
@@ -83,7 +82,7 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 }
 interface WorkerReply {
   id: number
   result?: {
-    entries?: BatchResult['entries']
+    table?: Float64Array
     used?: number
     crc?: number
     length?: number
@@ -154,7 +153,7 @@ export class DeflatePool {
   async files(task: FilesTask, slot: number): Promise<BatchResult> {
     const offset = slot * SLOT_BYTES
     const reply = await this.submit({ ...task, offset })
-    return { entries: reply.entries!, data: Buffer.from(this.shared, offset, reply.used!) }
+    return { table: reply.table!, data: Buffer.from(this.shared, offset, reply.used!) }
   }
 
   async range(task: RangeTask, slot: number): Promise<RangeResult> {

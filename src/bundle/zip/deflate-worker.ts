@@ -1,4 +1,5 @@
 import { MIN_GAIN, PROBE_BYTES } from './compressibility.js'
+import { BATCH_FIELDS, ENTRY_FILE, ENTRY_SYMLINK, RESULT_FIELDS } from './batch-fields.js'
 
 /**
  * The code of a deflate worker thread, evaluated as CommonJS (a string, so the bundled action
@@ -159,36 +160,56 @@ function files(task) {
 /**
  * The batch as it goes in the zip, each entry's local header then its data, so the writer hands the
  * whole slot to the file in one write. The header is the one format.ts writeLocalHeader encodes
- * (no ZIP64: a batch entry is at most a slot), written once the CRC and sizes are known.
+ * (no ZIP64: a batch entry is at most a slot), written once the CRC and sizes are known. Entries
+ * come packed (FilesTask in deflate-pool.ts) and go back as one table: nothing per entry crosses threads.
  */
 function batch(task, engines) {
-  const { time } = task
+  const { time, fields } = task
+  const names = task.names.split('\0')
+  const count = fields.length / ${BATCH_FIELDS}
+  const table = new Float64Array(count * ${RESULT_FIELDS})
+  // One description of the file being read, reused: readSmall and checkVersion take it.
+  const listed = { ino: 0, mtimeMs: 0, ctimeMs: 0 }
+  const file = { path: '', size: 0, listed: undefined }
   let at = task.offset
-  const entries = task.entries.map(f => {
+  for (let i = 0; i < count; i++) {
+    const f = i * ${BATCH_FIELDS}
+    const kind = fields[f]
     const start = at
-    const name = Buffer.from(f.name, 'utf8')
-    const data = start + 39 + name.length
+    // The name straight into the header (no Buffer per entry); the slot has room for it (write-zip.ts plans it).
+    const nameLength = shared.write(names[2 * i], start + 30, 'utf8')
+    const data = start + 39 + nameLength
     let crc = 0
     let size = 0
     let length = 0
     let deflated = false
-    if (f.kind === 'symlink') {
-      size = length = shared.write(f.link, data, 'utf8')
+    if (kind === ${ENTRY_SYMLINK}) {
+      size = length = shared.write(names[2 * i + 1], data, 'utf8')
       crc = zlib.crc32(shared.subarray(data, data + size))
-    } else if (f.kind === 'file' && (!f.deflate || f.size === 0)) {
-      readSmall(f, shared, data)
-      crc = zlib.crc32(shared.subarray(data, data + f.size))
-      size = length = f.size
-    } else if (f.kind === 'file') {
-      const raw = room(f.size).subarray(0, f.size)
-      readSmall(f, raw, 0)
-      crc = zlib.crc32(raw)
-      size = f.size
-      // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
-      const n = deflateInto(raw, Z_FINISH, undefined, shared, data, Math.floor(f.size * (1 - MIN_GAIN)), engines)
-      if (n < 0) raw.copy(shared, data)
-      deflated = n >= 0
-      length = n < 0 ? f.size : n
+    } else if (kind === ${ENTRY_FILE}) {
+      file.path = names[2 * i + 1]
+      file.size = size = fields[f + 1]
+      if (Number.isNaN(fields[f + 3])) file.listed = undefined
+      else {
+        listed.ino = fields[f + 3]
+        listed.mtimeMs = fields[f + 4]
+        listed.ctimeMs = fields[f + 5]
+        file.listed = listed
+      }
+      if (fields[f + 2] === 0 || size === 0) {
+        readSmall(file, shared, data)
+        crc = zlib.crc32(shared.subarray(data, data + size))
+        length = size
+      } else {
+        const raw = room(size).subarray(0, size)
+        readSmall(file, raw, 0)
+        crc = zlib.crc32(raw)
+        // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
+        const n = deflateInto(raw, Z_FINISH, undefined, shared, data, Math.floor(size * (1 - MIN_GAIN)), engines)
+        if (n < 0) raw.copy(shared, data)
+        deflated = n >= 0
+        length = n < 0 ? size : n
+      }
     }
     shared.writeUInt32LE(0x04034b50, start)
     shared.writeUInt16LE(20, start + 4)
@@ -199,18 +220,22 @@ function batch(task, engines) {
     shared.writeUInt32LE(crc >>> 0, start + 14)
     shared.writeUInt32LE(length, start + 18)
     shared.writeUInt32LE(size, start + 22)
-    shared.writeUInt16LE(name.length, start + 26)
+    shared.writeUInt16LE(nameLength, start + 26)
     shared.writeUInt16LE(9, start + 28)
-    name.copy(shared, start + 30)
-    const ut = start + 30 + name.length
+    const ut = start + 30 + nameLength
     shared.writeUInt16LE(0x5455, ut)
     shared.writeUInt16LE(5, ut + 2)
     shared.writeUInt8(1, ut + 4)
     shared.writeUInt32LE(time.unixSeconds, ut + 5)
     at = data + length
-    return { crc, size, length, deflated, start: start - task.offset }
-  })
-  return { entries, used: at - task.offset }
+    const r = i * ${RESULT_FIELDS}
+    table[r] = crc >>> 0
+    table[r + 1] = size
+    table[r + 2] = length
+    table[r + 3] = deflated ? 1 : 0
+    table[r + 4] = start - task.offset
+  }
+  return { table, used: at - task.offset }
 }
 
 /**
@@ -246,7 +271,7 @@ function probe(task) {
 parentPort.on('message', ({ id, task }) => {
   try {
     const result = task.kind === 'files' ? files(task) : task.kind === 'range' ? range(task) : probe(task)
-    parentPort.postMessage({ id, result })
+    parentPort.postMessage({ id, result }, result.table ? [result.table.buffer] : [])
   } catch (error) {
     const message = String((error && error.message) || error)
     const path = (error && error.path) || (task.file && task.file.path)

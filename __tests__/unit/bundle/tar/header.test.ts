@@ -41,6 +41,16 @@ describe('tar headers', () => {
     expect(checksumOk(block)).toBe(true)
   })
 
+  test.each([2 ** 31 + 3, 2 ** 32 - 1, 2 ** 32, 5 * 2 ** 30 + 7, 2 ** 33 - 1])(
+    'a size of %d (around the 32-bit edge, under 8 GiB) goes in the ustar size field, in octal',
+    size => {
+      const block = head({ path: 'big.bin', kind: 'file', mode: 0o644, size, absolute: '/x' })
+      expect(block.length).toBe(BLOCK)
+      expect(field(block, 124, 12)).toBe(size.toString(8).padStart(11, '0'))
+      expect(checksumOk(block)).toBe(true)
+    }
+  )
+
   test('a file of 8 GiB and more: a PAX size record, the ustar size field left at zero', () => {
     const size = 2 ** 33 + 5
     const bytes = head({ path: 'huge.bin', kind: 'file', mode: 0o644, size, absolute: '/x' })
