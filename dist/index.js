@@ -72790,7 +72790,8 @@ class HeaderTemplate {
     }
     /** Writes one header into `target` at `at` (512 bytes). */
     write(target, at, h) {
-        this.template.copy(target, at);
+        // TypedArray set, not Buffer copy: the copy's argument checks cost more than its 512 bytes, 70,000 times over.
+        target.set(this.template, at);
         let sum = this.sum;
         sum += putText(target, at, h.name, 100);
         sum += putOctal(target, at + 100, h.mode & 0o7777, 7);
@@ -72830,11 +72831,13 @@ function putText(target, at, text, length) {
 /** `digits` octal digits of `value` (zero-padded) and a NUL; returns the sum of the bytes written. */
 function putOctal(target, at, value, digits) {
     let sum = 0;
+    // Integer shifts while the value fits 32 bits (every mode, checksum and size under 4 GiB).
     for (let i = digits - 1; i >= 0; i--) {
-        const digit = 0x30 + (value % 8);
+        const small = value <= 0xffffffff;
+        const digit = 0x30 + (small ? value & 7 : value % 8);
         target[at + i] = digit;
         sum += digit;
-        value = Math.floor(value / 8);
+        value = small ? value >>> 3 : Math.floor(value / 8);
     }
     target[at + digits] = 0;
     return sum;
@@ -73621,7 +73624,18 @@ function worthDeflating(originalSize, deflatedSize) {
     return deflatedSize <= originalSize * (1 - compressibility_MIN_GAIN);
 }
 
+;// CONCATENATED MODULE: ./src/bundle/zip/batch-fields.ts
+// How a batch of small entries is packed for a deflate worker (FilesTask in deflate-pool.ts) and how its results come back.
+/** Numbers per entry of a FilesTask: kind (ENTRY_FILE...), size, deflate (1 or 0), and the walk's inode, mtimeMs, ctimeMs (NaN when none). */
+const BATCH_FIELDS = 6;
+const ENTRY_FILE = 0;
+const ENTRY_DIR = 1;
+const ENTRY_SYMLINK = 2;
+/** Numbers per entry of a batch's result: crc, size, compressed length, deflated (1 or 0), where its local header starts in the slot. */
+const RESULT_FIELDS = 5;
+
 ;// CONCATENATED MODULE: ./src/bundle/zip/deflate-worker.ts
+
 
 /**
  * The code of a deflate worker thread, evaluated as CommonJS (a string, so the bundled action
@@ -73782,36 +73796,56 @@ function files(task) {
 /**
  * The batch as it goes in the zip, each entry's local header then its data, so the writer hands the
  * whole slot to the file in one write. The header is the one format.ts writeLocalHeader encodes
- * (no ZIP64: a batch entry is at most a slot), written once the CRC and sizes are known.
+ * (no ZIP64: a batch entry is at most a slot), written once the CRC and sizes are known. Entries
+ * come packed (FilesTask in deflate-pool.ts) and go back as one table: nothing per entry crosses threads.
  */
 function batch(task, engines) {
-  const { time } = task
+  const { time, fields } = task
+  const names = task.names.split('\0')
+  const count = fields.length / ${BATCH_FIELDS}
+  const table = new Float64Array(count * ${RESULT_FIELDS})
+  // One description of the file being read, reused: readSmall and checkVersion take it.
+  const listed = { ino: 0, mtimeMs: 0, ctimeMs: 0 }
+  const file = { path: '', size: 0, listed: undefined }
   let at = task.offset
-  const entries = task.entries.map(f => {
+  for (let i = 0; i < count; i++) {
+    const f = i * ${BATCH_FIELDS}
+    const kind = fields[f]
     const start = at
-    const name = Buffer.from(f.name, 'utf8')
-    const data = start + 39 + name.length
+    // The name straight into the header (no Buffer per entry); the slot has room for it (write-zip.ts plans it).
+    const nameLength = shared.write(names[2 * i], start + 30, 'utf8')
+    const data = start + 39 + nameLength
     let crc = 0
     let size = 0
     let length = 0
     let deflated = false
-    if (f.kind === 'symlink') {
-      size = length = shared.write(f.link, data, 'utf8')
+    if (kind === ${ENTRY_SYMLINK}) {
+      size = length = shared.write(names[2 * i + 1], data, 'utf8')
       crc = zlib.crc32(shared.subarray(data, data + size))
-    } else if (f.kind === 'file' && (!f.deflate || f.size === 0)) {
-      readSmall(f, shared, data)
-      crc = zlib.crc32(shared.subarray(data, data + f.size))
-      size = length = f.size
-    } else if (f.kind === 'file') {
-      const raw = room(f.size).subarray(0, f.size)
-      readSmall(f, raw, 0)
-      crc = zlib.crc32(raw)
-      size = f.size
-      // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
-      const n = deflateInto(raw, Z_FINISH, undefined, shared, data, Math.floor(f.size * (1 - MIN_GAIN)), engines)
-      if (n < 0) raw.copy(shared, data)
-      deflated = n >= 0
-      length = n < 0 ? f.size : n
+    } else if (kind === ${ENTRY_FILE}) {
+      file.path = names[2 * i + 1]
+      file.size = size = fields[f + 1]
+      if (Number.isNaN(fields[f + 3])) file.listed = undefined
+      else {
+        listed.ino = fields[f + 3]
+        listed.mtimeMs = fields[f + 4]
+        listed.ctimeMs = fields[f + 5]
+        file.listed = listed
+      }
+      if (fields[f + 2] === 0 || size === 0) {
+        readSmall(file, shared, data)
+        crc = zlib.crc32(shared.subarray(data, data + size))
+        length = size
+      } else {
+        const raw = room(size).subarray(0, size)
+        readSmall(file, raw, 0)
+        crc = zlib.crc32(raw)
+        // Room for output that saves MIN_GAIN at least: anything bigger is stored instead.
+        const n = deflateInto(raw, Z_FINISH, undefined, shared, data, Math.floor(size * (1 - MIN_GAIN)), engines)
+        if (n < 0) raw.copy(shared, data)
+        deflated = n >= 0
+        length = n < 0 ? size : n
+      }
     }
     shared.writeUInt32LE(0x04034b50, start)
     shared.writeUInt16LE(20, start + 4)
@@ -73822,18 +73856,22 @@ function batch(task, engines) {
     shared.writeUInt32LE(crc >>> 0, start + 14)
     shared.writeUInt32LE(length, start + 18)
     shared.writeUInt32LE(size, start + 22)
-    shared.writeUInt16LE(name.length, start + 26)
+    shared.writeUInt16LE(nameLength, start + 26)
     shared.writeUInt16LE(9, start + 28)
-    name.copy(shared, start + 30)
-    const ut = start + 30 + name.length
+    const ut = start + 30 + nameLength
     shared.writeUInt16LE(0x5455, ut)
     shared.writeUInt16LE(5, ut + 2)
     shared.writeUInt8(1, ut + 4)
     shared.writeUInt32LE(time.unixSeconds, ut + 5)
     at = data + length
-    return { crc, size, length, deflated, start: start - task.offset }
-  })
-  return { entries, used: at - task.offset }
+    const r = i * ${RESULT_FIELDS}
+    table[r] = crc >>> 0
+    table[r + 1] = size
+    table[r + 2] = length
+    table[r + 3] = deflated ? 1 : 0
+    table[r + 4] = start - task.offset
+  }
+  return { table, used: at - task.offset }
 }
 
 /**
@@ -73869,7 +73907,7 @@ function probe(task) {
 parentPort.on('message', ({ id, task }) => {
   try {
     const result = task.kind === 'files' ? files(task) : task.kind === 'range' ? range(task) : probe(task)
-    parentPort.postMessage({ id, result })
+    parentPort.postMessage({ id, result }, result.table ? [result.table.buffer] : [])
   } catch (error) {
     const message = String((error && error.message) || error)
     const path = (error && error.path) || (task.file && task.file.path)
@@ -73954,7 +73992,7 @@ class DeflatePool {
     async files(task, slot) {
         const offset = slot * SLOT_BYTES;
         const reply = await this.submit({ ...task, offset });
-        return { entries: reply.entries, data: Buffer.from(this.shared, offset, reply.used) };
+        return { table: reply.table, data: Buffer.from(this.shared, offset, reply.used) };
     }
     async range(task, slot) {
         const offset = slot * SLOT_BYTES;
@@ -74452,10 +74490,15 @@ function formatBytes(n) {
 
 
 
+
 /** Files up to this size go to the workers in batches and are deflated whole. */
 const SMALL_MAX = big_file_PIECE;
-/** A batch is sent once it holds this many entries or bytes (and never more than a slot holds). */
-const BATCH_ENTRIES = 256;
+/**
+ * A batch is sent once it holds this many entries or bytes (and never more than a slot holds).
+ * Every batch is a message each way that wakes a thread: 256 made 270 round trips on a tree of
+ * 70,000 tiny files, and on 2 busy cores each wake-up cost as much as a few files.
+ */
+const BATCH_ENTRIES = 1024;
 /** A local header's bytes besides the name (30 fixed, 9 of UT field), and the slash of a directory name. */
 const HEADER_ROOM = 40;
 /** Small files that, like 16 MB, are worth one more worker. */
@@ -74554,7 +74597,7 @@ async function writeZip(entries, file, options) {
 function start(job, pool, slot, time) {
     job.slot = slot;
     if (job.kind === 'batch') {
-        job.result = pool.files({ kind: 'files', entries: job.entries.map(batchEntry), time }, slot);
+        job.result = pool.files(filesTask(job.entries, time), slot);
     }
     else if (job.kind === 'start') {
         job.result = job.big.deflate;
@@ -74611,21 +74654,31 @@ function unixMode(entry) {
     const type = entry.kind === 'dir' ? 0o040000 : entry.kind === 'symlink' ? 0o120000 : 0o100000;
     return type | (entry.mode & 0o7777);
 }
-/** What a worker needs to write an entry of a batch, named as in the zip. */
-function batchEntry(entry) {
-    if (entry.kind === 'dir')
-        return { kind: 'dir', name: `${entry.path}/` };
-    if (entry.kind === 'symlink')
-        return { kind: 'symlink', name: entry.path, link: entry.linkTarget ?? '' };
-    // A literal, not a spread of sourceFile(): built 70,000 times on a tree of tiny files.
-    return {
-        kind: 'file',
-        name: entry.path,
-        path: entry.absolute,
-        size: entry.size,
-        listed: entry.listed,
-        deflate: !isKnownCompressed(entry.path)
-    };
+/** What a worker needs to write a batch's entries, named as in the zip (see FilesTask). */
+function filesTask(entries, time) {
+    const fields = new Float64Array(entries.length * BATCH_FIELDS);
+    let names = '';
+    entries.forEach((entry, i) => {
+        const at = i * BATCH_FIELDS;
+        if (entry.kind === 'dir') {
+            names += `${entry.path}/\0\0`;
+            fields[at] = ENTRY_DIR;
+        }
+        else if (entry.kind === 'symlink') {
+            names += `${entry.path}\0${entry.linkTarget ?? ''}\0`;
+            fields[at] = ENTRY_SYMLINK;
+        }
+        else {
+            names += `${entry.path}\0${entry.absolute}\0`;
+            fields[at] = ENTRY_FILE;
+            fields[at + 1] = entry.size;
+            fields[at + 2] = isKnownCompressed(entry.path) ? 0 : 1;
+        }
+        fields[at + 3] = entry.listed?.ino ?? NaN;
+        fields[at + 4] = entry.listed?.mtimeMs ?? NaN;
+        fields[at + 5] = entry.listed?.ctimeMs ?? NaN;
+    });
+    return { kind: 'files', names, fields, time };
 }
 /**
  * A batch of small entries: the worker wrote the local headers and the data into the slot as they
@@ -74633,17 +74686,18 @@ function batchEntry(entry) {
  */
 async function writeBatch(sink, central, entries, batch, time) {
     const base = sink.position;
+    const { table } = batch;
     entries.forEach((entry, i) => {
-        const r = batch.entries[i];
+        const r = i * RESULT_FIELDS;
         central.add({
             name: Buffer.from(entry.kind === 'dir' ? `${entry.path}/` : entry.path, 'utf8'),
-            method: r.deflated ? METHOD_DEFLATE : METHOD_STORE,
-            crc: r.crc,
-            compressedSize: r.length,
-            size: r.size,
+            method: table[r + 3] === 1 ? METHOD_DEFLATE : METHOD_STORE,
+            crc: table[r],
+            compressedSize: table[r + 2],
+            size: table[r + 1],
             zip64Local: false,
             time,
-            offset: base + r.start,
+            offset: base + table[r + 4],
             unixMode: unixMode(entry),
             isDir: entry.kind === 'dir'
         });
@@ -87240,7 +87294,48 @@ function headCommitTime(eventPath, sha) {
 // EXTERNAL MODULE: ./node_modules/ignore/index.js
 var ignore = __nccwpck_require__(298);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
+;// CONCATENATED MODULE: ./src/source/exclude-matcher.ts
+
+/**
+ * The exclusion rules as the walk asks them: a directory is matched once, as `dir/`, and the
+ * walk never goes below one that is left out; a file only when some rule could leave out a file
+ * by its own path. With the defaults (`node_modules/`) and any other rules that name only
+ * directories, no rule can: a rule ending in '/' matches directories (and what lies under them,
+ * already pruned), and a `!` rule only brings paths back. Asking `ignore` about each of 70,000
+ * files cost as much as listing them, and its cache held every path until the walk ended.
+ */
+class ExcludeMatcher {
+    rules;
+    /** Whether some rule could leave out a file whose directories are all in. */
+    matchesFiles;
+    constructor(patterns) {
+        // Case-sensitive, as git is on Linux: `*.LOG` does not leave out `app.log`.
+        this.rules = ignore_default()({ ignorecase: false }).add([...patterns]);
+        this.matchesFiles = patterns.some(canExcludeFile);
+    }
+    /** A directory (or a link to one) at `rel`, '/'-separated from the root, without the trailing slash. */
+    excludesDir(rel) {
+        return this.rules.ignores(`${rel}/`);
+    }
+    /** A file or link at `rel` whose directories the walk found not excluded. */
+    excludesFile(rel) {
+        return this.matchesFiles && this.rules.ignores(rel);
+    }
+}
+/**
+ * Could this pattern leave out a file by its own path? Only an ignoring rule (not `!`, a comment
+ * or a blank line) that does not end in '/'. Anything unusual at the end (a trailing space, an
+ * escaped slash, '//') counts as able to: the matcher then asks `ignore` about every file, as before.
+ */
+function canExcludeFile(pattern) {
+    if (pattern.length === 0 || pattern.startsWith('#') || pattern.startsWith('!'))
+        return false;
+    const dirOnly = pattern.length >= 2 && pattern.endsWith('/') && !pattern.endsWith('\\/') && !pattern.endsWith('//');
+    return !dirOnly;
+}
+
 ;// CONCATENATED MODULE: ./src/source/walk-tree.ts
+
 
 
 
@@ -87254,35 +87349,40 @@ const ALWAYS_EXCLUDED = '.git';
  * excluded ones, sorted by path so the same tree always gives the same bundle.
  */
 async function walkSourceTree(root, exclude) {
-    // Case-sensitive, as git is on Linux: `*.LOG` does not leave out `app.log`.
-    const matcher = ignore_default()({ ignorecase: false }).add([...DEFAULT_EXCLUDES, ...exclude]);
+    const matcher = new ExcludeMatcher([...DEFAULT_EXCLUDES, ...exclude]);
     const realRoot = external_node_fs_.realpathSync(root);
     const entries = [];
     // Synchronous calls: metadata of a checked-out tree is in the page cache, and a thread-pool
     // round trip per file made listing 40,000 files take seconds instead of a fraction of one.
     const walk = (dir, relDir) => {
-        // Names as bytes: a string listing silently turns bytes that are not UTF-8 into U+FFFD.
-        for (const [name, raw] of namesIn(dir)) {
+        // Joined by hand: path.join normalizes every path again, a tenth of the walk on a tree of tiny files.
+        const prefix = dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep;
+        const relPrefix = relDir ? `${relDir}/` : '';
+        for (const item of namesIn(dir)) {
+            const name = typeof item === 'string' ? item : item[0];
+            const raw = typeof item === 'string' ? undefined : item[1];
             if (name === ALWAYS_EXCLUDED)
                 continue;
-            const rel = relDir ? `${relDir}/${name}` : name;
-            const absolute = external_node_path_.join(dir, name);
-            // By its bytes: the decoded name of a non-UTF-8 file names no file on disk.
-            const stat = external_node_fs_.lstatSync(Buffer.concat([Buffer.from(`${dir}${external_node_path_.sep}`), raw]));
+            const rel = relPrefix + name;
+            const absolute = prefix + name;
+            // By its bytes when the name is not UTF-8: its decoded name names no file on disk.
+            const stat = external_node_fs_.lstatSync(raw ? Buffer.concat([Buffer.from(prefix), raw]) : absolute);
             if (stat.isDirectory()) {
-                if (matcher.ignores(`${rel}/`))
+                if (matcher.excludesDir(rel))
                     continue;
                 refuseBackslash(rel);
-                refuseNonUtf8(raw, name, relDir);
+                if (raw)
+                    refuseNonUtf8(raw, name, relDir);
                 entries.push({ path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute });
                 walk(absolute, rel);
                 continue;
             }
             // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
-            if (matcher.ignores(rel) || (stat.isSymbolicLink() && walk_tree_isDirectory(absolute) && matcher.ignores(`${rel}/`)))
+            if (matcher.excludesFile(rel) || (stat.isSymbolicLink() && walk_tree_isDirectory(absolute) && matcher.excludesDir(rel)))
                 continue;
             refuseBackslash(rel);
-            refuseNonUtf8(raw, name, relDir);
+            if (raw)
+                refuseNonUtf8(raw, name, relDir);
             if (stat.isSymbolicLink()) {
                 const linkTarget = external_node_fs_.readlinkSync(absolute);
                 refuseEscapingLink(realRoot, absolute, rel, linkTarget);
@@ -87299,10 +87399,17 @@ async function walkSourceTree(root, exclude) {
     entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return entries;
 }
-/** A directory's entries, sorted by name: each name decoded from UTF-8, with the bytes it came from. */
+/**
+ * A directory's entries, sorted by name (code units). A name is listed with the bytes it came
+ * from only when decoding may have lost some (it holds U+FFFD, what a byte that is not UTF-8
+ * decodes to): every other name is exactly its bytes, and asking for bytes cost a Buffer per name.
+ */
 function namesIn(dir) {
+    const names = external_node_fs_.readdirSync(dir).sort();
+    if (!names.some(name => name.includes('\uFFFD')))
+        return names;
     const named = external_node_fs_.readdirSync(dir, { encoding: 'buffer' }).map((raw) => [raw.toString('utf8'), raw]);
-    return named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, raw]) => (name.includes('\uFFFD') ? [name, raw] : name));
 }
 /**
  * A name that is not UTF-8 (e.g. Latin-1 from an old archive) cannot be named in a zip or tar
