@@ -80254,14 +80254,54 @@ function explainAwsError(error, doing, permission, resource) {
 
 /** Classes whose objects cannot be read (GetObject: InvalidObjectState) until restored. GLACIER_IR is read at once. */
 const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+function isArchived(storage) {
+    const tiered = storage.storageClass === 'INTELLIGENT_TIERING' && /ARCHIVE_ACCESS$/.test(storage.archiveStatus ?? '');
+    return ARCHIVE_CLASSES.has(storage.storageClass ?? '') || tiered ? { tiered } : undefined;
+}
+/**
+ * When a restored copy of an archived object goes away (x-amz-restore's expiry-date), or
+ * undefined for an object that is not a restored copy. Intelligent-Tiering objects move back to
+ * the frequent tier when restored, with no expiry.
+ */
+function restoredUntil(storage) {
+    if (!isArchived(storage) || !/ongoing-request="false"/.test(storage.restore ?? ''))
+        return undefined;
+    const expiry = /expiry-date="([^"]+)"/.exec(storage.restore ?? '')?.[1];
+    const at = expiry ? new Date(expiry) : undefined;
+    return at && !Number.isNaN(at.getTime()) ? at : undefined;
+}
+/**
+ * A restored copy deploys now, but S3 archives it again at its expiry: from then on a rollback
+ * to this revision, an Auto Scaling scale-out that installs it and a redeploy of this commit
+ * fail at DownloadBundle with InvalidObjectState. Said once, with how to keep it.
+ */
+function restoredCopyNote(revision, now) {
+    const until = revision.restoredUntil;
+    if (!until)
+        return undefined;
+    const left = until.getTime() - now;
+    const inTime = left <= 0
+        ? 'now'
+        : left < 48 * 3600_000
+            ? `in ${Math.max(1, Math.round(left / 3600_000))} h`
+            : `in ${Math.round(left / 86_400_000)} days`;
+    const loc = `s3://${revision.bucket}/${revision.key}`;
+    const versionArg = revision.version ? ` --version-id ${revision.version}` : '';
+    return (`${loc} is a restored copy of an archived object, readable until ${until.toISOString()} (${inTime}). After that, an ` +
+        'automatic rollback to this revision, an Auto Scaling scale-out that installs it and a redeploy of this commit fail at ' +
+        'DownloadBundle with InvalidObjectState. To keep it deployable, restore it for longer (a new restore-object extends the ' +
+        `copy): aws s3api restore-object --bucket ${revision.bucket} --key ${revision.key}${versionArg} ` +
+        `--restore-request '{"Days":30}'; and keep bundles that rollbacks may need out of archive tiers in the lifecycle rules.`);
+}
 /**
  * Refuses an object the agent could not download: every instance's DownloadBundle would fail with
  * InvalidObjectState. A restored copy (ongoing-request="false") is readable until it expires.
  */
 function assertReadable(storage, loc, version) {
-    const tiered = storage.storageClass === 'INTELLIGENT_TIERING' && /ARCHIVE_ACCESS$/.test(storage.archiveStatus ?? '');
-    if (!ARCHIVE_CLASSES.has(storage.storageClass ?? '') && !tiered)
+    const archived = isArchived(storage);
+    if (!archived)
         return;
+    const { tiered } = archived;
     if (/ongoing-request="false"/.test(storage.restore ?? ''))
         return;
     const where = tiered ? `INTELLIGENT_TIERING (${storage.archiveStatus})` : storage.storageClass;
@@ -80304,6 +80344,8 @@ async function headBundle(loc, deps) {
         const sha256 = head.Metadata?.[SHA256_METADATA];
         // A multipart object without sha256 metadata may have been uploaded while packaging: its checksum tells.
         const fullCrc32 = !sha256 && unquote(head.ETag).includes('-') ? await fullObjectCrc32(loc, deps) : undefined;
+        const storage = { storageClass: head.StorageClass, restore: head.Restore, archiveStatus: head.ArchiveStatus };
+        const until = restoredUntil(storage);
         return {
             revision: {
                 bucket: loc.bucket,
@@ -80313,9 +80355,10 @@ async function headBundle(loc, deps) {
                 version: head.VersionId,
                 sha256,
                 size: head.ContentLength ?? 0,
-                uploaded: false
+                uploaded: false,
+                ...(until ? { restoredUntil: until } : {})
             },
-            storage: { storageClass: head.StorageClass, restore: head.Restore, archiveStatus: head.ArchiveStatus },
+            storage,
             lastModified: head.LastModified,
             fullCrc32
         };
@@ -88530,6 +88573,7 @@ async function bucketFacts(bucket, expectedBucketOwner, deps) {
 
 
 
+
 /** Excluded paths named one by one in the log; the summary gets the first few. */
 const SUMMARY_EXCLUDED = 10;
 /**
@@ -88580,6 +88624,9 @@ async function runCheck(ctx) {
         fact('object', found
             ? `${s3Uri(location)} exists: ${found.size} bytes, eTag ${found.eTag}${found.version ? `, version ${found.version}` : ''}${found.sha256 ? `, sha256 ${found.sha256}` : ''}`
             : `${s3Uri(location)}: no object yet`);
+        const restored = found && restoredCopyNote(found, ctx.clock.now());
+        if (restored)
+            log.warning(restored);
         return found;
     });
     // As deploy: upload: never, and a redeploy whose bundle is already there, package nothing (the
@@ -88895,6 +88942,7 @@ async function runCommand(ctx) {
 
 
 
+
 /**
  * resolve inputs -> check appspec -> package -> upload (or reuse) -> CreateDeployment -> watch;
  * for ECS and Lambda: check the AppSpec -> CreateDeployment with it as content -> watch.
@@ -88949,6 +88997,9 @@ async function prepareBundle(ctx) {
     await pipeline_checkCodeDeploy(ctx);
     stopIfCancelled(ctx, 'before packaging');
     report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, source, location)));
+    const restored = restoredCopyNote(report.revision, ctx.clock.now());
+    if (restored)
+        log.warning(restored);
 }
 /** ECS and Lambda: the AppSpec, read and checked; nothing is packaged or uploaded. */
 async function prepareAppSpec(ctx, input) {

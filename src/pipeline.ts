@@ -12,6 +12,7 @@ import { describeAppSpec } from './appspec/ecs-lambda/resources.js'
 import { findExisting, requireExisting } from './upload/existing-object.js'
 import { bundleLocation, s3Uri, type BundleLocation, type UploadedRevision } from './upload/location.js'
 import { uploadWhilePackaging, type FollowHooks } from './upload/upload-while-packaging.js'
+import { restoredCopyNote } from './upload/storage-class.js'
 import { consoleUrl } from './deploy/console-url.js'
 import { createDeployment } from './deploy/create-deployment.js'
 import { preflight } from './deploy/preflight.js'
@@ -99,6 +100,8 @@ async function prepareBundle(ctx: PipelineContext): Promise<void> {
   await checkCodeDeploy(ctx)
   stopIfCancelled(ctx, 'before packaging')
   report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, source!, location)))
+  const restored = restoredCopyNote(report.revision, ctx.clock.now())
+  if (restored) log.warning(restored)
 }
 
 /** ECS and Lambda: the AppSpec, read and checked; nothing is packaged or uploaded. */

@@ -72,6 +72,27 @@ describe('an archived bundle', () => {
       )
     ])
   })
+
+  test('a restored copy is deployed, with a warning that names the date it goes away and how to keep it', async () => {
+    const first = await runWith(bed)
+    expect(first.outputs['status']).toBe('Succeeded')
+    const expiry = new Date(Date.now() + 3 * 86_400_000 + 3_600_000)
+    bed.tb.s3.setStorageClass(BUCKET, KEY, {
+      storageClass: 'GLACIER',
+      restore: `ongoing-request="false", expiry-date="${expiry.toUTCString()}"`
+    })
+    const redeploy = await runWith(bed, { inputs: { upload: 'never' } })
+    expect([redeploy.code, redeploy.outputs['status']]).toEqual([0, 'Succeeded'])
+    expect(deployments()).toBe(2)
+    const until = new Date(Math.floor(expiry.getTime() / 1000) * 1000).toISOString()
+    expect(redeploy.commands).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^::warning::s3://${BUCKET}/app/5{40}\\.zip is a restored copy of an archived object, readable until ${until.replace(/\./g, '\\.')} \\(in 3 days\\)\\..*restore-object`
+        )
+      )
+    )
+  })
 })
 
 describe('cancelled while the bundle goes up in parts', () => {

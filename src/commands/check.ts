@@ -8,6 +8,7 @@ import { describeAppSpec } from '../appspec/ecs-lambda/resources.js'
 import { bucketFacts } from '../upload/bucket-facts.js'
 import { findExisting, requireExisting } from '../upload/existing-object.js'
 import { bundleLocation, s3Uri, type BundleLocation, type UploadedRevision } from '../upload/location.js'
+import { restoredCopyNote } from '../upload/storage-class.js'
 import { preflight } from '../deploy/preflight.js'
 import { buildBundle, readBundleSource, type BundleSource } from './bundle-source.js'
 import { stageDeps, type CommandContext } from './context.js'
@@ -71,6 +72,8 @@ export async function runCheck(ctx: CommandContext): Promise<void> {
           ? `${s3Uri(location)} exists: ${found.size} bytes, eTag ${found.eTag}${found.version ? `, version ${found.version}` : ''}${found.sha256 ? `, sha256 ${found.sha256}` : ''}`
           : `${s3Uri(location)}: no object yet`
       )
+      const restored = found && restoredCopyNote(found, ctx.clock.now())
+      if (restored) log.warning(restored)
       return found
     })
   // As deploy: upload: never, and a redeploy whose bundle is already there, package nothing (the

@@ -4,7 +4,7 @@ import { ActionError, awsErrorName } from '../core/errors.js'
 import { abortable } from '../aws/clients.js'
 import { explainAwsError, isAccessDenied } from '../aws/service-errors.js'
 import { s3Uri, SHA256_METADATA, type BundleLocation, type UploadedRevision } from './location.js'
-import { assertReadable, type StorageState } from './storage-class.js'
+import { assertReadable, restoredUntil, type StorageState } from './storage-class.js'
 
 /** Reading S3 needs the client and the cancel signal, nothing else of the run. */
 export type S3Deps = Pick<StageDeps, 'clients' | 'signal'>
@@ -38,6 +38,8 @@ export async function headBundle(loc: BundleLocation, deps: S3Deps): Promise<Exi
     const sha256 = head.Metadata?.[SHA256_METADATA]
     // A multipart object without sha256 metadata may have been uploaded while packaging: its checksum tells.
     const fullCrc32 = !sha256 && unquote(head.ETag).includes('-') ? await fullObjectCrc32(loc, deps) : undefined
+    const storage = { storageClass: head.StorageClass, restore: head.Restore, archiveStatus: head.ArchiveStatus }
+    const until = restoredUntil(storage)
     return {
       revision: {
         bucket: loc.bucket,
@@ -47,9 +49,10 @@ export async function headBundle(loc: BundleLocation, deps: S3Deps): Promise<Exi
         version: head.VersionId,
         sha256,
         size: head.ContentLength ?? 0,
-        uploaded: false
+        uploaded: false,
+        ...(until ? { restoredUntil: until } : {})
       },
-      storage: { storageClass: head.StorageClass, restore: head.Restore, archiveStatus: head.ArchiveStatus },
+      storage,
       lastModified: head.LastModified,
       fullCrc32
     }

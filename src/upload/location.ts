@@ -22,6 +22,8 @@ export interface UploadedRevision {
   sha256: string | undefined
   size: number
   uploaded: boolean
+  /** A restored copy of an archived object: readable until then, archived again after. */
+  restoredUntil?: Date
 }
 
 /** Object metadata key holding the bundle's sha256 (x-amz-meta-sha256). */

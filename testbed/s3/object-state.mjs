@@ -110,11 +110,23 @@ export class ObjectState {
   }
 
   /**
+   * Where S3 keeps the object now: a restored copy whose expiry-date has passed is gone (S3 removes
+   * it and the x-amz-restore header with it), so the object is archived, and unreadable, again.
+   * @param {string} bucket @param {string} key @returns {StorageSpec | undefined}
+   */
+  storageOf(bucket, key) {
+    const spec = this.storage.get(`${bucket}\0${key}`)
+    const expiry = /expiry-date="([^"]+)"/.exec(spec?.restore ?? '')?.[1]
+    if (!spec || !expiry || Date.parse(expiry) > Date.now()) return spec
+    return { ...spec, restore: undefined }
+  }
+
+  /**
    * The storage headers HEAD and GET carry; GET of an archived object not restored fails as S3's does.
    * @param {any} ctx @param {string} bucket @param {string} key
    */
   checkRead(ctx, bucket, key) {
-    const spec = this.storage.get(`${bucket}\0${key}`)
+    const spec = this.storageOf(bucket, key)
     if (!spec) return
     const tiered = spec.storageClass === 'INTELLIGENT_TIERING' && /ARCHIVE_ACCESS$/.test(spec.archiveStatus ?? '')
     const readable = !(ARCHIVED.has(spec.storageClass ?? '') || tiered) || /ongoing-request="false"/.test(spec.restore ?? '')
@@ -128,7 +140,7 @@ export class ObjectState {
 
   /** @param {any} ctx @param {string} bucket @param {string} key */
   setReadHeaders(ctx, bucket, key) {
-    const spec = this.storage.get(`${bucket}\0${key}`)
+    const spec = this.storageOf(bucket, key)
     if (spec?.storageClass && spec.storageClass !== 'STANDARD') ctx.set('x-amz-storage-class', spec.storageClass)
     if (spec?.archiveStatus) ctx.set('x-amz-archive-status', spec.archiveStatus)
     if (spec?.restore) ctx.set('x-amz-restore', spec.restore)
