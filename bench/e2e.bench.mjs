@@ -268,5 +268,7 @@ const secs = list => list.map(x => x.toFixed(2)).join(', ')
 say(`ours to CreateDeployment received: ${secs(ours.map(r => r.seconds))} s; to the action's exit: ${secs(ours.map(r => r.exitSeconds))} s`)
 if (ours.every(r => r.split)) say(`ours from its log: ${ours.map(r => r.split).join('; ')}`)
 say(`peer: ${secs(theirs.map(r => r.seconds))} s (${theirs.map(r => r.split).join('; ')})`)
+// Each run's ratio against the peer's run next to it: how much the figure moves with the machine's load.
+say(`ratio of each pair: ${ours.map((r, i) => (r.seconds / (theirs[i]?.seconds ?? NaN)).toFixed(2)).join(', ')}`)
 say(v.ok ? `target met: ratio <= ${TARGET}, peak RSS < 256 MB` : `target MISSED: ${v.misses.join('; ')}`)
 if (!v.ok) process.exitCode = 1
