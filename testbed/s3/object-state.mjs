@@ -118,7 +118,10 @@ export class ObjectState {
     const spec = this.storage.get(`${bucket}\0${key}`)
     const expiry = /expiry-date="([^"]+)"/.exec(spec?.restore ?? '')?.[1]
     if (!spec || !expiry || Date.parse(expiry) > Date.now()) return spec
-    return { ...spec, restore: undefined }
+    /** @type {StorageSpec} */
+    const archived = { ...spec }
+    delete archived.restore
+    return archived
   }
 
   /**
