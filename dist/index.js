@@ -80258,13 +80258,17 @@ function isArchived(storage) {
     const tiered = storage.storageClass === 'INTELLIGENT_TIERING' && /ARCHIVE_ACCESS$/.test(storage.archiveStatus ?? '');
     return ARCHIVE_CLASSES.has(storage.storageClass ?? '') || tiered ? { tiered } : undefined;
 }
+/** A restore that is done: the copy is readable (until its expiry-date). */
+function isRestored(storage) {
+    return /ongoing-request="false"/.test(storage.restore ?? '');
+}
 /**
  * When a restored copy of an archived object goes away (x-amz-restore's expiry-date), or
  * undefined for an object that is not a restored copy. Intelligent-Tiering objects move back to
  * the frequent tier when restored, with no expiry.
  */
 function restoredUntil(storage) {
-    if (!isArchived(storage) || !/ongoing-request="false"/.test(storage.restore ?? ''))
+    if (!isArchived(storage) || !isRestored(storage))
         return undefined;
     const expiry = /expiry-date="([^"]+)"/.exec(storage.restore ?? '')?.[1];
     const at = expiry ? new Date(expiry) : undefined;
@@ -80285,9 +80289,8 @@ function restoredCopyNote(revision, now) {
         : left < 48 * 3600_000
             ? `in ${Math.max(1, Math.round(left / 3600_000))} h`
             : `in ${Math.round(left / 86_400_000)} days`;
-    const loc = `s3://${revision.bucket}/${revision.key}`;
     const versionArg = revision.version ? ` --version-id ${revision.version}` : '';
-    return (`${loc} is a restored copy of an archived object, readable until ${until.toISOString()} (${inTime}). After that, an ` +
+    return (`${s3Uri(revision)} is a restored copy of an archived object, readable until ${until.toISOString()} (${inTime}). After that, an ` +
         'automatic rollback to this revision, an Auto Scaling scale-out that installs it and a redeploy of this commit fail at ' +
         'DownloadBundle with InvalidObjectState. To keep it deployable, restore it for longer (a new restore-object extends the ' +
         `copy): aws s3api restore-object --bucket ${revision.bucket} --key ${revision.key}${versionArg} ` +
@@ -80302,7 +80305,7 @@ function assertReadable(storage, loc, version) {
     if (!archived)
         return;
     const { tiered } = archived;
-    if (/ongoing-request="false"/.test(storage.restore ?? ''))
+    if (isRestored(storage))
         return;
     const where = tiered ? `INTELLIGENT_TIERING (${storage.archiveStatus})` : storage.storageClass;
     const versionArg = version ? ` --version-id ${version}` : '';
@@ -80913,7 +80916,7 @@ known) {
     // A second try only when a concurrent multipart upload won a race and then left nothing (409).
     for (let attempt = 1;; attempt++) {
         try {
-            return revision(bundle, loc, await write(bundle, loc, true, deps, sizes));
+            return uploadedRevision(bundle, loc, await write(bundle, loc, true, deps, sizes));
         }
         catch (error) {
             if (!isConditionFailure(error))
@@ -80953,13 +80956,14 @@ async function settle(existing, bundle, loc, deps, sizes, mode) {
         return { ...existing.revision, sha256: existing.revision.sha256 ?? bundle.sha256 };
     }
     try {
-        return revision(bundle, loc, await write(bundle, loc, false, deps, sizes));
+        return uploadedRevision(bundle, loc, await write(bundle, loc, false, deps, sizes));
     }
     catch (error) {
         throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc);
     }
 }
-function revision(bundle, loc, written) {
+/** What a write of the bundle at the location gives: the revision CodeDeploy deploys. */
+function uploadedRevision(bundle, loc, written) {
     return {
         bucket: loc.bucket,
         key: loc.key,
@@ -81051,17 +81055,7 @@ async function uploadWhilePackaging(pack, type, loc, mode, deps, options = {}) {
         return { bundle, revision: await uploadBundle(bundle, loc, mode, deps, sizes(bundle.size), { existing: undefined }), streamed: false };
     }
     try {
-        const written = await stream.complete();
-        const revision = {
-            bucket: loc.bucket,
-            key: loc.key,
-            bundleType: type,
-            ...written,
-            sha256: bundle.sha256,
-            size: bundle.size,
-            uploaded: true
-        };
-        return { bundle, revision, streamed: true };
+        return { bundle, revision: uploadedRevision(bundle, loc, await stream.complete()), streamed: true };
     }
     catch (error) {
         await stream.abandon();

@@ -19,13 +19,18 @@ function isArchived(storage: StorageState): { tiered: boolean } | undefined {
   return ARCHIVE_CLASSES.has(storage.storageClass ?? '') || tiered ? { tiered } : undefined
 }
 
+/** A restore that is done: the copy is readable (until its expiry-date). */
+function isRestored(storage: StorageState): boolean {
+  return /ongoing-request="false"/.test(storage.restore ?? '')
+}
+
 /**
  * When a restored copy of an archived object goes away (x-amz-restore's expiry-date), or
  * undefined for an object that is not a restored copy. Intelligent-Tiering objects move back to
  * the frequent tier when restored, with no expiry.
  */
 export function restoredUntil(storage: StorageState): Date | undefined {
-  if (!isArchived(storage) || !/ongoing-request="false"/.test(storage.restore ?? '')) return undefined
+  if (!isArchived(storage) || !isRestored(storage)) return undefined
   const expiry = /expiry-date="([^"]+)"/.exec(storage.restore ?? '')?.[1]
   const at = expiry ? new Date(expiry) : undefined
   return at && !Number.isNaN(at.getTime()) ? at : undefined
@@ -46,10 +51,9 @@ export function restoredCopyNote(revision: UploadedRevision, now: number): strin
       : left < 48 * 3600_000
         ? `in ${Math.max(1, Math.round(left / 3600_000))} h`
         : `in ${Math.round(left / 86_400_000)} days`
-  const loc = `s3://${revision.bucket}/${revision.key}`
   const versionArg = revision.version ? ` --version-id ${revision.version}` : ''
   return (
-    `${loc} is a restored copy of an archived object, readable until ${until.toISOString()} (${inTime}). After that, an ` +
+    `${s3Uri(revision)} is a restored copy of an archived object, readable until ${until.toISOString()} (${inTime}). After that, an ` +
     'automatic rollback to this revision, an Auto Scaling scale-out that installs it and a redeploy of this commit fail at ' +
     'DownloadBundle with InvalidObjectState. To keep it deployable, restore it for longer (a new restore-object extends the ' +
     `copy): aws s3api restore-object --bucket ${revision.bucket} --key ${revision.key}${versionArg} ` +
@@ -65,7 +69,7 @@ export function assertReadable(storage: StorageState, loc: BundleLocation, versi
   const archived = isArchived(storage)
   if (!archived) return
   const { tiered } = archived
-  if (/ongoing-request="false"/.test(storage.restore ?? '')) return
+  if (isRestored(storage)) return
   const where = tiered ? `INTELLIGENT_TIERING (${storage.archiveStatus})` : storage.storageClass
   const versionArg = version ? ` --version-id ${version}` : ''
   // Intelligent-Tiering archive tiers take no Days: the object moves back to the frequent tier.

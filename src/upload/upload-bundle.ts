@@ -50,7 +50,7 @@ export async function uploadBundle(
   // A second try only when a concurrent multipart upload won a race and then left nothing (409).
   for (let attempt = 1; ; attempt++) {
     try {
-      return revision(bundle, loc, await write(bundle, loc, true, deps, sizes))
+      return uploadedRevision(bundle, loc, await write(bundle, loc, true, deps, sizes))
     } catch (error) {
       if (!isConditionFailure(error)) throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc)
       const winner = await headBundle(loc, deps)
@@ -93,13 +93,14 @@ async function settle(
     return { ...existing.revision, sha256: existing.revision.sha256 ?? bundle.sha256 }
   }
   try {
-    return revision(bundle, loc, await write(bundle, loc, false, deps, sizes))
+    return uploadedRevision(bundle, loc, await write(bundle, loc, false, deps, sizes))
   } catch (error) {
     throw explainS3Error(error, `uploading the bundle to ${s3Uri(loc)}`, 's3:PutObject', loc)
   }
 }
 
-function revision(bundle: Bundle, loc: BundleLocation, written: Written): UploadedRevision {
+/** What a write of the bundle at the location gives: the revision CodeDeploy deploys. */
+export function uploadedRevision(bundle: Bundle, loc: BundleLocation, written: Written): UploadedRevision {
   return {
     bucket: loc.bucket,
     key: loc.key,

@@ -9,6 +9,7 @@ import {
   headBeforeWriting,
   streamParams,
   uploadBundle,
+  uploadedRevision,
   type UploadDeps,
   type UploadOptions
 } from './upload-bundle.js'
@@ -81,17 +82,7 @@ export async function uploadWhilePackaging(
     return { bundle, revision: await uploadBundle(bundle, loc, mode, deps, sizes(bundle.size), { existing: undefined }), streamed: false }
   }
   try {
-    const written = await stream.complete()
-    const revision = {
-      bucket: loc.bucket,
-      key: loc.key,
-      bundleType: type,
-      ...written,
-      sha256: bundle.sha256,
-      size: bundle.size,
-      uploaded: true
-    }
-    return { bundle, revision, streamed: true }
+    return { bundle, revision: uploadedRevision(bundle, loc, await stream.complete()), streamed: true }
   } catch (error) {
     await stream.abandon()
     if (!isConditionFailure(error) || deps.signal.aborted) {
