@@ -13,6 +13,7 @@
 // and unpacks the bundle), before the next run starts, so it takes no CPU from either side.
 // Peer: from starting zip to `aws s3 cp` exiting. Every run uses a fresh commit SHA and key, so both
 // upload for real; both objects are read back from S3 and hashed against the bundle each side made.
+// The action runs under the Node that action.yml declares (node24), as a runner runs it (lib/runtime.mjs).
 // Targets: time ratio <= 0.6, the action's peak RSS < 256 MB.
 // Needs the AWS CLI (BENCH_AWS, default `aws` on PATH); without it the case is skipped (exit 3).
 import { execFileSync, spawn } from 'node:child_process'
@@ -25,6 +26,7 @@ import { fileURLToPath } from 'node:url'
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3'
 import { startTestbed } from '../testbed/index.mjs'
 import { runAction } from '../testbed/harness/run-action.mjs'
+import { actionRuntime } from './lib/runtime.mjs'
 import { ensureTree } from './lib/make-tree.mjs'
 import { MB, awsCliVersion, fmtMb, median, verdict } from './lib/verdict.mjs'
 
@@ -130,8 +132,9 @@ if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) throw new Error('dist/i
 const root = path.join(treesDir, TREE.name)
 const made = performance.now()
 const { reused } = ensureTree(root, TREE)
+const runtime = actionRuntime()
 say(
-  `End to end on ${os.cpus().length} CPU(s), Node ${process.version}, ${awsLine.split(' ')[0]}, ${execFileSync('zip', ['-v'], { encoding: 'utf8' }).split('\n')[1]?.trim()}`
+  `End to end on ${os.cpus().length} CPU(s), the action under ${runtime.label}, ${awsLine.split(' ')[0]}, ${execFileSync('zip', ['-v'], { encoding: 'utf8' }).split('\n')[1]?.trim()}`
 )
 say(
   `tree: ${TREE.files.toLocaleString('en')} files, ${fmtMb(TREE.bytes)} MB (${reused ? 'reused' : `generated in ${((performance.now() - made) / 1000).toFixed(1)} s`}) at ${path.relative(ROOT, root) || root}`
@@ -188,6 +191,7 @@ try {
         wait: 'false'
       },
       wrapper: ['/usr/bin/time', '-f', 'maxrss-kb=%M'],
+      node: runtime.node,
       timeoutMs: 30 * 60_000
     })
     const exitSeconds = (Date.now() - started) / 1000

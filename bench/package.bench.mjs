@@ -3,7 +3,8 @@
 // exactly as they go into dist/) against the tool people use for the same bundle, on the same
 // generated tree, in the same run: zip against Info-ZIP `zip -r -q`, tgz against `tar czf` (GNU
 // tar piping to gzip -6). Each case prints wall time (the median of its runs, the two tools
-// alternating), peak RSS, bundle size and the time ratio.
+// alternating), peak RSS, bundle size and the time ratio. The packager runs under the Node that
+// action.yml declares (node24), as a runner runs it; see lib/runtime.mjs (BENCH_NODE=<path> to choose).
 //
 //   node bench/package.bench.mjs                                # every case
 //   BENCH_TREES=vendor BENCH_TYPES=tgz node bench/package.bench.mjs
@@ -17,6 +18,7 @@ import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { ensureTree } from './lib/make-tree.mjs'
+import { actionRuntime } from './lib/runtime.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MB = 1 << 20
@@ -172,11 +174,7 @@ async function benchCase(spec, tree, buildDir) {
     const count = runs || tree.runs
     for (let i = 0; i < count; i++) {
       // Alternate, so a slower moment of the machine does not land on one tool only.
-      const run = await measure(
-        process.execPath,
-        [path.join(ROOT, 'bench', 'lib', 'package-child.mjs'), buildDir, root, out, spec.type],
-        ROOT
-      )
+      const run = await measure(runtime.node, [path.join(ROOT, 'bench', 'lib', 'package-child.mjs'), buildDir, root, out, spec.type], ROOT)
       const result = /** @type {{ entries: number, size: number, sha256: string, file: string }} */ (JSON.parse(run.stdout))
       if (ourResult && result.sha256 !== ourResult.sha256)
         throw new Error(`two runs on the same tree gave different bundles: ${ourResult.sha256} and ${result.sha256}`)
@@ -217,8 +215,9 @@ async function benchCase(spec, tree, buildDir) {
 }
 
 ensureTools()
+const runtime = actionRuntime()
 say(
-  `Packaging benchmark on ${os.cpus().length} CPU(s), Node ${process.version}, ${execFileSync('zip', ['-v'], { encoding: 'utf8' }).split('\n')[1]?.trim()}, ${execFileSync('tar', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`
+  `Packaging benchmark on ${os.cpus().length} CPU(s), the packager under ${runtime.label}, ${execFileSync('zip', ['-v'], { encoding: 'utf8' }).split('\n')[1]?.trim()}, ${execFileSync('tar', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`
 )
 const buildDir = buildPackager()
 const results = []

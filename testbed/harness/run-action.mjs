@@ -21,6 +21,7 @@ export const PUSHED_AT = '2024-03-10T05:11:07+05:30'
  * @property {string} [sha] GITHUB_SHA
  * @property {(line: string, child: import('node:child_process').ChildProcess) => void} [onLine] every stdout line, as it comes
  * @property {number} [timeoutMs]
+ * @property {string} [node] the node binary that runs dist/index.js (default: this one); bench/e2e.bench.mjs gives action.yml's node24
  * @property {string[]} [wrapper] a command that runs node in turn, e.g. ['/usr/bin/time', '-f', '%M'] for the peak RSS (bench/e2e.bench.mjs)
  *
  * @typedef {object} RunResult
@@ -115,7 +116,11 @@ export async function runAction(options) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   }
 
-  const [command = process.execPath, ...args] = [...(options.wrapper ?? []), process.execPath, path.join(ROOT, 'dist', 'index.js')]
+  const [command = process.execPath, ...args] = [
+    ...(options.wrapper ?? []),
+    options.node ?? process.execPath,
+    path.join(ROOT, 'dist', 'index.js')
+  ]
   const child = spawn(command, args, {
     cwd: options.workspace,
     env,
