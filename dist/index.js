@@ -75219,6 +75219,10 @@ function failureMessage(report) {
 }
 
 ;// CONCATENATED MODULE: ./src/upload/location.ts
+/** The words for it in a log line: "(same sha256)". */
+function matchText(by) {
+    return by === 'sha256' ? 'same sha256' : 'same size and full-object CRC-32';
+}
 /** Object metadata key holding the bundle's sha256 (x-amz-meta-sha256). */
 const SHA256_METADATA = 'sha256';
 /** A CRC-32 as S3 writes it in x-amz-checksum-crc32: the 4 bytes, big-endian, in base64. */
@@ -80335,10 +80339,14 @@ function assertReadable(storage, loc, version) {
  * there is none. An archived object is refused: no instance could download it.
  */
 async function findExisting(loc, deps) {
+    return (await findExistingObject(loc, deps))?.revision;
+}
+/** As findExisting, with what S3 keeps of the object besides (its full-object CRC-32: check compares a bundle as deploy does). */
+async function findExistingObject(loc, deps) {
     const found = await headBundle(loc, deps);
     if (found)
         assertReadable(found.storage, loc, found.revision.version);
-    return found?.revision;
+    return found;
 }
 /** HeadObject: the object at the location as it is, or undefined when there is none. */
 async function headBundle(loc, deps) {
@@ -80443,14 +80451,15 @@ function isConditionFailure(error) {
     const status = error?.$metadata?.httpStatusCode;
     return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409;
 }
-/** The same bytes, as far as S3's record of them tells. */
+/** The same bytes, as far as S3's record of them tells: how it tells, or undefined when they differ (or it cannot tell). */
 function sameBytes(existing, bundle) {
     if (existing.revision.size !== bundle.size)
-        return false;
+        return undefined;
     if (existing.revision.sha256)
-        return existing.revision.sha256 === bundle.sha256;
+        return existing.revision.sha256 === bundle.sha256 ? 'sha256' : undefined;
     // Uploaded while packaging, before its sha256 was known: S3's full-object CRC-32 of the same size.
-    return existing.fullCrc32 !== undefined && bundle.crc32 !== undefined && existing.fullCrc32 === crc32Base64(bundle.crc32);
+    const crc = existing.fullCrc32 !== undefined && bundle.crc32 !== undefined && existing.fullCrc32 === crc32Base64(bundle.crc32);
+    return crc ? 'crc32' : undefined;
 }
 /**
  * The object at the key holds other bytes and the bucket keeps no versions: writing would replace
@@ -80898,8 +80907,8 @@ class StreamingUpload {
 const DEFAULT_MULTIPART_THRESHOLD = 16 << 20;
 const CONTENT_TYPES = { zip: 'application/zip', tar: 'application/x-tar', tgz: 'application/gzip' };
 /**
- * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256) are
- * already there. Never replaces an object a deployment may have used (deployments pin it by
+ * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256, or by
+ * S3's full-object CRC-32 for an object uploaded while packaging) are already there. Never replaces an object a deployment may have used (deployments pin it by
  * eTag): writes carry `If-None-Match: *`, so of two racing runs one wins and the other finds the
  * winner's object; other bytes at the key are written as a new version in a versioned bucket and
  * refused in any other. Bodies are buffers, so the SDK can retry a throttled, failed or dropped
@@ -80953,7 +80962,7 @@ async function settle(existing, bundle, loc, deps, sizes, mode) {
             throw replaceRefusal(existing, bundle, loc, versioning ?? 'Off');
         assertReadable(existing.storage, loc, existing.revision.version);
         // An object uploaded while packaging has no sha256 metadata: its bytes are this bundle's.
-        return { ...existing.revision, sha256: existing.revision.sha256 ?? bundle.sha256 };
+        return { ...existing.revision, sha256: existing.revision.sha256 ?? bundle.sha256, matchedBy: same };
     }
     try {
         return uploadedRevision(bundle, loc, await write(bundle, loc, false, deps, sizes));
@@ -88568,6 +88577,7 @@ async function bucketFacts(bucket, expectedBucketOwner, deps) {
 
 
 
+
 /** Excluded paths named one by one in the log; the summary gets the first few. */
 const SUMMARY_EXCLUDED = 10;
 /**
@@ -88614,14 +88624,17 @@ async function runCheck(ctx) {
     const readS3 = () => log.group('Check S3 (read-only)', async () => {
         const bucket = await bucketFacts(location.bucket, location.expectedBucketOwner, deps);
         fact('bucket', `${location.bucket}: region ${bucket.region}, versioning ${bucket.versioning}`);
-        const found = s.upload === 'never' ? await requireExisting(location, deps) : await headOrUnknown(location, ctx);
+        const object = s.upload === 'never'
+            ? { revision: await requireExisting(location, deps), fullCrc32: undefined }
+            : await headOrUnknown(location, ctx);
+        const found = object?.revision;
         fact('object', found
             ? `${s3Uri(location)} exists: ${found.size} bytes, eTag ${found.eTag}${found.version ? `, version ${found.version}` : ''}${found.sha256 ? `, sha256 ${found.sha256}` : ''}`
             : `${s3Uri(location)}: no object yet`);
         const restored = found && restoredCopyNote(found, ctx.clock.now());
         if (restored)
             log.warning(restored);
-        return found;
+        return object;
     });
     // As deploy: upload: never, and a redeploy whose bundle is already there, package nothing (the
     // workspace may hold another commit), so no tree is read. Otherwise the tree and appspec.yml are
@@ -88660,7 +88673,7 @@ async function checkSource(ctx, location, fact, rows) {
 }
 /** HeadObject as deploy does it: without s3:ListBucket a missing key reads as 403, which deploy takes as "upload". */
 async function headOrUnknown(location, ctx) {
-    return findExisting(location, ctx).catch((error) => {
+    return findExistingObject(location, ctx).catch((error) => {
         if (error instanceof ActionError && isAccessDenied(error.cause) && !location.expectedBucketOwner)
             return undefined;
         throw error;
@@ -88673,9 +88686,10 @@ function bundlePlan(ctx, location, existing) {
         return `deploy the existing ${uri} (upload: never)`;
     if (existing && s.redeploy && s.upload === 'auto')
         return `deploy the existing ${uri} of commit ${s.sha} (a redeploy: nothing packaged)`;
-    const same = existing && report.bundle && existing.sha256 === report.bundle.sha256 && existing.size === report.bundle.size;
+    // As deploy compares them: by sha256, or by S3's full-object CRC-32 for an object uploaded while packaging.
+    const same = existing && report.bundle && sameBytes(existing, report.bundle);
     if (same && s.upload === 'auto')
-        return `reuse ${uri}, which already holds this exact bundle (same sha256): no upload`;
+        return `reuse ${uri}, which already holds this exact bundle (${matchText(same)}): no upload`;
     return `upload the bundle to ${uri}${existing ? ' (replacing a different object)' : ''}`;
 }
 function configs(rows) {
@@ -89101,7 +89115,7 @@ async function packageAndUpload(ctx, source, location) {
     const rate = rateText(bundle.size, clock.now() - (streamed ? packing : packed));
     const where = `${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''})`;
     log.info(!revision.uploaded
-        ? `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`
+        ? `${s3Uri(location)} already holds this exact bundle (${matchText(revision.matchedBy ?? 'sha256')}): not uploaded again.`
         : streamed
             ? `Uploaded to ${where} while packaging: ${sizeText(bundle.size)}, done ${progress_secondsText(took)} after packaging${rate ? `, ${rate} overall` : ''}.`
             : `Uploaded to ${where}: ${sizeText(bundle.size)} in ${progress_secondsText(took)}${rate ? `, ${rate}` : ''}.`);

@@ -10,7 +10,7 @@ import { untilDeadline } from './aws/clients.js'
 import { appSpecFor, loadAppSpec } from './appspec/ecs-lambda/content.js'
 import { describeAppSpec } from './appspec/ecs-lambda/resources.js'
 import { findExisting, requireExisting } from './upload/existing-object.js'
-import { bundleLocation, s3Uri, type BundleLocation, type UploadedRevision } from './upload/location.js'
+import { bundleLocation, matchText, s3Uri, type BundleLocation, type UploadedRevision } from './upload/location.js'
 import { uploadWhilePackaging, type FollowHooks } from './upload/upload-while-packaging.js'
 import { restoredCopyNote } from './upload/storage-class.js'
 import { consoleUrl } from './deploy/console-url.js'
@@ -219,7 +219,7 @@ async function packageAndUpload(ctx: PipelineContext, source: BundleSource, loca
   const where = `${s3Uri(location)} (eTag ${revision.eTag}${revision.version ? `, version ${revision.version}` : ''})`
   log.info(
     !revision.uploaded
-      ? `${s3Uri(location)} already holds this exact bundle (same sha256): not uploaded again.`
+      ? `${s3Uri(location)} already holds this exact bundle (${matchText(revision.matchedBy ?? 'sha256')}): not uploaded again.`
       : streamed
         ? `Uploaded to ${where} while packaging: ${sizeText(bundle.size)}, done ${secondsText(took)} after packaging${rate ? `, ${rate} overall` : ''}.`
         : `Uploaded to ${where}: ${sizeText(bundle.size)} in ${secondsText(took)}${rate ? `, ${rate}` : ''}.`

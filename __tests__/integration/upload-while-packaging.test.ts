@@ -47,7 +47,7 @@ function onFirstPart(fire: (child: ChildProcess) => void): { onLine: OnLine; fir
   return { onLine, firedAt: () => firedAt }
 }
 
-test('a free key: UploadPart reaches S3 before the bundle is finished; the object is the bundle; a re-run reuses it', async () => {
+test('a free key: UploadPart reaches S3 before the bundle is finished; the object is the bundle; a re-run reuses it, and check says so', async () => {
   bigTree()
   let packagedAt = 0
   const result = await runWith(bed, {
@@ -83,6 +83,17 @@ test('a free key: UploadPart reaches S3 before the bundle is finished; the objec
   expect(again.outputs['bundle-etag']).toBe(result.outputs['bundle-etag'])
   expect(bed.s3Calls('CreateMultipartUpload')).toHaveLength(1)
   expect(deployments()).toBe(2)
+  // Known by the checksum S3 keeps (no sha256 metadata: it went up before its sha256 was known), and said so.
+  const reused = `s3://${BUCKET}/${KEY} already holds this exact bundle (same size and full-object CRC-32): not uploaded again.`
+  expect(again.stdout).toContain(reused)
+
+  // check compares as deploy does: the same object, so no upload.
+  const checked = await runWith(bed, { inputs: { command: 'check' } })
+  expect(checked.code).toBe(0)
+  expect(checked.stdout).toContain(
+    `reuse s3://${BUCKET}/${KEY}, which already holds this exact bundle (same size and full-object CRC-32): no upload`
+  )
+  expect(bed.s3Calls('CreateMultipartUpload')).toHaveLength(1)
 })
 
 test('another run stores the key while this one uploads: completion is refused (If-None-Match), its object stays, no upload is left open', async () => {

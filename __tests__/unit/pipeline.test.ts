@@ -223,7 +223,8 @@ describe('EC2/on-premises', () => {
       version: undefined,
       sha256: sha256(stored.body),
       size: stored.body.length,
-      uploaded: false
+      uploaded: false,
+      matchedBy: 'sha256'
     })
     expect(cd.inputs('CreateDeployment')[0]?.['revision']).toEqual({
       revisionType: 'S3',

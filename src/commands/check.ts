@@ -6,8 +6,9 @@ import { listExcluded } from '../source/excluded.js'
 import { appSpecFor, loadAppSpec } from '../appspec/ecs-lambda/content.js'
 import { describeAppSpec } from '../appspec/ecs-lambda/resources.js'
 import { bucketFacts } from '../upload/bucket-facts.js'
-import { findExisting, requireExisting } from '../upload/existing-object.js'
-import { bundleLocation, s3Uri, type BundleLocation, type UploadedRevision } from '../upload/location.js'
+import { findExistingObject, requireExisting, type ExistingObject } from '../upload/existing-object.js'
+import { bundleLocation, matchText, s3Uri, type BundleLocation } from '../upload/location.js'
+import { sameBytes } from '../upload/no-overwrite.js'
 import { restoredCopyNote } from '../upload/storage-class.js'
 import { preflight } from '../deploy/preflight.js'
 import { buildBundle, readBundleSource, type BundleSource } from './bundle-source.js'
@@ -61,11 +62,15 @@ export async function runCheck(ctx: CommandContext): Promise<void> {
   }
 
   const location = bundleLocation(s)
-  const readS3 = (): Promise<UploadedRevision | undefined> =>
+  const readS3 = (): Promise<Found | undefined> =>
     log.group('Check S3 (read-only)', async () => {
       const bucket = await bucketFacts(location.bucket, location.expectedBucketOwner, deps)
       fact('bucket', `${location.bucket}: region ${bucket.region}, versioning ${bucket.versioning}`)
-      const found = s.upload === 'never' ? await requireExisting(location, deps) : await headOrUnknown(location, ctx)
+      const object =
+        s.upload === 'never'
+          ? { revision: await requireExisting(location, deps), fullCrc32: undefined }
+          : await headOrUnknown(location, ctx)
+      const found = object?.revision
       fact(
         'object',
         found
@@ -74,7 +79,7 @@ export async function runCheck(ctx: CommandContext): Promise<void> {
       )
       const restored = found && restoredCopyNote(found, ctx.clock.now())
       if (restored) log.warning(restored)
-      return found
+      return object
     })
   // As deploy: upload: never, and a redeploy whose bundle is already there, package nothing (the
   // workspace may hold another commit), so no tree is read. Otherwise the tree and appspec.yml are
@@ -124,21 +129,25 @@ async function checkSource(
   return source
 }
 
+/** The object at the key, and what S3 keeps of it to compare a bundle with. */
+type Found = Pick<ExistingObject, 'revision' | 'fullCrc32'>
+
 /** HeadObject as deploy does it: without s3:ListBucket a missing key reads as 403, which deploy takes as "upload". */
-async function headOrUnknown(location: BundleLocation, ctx: CommandContext): Promise<UploadedRevision | undefined> {
-  return findExisting(location, ctx).catch((error: unknown) => {
+async function headOrUnknown(location: BundleLocation, ctx: CommandContext): Promise<Found | undefined> {
+  return findExistingObject(location, ctx).catch((error: unknown) => {
     if (error instanceof ActionError && isAccessDenied(error.cause) && !location.expectedBucketOwner) return undefined
     throw error
   })
 }
 
-function bundlePlan(ctx: CommandContext, location: BundleLocation, existing: UploadedRevision | undefined): string {
+function bundlePlan(ctx: CommandContext, location: BundleLocation, existing: Found | undefined): string {
   const { settings: s, report } = ctx
   const uri = s3Uri(location)
   if (s.upload === 'never') return `deploy the existing ${uri} (upload: never)`
   if (existing && s.redeploy && s.upload === 'auto') return `deploy the existing ${uri} of commit ${s.sha} (a redeploy: nothing packaged)`
-  const same = existing && report.bundle && existing.sha256 === report.bundle.sha256 && existing.size === report.bundle.size
-  if (same && s.upload === 'auto') return `reuse ${uri}, which already holds this exact bundle (same sha256): no upload`
+  // As deploy compares them: by sha256, or by S3's full-object CRC-32 for an object uploaded while packaging.
+  const same = existing && report.bundle && sameBytes(existing, report.bundle)
+  if (same && s.upload === 'auto') return `reuse ${uri}, which already holds this exact bundle (${matchText(same)}): no upload`
   return `upload the bundle to ${uri}${existing ? ' (replacing a different object)' : ''}`
 }
 

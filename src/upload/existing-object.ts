@@ -23,9 +23,14 @@ export interface ExistingObject {
  * there is none. An archived object is refused: no instance could download it.
  */
 export async function findExisting(loc: BundleLocation, deps: S3Deps): Promise<UploadedRevision | undefined> {
+  return (await findExistingObject(loc, deps))?.revision
+}
+
+/** As findExisting, with what S3 keeps of the object besides (its full-object CRC-32: check compares a bundle as deploy does). */
+export async function findExistingObject(loc: BundleLocation, deps: S3Deps): Promise<ExistingObject | undefined> {
   const found = await headBundle(loc, deps)
   if (found) assertReadable(found.storage, loc, found.revision.version)
-  return found?.revision
+  return found
 }
 
 /** HeadObject: the object at the location as it is, or undefined when there is none. */

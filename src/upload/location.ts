@@ -22,8 +22,18 @@ export interface UploadedRevision {
   sha256: string | undefined
   size: number
   uploaded: boolean
+  /** Not uploaded, as the object at the key holds these bytes: known by its sha256 metadata, or (uploaded while packaging) by S3's full-object CRC-32 and size. */
+  matchedBy?: BundleMatch
   /** A restored copy of an archived object: readable until then, archived again after. */
   restoredUntil?: Date
+}
+
+/** How an object was found to hold a bundle's bytes (see sameBytes). */
+export type BundleMatch = 'sha256' | 'crc32'
+
+/** The words for it in a log line: "(same sha256)". */
+export function matchText(by: BundleMatch): string {
+  return by === 'sha256' ? 'same sha256' : 'same size and full-object CRC-32'
 }
 
 /** Object metadata key holding the bundle's sha256 (x-amz-meta-sha256). */

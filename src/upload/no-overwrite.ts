@@ -4,7 +4,7 @@ import { abortable } from '../aws/clients.js'
 import { isAccessDenied } from '../aws/service-errors.js'
 import type { Bundle } from '../bundle/write-bundle.js'
 import { explainS3Error, type ExistingObject, type S3Deps } from './existing-object.js'
-import { crc32Base64, s3Uri, type BundleLocation } from './location.js'
+import { crc32Base64, s3Uri, type BundleLocation, type BundleMatch } from './location.js'
 
 /** Enabled: every write is a new version, so nothing a deployment pinned is replaced. */
 export type Versioning = 'Enabled' | 'Suspended' | 'Off' | 'unreadable'
@@ -31,12 +31,13 @@ export function isConditionFailure(error: unknown): boolean {
   return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409
 }
 
-/** The same bytes, as far as S3's record of them tells. */
-export function sameBytes(existing: ExistingObject, bundle: Bundle): boolean {
-  if (existing.revision.size !== bundle.size) return false
-  if (existing.revision.sha256) return existing.revision.sha256 === bundle.sha256
+/** The same bytes, as far as S3's record of them tells: how it tells, or undefined when they differ (or it cannot tell). */
+export function sameBytes(existing: Pick<ExistingObject, 'revision' | 'fullCrc32'>, bundle: Bundle): BundleMatch | undefined {
+  if (existing.revision.size !== bundle.size) return undefined
+  if (existing.revision.sha256) return existing.revision.sha256 === bundle.sha256 ? 'sha256' : undefined
   // Uploaded while packaging, before its sha256 was known: S3's full-object CRC-32 of the same size.
-  return existing.fullCrc32 !== undefined && bundle.crc32 !== undefined && existing.fullCrc32 === crc32Base64(bundle.crc32)
+  const crc = existing.fullCrc32 !== undefined && bundle.crc32 !== undefined && existing.fullCrc32 === crc32Base64(bundle.crc32)
+  return crc ? 'crc32' : undefined
 }
 
 /**

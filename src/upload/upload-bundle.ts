@@ -27,8 +27,8 @@ export const DEFAULT_MULTIPART_THRESHOLD = 16 << 20
 const CONTENT_TYPES: Record<Bundle['type'], string> = { zip: 'application/zip', tar: 'application/x-tar', tgz: 'application/gzip' }
 
 /**
- * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256) are
- * already there. Never replaces an object a deployment may have used (deployments pin it by
+ * Puts the bundle at the location unless `mode` is auto and the same bytes (by sha256, or by
+ * S3's full-object CRC-32 for an object uploaded while packaging) are already there. Never replaces an object a deployment may have used (deployments pin it by
  * eTag): writes carry `If-None-Match: *`, so of two racing runs one wins and the other finds the
  * winner's object; other bytes at the key are written as a new version in a versioned bucket and
  * refused in any other. Bodies are buffers, so the SDK can retry a throttled, failed or dropped
@@ -90,7 +90,7 @@ async function settle(
     if (!same) throw replaceRefusal(existing, bundle, loc, versioning ?? 'Off')
     assertReadable(existing.storage, loc, existing.revision.version)
     // An object uploaded while packaging has no sha256 metadata: its bytes are this bundle's.
-    return { ...existing.revision, sha256: existing.revision.sha256 ?? bundle.sha256 }
+    return { ...existing.revision, sha256: existing.revision.sha256 ?? bundle.sha256, matchedBy: same }
   }
   try {
     return uploadedRevision(bundle, loc, await write(bundle, loc, false, deps, sizes))

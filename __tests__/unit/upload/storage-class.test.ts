@@ -71,7 +71,7 @@ describe('an archived object at the key', () => {
     const { bundle, revision } = await uploaded(33)
     bed.s3.setStorageClass(BUCKET, KEY, spec)
     const expected = { ...revision, uploaded: false, ...(until ? { restoredUntil: until } : {}) }
-    expect(await uploadBundle(bundle, location(), 'auto', deps())).toEqual(expected)
+    expect(await uploadBundle(bundle, location(), 'auto', deps())).toEqual({ ...expected, matchedBy: 'sha256' })
     expect(await requireExisting(location(), deps())).toEqual(expected)
   })
 

@@ -108,7 +108,7 @@ describe('upload modes', () => {
     const bundle = await bundleOf(randomBytes(MB, 3))
     const first = await uploadBundle(bundle, location(), 'auto', fakeDeps({ s3: client }))
     const second = await uploadBundle(bundle, location(), 'auto', fakeDeps({ s3: client }))
-    expect(second).toEqual({ ...first, uploaded: false })
+    expect(second).toEqual({ ...first, uploaded: false, matchedBy: 'sha256' })
     expect(ops('PutObject')).toBe(1)
   })
 
@@ -139,7 +139,7 @@ describe('upload modes', () => {
     const bundle = await bundleOf(randomBytes(MB, 7))
     const first = await uploadBundle(bundle, location(), 'always', fakeDeps({ s3: client }))
     const again = await uploadBundle(bundle, location(), 'always', fakeDeps({ s3: client }))
-    expect(again).toEqual({ ...first, uploaded: false })
+    expect(again).toEqual({ ...first, uploaded: false, matchedBy: 'sha256' })
     // The second PUT is refused by its If-None-Match condition, then the object is read.
     expect(s3.requests.filter(r => r.operation === 'PutObject').map(r => r.status)).toEqual([200, 412])
     expect([ops('HeadObject'), ops('GetBucketVersioning')]).toEqual([1, 1])

@@ -61,7 +61,7 @@ test('a free key: the upload starts before packaging ends; a re-run with the sam
 
   const again = await uploadWhilePackaging(packager(bytes).pack, 'zip', location(), 'auto', deps(), SIZES)
   expect(again.streamed).toBe(false)
-  expect(again.revision).toMatchObject({ uploaded: false, eTag: done.revision.eTag, sha256: done.bundle.sha256 })
+  expect(again.revision).toMatchObject({ uploaded: false, eTag: done.revision.eTag, sha256: done.bundle.sha256, matchedBy: 'crc32' })
   expect(bed.ops('CreateMultipartUpload')).toBe(1)
 })
 
@@ -84,7 +84,7 @@ test('an object an earlier version uploaded (sha256 metadata, one PutObject) is 
   const { pack } = packager(bytes)
   const earlier = await uploadBundle(await pack(undefined), location(), 'auto', deps(), { multipartThreshold: 16 * MB })
   const again = await uploadWhilePackaging(packager(bytes).pack, 'zip', location(), 'auto', deps(), SIZES)
-  expect(again.revision).toMatchObject({ uploaded: false, eTag: earlier.eTag })
+  expect(again.revision).toMatchObject({ uploaded: false, eTag: earlier.eTag, matchedBy: 'sha256' })
 })
 
 test('a small bundle is one PutObject after packaging, with its sha256 metadata', async () => {
@@ -126,7 +126,7 @@ test('always does not look first: the streamed completion is refused by the obje
   const first = await uploadWhilePackaging(packager(bytes).pack, 'zip', location(), 'auto', deps(), SIZES)
   const before = bed.s3.requests.length
   const again = await uploadWhilePackaging(packager(bytes).pack, 'zip', location(), 'always', deps(), SIZES)
-  expect(again.revision).toMatchObject({ uploaded: false, eTag: first.revision.eTag })
+  expect(again.revision).toMatchObject({ uploaded: false, eTag: first.revision.eTag, matchedBy: 'crc32' })
   expect(bed.ops('CreateMultipartUpload')).toBe(2)
   // Nothing looked at the key before the refused completion; then the object was read.
   const ops = bed.s3.requests.slice(before).map(r => r.operation)
