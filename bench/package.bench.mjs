@@ -1,5 +1,5 @@
 // @ts-check
-// Packaging benchmark: the action's packager (src/source/walk-tree.ts + src/bundle/write-bundle.ts, built with ncc
+// Packaging benchmark: the action's packager (src/source/walk-tree.ts feeding src/bundle/write-bundle.ts, built with ncc
 // exactly as they go into dist/) against the tool people use for the same bundle, on the same
 // generated tree, in the same run: zip against Info-ZIP `zip -r -q`, tgz against `tar czf` (GNU
 // tar piping to gzip -6). Each case prints wall time (the median of its runs, the two tools
@@ -102,12 +102,13 @@ function ensureTools() {
   apt('install', '-y', '-qq', 'zip', 'unzip')
 }
 
-/** ncc builds of the packager's two entry points, the same code and bundler dist/ uses. */
+/** ncc builds of the packager's entry points (the walk, its feed, the writer): the same code and bundler dist/ uses. */
 function buildPackager() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cda-bench-build-'))
   const ncc = path.join(ROOT, 'node_modules', '.bin', 'ncc')
   for (const { name, source } of [
     { name: 'walk-tree', source: 'src/source/walk-tree.ts' },
+    { name: 'entry-feed', source: 'src/source/entry-feed.ts' },
     { name: 'write-bundle', source: 'src/bundle/write-bundle.ts' }
   ]) {
     execFileSync(ncc, ['build', source, '-o', path.join(dir, name), '-q', '--target', 'es2022'], {

@@ -72734,6 +72734,74 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/source/entry-feed.ts
+/**
+ * The entries of a bundle as the walk finds them, in their final order, so a writer can start on
+ * the first while the walk goes on. A list given whole is a feed that has already ended.
+ */
+class EntryFeed {
+    entries;
+    ended;
+    failure;
+    waiters = [];
+    constructor(
+    /** What has been found so far; only ever appended to. */
+    entries = [], ended = false) {
+        this.entries = entries;
+        this.ended = ended;
+    }
+    /** Whether every entry is in `entries`. */
+    get done() {
+        return this.ended;
+    }
+    push(found) {
+        for (const entry of found)
+            this.entries.push(entry);
+        if (found.length > 0)
+            this.wake();
+    }
+    end() {
+        this.ended = true;
+        this.wake();
+    }
+    /** The walk failed: whoever waits for more gets its error. */
+    fail(error) {
+        this.failure ??= { error };
+        this.wake();
+    }
+    /** Resolves once there are more than `seen` entries, or the walk ended; rejects when the walk failed or `signal` aborts. */
+    async more(seen, signal) {
+        for (;;) {
+            if (this.failure)
+                throw this.failure.error;
+            if (this.entries.length > seen || this.ended)
+                return;
+            signal.throwIfAborted();
+            await new Promise(resolve => {
+                const done = () => {
+                    signal.removeEventListener('abort', done);
+                    resolve();
+                };
+                this.waiters.push(done);
+                signal.addEventListener('abort', done, { once: true });
+            });
+        }
+    }
+    wake() {
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const wake of waiters)
+            wake();
+    }
+}
+/**
+ * A writer's entries as a feed: a list given whole (an ended feed), or the walk's feed itself. Told
+ * apart by shape, not class: the bench loads the walk and the writer as two separate bundles.
+ */
+function entryFeed(source) {
+    return Array.isArray(source) ? new EntryFeed(source, true) : source;
+}
+
 ;// CONCATENATED MODULE: ./src/bundle/source-errors.ts
 
 const FIX = (name) => `make sure no other step writes to or removes files under source-dir while the action runs, and that the runner ` +
@@ -73032,38 +73100,55 @@ const WINDOW = 32 << 10;
 const PIECE_BUFFER_BYTES = PIECE + WINDOW;
 const READ_FIELDS = 8;
 /**
- * Where every entry sits in the tar stream. Sizes come from the walk, so the whole stream is
- * known before a byte is read: any piece can be built on its own, in any order, on any thread.
+ * Where every entry sits in the tar stream. Sizes come from the walk, so the stream is known
+ * before a byte is read: any piece whose entries are all known can be built on its own, in any
+ * order, on any thread. The entries may still be coming (a writer fed by the walk): `update` lays
+ * out the new ones, and once the list is complete the stream's end is known.
  */
 class TarLayout {
     entries;
-    /** Offsets of each entry's first byte (its head), and of the end-of-archive blocks at [n]. */
-    starts;
-    heads;
+    /** Offsets of each laid-out entry's first byte (its head), then where the next one will start. */
+    starts = [0];
+    heads = [];
     template;
-    total;
-    pieces;
-    /** `mtime`: every entry's time, in seconds since 1970 UTC. */
-    constructor(entries, mtime) {
+    ended = false;
+    /** `mtime`: every entry's time, in seconds since 1970 UTC. `entries` may grow until `update(true)`. */
+    constructor(entries, mtime, complete = true) {
         this.entries = entries;
         this.template = new HeaderTemplate(mtime);
-        this.starts = new Float64Array(entries.length + 1);
-        this.heads = new Uint32Array(entries.length);
-        let at = 0;
-        entries.forEach((entry, i) => {
-            this.starts[i] = at;
-            this.heads[i] = headLength(entry);
-            at += this.heads[i] + (entry.kind === 'file' ? padded(entry.size) : 0);
-        });
-        this.starts[entries.length] = at;
-        // Two zero blocks end the archive.
-        this.total = at + 2 * BLOCK;
-        this.pieces = Math.ceil(this.total / PIECE);
+        this.update(complete);
+    }
+    /** Lays out the entries added since; `complete`: there will be no more. */
+    update(complete) {
+        let at = this.starts[this.heads.length];
+        for (let i = this.heads.length; i < this.entries.length; i++) {
+            const entry = this.entries[i];
+            const head = headLength(entry);
+            this.heads.push(head);
+            at += head + (entry.kind === 'file' ? padded(entry.size) : 0);
+            this.starts.push(at);
+        }
+        this.ended = complete;
+    }
+    /** Whether every entry is laid out (then total and pieces are known). */
+    get complete() {
+        return this.ended;
+    }
+    /** The stream's length, two zero blocks ending the archive included (once complete). */
+    get total() {
+        return this.starts[this.heads.length] + 2 * BLOCK;
+    }
+    get pieces() {
+        return Math.ceil(this.total / PIECE);
+    }
+    /** Whether piece `index` can be built: every entry it holds is laid out. */
+    ready(index) {
+        return this.ended ? index < this.pieces : (index + 1) * PIECE <= this.starts[this.heads.length];
     }
     /** Source bytes (file data) inside piece `index`, for progress. */
     sourceBytes(index) {
         const start = index * PIECE;
-        const end = Math.min(this.total, start + PIECE);
+        const end = this.pieceEnd(index);
         let bytes = 0;
         this.forEachFileRange(start, end, (_entry, _i, _dataAt, _position, length) => (bytes += length));
         return bytes;
@@ -73071,10 +73156,10 @@ class TarLayout {
     /** The worker's task for piece `index`, in `buffer` (PIECE_BUFFER_BYTES): headers rendered, file ranges listed. */
     piece(index, buffer) {
         const start = index * PIECE;
-        const end = Math.min(this.total, start + PIECE);
+        const end = this.pieceEnd(index);
         const from = Math.max(0, start - WINDOW);
         const target = Buffer.from(buffer, 0, end - from).fill(0);
-        for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i] < end; i++) {
+        for (let i = this.firstEntryAfter(from); i < this.heads.length && this.starts[i] < end; i++) {
             const head = this.starts[i];
             const headEnd = head + this.heads[i];
             if (headEnd <= from)
@@ -73103,7 +73188,7 @@ class TarLayout {
         });
         // An empty file has no range, but is still opened once (in the piece where its data would
         // start) to check it is still empty.
-        for (let i = this.firstEntryAfter(start); i < this.entries.length && this.starts[i] < end; i++) {
+        for (let i = this.firstEntryAfter(start); i < this.heads.length && this.starts[i] < end; i++) {
             const entry = this.entries[i];
             const dataAt = this.starts[i] + this.heads[i];
             if (entry.kind === 'file' && entry.size === 0 && dataAt >= start && dataAt < end) {
@@ -73116,15 +73201,20 @@ class TarLayout {
             buffer,
             used: end - from,
             dictionary: start - from,
-            last: end === this.total,
+            last: this.ended && end === this.total,
             paths,
             reads: Float64Array.from(reads),
             candidates: Float64Array.from(candidates)
         };
     }
+    /** Where piece `index` ends: PIECE bytes on, or the stream's end. */
+    pieceEnd(index) {
+        const end = (index + 1) * PIECE;
+        return this.ended ? Math.min(this.total, end) : end;
+    }
     /** Calls `visit` for each file's data bytes inside [from, end): where they sit, and where in the file they come from. */
     forEachFileRange(from, end, visit) {
-        for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i] < end; i++) {
+        for (let i = this.firstEntryAfter(from); i < this.heads.length && this.starts[i] < end; i++) {
             const entry = this.entries[i];
             if (entry.kind !== 'file' || entry.size === 0)
                 continue;
@@ -73138,7 +73228,7 @@ class TarLayout {
     /** The first entry whose bytes reach past `offset` (binary search over the starts). */
     firstEntryAfter(offset) {
         let lo = 0;
-        let hi = this.entries.length;
+        let hi = this.heads.length;
         while (lo < hi) {
             const mid = (lo + hi) >>> 1;
             if (this.starts[mid + 1] <= offset)
@@ -73356,39 +73446,27 @@ class PiecePool {
  * other and against the walk, so the bytes of one entry all come from one version of the file.
  */
 class FileSnapshots {
-    ino;
-    mtime;
-    ctime;
+    entries;
+    /** What a read saw of a file the walk recorded nothing of (its first read). */
+    sights = new Map();
+    /** `entries`: the bundle's entries; it may still grow while pieces are checked (a writer fed by the walk). */
     constructor(entries) {
-        this.ino = new Float64Array(entries.length).fill(NaN);
-        this.mtime = new Float64Array(entries.length).fill(NaN);
-        this.ctime = new Float64Array(entries.length).fill(NaN);
-        entries.forEach((entry, i) => {
-            if (!entry.listed)
-                return;
-            this.ino[i] = entry.listed.ino;
-            this.mtime[i] = entry.listed.mtimeMs;
-            this.ctime[i] = entry.listed.ctimeMs;
-        });
+        this.entries = entries;
     }
     /** The first file seen to differ from an earlier sight of it, and how; undefined when all agree. */
     check(seen) {
         for (let at = 0; at < seen.length; at += SEEN_FIELDS) {
             const i = seen[at];
             const ino = seen[at + 1];
-            const mtime = seen[at + 2];
-            const ctime = seen[at + 3];
-            if (Number.isNaN(this.ino[i])) {
-                this.ino[i] = ino;
-                this.mtime[i] = mtime;
-                this.ctime[i] = ctime;
-            }
-            else if (this.ino[i] !== ino) {
+            const mtimeMs = seen[at + 2];
+            const ctimeMs = seen[at + 3];
+            const known = this.entries[i]?.listed ?? this.sights.get(i);
+            if (!known)
+                this.sights.set(i, { ino, mtimeMs, ctimeMs });
+            else if (known.ino !== ino)
                 return { entry: i, how: 'it was replaced by another file' };
-            }
-            else if (this.mtime[i] !== mtime || this.ctime[i] !== ctime) {
+            else if (known.mtimeMs !== mtimeMs || known.ctimeMs !== ctimeMs)
                 return { entry: i, how: 'it was modified' };
-            }
         }
         return undefined;
     }
@@ -73453,6 +73531,7 @@ function square(target, matrix) {
 
 
 
+
 /** Pieces built ahead of the one being written, per worker: keeps every thread busy within bounded memory. */
 const AHEAD_PER_WORKER = 2;
 /**
@@ -73469,12 +73548,17 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
  * stop after the first member. This thread only renders headers, writes pieces in order and
  * joins their CRCs.
  */
-async function writeArchive(entries, file, options) {
+async function writeArchive(source, file, options) {
     const { signal } = options;
     signal.throwIfAborted();
-    const layout = new TarLayout(entries, options.mtime.getTime() / 1000);
-    // By the size of the tar stream, not of the files: 70,000 files of 150 bytes are 72 MB of headers and padding to deflate.
-    const workers = Math.min(options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(layout.total / (16 << 20))), layout.pieces);
+    const feed = entryFeed(source);
+    const entries = feed.entries;
+    const layout = new TarLayout(entries, options.mtime.getTime() / 1000, feed.done);
+    // By the size of the tar stream, not of the files: 70,000 files of 150 bytes are 72 MB of headers and
+    // padding to deflate. While the walk goes on the size is not known: one per core.
+    const workers = layout.complete
+        ? Math.min(options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(layout.total / (16 << 20))), layout.pieces)
+        : (options.workers ?? defaultWorkers());
     const pool = new PiecePool(workers, options.level);
     const snapshots = new FileSnapshots(entries);
     let handle;
@@ -73505,13 +73589,22 @@ async function writeArchive(entries, file, options) {
         let next = 0;
         let crc = 0;
         let read = 0;
-        for (let index = 0; index < layout.pieces; index++) {
-            while (next < layout.pieces && next - index < AHEAD_PER_WORKER * pool.size + 1) {
-                const built = pool.run(layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES)));
-                // Kept from surfacing as unhandled before its turn to be written comes.
-                built.catch(() => undefined);
-                ahead.push(built);
+        for (let index = 0;; index++) {
+            for (;;) {
+                layout.update(feed.done);
+                while (layout.ready(next) && next - index < AHEAD_PER_WORKER * pool.size + 1) {
+                    const built = pool.run(layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES)));
+                    // Kept from surfacing as unhandled before its turn to be written comes.
+                    built.catch(() => undefined);
+                    ahead.push(built);
+                }
+                if (ahead.length > 0 || layout.complete)
+                    break;
+                // Nothing to build until the walk finds more.
+                await Promise.race([feed.more(entries.length, signal), stopped]);
             }
+            if (ahead.length === 0)
+                break;
             const piece = await Promise.race([ahead.shift(), stopped]);
             const change = snapshots.check(piece.seen);
             if (change)
@@ -74491,6 +74584,7 @@ function formatBytes(n) {
 
 
 
+
 /** Files up to this size go to the workers in batches and are deflated whole. */
 const SMALL_MAX = big_file_PIECE;
 /**
@@ -74512,16 +74606,20 @@ const SLOTS_PER_WORKER = 4;
  * of the tree. The same entries and mtime give the same bytes, whatever the number of workers.
  * A cancel closes the pool at once (its tasks are rejected), so the writer stops within one task.
  */
-async function writeZip(entries, file, options) {
+async function writeZip(source, file, options) {
     const { signal } = options;
     signal.throwIfAborted();
     const level = options.level ?? 6;
     const time = zipTime(options.mtime);
+    const feed = entryFeed(source);
+    const entries = feed.entries;
     const bytes = entries.reduce((n, e) => n + e.size, 0);
     // A worker per 16 MB or per 4,000 files: opening and setting up a deflate per file costs as much as
-    // deflating a few KB, so a tree of many tiny files is worth more than one thread too.
+    // deflating a few KB, so a tree of many tiny files is worth more than one thread too. While the
+    // walk goes on the tree's size is not known: one per core.
     const files = entries.reduce((n, e) => n + (e.kind === 'file' ? 1 : 0), 0);
-    const workers = options.workers ?? Math.min(deflate_pool_defaultWorkers(), 1 + Math.floor(bytes / (16 << 20) + files / FILES_PER_WORKER));
+    const workers = options.workers ??
+        (feed.done ? Math.min(deflate_pool_defaultWorkers(), 1 + Math.floor(bytes / (16 << 20) + files / FILES_PER_WORKER)) : deflate_pool_defaultWorkers());
     const pool = new DeflatePool(workers, level, SLOTS_PER_WORKER * Math.max(1, workers));
     const onAbort = () => void pool.close();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -74531,7 +74629,7 @@ async function writeZip(entries, file, options) {
         throw error;
     });
     const central = new CentralDirectory();
-    const jobs = plan(entries, pool, time);
+    const jobs = plan(feed, pool, time);
     const queue = [];
     let waiting;
     let planned = false;
@@ -74542,6 +74640,9 @@ async function writeZip(entries, file, options) {
                 const next = jobs.next();
                 if (next.done)
                     return void (planned = true);
+                // Every entry found so far is planned: more once the walk finds them.
+                if (next.value === STARVED)
+                    return;
                 waiting = next.value;
             }
             const job = waiting;
@@ -74558,7 +74659,15 @@ async function writeZip(entries, file, options) {
     };
     try {
         fill();
-        for (let job = queue.shift(); job; job = queue.shift()) {
+        for (;;) {
+            const job = queue.shift();
+            if (!job) {
+                if (planned)
+                    break;
+                await feed.more(entries.length, signal);
+                fill();
+                continue;
+            }
             const result = await job.result;
             signal.throwIfAborted();
             if (job.kind === 'batch')
@@ -74608,8 +74717,15 @@ function start(job, pool, slot, time) {
         job.result = big.deflate.then(deflate => pool.range({ kind: 'range', file: sourceFile(big.entry), start: index * big_file_PIECE, length, deflate, last }, slot));
     }
 }
-/** The jobs, in entry order: small files batched (a slot's worth at most), big ones in pieces. */
-function* plan(entries, pool, time) {
+/** What the planner yields when it has planned every entry found so far and the walk goes on. */
+const STARVED = Symbol('starved');
+/**
+ * The jobs, in entry order: small files batched (a slot's worth at most), big ones in pieces. A
+ * batch is only cut short by the end of the feed, so the batches are the same whether the entries
+ * came whole or from the walk as it went.
+ */
+function* plan(feed, pool, time) {
+    const entries = feed.entries;
     let batch = [];
     let batchBytes = 0;
     /** What the batch takes in its slot: headers and data (a symlink's target is a name's length at most). */
@@ -74621,7 +74737,14 @@ function* plan(entries, pool, time) {
         slotBytes = 0;
         return job;
     };
-    for (const entry of entries) {
+    for (let i = 0;;) {
+        if (i === entries.length) {
+            if (feed.done)
+                break;
+            yield STARVED;
+            continue;
+        }
+        const entry = entries[i++];
         if (entry.kind === 'file' && entry.size > SMALL_MAX) {
             if (batch.length > 0)
                 yield take();
@@ -74723,11 +74846,12 @@ function explainReadError(error, entries) {
 
 
 
+
 /**
  * Writes the entries as a zip, tar or tgz in a fresh temp directory (RUNNER_TEMP on a runner). On any
  * failure, a cancel included, the directory is removed: nothing half-written is left behind.
  */
-async function writeBundle(entries, type, options) {
+async function writeBundle(source, type, options) {
     const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(options.tempRoot ?? external_node_os_.tmpdir(), 'codedeploy-bundle-'));
     const file = external_node_path_.join(dir, `bundle.${type}`);
     const follower = options.follow?.(file);
@@ -74740,12 +74864,12 @@ async function writeBundle(entries, type, options) {
     };
     try {
         const size = type === 'zip'
-            ? await writeZip(entries, file, write)
+            ? await writeZip(source, file, write)
             : type === 'tar'
-                ? await writeTar(entries, file, write)
-                : await writeTgz(entries, file, write);
+                ? await writeTar(source, file, write)
+                : await writeTgz(source, file, write);
         const digest = (await follower?.digest(size)) ?? (await digestFile(file, options.signal));
-        return { file, type, size, ...digest, entries: entries.length };
+        return { file, type, size, ...digest, entries: entryFeed(source).entries.length };
     }
     catch (error) {
         await external_node_fs_.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -87386,24 +87510,33 @@ function canExcludeFile(pattern) {
 
 
 
+
 /** Left out by default; `!node_modules/` in `exclude` brings it back. */
 const DEFAULT_EXCLUDES = ['node_modules/'];
 /** Never bundled (directory or worktree file), whatever `exclude` says: actions/checkout leaves a token in .git/config. */
 const ALWAYS_EXCLUDED = '.git';
+/** Entries found between two turns of the event loop: a writer fed by the walk gets them this often. */
+const YIELD_EVERY = 1024;
 /**
  * Lists what the bundle will hold: every file, directory and symlink under `root`, minus the
- * excluded ones, sorted by path so the same tree always gives the same bundle.
+ * excluded ones, sorted by path so the same tree always gives the same bundle. With a `feed`, the
+ * entries go to it as they are found, already in that order, and the walk lets the event loop run
+ * every YIELD_EVERY entries: a writer packages the first while the walk goes on. Whatever the walk
+ * throws, the feed fails with it too.
  */
-async function walkSourceTree(root, exclude) {
+async function walkSourceTree(root, exclude, feed) {
     const matcher = new ExcludeMatcher([...DEFAULT_EXCLUDES, ...exclude]);
-    const realRoot = external_node_fs_.realpathSync(root);
-    const entries = [];
+    const out = feed ?? new EntryFeed();
+    let sinceYield = 0;
     // Synchronous calls: metadata of a checked-out tree is in the page cache, and a thread-pool
     // round trip per file made listing 40,000 files take seconds instead of a fraction of one.
-    const walk = (dir, relDir) => {
+    // In path order as it goes: a directory's own entry sorts by its name, what it holds by its name
+    // and a '/', so going down where that key comes gives exactly the order of the paths.
+    const walk = async (realRoot, dir, relDir) => {
         // Joined by hand: path.join normalizes every path again, a tenth of the walk on a tree of tiny files.
         const prefix = dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep;
         const relPrefix = relDir ? `${relDir}/` : '';
+        const items = [];
         for (const item of namesIn(dir)) {
             const name = typeof item === 'string' ? item : item[0];
             const raw = typeof item === 'string' ? undefined : item[1];
@@ -87419,8 +87552,8 @@ async function walkSourceTree(root, exclude) {
                 refuseBackslash(rel);
                 if (raw)
                     refuseNonUtf8(raw, name, relDir);
-                entries.push({ path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute });
-                walk(absolute, rel);
+                items.push({ key: name, entry: { path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute } });
+                items.push({ key: `${name}/`, below: absolute });
                 continue;
             }
             // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
@@ -87432,18 +87565,43 @@ async function walkSourceTree(root, exclude) {
             if (stat.isSymbolicLink()) {
                 const linkTarget = external_node_fs_.readlinkSync(absolute);
                 refuseEscapingLink(realRoot, absolute, rel, linkTarget);
-                entries.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, absolute, linkTarget });
+                items.push({ key: name, entry: { path: rel, kind: 'symlink', mode: 0o777, size: 0, absolute, linkTarget } });
             }
             else if (stat.isFile()) {
                 const listed = { ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
-                entries.push({ path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute, listed });
+                items.push({ key: name, entry: { path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute, listed } });
             }
             // Sockets, FIFOs and devices cannot be deployed; they are left out.
         }
+        items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        let found = [];
+        for (const item of items) {
+            if (item.entry) {
+                found.push(item.entry);
+                continue;
+            }
+            out.push(found);
+            sinceYield += found.length;
+            found = [];
+            await walk(realRoot, item.below, relPrefix + item.key.slice(0, -1));
+        }
+        out.push(found);
+        sinceYield += found.length;
+        if (sinceYield >= YIELD_EVERY) {
+            sinceYield = 0;
+            await new Promise(resolve => setImmediate(resolve));
+        }
     };
-    walk(realRoot, '');
-    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return entries;
+    try {
+        const realRoot = external_node_fs_.realpathSync(root);
+        await walk(realRoot, realRoot, '');
+        out.end();
+        return out.entries;
+    }
+    catch (error) {
+        out.fail(error);
+        throw error;
+    }
 }
 /**
  * A directory's entries, sorted by name (code units). A name is listed with the bytes it came
@@ -88383,7 +88541,110 @@ function check_prebuilt_missingAppSpec(entries, type) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/commands/early-packaging.ts
+
+/**
+ * The bundle, written from the walk's feed while the tree is still being walked, then checked
+ * (appspec.yml) and while CodeDeploy is asked: the core that waits during the walk and those
+ * round trips packages instead. Nothing leaves the runner before `finish`: the upload follows
+ * the file only once it is attached there (the file's bytes so far are sent first), so a bad input
+ * or a failed check still stops the run before anything is uploaded; `cancel` then stops the
+ * writer and removes what it wrote.
+ */
+class EarlyPackaging {
+    bundle;
+    startedAt;
+    /** When the bundle was finished (0 until then). */
+    endedAt = 0;
+    stop = new AbortController();
+    file;
+    /** How far the file is final, as the writer last said. */
+    final = 0;
+    /** The writer's last question (digest) came before an upload followed it: the size it gave. */
+    unfollowedSize;
+    hooks;
+    follower;
+    progress;
+    /** finish handed the bundle over: from then on the run removes it (main.ts), not cancel. */
+    claimed = false;
+    constructor(feed, options) {
+        this.startedAt = options.clock.now();
+        this.bundle = writeBundle(feed, options.type, {
+            mtime: options.mtime,
+            signal: AbortSignal.any([options.signal, this.stop.signal]),
+            tempRoot: options.tempRoot,
+            onProgress: read => this.progress?.(read),
+            follow: file => this.relay(file)
+        }).then(bundle => {
+            this.endedAt = options.clock.now();
+            return bundle;
+        });
+        // Awaited by finish or cancel; a failure before then must not end the process as unhandled.
+        this.bundle.catch(() => undefined);
+    }
+    /**
+     * The bundle, once written, with the upload following it (`hooks`, when the key is free): it
+     * reads what is already final at once, then the rest as it comes. `progress` gets the source
+     * bytes read from now on.
+     */
+    async finish(hooks, progress) {
+        this.progress = progress;
+        if (hooks) {
+            this.hooks = hooks;
+            // An upload that fails stops the writer.
+            if (hooks.signal.aborted)
+                this.stop.abort(hooks.signal.reason);
+            else
+                hooks.signal.addEventListener('abort', () => this.stop.abort(hooks.signal.reason), { once: true });
+            if (this.file !== undefined && this.unfollowedSize === undefined) {
+                this.follower = hooks.follow(this.file);
+                await this.follower.onFinal(this.final);
+            }
+        }
+        const bundle = await this.bundle;
+        if (hooks && !this.follower) {
+            // Written whole before the upload could follow it: the upload reads the finished file.
+            const late = hooks.follow(bundle.file);
+            await late.onFinal(bundle.size);
+            await late.digest(bundle.size);
+        }
+        this.claimed = true;
+        return bundle;
+    }
+    /**
+     * The run stops before the bundle was handed over (a check failed, the run was cancelled, S3
+     * could not be asked): stops the writer, which removes what it wrote, or removes the bundle it
+     * had finished. Nothing is left in the temp directory.
+     */
+    async cancel(reason) {
+        this.stop.abort(reason);
+        const bundle = await this.bundle.catch(() => undefined);
+        if (bundle && !this.claimed)
+            await removeBundle(bundle);
+    }
+    /** The writer's hooks: passed on to the upload once it follows, kept until then. */
+    relay(file) {
+        this.file = file;
+        if (this.hooks)
+            this.follower = this.hooks.follow(file);
+        return {
+            onFinal: upTo => {
+                this.final = Math.max(this.final, upTo);
+                return this.follower?.onFinal(upTo);
+            },
+            digest: async (size) => {
+                if (this.follower)
+                    return this.follower.digest(size);
+                this.unfollowedSize = size;
+                return undefined;
+            }
+        };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/commands/bundle-source.ts
+
+
 
 
 
@@ -88399,7 +88660,7 @@ function check_prebuilt_missingAppSpec(entries, type) {
  * checkout of `sha` (a checkout of another commit is never packaged under this commit's key), with
  * its appspec.yml and the commit time its entries will carry. Warnings go to the log.
  */
-async function bundle_source_readBundleSource(ctx, location) {
+async function bundle_source_readBundleSource(ctx, location, options = {}) {
     const { settings: s, log } = ctx;
     if (s.prebuiltBundle) {
         const { entries, appspec } = await checkPrebuilt(s.prebuiltBundle, s.bundleType, ctx.tempDir);
@@ -88412,15 +88673,26 @@ async function bundle_source_readBundleSource(ctx, location) {
         log.warning(checkout.line);
     else
         log.info(checkout.line);
-    const entries = await walkSourceTree(s.sourceDir, s.exclude);
-    const appspec = checkAppSpec(s.sourceDir, entries, s.exclude);
-    for (const warning of appspec.warnings)
-        log.warning(warning);
     const { sourceDir, sha, sourceDateEpoch, eventPath } = s;
+    // Before the walk: the entries' time is what the writer stamps them with (packageEarly).
     const time = await bundleTime({ sourceDir, sha, sourceDateEpoch, eventPath, startedAt: ctx.report.startedAt }, ctx.signal);
-    if (time.warning)
-        log.warning(time.warning);
-    return { entries, time, appspec, from: s.sourceDir };
+    const feed = new EntryFeed();
+    const packaging = options.packageEarly
+        ? new EarlyPackaging(feed, { type: s.bundleType, mtime: time.mtime, signal: ctx.signal, tempRoot: ctx.tempDir, clock: ctx.clock })
+        : undefined;
+    try {
+        const entries = await walkSourceTree(s.sourceDir, s.exclude, feed);
+        const appspec = checkAppSpec(s.sourceDir, entries, s.exclude);
+        for (const warning of appspec.warnings)
+            log.warning(warning);
+        if (time.warning)
+            log.warning(time.warning);
+        return { entries, time, appspec, from: s.sourceDir, packaging };
+    }
+    catch (error) {
+        await packaging?.cancel(error);
+        throw error;
+    }
 }
 /** The bundle on disk: the tree packaged (with progress lines on long work), or the archive copied as it is. */
 async function buildBundle(ctx, source, hooks) {
@@ -88432,7 +88704,8 @@ async function buildBundle(ctx, source, hooks) {
     const sourceBytes = source.entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
     const onProgress = new ProgressMeter('Packaging', sourceBytes, ctx.clock, ctx.log).update;
     const options = { mtime: source.time.mtime, signal, tempRoot: tempDir, onProgress, follow: hooks?.follow };
-    return await writeBundle(source.entries, s.bundleType, options).catch((error) => {
+    const written = source.packaging ? source.packaging.finish(hooks, onProgress) : writeBundle(source.entries, s.bundleType, options);
+    return await written.catch((error) => {
         // The writers stop on the cancel signal and remove what they wrote: say so, rather than "AbortError".
         if (ctx.signal.aborted)
             throw new ActionError('Cancelled while packaging: nothing was uploaded and nothing was deployed.');
@@ -89000,11 +89273,18 @@ async function prepareBundle(ctx) {
     const reuse = !s.prebuiltBundle && (s.upload === 'never' || (s.redeploy && s.upload === 'auto'))
         ? await log.group('Find the bundle', () => findBundle(ctx, location))
         : undefined;
+    // Packaging starts with the walk (nothing is uploaded before the checks pass); a failed check stops it.
     const source = reuse ? undefined : await log.group('Check the bundle', () => pipeline_checkSource(ctx, location));
-    stopIfCancelled(ctx, 'before checking CodeDeploy');
-    await pipeline_checkCodeDeploy(ctx);
-    stopIfCancelled(ctx, 'before packaging');
-    report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, source, location)));
+    try {
+        stopIfCancelled(ctx, 'before checking CodeDeploy');
+        await pipeline_checkCodeDeploy(ctx);
+        stopIfCancelled(ctx, 'before packaging');
+        report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, source, location)));
+    }
+    catch (error) {
+        await source?.packaging?.cancel(error);
+        throw error;
+    }
     const restored = restoredCopyNote(report.revision, ctx.clock.now());
     if (restored)
         log.warning(restored);
@@ -89069,7 +89349,7 @@ async function findBundle(ctx, location) {
 }
 async function pipeline_checkSource(ctx, location) {
     const started = ctx.clock.now();
-    const source = await bundle_source_readBundleSource(ctx, location);
+    const source = await bundle_source_readBundleSource(ctx, location, { packageEarly: true });
     const { appspec } = source;
     const where = source.prebuilt ? `in ${source.from}` : `under ${source.from}`;
     const took = progress_secondsText(ctx.clock.now() - started);
@@ -89090,7 +89370,12 @@ async function packageAndUpload(ctx, source, location) {
         report.bundle = bundle;
         packed = clock.now();
         const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`;
-        log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${progress_secondsText(packed - packing)}.`);
+        // Packaging that began with the walk: its own time, from the walk to its last byte.
+        const early = source.packaging;
+        const took = early
+            ? `packaged in ${progress_secondsText(early.endedAt - early.startedAt)}, from the walk on`
+            : `packaged in ${progress_secondsText(packed - packing)}`;
+        log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; ${took}.`);
         return bundle;
     };
     // The bundle's size is known only once packaged: while it is being written, progress shows MB sent.

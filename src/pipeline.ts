@@ -95,11 +95,17 @@ async function prepareBundle(ctx: PipelineContext): Promise<void> {
       ? await log.group('Find the bundle', () => findBundle(ctx, location))
       : undefined
 
+  // Packaging starts with the walk (nothing is uploaded before the checks pass); a failed check stops it.
   const source = reuse ? undefined : await log.group('Check the bundle', () => checkSource(ctx, location))
-  stopIfCancelled(ctx, 'before checking CodeDeploy')
-  await checkCodeDeploy(ctx)
-  stopIfCancelled(ctx, 'before packaging')
-  report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, source!, location)))
+  try {
+    stopIfCancelled(ctx, 'before checking CodeDeploy')
+    await checkCodeDeploy(ctx)
+    stopIfCancelled(ctx, 'before packaging')
+    report.revision = reuse ?? (await log.group('Package and upload', () => packageAndUpload(ctx, source!, location)))
+  } catch (error) {
+    await source?.packaging?.cancel(error)
+    throw error
+  }
   const restored = restoredCopyNote(report.revision, ctx.clock.now())
   if (restored) log.warning(restored)
 }
@@ -168,7 +174,7 @@ async function findBundle(ctx: PipelineContext, location: BundleLocation): Promi
 
 async function checkSource(ctx: PipelineContext, location: BundleLocation): Promise<BundleSource> {
   const started = ctx.clock.now()
-  const source = await readBundleSource(ctx, location)
+  const source = await readBundleSource(ctx, location, { packageEarly: true })
   const { appspec } = source
   const where = source.prebuilt ? `in ${source.from}` : `under ${source.from}`
   const took = secondsText(ctx.clock.now() - started)
@@ -191,7 +197,12 @@ async function packageAndUpload(ctx: PipelineContext, source: BundleSource, loca
     report.bundle = bundle
     packed = clock.now()
     const size = `${sizeText(bundle.size)} (${bundle.size} bytes)`
-    log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; packaged in ${secondsText(packed - packing)}.`)
+    // Packaging that began with the walk: its own time, from the walk to its last byte.
+    const early = source.packaging
+    const took = early
+      ? `packaged in ${secondsText(early.endedAt - early.startedAt)}, from the walk on`
+      : `packaged in ${secondsText(packed - packing)}`
+    log.info(`Bundle: ${bundle.entries} entries, ${size}, sha256 ${bundle.sha256}; ${took}.`)
     return bundle
   }
   // The bundle's size is known only once packaged: while it is being written, progress shows MB sent.

@@ -195,7 +195,7 @@ describe('EC2/on-premises', () => {
     const order = [
       `4 entries under ${dir}; appspec.yml: os linux, 1 hook script(s); checked in 0.0 s.`,
       'Application shop (EC2/on-premises) and group(s) production found in 0.0 s.',
-      `Bundle: 4 entries, ${(body.length / 1000).toFixed(1)} kB (${body.length} bytes), sha256 ${sha256(body)}; packaged in 0.0 s.`,
+      `Bundle: 4 entries, ${(body.length / 1000).toFixed(1)} kB (${body.length} bytes), sha256 ${sha256(body)}; packaged in 0.0 s, from the walk on.`,
       `Uploaded to ${URI} (eTag ${stored.eTag}, version v1): ${(body.length / 1000).toFixed(1)} kB in 0.0 s.`,
       `Created deployment d-DEPLOY001 in 0.0 s: ${report.groups[0]?.url}`
     ].map(line => log.lines.indexOf(line))
@@ -232,6 +232,31 @@ describe('EC2/on-premises', () => {
     })
     expect(log.lines).toContain(`${URI} already holds this exact bundle (same sha256): not uploaded again.`)
     expect(report.groups[0]?.result?.status).toBe('Succeeded')
+  })
+
+  test('packaging starts with the walk; CodeDeploy refusing the group stops it: nothing asked of S3, nothing left in the temp directory', async () => {
+    const GetDeploymentGroup: Handler = () => {
+      throw awsError('DeploymentGroupDoesNotExistException', 400, 'No deployment group found for name: production')
+    }
+    // Big enough that the writer is still busy when CodeDeploy answers, or small: either way nothing is left.
+    for (const tree of [TREE, { ...TREE, 'assets/big.bin': randomBytes(24 << 20, 5) }]) {
+      const { ctx, s3, report, run } = setup({ sourceDir: sourceDir(tree) }, { handlers: { GetDeploymentGroup } })
+      const error = await failure(run())
+      expect(error).toBeInstanceOf(ActionError)
+      expect(s3.calls).toEqual([])
+      expect(report.bundle).toBeUndefined()
+      expect(fs.readdirSync(ctx.tempDir!)).toEqual([])
+    }
+  })
+
+  test('an appspec.yml that fails its check stops the packaging that began with the walk: nothing left in the temp directory', async () => {
+    const { ctx, cd, s3, run } = setup({
+      sourceDir: sourceDir({ ...TREE, 'appspec.yml': 'version: 0.0\nos: linux\nhooks:\n  Install:\n    - location: x.sh\n' })
+    })
+    const error = await failure(run())
+    expect(error).toBeInstanceOf(ActionError)
+    expect([cd.calls, s3.calls]).toEqual([[], []])
+    expect(fs.readdirSync(ctx.tempDir!)).toEqual([])
   })
 
   test('upload: never, and there is no object: fails naming the input, before CodeDeploy is asked anything', async () => {
@@ -501,7 +526,10 @@ test('each stage ends with its duration on the clock: checked, packaged, uploade
   expect(size).toBeGreaterThan(3_000_000)
   expect(size).toBeLessThan(3_050_000)
   expect(log.lines).toContain('Application shop (EC2/on-premises) and group(s) production found in 0.3 s.')
-  expect(log.lines).toContainEqual(expect.stringMatching(/^Bundle: 5 entries, 3\.0 MB \(\d+ bytes\), sha256 \w{64}; packaged in 0\.0 s\.$/))
+  // Packaging ran alongside the checks, from the walk on: the fake clock has it end before or after CodeDeploy's 0.3 s.
+  expect(log.lines).toContainEqual(
+    expect.stringMatching(/^Bundle: 5 entries, 3\.0 MB \(\d+ bytes\), sha256 \w{64}; packaged in 0\.[03] s, from the walk on\.$/)
+  )
   expect(log.lines).toContainEqual(expect.stringMatching(/^Uploaded to s3:\/\/\S+ \(eTag \w+\): 3\.0 MB in 2\.0 s, 1\.5 MB\/s\.$/))
   expect(log.lines).toContainEqual(expect.stringMatching(/^Created deployment d-DEPLOY001 in 0\.4 s: https:/))
   // The fake deployment ends after its seven 2 s events, seen at the watch's next poll.

@@ -4,6 +4,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import * as zlib from 'node:zlib'
 import type { BundleType } from '../core/domain.js'
+import { entryFeed, type EntryFeed } from '../source/entry-feed.js'
 import type { Entry } from '../source/walk-tree.js'
 import { writeTar } from './tar/write-tar.js'
 import { writeTgz } from './tar/write-tgz.js'
@@ -39,7 +40,7 @@ export interface BundleDigest {
  * failure, a cancel included, the directory is removed: nothing half-written is left behind.
  */
 export async function writeBundle(
-  entries: readonly Entry[],
+  source: readonly Entry[] | EntryFeed,
   type: BundleType,
   options: WriteOptions & {
     tempRoot?: string | undefined
@@ -60,12 +61,12 @@ export async function writeBundle(
   try {
     const size =
       type === 'zip'
-        ? await writeZip(entries, file, write)
+        ? await writeZip(source, file, write)
         : type === 'tar'
-          ? await writeTar(entries, file, write)
-          : await writeTgz(entries, file, write)
+          ? await writeTar(source, file, write)
+          : await writeTgz(source, file, write)
     const digest = (await follower?.digest(size)) ?? (await digestFile(file, options.signal))
-    return { file, type, size, ...digest, entries: entries.length }
+    return { file, type, size, ...digest, entries: entryFeed(source).entries.length }
   } catch (error) {
     await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined)
     throw error

@@ -2,50 +2,41 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import ignore from 'ignore'
 import { ActionError } from '../core/errors.js'
+import { EntryFeed } from './entry-feed.js'
+import type { Entry } from './entry.js'
 import { ExcludeMatcher } from './exclude-matcher.js'
 
-/** One thing that goes into the bundle, named by its path from the bundle root ('/'-separated). */
-export interface Entry {
-  path: string
-  kind: 'file' | 'dir' | 'symlink'
-  /** Unix permission bits (0o7777 mask). */
-  mode: number
-  /** Bytes on disk when collected (0 for directories). */
-  size: number
-  absolute: string
-  /** For symlinks: the link's text, always pointing inside the bundle. */
-  linkTarget?: string
-  /** For files: what lstat said when the tree was listed, so the writers notice a file that changes before or while it is read. */
-  listed?: FileVersion
-}
-
-/** A file's identity and last change: a write, a replace or a chmod changes one of these. */
-export interface FileVersion {
-  ino: number
-  mtimeMs: number
-  ctimeMs: number
-}
+export type { Entry, FileVersion } from './entry.js'
 
 /** Left out by default; `!node_modules/` in `exclude` brings it back. */
 export const DEFAULT_EXCLUDES = ['node_modules/']
 /** Never bundled (directory or worktree file), whatever `exclude` says: actions/checkout leaves a token in .git/config. */
 const ALWAYS_EXCLUDED = '.git'
 
+/** Entries found between two turns of the event loop: a writer fed by the walk gets them this often. */
+const YIELD_EVERY = 1024
+
 /**
  * Lists what the bundle will hold: every file, directory and symlink under `root`, minus the
- * excluded ones, sorted by path so the same tree always gives the same bundle.
+ * excluded ones, sorted by path so the same tree always gives the same bundle. With a `feed`, the
+ * entries go to it as they are found, already in that order, and the walk lets the event loop run
+ * every YIELD_EVERY entries: a writer packages the first while the walk goes on. Whatever the walk
+ * throws, the feed fails with it too.
  */
-export async function walkSourceTree(root: string, exclude: readonly string[]): Promise<Entry[]> {
+export async function walkSourceTree(root: string, exclude: readonly string[], feed?: EntryFeed): Promise<Entry[]> {
   const matcher = new ExcludeMatcher([...DEFAULT_EXCLUDES, ...exclude])
-  const realRoot = fs.realpathSync(root)
-  const entries: Entry[] = []
+  const out = feed ?? new EntryFeed()
+  let sinceYield = 0
 
   // Synchronous calls: metadata of a checked-out tree is in the page cache, and a thread-pool
   // round trip per file made listing 40,000 files take seconds instead of a fraction of one.
-  const walk = (dir: string, relDir: string): void => {
+  // In path order as it goes: a directory's own entry sorts by its name, what it holds by its name
+  // and a '/', so going down where that key comes gives exactly the order of the paths.
+  const walk = async (realRoot: string, dir: string, relDir: string): Promise<void> => {
     // Joined by hand: path.join normalizes every path again, a tenth of the walk on a tree of tiny files.
     const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep
     const relPrefix = relDir ? `${relDir}/` : ''
+    const items: Array<{ key: string; entry?: Entry; below?: string }> = []
     for (const item of namesIn(dir)) {
       const name = typeof item === 'string' ? item : item[0]
       const raw = typeof item === 'string' ? undefined : item[1]
@@ -58,8 +49,8 @@ export async function walkSourceTree(root: string, exclude: readonly string[]): 
         if (matcher.excludesDir(rel)) continue
         refuseBackslash(rel)
         if (raw) refuseNonUtf8(raw, name, relDir)
-        entries.push({ path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute })
-        walk(absolute, rel)
+        items.push({ key: name, entry: { path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, absolute } })
+        items.push({ key: `${name}/`, below: absolute })
         continue
       }
       // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
@@ -69,18 +60,42 @@ export async function walkSourceTree(root: string, exclude: readonly string[]): 
       if (stat.isSymbolicLink()) {
         const linkTarget = fs.readlinkSync(absolute)
         refuseEscapingLink(realRoot, absolute, rel, linkTarget)
-        entries.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, absolute, linkTarget })
+        items.push({ key: name, entry: { path: rel, kind: 'symlink', mode: 0o777, size: 0, absolute, linkTarget } })
       } else if (stat.isFile()) {
         const listed = { ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs }
-        entries.push({ path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute, listed })
+        items.push({ key: name, entry: { path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, absolute, listed } })
       }
       // Sockets, FIFOs and devices cannot be deployed; they are left out.
     }
+    items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    let found: Entry[] = []
+    for (const item of items) {
+      if (item.entry) {
+        found.push(item.entry)
+        continue
+      }
+      out.push(found)
+      sinceYield += found.length
+      found = []
+      await walk(realRoot, item.below!, relPrefix + item.key.slice(0, -1))
+    }
+    out.push(found)
+    sinceYield += found.length
+    if (sinceYield >= YIELD_EVERY) {
+      sinceYield = 0
+      await new Promise(resolve => setImmediate(resolve))
+    }
   }
 
-  walk(realRoot, '')
-  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-  return entries
+  try {
+    const realRoot = fs.realpathSync(root)
+    await walk(realRoot, realRoot, '')
+    out.end()
+    return out.entries
+  } catch (error) {
+    out.fail(error)
+    throw error
+  }
 }
 
 /**

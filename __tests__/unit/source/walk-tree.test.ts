@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { walkSourceTree, type Entry, type FileVersion } from '../../../src/source/walk-tree.js'
 import { ActionError } from '../../../src/core/errors.js'
+import { EntryFeed } from '../../../src/source/entry-feed.js'
 import { buildTree, TempDirs, type Node } from '../../helpers/tree.js'
 
 const temp = new TempDirs()
@@ -42,6 +43,38 @@ describe('walkSourceTree order and metadata', () => {
     const list = entries.map(e => e.path)
     expect(list).toEqual(['A.txt', '_x.txt', 'a', 'a-b.txt', 'a.txt', 'a/b', 'a/b/c.txt', 'a/z.txt', 'b.txt'])
     expect(list).toEqual([...list].sort())
+  })
+
+  test('with a feed: the same entries in the same order, handed out while the walk goes on', async () => {
+    // 3 folders of 700 files: more than a turn of the event loop's worth (1,024 entries).
+    const spec: Record<string, Node> = { 'a-b.txt': 'x', 'a.txt': 'y' }
+    for (const dir of ['a', 'a b', 'b']) for (let i = 0; i < 700; i++) spec[`${dir}/f${String(i).padStart(3, '0')}`] = `${dir}${i}`
+    const root = tree(spec)
+    const feed = new EntryFeed()
+    const seenDuring: number[] = []
+    const watcher = (async () => {
+      while (!feed.done) {
+        seenDuring.push(feed.entries.length)
+        await feed.more(feed.entries.length, new AbortController().signal)
+      }
+    })()
+    const entries = await walkSourceTree(root, [], feed)
+    await watcher
+    expect(entries).toBe(feed.entries)
+    expect(entries.map(e => e.path)).toEqual((await walkSourceTree(root, [])).map(e => e.path))
+    expect(entries.map(e => e.path)).toEqual(entries.map(e => e.path).sort())
+    // Some entries were there to package before the last one was found.
+    expect(seenDuring.some(n => n > 0 && n < entries.length)).toBe(true)
+  })
+
+  test('with a feed: a walk that fails fails the feed with the same error', async () => {
+    const root = tree({ 'ok.txt': 'fine', 'bad\\name.txt': 'x' })
+    const feed = new EntryFeed()
+    const walked = walkSourceTree(root, [], feed).catch((e: unknown) => e)
+    const waited = feed.more(10, new AbortController().signal).catch((e: unknown) => e)
+    const [walkError, feedError] = await Promise.all([walked, waited])
+    expect(walkError).toBeInstanceOf(ActionError)
+    expect(feedError).toBe(walkError)
   })
 
   test('each entry records kind, mode, size, absolute path, and for a file the version it was listed at', async () => {

@@ -1,4 +1,4 @@
-import type { Entry } from '../../source/walk-tree.js'
+import type { Entry, FileVersion } from '../../source/walk-tree.js'
 import { changedWhileBundling, unreadable, type Change } from '../source-errors.js'
 import { PieceError } from './piece-pool.js'
 import { SEEN_FIELDS } from './piece-worker.js'
@@ -10,38 +10,23 @@ import { SEEN_FIELDS } from './piece-worker.js'
  * other and against the walk, so the bytes of one entry all come from one version of the file.
  */
 export class FileSnapshots {
-  private readonly ino: Float64Array
-  private readonly mtime: Float64Array
-  private readonly ctime: Float64Array
+  /** What a read saw of a file the walk recorded nothing of (its first read). */
+  private readonly sights = new Map<number, FileVersion>()
 
-  constructor(entries: readonly Entry[]) {
-    this.ino = new Float64Array(entries.length).fill(NaN)
-    this.mtime = new Float64Array(entries.length).fill(NaN)
-    this.ctime = new Float64Array(entries.length).fill(NaN)
-    entries.forEach((entry, i) => {
-      if (!entry.listed) return
-      this.ino[i] = entry.listed.ino
-      this.mtime[i] = entry.listed.mtimeMs
-      this.ctime[i] = entry.listed.ctimeMs
-    })
-  }
+  /** `entries`: the bundle's entries; it may still grow while pieces are checked (a writer fed by the walk). */
+  constructor(private readonly entries: readonly Entry[]) {}
 
   /** The first file seen to differ from an earlier sight of it, and how; undefined when all agree. */
   check(seen: Float64Array): { entry: number; how: Change } | undefined {
     for (let at = 0; at < seen.length; at += SEEN_FIELDS) {
       const i = seen[at]!
       const ino = seen[at + 1]!
-      const mtime = seen[at + 2]!
-      const ctime = seen[at + 3]!
-      if (Number.isNaN(this.ino[i])) {
-        this.ino[i] = ino
-        this.mtime[i] = mtime
-        this.ctime[i] = ctime
-      } else if (this.ino[i] !== ino) {
-        return { entry: i, how: 'it was replaced by another file' }
-      } else if (this.mtime[i] !== mtime || this.ctime[i] !== ctime) {
-        return { entry: i, how: 'it was modified' }
-      }
+      const mtimeMs = seen[at + 2]!
+      const ctimeMs = seen[at + 3]!
+      const known = this.entries[i]?.listed ?? this.sights.get(i)
+      if (!known) this.sights.set(i, { ino, mtimeMs, ctimeMs })
+      else if (known.ino !== ino) return { entry: i, how: 'it was replaced by another file' }
+      else if (known.mtimeMs !== mtimeMs || known.ctimeMs !== ctimeMs) return { entry: i, how: 'it was modified' }
     }
     return undefined
   }

@@ -38,41 +38,64 @@ export interface PieceTask {
 export const READ_FIELDS = 8
 
 /**
- * Where every entry sits in the tar stream. Sizes come from the walk, so the whole stream is
- * known before a byte is read: any piece can be built on its own, in any order, on any thread.
+ * Where every entry sits in the tar stream. Sizes come from the walk, so the stream is known
+ * before a byte is read: any piece whose entries are all known can be built on its own, in any
+ * order, on any thread. The entries may still be coming (a writer fed by the walk): `update` lays
+ * out the new ones, and once the list is complete the stream's end is known.
  */
 export class TarLayout {
-  /** Offsets of each entry's first byte (its head), and of the end-of-archive blocks at [n]. */
-  private readonly starts: Float64Array
-  private readonly heads: Uint32Array
+  /** Offsets of each laid-out entry's first byte (its head), then where the next one will start. */
+  private readonly starts: number[] = [0]
+  private readonly heads: number[] = []
   private readonly template: HeaderTemplate
-  readonly total: number
-  readonly pieces: number
+  private ended = false
 
-  /** `mtime`: every entry's time, in seconds since 1970 UTC. */
+  /** `mtime`: every entry's time, in seconds since 1970 UTC. `entries` may grow until `update(true)`. */
   constructor(
     private readonly entries: readonly Entry[],
-    mtime: number
+    mtime: number,
+    complete = true
   ) {
     this.template = new HeaderTemplate(mtime)
-    this.starts = new Float64Array(entries.length + 1)
-    this.heads = new Uint32Array(entries.length)
-    let at = 0
-    entries.forEach((entry, i) => {
-      this.starts[i] = at
-      this.heads[i] = headLength(entry)
-      at += this.heads[i]! + (entry.kind === 'file' ? padded(entry.size) : 0)
-    })
-    this.starts[entries.length] = at
-    // Two zero blocks end the archive.
-    this.total = at + 2 * BLOCK
-    this.pieces = Math.ceil(this.total / PIECE)
+    this.update(complete)
+  }
+
+  /** Lays out the entries added since; `complete`: there will be no more. */
+  update(complete: boolean): void {
+    let at = this.starts[this.heads.length]!
+    for (let i = this.heads.length; i < this.entries.length; i++) {
+      const entry = this.entries[i]!
+      const head = headLength(entry)
+      this.heads.push(head)
+      at += head + (entry.kind === 'file' ? padded(entry.size) : 0)
+      this.starts.push(at)
+    }
+    this.ended = complete
+  }
+
+  /** Whether every entry is laid out (then total and pieces are known). */
+  get complete(): boolean {
+    return this.ended
+  }
+
+  /** The stream's length, two zero blocks ending the archive included (once complete). */
+  get total(): number {
+    return this.starts[this.heads.length]! + 2 * BLOCK
+  }
+
+  get pieces(): number {
+    return Math.ceil(this.total / PIECE)
+  }
+
+  /** Whether piece `index` can be built: every entry it holds is laid out. */
+  ready(index: number): boolean {
+    return this.ended ? index < this.pieces : (index + 1) * PIECE <= this.starts[this.heads.length]!
   }
 
   /** Source bytes (file data) inside piece `index`, for progress. */
   sourceBytes(index: number): number {
     const start = index * PIECE
-    const end = Math.min(this.total, start + PIECE)
+    const end = this.pieceEnd(index)
     let bytes = 0
     this.forEachFileRange(start, end, (_entry, _i, _dataAt, _position, length) => (bytes += length))
     return bytes
@@ -81,10 +104,10 @@ export class TarLayout {
   /** The worker's task for piece `index`, in `buffer` (PIECE_BUFFER_BYTES): headers rendered, file ranges listed. */
   piece(index: number, buffer: ArrayBuffer): PieceTask {
     const start = index * PIECE
-    const end = Math.min(this.total, start + PIECE)
+    const end = this.pieceEnd(index)
     const from = Math.max(0, start - WINDOW)
     const target = Buffer.from(buffer, 0, end - from).fill(0)
-    for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i]! < end; i++) {
+    for (let i = this.firstEntryAfter(from); i < this.heads.length && this.starts[i]! < end; i++) {
       const head = this.starts[i]!
       const headEnd = head + this.heads[i]!
       if (headEnd <= from) continue
@@ -110,7 +133,7 @@ export class TarLayout {
     })
     // An empty file has no range, but is still opened once (in the piece where its data would
     // start) to check it is still empty.
-    for (let i = this.firstEntryAfter(start); i < this.entries.length && this.starts[i]! < end; i++) {
+    for (let i = this.firstEntryAfter(start); i < this.heads.length && this.starts[i]! < end; i++) {
       const entry = this.entries[i]!
       const dataAt = this.starts[i]! + this.heads[i]!
       if (entry.kind === 'file' && entry.size === 0 && dataAt >= start && dataAt < end) {
@@ -123,11 +146,17 @@ export class TarLayout {
       buffer,
       used: end - from,
       dictionary: start - from,
-      last: end === this.total,
+      last: this.ended && end === this.total,
       paths,
       reads: Float64Array.from(reads),
       candidates: Float64Array.from(candidates)
     }
+  }
+
+  /** Where piece `index` ends: PIECE bytes on, or the stream's end. */
+  private pieceEnd(index: number): number {
+    const end = (index + 1) * PIECE
+    return this.ended ? Math.min(this.total, end) : end
   }
 
   /** Calls `visit` for each file's data bytes inside [from, end): where they sit, and where in the file they come from. */
@@ -136,7 +165,7 @@ export class TarLayout {
     end: number,
     visit: (entry: Entry, i: number, dataAt: number, position: number, length: number) => void
   ): void {
-    for (let i = this.firstEntryAfter(from); i < this.entries.length && this.starts[i]! < end; i++) {
+    for (let i = this.firstEntryAfter(from); i < this.heads.length && this.starts[i]! < end; i++) {
       const entry = this.entries[i]!
       if (entry.kind !== 'file' || entry.size === 0) continue
       const data = this.starts[i]! + this.heads[i]!
@@ -149,7 +178,7 @@ export class TarLayout {
   /** The first entry whose bytes reach past `offset` (binary search over the starts). */
   private firstEntryAfter(offset: number): number {
     let lo = 0
-    let hi = this.entries.length
+    let hi = this.heads.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
       if (this.starts[mid + 1]! <= offset) lo = mid + 1

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs'
+import { entryFeed, type EntryFeed } from '../../source/entry-feed.js'
 import type { Entry } from '../../source/walk-tree.js'
 import { changedWhileBundling } from '../source-errors.js'
 import type { WriteOptions } from '../write-options.js'
@@ -31,12 +32,17 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])
  * stop after the first member. This thread only renders headers, writes pieces in order and
  * joins their CRCs.
  */
-export async function writeArchive(entries: readonly Entry[], file: string, options: ArchiveOptions): Promise<number> {
+export async function writeArchive(source: readonly Entry[] | EntryFeed, file: string, options: ArchiveOptions): Promise<number> {
   const { signal } = options
   signal.throwIfAborted()
-  const layout = new TarLayout(entries, options.mtime.getTime() / 1000)
-  // By the size of the tar stream, not of the files: 70,000 files of 150 bytes are 72 MB of headers and padding to deflate.
-  const workers = Math.min(options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(layout.total / (16 << 20))), layout.pieces)
+  const feed = entryFeed(source)
+  const entries = feed.entries
+  const layout = new TarLayout(entries, options.mtime.getTime() / 1000, feed.done)
+  // By the size of the tar stream, not of the files: 70,000 files of 150 bytes are 72 MB of headers and
+  // padding to deflate. While the walk goes on the size is not known: one per core.
+  const workers = layout.complete
+    ? Math.min(options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(layout.total / (16 << 20))), layout.pieces)
+    : (options.workers ?? defaultWorkers())
   const pool = new PiecePool(workers, options.level)
   const snapshots = new FileSnapshots(entries)
   let handle: fs.promises.FileHandle | undefined
@@ -66,13 +72,20 @@ export async function writeArchive(entries: readonly Entry[], file: string, opti
     let next = 0
     let crc = 0
     let read = 0
-    for (let index = 0; index < layout.pieces; index++) {
-      while (next < layout.pieces && next - index < AHEAD_PER_WORKER * pool.size + 1) {
-        const built = pool.run(layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES)))
-        // Kept from surfacing as unhandled before its turn to be written comes.
-        built.catch(() => undefined)
-        ahead.push(built)
+    for (let index = 0; ; index++) {
+      for (;;) {
+        layout.update(feed.done)
+        while (layout.ready(next) && next - index < AHEAD_PER_WORKER * pool.size + 1) {
+          const built = pool.run(layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES)))
+          // Kept from surfacing as unhandled before its turn to be written comes.
+          built.catch(() => undefined)
+          ahead.push(built)
+        }
+        if (ahead.length > 0 || layout.complete) break
+        // Nothing to build until the walk finds more.
+        await Promise.race([feed.more(entries.length, signal), stopped])
       }
+      if (ahead.length === 0) break
       const piece = await Promise.race([ahead.shift()!, stopped])
       const change = snapshots.check(piece.seen)
       if (change) throw changedWhileBundling(entries[change.entry]!.path, change.how)

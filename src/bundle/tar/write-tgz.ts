@@ -1,3 +1,4 @@
+import type { EntryFeed } from '../../source/entry-feed.js'
 import type { Entry } from '../../source/walk-tree.js'
 import type { WriteOptions } from '../write-options.js'
 import { writeArchive } from './write-archive.js'
@@ -8,7 +9,7 @@ import { writeArchive } from './write-archive.js'
  * workers. `level` is gzip's (6 by default, as `tar czf`).
  */
 export async function writeTgz(
-  entries: readonly Entry[],
+  entries: readonly Entry[] | EntryFeed,
   file: string,
   options: WriteOptions & { level?: number; workers?: number }
 ): Promise<number> {

@@ -1,3 +1,4 @@
+import { entryFeed, type EntryFeed } from '../../source/entry-feed.js'
 import type { Entry } from '../../source/walk-tree.js'
 import { changedWhileBundling, unreadable, type Change } from '../source-errors.js'
 import type { WriteOptions } from '../write-options.js'
@@ -50,16 +51,21 @@ type Job =
  * of the tree. The same entries and mtime give the same bytes, whatever the number of workers.
  * A cancel closes the pool at once (its tasks are rejected), so the writer stops within one task.
  */
-export async function writeZip(entries: readonly Entry[], file: string, options: WriteOptions & ZipOptions): Promise<number> {
+export async function writeZip(source: readonly Entry[] | EntryFeed, file: string, options: WriteOptions & ZipOptions): Promise<number> {
   const { signal } = options
   signal.throwIfAborted()
   const level = options.level ?? 6
   const time = zipTime(options.mtime)
+  const feed = entryFeed(source)
+  const entries = feed.entries
   const bytes = entries.reduce((n, e) => n + e.size, 0)
   // A worker per 16 MB or per 4,000 files: opening and setting up a deflate per file costs as much as
-  // deflating a few KB, so a tree of many tiny files is worth more than one thread too.
+  // deflating a few KB, so a tree of many tiny files is worth more than one thread too. While the
+  // walk goes on the tree's size is not known: one per core.
   const files = entries.reduce((n, e) => n + (e.kind === 'file' ? 1 : 0), 0)
-  const workers = options.workers ?? Math.min(defaultWorkers(), 1 + Math.floor(bytes / (16 << 20) + files / FILES_PER_WORKER))
+  const workers =
+    options.workers ??
+    (feed.done ? Math.min(defaultWorkers(), 1 + Math.floor(bytes / (16 << 20) + files / FILES_PER_WORKER)) : defaultWorkers())
   const pool = new DeflatePool(workers, level, SLOTS_PER_WORKER * Math.max(1, workers))
   const onAbort = (): void => void pool.close()
   signal.addEventListener('abort', onAbort, { once: true })
@@ -69,7 +75,7 @@ export async function writeZip(entries: readonly Entry[], file: string, options:
     throw error
   })
   const central = new CentralDirectory()
-  const jobs = plan(entries, pool, time)
+  const jobs = plan(feed, pool, time)
   const queue: Job[] = []
   let waiting: Job | undefined
   let planned = false
@@ -79,6 +85,8 @@ export async function writeZip(entries: readonly Entry[], file: string, options:
       if (!waiting) {
         const next = jobs.next()
         if (next.done) return void (planned = true)
+        // Every entry found so far is planned: more once the walk finds them.
+        if (next.value === STARVED) return
         waiting = next.value
       }
       const job = waiting
@@ -94,7 +102,14 @@ export async function writeZip(entries: readonly Entry[], file: string, options:
   }
   try {
     fill()
-    for (let job = queue.shift(); job; job = queue.shift()) {
+    for (;;) {
+      const job = queue.shift()
+      if (!job) {
+        if (planned) break
+        await feed.more(entries.length, signal)
+        fill()
+        continue
+      }
       const result = await job.result
       signal.throwIfAborted()
       if (job.kind === 'batch') await writeBatch(sink, central, job.entries, result as BatchResult, time)
@@ -137,8 +152,16 @@ function start(job: Job, pool: DeflatePool, slot: number | undefined, time: ZipT
   }
 }
 
-/** The jobs, in entry order: small files batched (a slot's worth at most), big ones in pieces. */
-function* plan(entries: readonly Entry[], pool: DeflatePool, time: ZipTime): Generator<Job> {
+/** What the planner yields when it has planned every entry found so far and the walk goes on. */
+const STARVED = Symbol('starved')
+
+/**
+ * The jobs, in entry order: small files batched (a slot's worth at most), big ones in pieces. A
+ * batch is only cut short by the end of the feed, so the batches are the same whether the entries
+ * came whole or from the walk as it went.
+ */
+function* plan(feed: EntryFeed, pool: DeflatePool, time: ZipTime): Generator<Job | typeof STARVED> {
+  const entries = feed.entries
   let batch: Entry[] = []
   let batchBytes = 0
   /** What the batch takes in its slot: headers and data (a symlink's target is a name's length at most). */
@@ -150,7 +173,13 @@ function* plan(entries: readonly Entry[], pool: DeflatePool, time: ZipTime): Gen
     slotBytes = 0
     return job
   }
-  for (const entry of entries) {
+  for (let i = 0; ;) {
+    if (i === entries.length) {
+      if (feed.done) break
+      yield STARVED
+      continue
+    }
+    const entry = entries[i++]!
     if (entry.kind === 'file' && entry.size > SMALL_MAX) {
       if (batch.length > 0) yield take()
       yield* bigFileJobs(entry, pool, time)

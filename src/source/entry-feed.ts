@@ -1,0 +1,71 @@
+import type { Entry } from './entry.js'
+
+/**
+ * The entries of a bundle as the walk finds them, in their final order, so a writer can start on
+ * the first while the walk goes on. A list given whole is a feed that has already ended.
+ */
+export class EntryFeed {
+  private ended: boolean
+  private failure: { error: unknown } | undefined
+  private waiters: Array<() => void> = []
+
+  constructor(
+    /** What has been found so far; only ever appended to. */
+    readonly entries: Entry[] = [],
+    ended = false
+  ) {
+    this.ended = ended
+  }
+
+  /** Whether every entry is in `entries`. */
+  get done(): boolean {
+    return this.ended
+  }
+
+  push(found: readonly Entry[]): void {
+    for (const entry of found) this.entries.push(entry)
+    if (found.length > 0) this.wake()
+  }
+
+  end(): void {
+    this.ended = true
+    this.wake()
+  }
+
+  /** The walk failed: whoever waits for more gets its error. */
+  fail(error: unknown): void {
+    this.failure ??= { error }
+    this.wake()
+  }
+
+  /** Resolves once there are more than `seen` entries, or the walk ended; rejects when the walk failed or `signal` aborts. */
+  async more(seen: number, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure.error
+      if (this.entries.length > seen || this.ended) return
+      signal.throwIfAborted()
+      await new Promise<void>(resolve => {
+        const done = (): void => {
+          signal.removeEventListener('abort', done)
+          resolve()
+        }
+        this.waiters.push(done)
+        signal.addEventListener('abort', done, { once: true })
+      })
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
+  }
+}
+
+/**
+ * A writer's entries as a feed: a list given whole (an ended feed), or the walk's feed itself. Told
+ * apart by shape, not class: the bench loads the walk and the writer as two separate bundles.
+ */
+export function entryFeed(source: readonly Entry[] | EntryFeed): EntryFeed {
+  return Array.isArray(source) ? new EntryFeed(source as Entry[], true) : (source as EntryFeed)
+}
