@@ -74852,6 +74852,8 @@ function explainReadError(error, entries) {
  * failure, a cancel included, the directory is removed: nothing half-written is left behind.
  */
 async function writeBundle(source, type, options) {
+    // One feed for the writer and the count: a list given whole is one that has already ended.
+    const feed = entryFeed(source);
     const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(options.tempRoot ?? external_node_os_.tmpdir(), 'codedeploy-bundle-'));
     const file = external_node_path_.join(dir, `bundle.${type}`);
     const follower = options.follow?.(file);
@@ -74864,12 +74866,12 @@ async function writeBundle(source, type, options) {
     };
     try {
         const size = type === 'zip'
-            ? await writeZip(source, file, write)
+            ? await writeZip(feed, file, write)
             : type === 'tar'
-                ? await writeTar(source, file, write)
-                : await writeTgz(source, file, write);
+                ? await writeTar(feed, file, write)
+                : await writeTgz(feed, file, write);
         const digest = (await follower?.digest(size)) ?? (await digestFile(file, options.signal));
-        return { file, type, size, ...digest, entries: entryFeed(source).entries.length };
+        return { file, type, size, ...digest, entries: feed.entries.length };
     }
     catch (error) {
         await external_node_fs_.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);

@@ -48,6 +48,8 @@ export async function writeBundle(
     follow?: ((file: string) => BundleFollower) | undefined
   }
 ): Promise<Bundle> {
+  // One feed for the writer and the count: a list given whole is one that has already ended.
+  const feed = entryFeed(source)
   const dir = await fs.promises.mkdtemp(path.join(options.tempRoot ?? os.tmpdir(), 'codedeploy-bundle-'))
   const file = path.join(dir, `bundle.${type}`)
   const follower = options.follow?.(file)
@@ -61,12 +63,12 @@ export async function writeBundle(
   try {
     const size =
       type === 'zip'
-        ? await writeZip(source, file, write)
+        ? await writeZip(feed, file, write)
         : type === 'tar'
-          ? await writeTar(source, file, write)
-          : await writeTgz(source, file, write)
+          ? await writeTar(feed, file, write)
+          : await writeTgz(feed, file, write)
     const digest = (await follower?.digest(size)) ?? (await digestFile(file, options.signal))
-    return { file, type, size, ...digest, entries: entryFeed(source).entries.length }
+    return { file, type, size, ...digest, entries: feed.entries.length }
   } catch (error) {
     await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined)
     throw error
