@@ -26,6 +26,12 @@ function bigTree(): void {
 }
 
 const deployments = (): number => bed.cdCalls('CreateDeployment').length
+/** Once S3 has settled: no multipart upload left open and no object stored. */
+async function expectNothingStored(): Promise<void> {
+  await bed.tb.s3.idle()
+  expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([])
+  expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+}
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
 
 /** Calls `fire(child)` once, as soon as S3 has received its first UploadPart (checked every 5 ms and on each log line). */
@@ -121,9 +127,7 @@ test('cancelled while packaging, with parts already up: stops, says so, leaves n
   expect(Date.now() - firedAt()).toBeLessThan(3000)
   expect(result.code).toBe(1)
   expect(errorsOf(result).join('\n')).toContain('Cancelled while packaging')
-  await bed.tb.s3.idle()
-  expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([])
-  expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+  await expectNothingStored()
   expect(deployments()).toBe(0)
 })
 
@@ -138,9 +142,7 @@ test('a file changes while it is packaged, after parts went up: the run fails na
   expect(result.code).toBe(1)
   expect(errorsOf(result).join('\n')).toMatch(/zz-late\.txt.*changed while/)
   expect(bed.s3Calls('AbortMultipartUpload').length).toBeGreaterThan(0)
-  await bed.tb.s3.idle()
-  expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([])
-  expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+  await expectNothingStored()
   expect(deployments()).toBe(0)
 })
 
@@ -150,9 +152,7 @@ test('UploadPart failing for good (500s): packaging stops, the run fails naming 
   const result = await runWith(bed)
   expect(result.code).toBe(1)
   expect(errorsOf(result).join('\n')).toMatch(/uploading the bundle to s3:\/\/bundles\/app\/(13){20}\.zip while packaging/)
-  await bed.tb.s3.idle()
-  expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([])
-  expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+  await expectNothingStored()
   expect(deployments()).toBe(0)
 })
 
@@ -167,8 +167,6 @@ test('UploadPart never answered (a stalled connection): the step ends by timeout
   expect(errorsOf(result).join('\n')).toMatch(
     /timeout-minutes \(0\.5\) ran out while uploading the bundle to s3:\/\/bundles\/app\/(13){20}\.zip/
   )
-  await bed.tb.s3.idle()
-  expect(await bed.tb.s3.listMultipartUploads(BUCKET)).toEqual([])
-  expect(await bed.tb.s3.listKeys(BUCKET)).toEqual([])
+  await expectNothingStored()
   expect(deployments()).toBe(0)
 }, 120_000)

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { systemClock } from '../../../src/core/clock.js'
+import type { UploadMode } from '../../../src/core/domain.js'
 import { ActionError } from '../../../src/core/errors.js'
 import { digestFile, type Bundle } from '../../../src/bundle/write-bundle.js'
 import { uploadBundle } from '../../../src/upload/upload-bundle.js'
@@ -48,33 +49,35 @@ function packager(
 }
 
 const deps = (signal = new AbortController().signal) => fakeDeps({ s3: bed.client, signal, clock: systemClock })
+/** A zip bundle packaged by `pack`, to this file's location and part sizes. */
+const upload = (pack: Parameters<typeof uploadWhilePackaging>[0], mode: UploadMode = 'auto') =>
+  uploadWhilePackaging(pack, 'zip', location(), mode, deps(), SIZES)
+/** Once S3 has settled: no multipart upload left open and no object stored. */
+async function expectNothingStored(): Promise<void> {
+  await bed.s3.idle()
+  expect(await bed.s3.listMultipartUploads(BUCKET)).toEqual([])
+  expect(await bed.s3.listKeys(BUCKET)).toEqual([])
+}
 
 test('a free key: the upload starts before packaging ends; a re-run with the same bytes reuses it (by CRC-32 and size)', async () => {
   const bytes = randomBytes(30 * MB, 21)
   const first = packager(bytes)
-  const done = await uploadWhilePackaging(first.pack, 'zip', location(), 'auto', deps(), SIZES)
+  const done = await upload(first.pack)
   expect(done.streamed).toBe(true)
   expect(first.writtenWhenFirstPart()).toBeGreaterThan(0)
   expect(first.writtenWhenFirstPart()).toBeLessThan(bytes.length)
   expect(done.revision).toMatchObject({ uploaded: true, size: bytes.length, sha256: done.bundle.sha256 })
   expect((await bed.s3.getObject(BUCKET, KEY)).body.equals(bytes)).toBe(true)
 
-  const again = await uploadWhilePackaging(packager(bytes).pack, 'zip', location(), 'auto', deps(), SIZES)
+  const again = await upload(packager(bytes).pack)
   expect(again.streamed).toBe(false)
   expect(again.revision).toMatchObject({ uploaded: false, eTag: done.revision.eTag, sha256: done.bundle.sha256, matchedBy: 'crc32' })
   expect(bed.ops('CreateMultipartUpload')).toBe(1)
 })
 
 test('other bytes at a key uploaded while packaging, unversioned bucket: refused, naming its CRC-32', async () => {
-  await uploadWhilePackaging(packager(randomBytes(12 * MB, 22)).pack, 'zip', location(), 'auto', deps(), SIZES)
-  const error: unknown = await uploadWhilePackaging(
-    packager(randomBytes(12 * MB, 23)).pack,
-    'zip',
-    location(),
-    'auto',
-    deps(),
-    SIZES
-  ).catch((e: unknown) => e)
+  await upload(packager(randomBytes(12 * MB, 22)).pack)
+  const error: unknown = await upload(packager(randomBytes(12 * MB, 23)).pack).catch((e: unknown) => e)
   expect(error).toBeInstanceOf(ActionError)
   expect((error as ActionError).message).toMatch(/already holds another bundle for this commit \(CRC-32 \S+, uploaded while packaging/)
 })
@@ -83,49 +86,38 @@ test('an object an earlier version uploaded (sha256 metadata, one PutObject) is 
   const bytes = randomBytes(12 * MB, 24)
   const { pack } = packager(bytes)
   const earlier = await uploadBundle(await pack(undefined), location(), 'auto', deps(), { multipartThreshold: 16 * MB })
-  const again = await uploadWhilePackaging(packager(bytes).pack, 'zip', location(), 'auto', deps(), SIZES)
+  const again = await upload(packager(bytes).pack)
   expect(again.revision).toMatchObject({ uploaded: false, eTag: earlier.eTag, matchedBy: 'sha256' })
 })
 
 test('a small bundle is one PutObject after packaging, with its sha256 metadata', async () => {
-  const done = await uploadWhilePackaging(packager(randomBytes(3 * MB, 25)).pack, 'zip', location(), 'auto', deps(), SIZES)
+  const done = await upload(packager(randomBytes(3 * MB, 25)).pack)
   expect(done.streamed).toBe(false)
   expect(['PutObject', 'CreateMultipartUpload'].map(bed.ops)).toEqual([1, 0])
   expect((await bed.s3.getObject(BUCKET, KEY)).metadata).toEqual({ sha256: done.bundle.sha256 })
 })
 
 test('packaging fails after parts went up: the upload is aborted, the packaging error is what is thrown', async () => {
-  const error: unknown = await uploadWhilePackaging(
-    packager(randomBytes(30 * MB, 26), 20 * MB).pack,
-    'zip',
-    location(),
-    'auto',
-    deps(),
-    SIZES
-  ).catch((e: unknown) => e)
+  const error: unknown = await upload(packager(randomBytes(30 * MB, 26), 20 * MB).pack).catch((e: unknown) => e)
   expect(String(error)).toContain('changed while it was bundled')
   expect(bed.ops('UploadPart')).toBeGreaterThan(0)
-  await bed.s3.idle()
-  expect(await bed.s3.listMultipartUploads(BUCKET)).toEqual([])
-  expect(await bed.s3.listKeys(BUCKET)).toEqual([])
+  await expectNothingStored()
 })
 
 test('the upload fails for good: packaging is stopped, the S3 error is what is thrown, nothing is left', async () => {
   bed.s3.injectFault({ operation: 'UploadPart', kind: '5xx', count: 100 })
   const bytes = randomBytes(40 * MB, 27)
-  const error: unknown = await uploadWhilePackaging(packager(bytes).pack, 'zip', location(), 'auto', deps(), SIZES).catch((e: unknown) => e)
+  const error: unknown = await upload(packager(bytes).pack).catch((e: unknown) => e)
   expect(error).toBeInstanceOf(ActionError)
   expect((error as ActionError).message).toContain('while packaging')
-  await bed.s3.idle()
-  expect(await bed.s3.listMultipartUploads(BUCKET)).toEqual([])
-  expect(await bed.s3.listKeys(BUCKET)).toEqual([])
+  await expectNothingStored()
 })
 
 test('always does not look first: the streamed completion is refused by the object there, which is then compared and reused', async () => {
   const bytes = randomBytes(12 * MB, 28)
-  const first = await uploadWhilePackaging(packager(bytes).pack, 'zip', location(), 'auto', deps(), SIZES)
+  const first = await upload(packager(bytes).pack)
   const before = bed.s3.requests.length
-  const again = await uploadWhilePackaging(packager(bytes).pack, 'zip', location(), 'always', deps(), SIZES)
+  const again = await upload(packager(bytes).pack, 'always')
   expect(again.revision).toMatchObject({ uploaded: false, eTag: first.revision.eTag, matchedBy: 'crc32' })
   expect(bed.ops('CreateMultipartUpload')).toBe(2)
   // Nothing looked at the key before the refused completion; then the object was read.
