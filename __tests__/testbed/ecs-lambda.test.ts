@@ -19,7 +19,8 @@ import {
 import type { Testbed } from '../../testbed/index.mjs'
 import { ECS_EVENTS, LAMBDA_EVENTS } from '../helpers/codedeploy.js'
 
-const STEP_MS = 30
+// A hook runs for a step: long enough that a poll (two requests, every 2 ms) sees each state even on a busy CI machine (30 ms was missed once).
+const STEP_MS = 80
 const MINUTE_MS = 40
 const FINAL = new Set(['Succeeded', 'Failed', 'Stopped'])
 const TASK_DEFINITION = 'arn:aws:ecs:us-east-1:123456789000:task-definition/web:42'
