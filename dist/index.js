@@ -73260,7 +73260,8 @@ const SEEN_FIELDS = 4;
  *
  * A read is refused when the file's size is not the listed one, when the read comes up short,
  * or when fstat after the read differs from the walk's lstat (inode, mtime, ctime) or, when the
- * walk recorded none, from fstat before the read.
+ * walk recorded none, from fstat before the read. A read that fails outright (EISDIR, EIO) on a
+ * file that changed so is reported as the change.
  */
 const PIECE_WORKER_SOURCE = `
 'use strict'
@@ -73274,31 +73275,44 @@ const SEEN_FIELDS = ${SEEN_FIELDS}
 const changed = (entry, how) => Object.assign(new Error(how), { code: 'ECHANGED', how, entry })
 const sizeChange = (entry, size, listed) => changed(entry, size > listed ? 'it grew' : 'it is shorter than when it was listed')
 
+/** Throws if the file as fstat shows it is not the version read: same inode, size and times. */
+function check(entry, st, listed, ino, mtime, ctime) {
+  if (st.ino !== ino) throw changed(entry, 'it was replaced by another file')
+  if (st.size !== listed) throw sizeChange(entry, st.size, listed)
+  if (st.mtimeMs !== mtime || st.ctimeMs !== ctime) throw changed(entry, 'it was modified')
+}
+
 /** Bytes [position, position + length) of the file into target at at; r: the read's fields in reads. */
 function readRange(path, reads, r, target, seen, n) {
   const at = reads[r], entry = reads[r + 1], position = reads[r + 2], length = reads[r + 3], listed = reads[r + 4]
-  const ino = reads[r + 5], mtime = reads[r + 6], ctime = reads[r + 7]
+  let ino = reads[r + 5], mtime = reads[r + 6], ctime = reads[r + 7]
   let fd
+  let known = !Number.isNaN(ino)
   try {
     fd = fs.openSync(path, 'r')
-    const known = !Number.isNaN(ino)
-    const before = known ? undefined : fs.fstatSync(fd)
-    if (before && before.size !== listed) throw sizeChange(entry, before.size, listed)
+    if (!known) {
+      // No inode or times from the walk: the file as it is before the read is the version to keep.
+      const before = fs.fstatSync(fd)
+      if (before.size !== listed) throw sizeChange(entry, before.size, listed)
+      ino = before.ino
+      mtime = before.mtimeMs
+      ctime = before.ctimeMs
+      known = true
+    }
     for (let got = 0; got < length; ) {
       const read = fs.readSync(fd, target, at + got, length - got, position + got)
       if (read === 0) throw changed(entry, 'it is shorter than when it was listed')
       got += read
     }
     const after = fs.fstatSync(fd)
-    if (after.size !== listed) throw sizeChange(entry, after.size, listed)
-    if (known && after.ino !== ino) throw changed(entry, 'it was replaced by another file')
-    const then = before || { mtimeMs: mtime, ctimeMs: ctime }
-    if (after.mtimeMs !== then.mtimeMs || after.ctimeMs !== then.ctimeMs) throw changed(entry, 'it was modified')
+    check(entry, after, listed, ino, mtime, ctime)
     seen[n * SEEN_FIELDS] = entry
     seen[n * SEEN_FIELDS + 1] = after.ino
     seen[n * SEEN_FIELDS + 2] = after.mtimeMs
     seen[n * SEEN_FIELDS + 3] = after.ctimeMs
   } catch (error) {
+    // A read that fails on a file changed since it was listed (now a directory, say): the change is the news.
+    if (fd !== undefined && known && error && error.code !== 'ECHANGED') check(entry, fs.fstatSync(fd), listed, ino, mtime, ctime)
     if (error && typeof error === 'object' && error.entry === undefined) error.entry = entry
     throw error
   } finally {
@@ -73768,12 +73782,23 @@ function room(size) {
  * the reads of one file (pieces, windows, a stored rewrite) are known to see the same bytes.
  */
 function checkVersion(file, st) {
+  const listed = file.listed
+  if (listed && st.ino !== listed.ino) throw changed(file.path, 'it was replaced by another file')
   if (st.size > file.size) throw changed(file.path, 'it grew')
   if (st.size < file.size) throw changed(file.path, 'it is shorter than when it was listed')
-  const listed = file.listed
   if (!listed) return
-  if (st.ino !== listed.ino) throw changed(file.path, 'it was replaced by another file')
   if (st.mtimeMs !== listed.mtimeMs || st.ctimeMs !== listed.ctimeMs) throw changed(file.path, 'it was modified')
+}
+
+/**
+ * What a failed read of the file open at fd reports: the change, when the file is no longer the
+ * one listed (a directory now, say: EISDIR says less); otherwise the read's error, naming the file
+ * (a read's own error, EIO say, names none).
+ */
+function readFailure(file, fd, error) {
+  if (error && error.code !== 'ECHANGED') checkVersion(file, fs.fstatSync(fd))
+  if (error && typeof error === 'object' && !error.path) error.path = file.path
+  return error
 }
 
 /** Exactly length bytes at position into target; with atEnd, the file must end there too. */
@@ -73789,6 +73814,8 @@ function readExact(file, position, length, target, offset, atEnd) {
     }
     if (atEnd && fs.readSync(fd, scratch, 0, 1, position + length) > 0) throw changed(file.path, 'it grew')
     checkVersion(file, fs.fstatSync(fd))
+  } catch (error) {
+    throw readFailure(file, fd, error)
   } finally {
     fs.closeSync(fd)
   }
@@ -73872,6 +73899,8 @@ function readSmall(file, target, offset) {
       got += n
     }
     checkVersion(file, fs.fstatSync(fd))
+  } catch (error) {
+    throw readFailure(file, fd, error)
   } finally {
     fs.closeSync(fd)
   }

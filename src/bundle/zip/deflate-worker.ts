@@ -39,12 +39,23 @@ function room(size) {
  * the reads of one file (pieces, windows, a stored rewrite) are known to see the same bytes.
  */
 function checkVersion(file, st) {
+  const listed = file.listed
+  if (listed && st.ino !== listed.ino) throw changed(file.path, 'it was replaced by another file')
   if (st.size > file.size) throw changed(file.path, 'it grew')
   if (st.size < file.size) throw changed(file.path, 'it is shorter than when it was listed')
-  const listed = file.listed
   if (!listed) return
-  if (st.ino !== listed.ino) throw changed(file.path, 'it was replaced by another file')
   if (st.mtimeMs !== listed.mtimeMs || st.ctimeMs !== listed.ctimeMs) throw changed(file.path, 'it was modified')
+}
+
+/**
+ * What a failed read of the file open at fd reports: the change, when the file is no longer the
+ * one listed (a directory now, say: EISDIR says less); otherwise the read's error, naming the file
+ * (a read's own error, EIO say, names none).
+ */
+function readFailure(file, fd, error) {
+  if (error && error.code !== 'ECHANGED') checkVersion(file, fs.fstatSync(fd))
+  if (error && typeof error === 'object' && !error.path) error.path = file.path
+  return error
 }
 
 /** Exactly length bytes at position into target; with atEnd, the file must end there too. */
@@ -60,6 +71,8 @@ function readExact(file, position, length, target, offset, atEnd) {
     }
     if (atEnd && fs.readSync(fd, scratch, 0, 1, position + length) > 0) throw changed(file.path, 'it grew')
     checkVersion(file, fs.fstatSync(fd))
+  } catch (error) {
+    throw readFailure(file, fd, error)
   } finally {
     fs.closeSync(fd)
   }
@@ -143,6 +156,8 @@ function readSmall(file, target, offset) {
       got += n
     }
     checkVersion(file, fs.fstatSync(fd))
+  } catch (error) {
+    throw readFailure(file, fd, error)
   } finally {
     fs.closeSync(fd)
   }

@@ -105,6 +105,17 @@ describe('tar: a file that changes after the walk listed it', () => {
     expect(error.message).toBe("'app.js' changed while it was being bundled (it was replaced by another file).")
   })
 
+  test('replaced by a directory: refused as replaced, naming the file', async () => {
+    const root = buildTree(temp.make(), { 'app.js': text(4000, 1), 'lib.js': text(300, 2) })
+    const entries = await walkSourceTree(root, [])
+    // Moved aside, not removed, so the directory cannot be given the file's inode number.
+    fs.renameSync(path.join(root, 'app.js'), path.join(root, 'app.js.old'))
+    fs.mkdirSync(path.join(root, 'app.js'))
+    const { error, left } = await failure(file => writeTgz(entries, file, writeOptions({ workers: 1 })))
+    expect(error.message).toBe("'app.js' changed while it was being bundled (it was replaced by another file).")
+    expect(left).toBe(false)
+  })
+
   test('removed: refused as unreadable, named by its path in the bundle', async () => {
     const root = buildTree(temp.make(), { 'a/gone.txt': 'soon gone' })
     const entries = await walkSourceTree(root, [])

@@ -65,6 +65,16 @@ describe('zip: a file that changes between its reads', () => {
     expect(error.message).toBe("'app.js' changed while it was being bundled (it was replaced by another file).")
   })
 
+  test('replaced by a directory between the walk and the write: refused as replaced, naming the file', async () => {
+    const root = buildTree(temp.make(), { 'app.js': text(4000, 1), 'lib.js': text(300, 2) })
+    const entries = await walkSourceTree(root, [])
+    // Moved aside, not removed, so the directory cannot be given the file's inode number.
+    fs.renameSync(path.join(root, 'app.js'), path.join(root, 'app.js.old'))
+    fs.mkdirSync(path.join(root, 'app.js'))
+    const error = await failure(writeZip(entries, path.join(temp.make(), 'b.zip'), writeOptions({ workers: 1 })))
+    expect(error.message).toBe("'app.js' changed while it was being bundled (it was replaced by another file).")
+  })
+
   test('rewritten while its pieces are being read: refused at the next piece', async () => {
     const root = buildTree(temp.make(), { 'big.log': text(24 * MB, 1) })
     const entries = await walkSourceTree(root, [])
