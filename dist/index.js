@@ -72787,6 +72787,35 @@ class EntryFeed {
             });
         }
     }
+    /**
+     * Whether `work` settles, either way, before there are more than `seen` entries or the walk ends:
+     * a writer waits on its next result and on the walk at once. Rejects as `more` does when the walk
+     * fails or `signal` aborts first. It leaves nothing behind when `work` wins (a writer asks once
+     * per job, and a listener left each time would pile up on the signal while the walk is slow).
+     */
+    async settlesFirst(work, seen, signal) {
+        if (this.failure)
+            throw this.failure.error;
+        if (this.entries.length > seen || this.ended)
+            return false;
+        signal.throwIfAborted();
+        let wake = () => undefined;
+        const woken = new Promise(resolve => (wake = () => resolve(false)));
+        this.waiters.push(wake);
+        signal.addEventListener('abort', wake, { once: true });
+        try {
+            const settled = work.then(() => true, () => true);
+            if (await Promise.race([settled, woken]))
+                return true;
+            // Woken: by more entries or the end (this returns at once), the walk's failure or a cancel (this throws it).
+            await this.more(seen, signal);
+            return false;
+        }
+        finally {
+            signal.removeEventListener('abort', wake);
+            this.waiters = this.waiters.filter(waiter => waiter !== wake);
+        }
+    }
     wake() {
         const waiters = this.waiters;
         this.waiters = [];
@@ -73612,10 +73641,19 @@ async function writeArchive(source, file, options) {
                     built.catch(() => undefined);
                     ahead.push(built);
                 }
-                if (ahead.length > 0 || layout.complete)
+                const head = ahead[0];
+                // Every piece there will be is built or queued, or as many as memory allows: write the next.
+                if (layout.complete || next - index >= AHEAD_PER_WORKER * pool.size + 1)
                     break;
                 // Nothing to build until the walk finds more.
-                await Promise.race([feed.more(entries.length, signal), stopped]);
+                if (!head) {
+                    await Promise.race([feed.more(entries.length, signal), stopped]);
+                    continue;
+                }
+                // More pieces become ready as the walk goes on: start them as they do, not only once the
+                // next one is written, or a thread waits idle while the walk runs ahead of it.
+                if (await Promise.race([feed.settlesFirst(head, entries.length, signal), stopped]))
+                    break;
             }
             if (ahead.length === 0)
                 break;
@@ -74662,8 +74700,11 @@ async function writeZip(source, file, options) {
     const queue = [];
     let waiting;
     let planned = false;
+    /** Whether the planner last stopped for want of entries (not of room): more come as the walk finds them. */
+    let starved = false;
     let read = 0;
     const fill = () => {
+        starved = false;
         while (queue.length < 4 * SLOTS_PER_WORKER * pool.size) {
             if (!waiting) {
                 const next = jobs.next();
@@ -74671,7 +74712,7 @@ async function writeZip(source, file, options) {
                     return void (planned = true);
                 // Every entry found so far is planned: more once the walk finds them.
                 if (next.value === STARVED)
-                    return;
+                    return void (starved = true);
                 waiting = next.value;
             }
             const job = waiting;
@@ -74689,7 +74730,7 @@ async function writeZip(source, file, options) {
     try {
         fill();
         for (;;) {
-            const job = queue.shift();
+            const job = queue[0];
             if (!job) {
                 if (planned)
                     break;
@@ -74697,6 +74738,13 @@ async function writeZip(source, file, options) {
                 fill();
                 continue;
             }
+            // While the next job runs, start the entries the walk finds meanwhile, or a thread waits idle
+            // while the walk runs ahead of it.
+            if (starved && !(await feed.settlesFirst(job.result, entries.length, signal))) {
+                fill();
+                continue;
+            }
+            queue.shift();
             const result = await job.result;
             signal.throwIfAborted();
             if (job.kind === 'batch')

@@ -55,6 +55,35 @@ export class EntryFeed {
     }
   }
 
+  /**
+   * Whether `work` settles, either way, before there are more than `seen` entries or the walk ends:
+   * a writer waits on its next result and on the walk at once. Rejects as `more` does when the walk
+   * fails or `signal` aborts first. It leaves nothing behind when `work` wins (a writer asks once
+   * per job, and a listener left each time would pile up on the signal while the walk is slow).
+   */
+  async settlesFirst(work: Promise<unknown>, seen: number, signal: AbortSignal): Promise<boolean> {
+    if (this.failure) throw this.failure.error
+    if (this.entries.length > seen || this.ended) return false
+    signal.throwIfAborted()
+    let wake: () => void = () => undefined
+    const woken = new Promise<boolean>(resolve => (wake = () => resolve(false)))
+    this.waiters.push(wake)
+    signal.addEventListener('abort', wake, { once: true })
+    try {
+      const settled = work.then(
+        () => true,
+        () => true
+      )
+      if (await Promise.race([settled, woken])) return true
+      // Woken: by more entries or the end (this returns at once), the walk's failure or a cancel (this throws it).
+      await this.more(seen, signal)
+      return false
+    } finally {
+      signal.removeEventListener('abort', wake)
+      this.waiters = this.waiters.filter(waiter => waiter !== wake)
+    }
+  }
+
   private wake(): void {
     const waiters = this.waiters
     this.waiters = []

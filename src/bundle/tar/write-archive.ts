@@ -81,9 +81,17 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
           built.catch(() => undefined)
           ahead.push(built)
         }
-        if (ahead.length > 0 || layout.complete) break
+        const head = ahead[0]
+        // Every piece there will be is built or queued, or as many as memory allows: write the next.
+        if (layout.complete || next - index >= AHEAD_PER_WORKER * pool.size + 1) break
         // Nothing to build until the walk finds more.
-        await Promise.race([feed.more(entries.length, signal), stopped])
+        if (!head) {
+          await Promise.race([feed.more(entries.length, signal), stopped])
+          continue
+        }
+        // More pieces become ready as the walk goes on: start them as they do, not only once the
+        // next one is written, or a thread waits idle while the walk runs ahead of it.
+        if (await Promise.race([feed.settlesFirst(head, entries.length, signal), stopped])) break
       }
       if (ahead.length === 0) break
       const piece = await Promise.race([ahead.shift()!, stopped])

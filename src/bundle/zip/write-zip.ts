@@ -79,14 +79,17 @@ export async function writeZip(source: readonly Entry[] | EntryFeed, file: strin
   const queue: Job[] = []
   let waiting: Job | undefined
   let planned = false
+  /** Whether the planner last stopped for want of entries (not of room): more come as the walk finds them. */
+  let starved = false
   let read = 0
   const fill = (): void => {
+    starved = false
     while (queue.length < 4 * SLOTS_PER_WORKER * pool.size) {
       if (!waiting) {
         const next = jobs.next()
         if (next.done) return void (planned = true)
         // Every entry found so far is planned: more once the walk finds them.
-        if (next.value === STARVED) return
+        if (next.value === STARVED) return void (starved = true)
         waiting = next.value
       }
       const job = waiting
@@ -103,13 +106,20 @@ export async function writeZip(source: readonly Entry[] | EntryFeed, file: strin
   try {
     fill()
     for (;;) {
-      const job = queue.shift()
+      const job = queue[0]
       if (!job) {
         if (planned) break
         await feed.more(entries.length, signal)
         fill()
         continue
       }
+      // While the next job runs, start the entries the walk finds meanwhile, or a thread waits idle
+      // while the walk runs ahead of it.
+      if (starved && !(await feed.settlesFirst(job.result!, entries.length, signal))) {
+        fill()
+        continue
+      }
+      queue.shift()
       const result = await job.result
       signal.throwIfAborted()
       if (job.kind === 'batch') await writeBatch(sink, central, job.entries, result as BatchResult, time)
