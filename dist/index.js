@@ -72771,20 +72771,14 @@ class EntryFeed {
     }
     /** Resolves once there are more than `seen` entries, or the walk ended; rejects when the walk failed or `signal` aborts. */
     async more(seen, signal) {
-        for (;;) {
-            if (this.failure)
-                throw this.failure.error;
-            if (this.entries.length > seen || this.ended)
-                return;
-            signal.throwIfAborted();
-            await new Promise(resolve => {
-                const done = () => {
-                    signal.removeEventListener('abort', done);
-                    resolve();
-                };
-                this.waiters.push(done);
-                signal.addEventListener('abort', done, { once: true });
-            });
+        while (!this.grown(seen, signal)) {
+            const next = this.nextChange(signal);
+            try {
+                await next.changed;
+            }
+            finally {
+                next.release();
+            }
         }
     }
     /**
@@ -72794,27 +72788,43 @@ class EntryFeed {
      * per job, and a listener left each time would pile up on the signal while the walk is slow).
      */
     async settlesFirst(work, seen, signal) {
+        if (this.grown(seen, signal))
+            return false;
+        const next = this.nextChange(signal);
+        try {
+            const settled = work.then(() => true, () => true);
+            if (await Promise.race([settled, next.changed.then(() => false)]))
+                return true;
+        }
+        finally {
+            next.release();
+        }
+        // Woken: by more entries or the end (this returns at once), the walk's failure or a cancel (this throws it).
+        await this.more(seen, signal);
+        return false;
+    }
+    /** More than `seen` entries, or the end: true; the walk's failure or a cancel: thrown; otherwise false. */
+    grown(seen, signal) {
         if (this.failure)
             throw this.failure.error;
         if (this.entries.length > seen || this.ended)
-            return false;
+            return true;
         signal.throwIfAborted();
+        return false;
+    }
+    /** The next push, end or failure, or `signal` aborting; `release` takes the wait back once it is not needed. */
+    nextChange(signal) {
         let wake = () => undefined;
-        const woken = new Promise(resolve => (wake = () => resolve(false)));
+        const changed = new Promise(resolve => (wake = resolve));
         this.waiters.push(wake);
         signal.addEventListener('abort', wake, { once: true });
-        try {
-            const settled = work.then(() => true, () => true);
-            if (await Promise.race([settled, woken]))
-                return true;
-            // Woken: by more entries or the end (this returns at once), the walk's failure or a cancel (this throws it).
-            await this.more(seen, signal);
-            return false;
-        }
-        finally {
-            signal.removeEventListener('abort', wake);
-            this.waiters = this.waiters.filter(waiter => waiter !== wake);
-        }
+        return {
+            changed,
+            release: () => {
+                signal.removeEventListener('abort', wake);
+                this.waiters = this.waiters.filter(waiter => waiter !== wake);
+            }
+        };
     }
     wake() {
         const waiters = this.waiters;

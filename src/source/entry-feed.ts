@@ -40,18 +40,13 @@ export class EntryFeed {
 
   /** Resolves once there are more than `seen` entries, or the walk ended; rejects when the walk failed or `signal` aborts. */
   async more(seen: number, signal: AbortSignal): Promise<void> {
-    for (;;) {
-      if (this.failure) throw this.failure.error
-      if (this.entries.length > seen || this.ended) return
-      signal.throwIfAborted()
-      await new Promise<void>(resolve => {
-        const done = (): void => {
-          signal.removeEventListener('abort', done)
-          resolve()
-        }
-        this.waiters.push(done)
-        signal.addEventListener('abort', done, { once: true })
-      })
+    while (!this.grown(seen, signal)) {
+      const next = this.nextChange(signal)
+      try {
+        await next.changed
+      } finally {
+        next.release()
+      }
     }
   }
 
@@ -62,25 +57,42 @@ export class EntryFeed {
    * per job, and a listener left each time would pile up on the signal while the walk is slow).
    */
   async settlesFirst(work: Promise<unknown>, seen: number, signal: AbortSignal): Promise<boolean> {
-    if (this.failure) throw this.failure.error
-    if (this.entries.length > seen || this.ended) return false
-    signal.throwIfAborted()
-    let wake: () => void = () => undefined
-    const woken = new Promise<boolean>(resolve => (wake = () => resolve(false)))
-    this.waiters.push(wake)
-    signal.addEventListener('abort', wake, { once: true })
+    if (this.grown(seen, signal)) return false
+    const next = this.nextChange(signal)
     try {
       const settled = work.then(
         () => true,
         () => true
       )
-      if (await Promise.race([settled, woken])) return true
-      // Woken: by more entries or the end (this returns at once), the walk's failure or a cancel (this throws it).
-      await this.more(seen, signal)
-      return false
+      if (await Promise.race([settled, next.changed.then(() => false)])) return true
     } finally {
-      signal.removeEventListener('abort', wake)
-      this.waiters = this.waiters.filter(waiter => waiter !== wake)
+      next.release()
+    }
+    // Woken: by more entries or the end (this returns at once), the walk's failure or a cancel (this throws it).
+    await this.more(seen, signal)
+    return false
+  }
+
+  /** More than `seen` entries, or the end: true; the walk's failure or a cancel: thrown; otherwise false. */
+  private grown(seen: number, signal: AbortSignal): boolean {
+    if (this.failure) throw this.failure.error
+    if (this.entries.length > seen || this.ended) return true
+    signal.throwIfAborted()
+    return false
+  }
+
+  /** The next push, end or failure, or `signal` aborting; `release` takes the wait back once it is not needed. */
+  private nextChange(signal: AbortSignal): { changed: Promise<void>; release(): void } {
+    let wake: () => void = () => undefined
+    const changed = new Promise<void>(resolve => (wake = resolve))
+    this.waiters.push(wake)
+    signal.addEventListener('abort', wake, { once: true })
+    return {
+      changed,
+      release: () => {
+        signal.removeEventListener('abort', wake)
+        this.waiters = this.waiters.filter(waiter => waiter !== wake)
+      }
     }
   }
 
