@@ -175,8 +175,9 @@ async function benchCase(spec, tree, buildDir) {
   try {
     const count = runs || tree.runs
     for (let i = 0; i < count; i++) {
-      // Alternate, so a slower moment of the machine does not land on one tool only.
-      const run = await measure(runtime.node, [path.join(ROOT, 'bench', 'lib', 'package-child.mjs'), buildDir, root, out, spec.type], ROOT)
+      // Alternate, so a slower moment of the machine does not land on one tool only. Run in the tree, as the
+      // action runs in the workspace with source-dir '.' (and as the peer runs below).
+      const run = await measure(runtime.node, [path.join(ROOT, 'bench', 'lib', 'package-child.mjs'), buildDir, root, out, spec.type], root)
       const result = /** @type {{ entries: number, size: number, sha256: string, file: string }} */ (JSON.parse(run.stdout))
       if (ourResult && result.sha256 !== ourResult.sha256)
         throw new Error(`two runs on the same tree gave different bundles: ${ourResult.sha256} and ${result.sha256}`)

@@ -6,7 +6,11 @@ export interface Entry {
   mode: number
   /** Bytes on disk when collected (0 for directories). */
   size: number
-  absolute: string
+  /**
+   * How this process opens it: relative to the working directory when the source is inside it (as the
+   * action's source-dir is inside the workspace it runs in), absolute otherwise.
+   */
+  diskPath: string
   /** For symlinks: the link's text, always pointing inside the bundle. */
   linkTarget?: string
   /** For files: what lstat said when the tree was listed, so the writers notice a file that changes before or while it is read. */

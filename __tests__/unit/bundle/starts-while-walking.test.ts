@@ -24,7 +24,14 @@ afterAll(() => temp.cleanup())
 function entry(root: string, name: string, size: number): Entry {
   const absolute = path.join(root, name)
   const stat = fs.lstatSync(absolute)
-  return { path: name, kind: 'file', mode: 0o644, size, absolute, listed: { ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs } }
+  return {
+    path: name,
+    kind: 'file',
+    mode: 0o644,
+    size,
+    diskPath: absolute,
+    listed: { ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs }
+  }
 }
 
 function fifo(root: string, name: string): string {

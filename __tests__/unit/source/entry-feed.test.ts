@@ -4,7 +4,7 @@ import { EntryFeed } from '../../../src/source/entry-feed.js'
 import type { Entry } from '../../../src/source/entry.js'
 
 const signal = new AbortController().signal
-const file = (name: string): Entry => ({ path: name, kind: 'file', mode: 0o644, size: 1, absolute: `/src/${name}` })
+const file = (name: string): Entry => ({ path: name, kind: 'file', mode: 0o644, size: 1, diskPath: `/src/${name}` })
 const never = new Promise<never>(() => undefined)
 
 describe('EntryFeed.settlesFirst', () => {

@@ -77,7 +77,7 @@ describe('walkSourceTree order and metadata', () => {
     expect(feedError).toBe(walkError)
   })
 
-  test('each entry records kind, mode, size, absolute path, and for a file the version it was listed at', async () => {
+  test('each entry records kind, mode, size, where it is on disk, and for a file the version it was listed at', async () => {
     const root = tree({
       'run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
       'data.bin': Buffer.alloc(1234, 7),
@@ -90,17 +90,50 @@ describe('walkSourceTree order and metadata', () => {
       return { ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }
     }
     expect(byPath).toEqual({
-      conf: { path: 'conf', kind: 'dir', mode: 0o750, size: 0, absolute: path.join(real, 'conf') },
+      conf: { path: 'conf', kind: 'dir', mode: 0o750, size: 0, diskPath: path.join(real, 'conf') },
       'data.bin': {
         path: 'data.bin',
         kind: 'file',
         mode: 0o644,
         size: 1234,
-        absolute: path.join(real, 'data.bin'),
+        diskPath: path.join(real, 'data.bin'),
         listed: listed('data.bin')
       },
-      'run.sh': { path: 'run.sh', kind: 'file', mode: 0o755, size: 18, absolute: path.join(real, 'run.sh'), listed: listed('run.sh') }
+      'run.sh': { path: 'run.sh', kind: 'file', mode: 0o755, size: 18, diskPath: path.join(real, 'run.sh'), listed: listed('run.sh') }
     } satisfies Record<string, Entry>)
+  })
+})
+
+describe('how files are named to the file system (diskPath)', () => {
+  /** Runs `body` with the working directory at `dir`, as the action runs in the workspace. */
+  async function inDir<T>(dir: string, body: () => Promise<T>): Promise<T> {
+    const before = process.cwd()
+    process.chdir(dir)
+    try {
+      return await body()
+    } finally {
+      process.chdir(before)
+    }
+  }
+  const spec: Record<string, Node> = { 'app.js': 'x', 'lib/util.js': 'y', 'lib/link.js': { symlink: 'util.js' } }
+
+  test('inside the working directory: by a path from there (bare names at its root), the same entries otherwise', async () => {
+    const root = fs.realpathSync(tree(spec))
+    const outside = await walkSourceTree(root, [])
+    const atRoot = await inDir(root, () => walkSourceTree(root, []))
+    const above = await inDir(path.dirname(root), () => walkSourceTree(root, []))
+    expect(outside.map(e => e.diskPath)).toEqual(['app.js', 'lib', 'lib/link.js', 'lib/util.js'].map(p => path.join(root, p)))
+    expect(atRoot.map(e => e.diskPath)).toEqual(['app.js', 'lib', 'lib/link.js', 'lib/util.js'])
+    expect(above.map(e => e.diskPath)).toEqual(['src/app.js', 'src/lib', 'src/lib/link.js', 'src/lib/util.js'])
+    const rest = (entries: Entry[]): unknown[] => entries.map(({ diskPath: _, ...e }) => e)
+    expect(rest(atRoot)).toEqual(rest(outside))
+    expect(rest(above)).toEqual(rest(outside))
+  })
+
+  test('a link that escapes is refused the same when walked from inside the working directory', async () => {
+    const root = tree({ 'app.js': 'x', 'lib/out.txt': { symlink: '../../outside/secret.txt' } })
+    const error = await inDir(root, () => collectError(root))
+    expect(error.message).toBe(`symlink 'lib/out.txt' points to '../../outside/secret.txt', outside source-dir.`)
   })
 })
 

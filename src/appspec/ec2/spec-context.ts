@@ -92,7 +92,7 @@ export function requireInBundle(
 export function linkDestination(ctx: Pick<SpecContext, 'byPath' | 'sourceDir'>, entry: Entry): Entry | undefined {
   let real: string
   try {
-    real = fs.realpathSync(entry.absolute)
+    real = fs.realpathSync(entry.diskPath)
   } catch {
     return undefined
   }

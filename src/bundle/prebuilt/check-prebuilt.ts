@@ -30,7 +30,7 @@ export async function checkPrebuilt(file: string, type: BundleType, tempRoot = o
     kind: e.kind,
     mode: e.mode,
     size: e.size,
-    absolute: `${file}#${e.path}`
+    diskPath: `${file}#${e.path}`
   }))
   const text = index.contents.get(APPSPEC)
   if (!entries.some(e => e.path === APPSPEC && e.kind === 'file') || text === undefined) throw missingAppSpec(index.entries, type)

@@ -122,11 +122,12 @@ export class TarLayout {
       }
     }
     const paths: string[] = []
-    const reads: number[] = []
+    // At most one read per entry in the window and the piece: written in place, not pushed number by number.
+    const reads = new Float64Array((this.firstEntryAfter(end) - this.firstEntryAfter(from) + 1) * READ_FIELDS)
     const candidates: number[] = []
     this.forEachFileRange(from, end, (entry, i, dataAt, position, length) => {
-      paths.push(entry.absolute)
-      pushRead(reads, dataAt - from, i, position, length, entry)
+      putRead(reads, paths.length, dataAt - from, i, position, length, entry)
+      paths.push(entry.diskPath)
       // The part inside the piece itself (not the window before it) may go stored.
       const own = Math.max(dataAt, start)
       if (dataAt + length - own >= STORE_MIN) candidates.push(own - start, dataAt + length - own)
@@ -137,8 +138,8 @@ export class TarLayout {
       const entry = this.entries[i]!
       const dataAt = this.starts[i]! + this.heads[i]!
       if (entry.kind === 'file' && entry.size === 0 && dataAt >= start && dataAt < end) {
-        paths.push(entry.absolute)
-        pushRead(reads, dataAt - from, i, 0, 0, entry)
+        putRead(reads, paths.length, dataAt - from, i, 0, 0, entry)
+        paths.push(entry.diskPath)
       }
     }
     return {
@@ -148,7 +149,7 @@ export class TarLayout {
       dictionary: start - from,
       last: this.ended && end === this.total,
       paths,
-      reads: Float64Array.from(reads),
+      reads: reads.slice(0, paths.length * READ_FIELDS),
       candidates: Float64Array.from(candidates)
     }
   }
@@ -188,8 +189,16 @@ export class TarLayout {
   }
 }
 
-/** One read's READ_FIELDS numbers; NaN for the walk's inode and times when it recorded none. */
-function pushRead(reads: number[], at: number, i: number, position: number, length: number, entry: Entry): void {
+/** Read `n`'s READ_FIELDS numbers into `reads`; NaN for the walk's inode and times when it recorded none. */
+function putRead(reads: Float64Array, n: number, at: number, i: number, position: number, length: number, entry: Entry): void {
   const listed = entry.listed
-  reads.push(at, i, position, length, entry.size, listed?.ino ?? NaN, listed?.mtimeMs ?? NaN, listed?.ctimeMs ?? NaN)
+  const r = n * READ_FIELDS
+  reads[r] = at
+  reads[r + 1] = i
+  reads[r + 2] = position
+  reads[r + 3] = length
+  reads[r + 4] = entry.size
+  reads[r + 5] = listed?.ino ?? NaN
+  reads[r + 6] = listed?.mtimeMs ?? NaN
+  reads[r + 7] = listed?.ctimeMs ?? NaN
 }

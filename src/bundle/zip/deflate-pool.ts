@@ -11,7 +11,7 @@ export interface SourceFile {
 }
 
 export function sourceFile(entry: Entry): SourceFile {
-  return { path: entry.absolute, size: entry.size, listed: entry.listed }
+  return { path: entry.diskPath, size: entry.size, listed: entry.listed }
 }
 
 /**

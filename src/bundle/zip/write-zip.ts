@@ -233,7 +233,7 @@ function filesTask(entries: readonly Entry[], time: ZipTime): FilesTask {
       names += `${entry.path}\0${entry.linkTarget ?? ''}\0`
       fields[at] = ENTRY_SYMLINK
     } else {
-      names += `${entry.path}\0${entry.absolute}\0`
+      names += `${entry.path}\0${entry.diskPath}\0`
       fields[at] = ENTRY_FILE
       fields[at + 1] = entry.size
       fields[at + 2] = isKnownCompressed(entry.path) ? 0 : 1
@@ -279,7 +279,7 @@ async function writeBatch(
 /** A file the workers could not read, named as the user knows it (its path in the bundle). */
 function explainReadError(error: unknown, entries: readonly Entry[]): unknown {
   if (!(error instanceof ReadError)) return error
-  const name = entries.find(e => e.absolute === error.path)?.path ?? error.path
+  const name = entries.find(e => e.diskPath === error.path)?.path ?? error.path
   if (error.code !== 'ECHANGED') return unreadable(name, error)
   return changedWhileBundling(name, (error.how ?? 'it was modified') as Change, error)
 }

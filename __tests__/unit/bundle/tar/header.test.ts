@@ -30,7 +30,7 @@ function head(entry: Entry): Buffer {
 
 describe('tar headers', () => {
   test('a plain file: one ustar block, octal fields, the time in UTC seconds, a valid checksum', () => {
-    const block = head({ path: 'bin/run.sh', kind: 'file', mode: 0o100755, size: 19, absolute: '/x' })
+    const block = head({ path: 'bin/run.sh', kind: 'file', mode: 0o100755, size: 19, diskPath: '/x' })
     expect(block.length).toBe(BLOCK)
     expect(field(block, 0, 100)).toBe('bin/run.sh')
     expect(field(block, 100, 8)).toBe('0000755')
@@ -44,7 +44,7 @@ describe('tar headers', () => {
   test.each([2 ** 31 + 3, 2 ** 32 - 1, 2 ** 32, 5 * 2 ** 30 + 7, 2 ** 33 - 1])(
     'a size of %d (around the 32-bit edge, under 8 GiB) goes in the ustar size field, in octal',
     size => {
-      const block = head({ path: 'big.bin', kind: 'file', mode: 0o644, size, absolute: '/x' })
+      const block = head({ path: 'big.bin', kind: 'file', mode: 0o644, size, diskPath: '/x' })
       expect(block.length).toBe(BLOCK)
       expect(field(block, 124, 12)).toBe(size.toString(8).padStart(11, '0'))
       expect(checksumOk(block)).toBe(true)
@@ -53,7 +53,7 @@ describe('tar headers', () => {
 
   test('a file of 8 GiB and more: a PAX size record, the ustar size field left at zero', () => {
     const size = 2 ** 33 + 5
-    const bytes = head({ path: 'huge.bin', kind: 'file', mode: 0o644, size, absolute: '/x' })
+    const bytes = head({ path: 'huge.bin', kind: 'file', mode: 0o644, size, diskPath: '/x' })
     const pax = bytes.subarray(0, BLOCK)
     expect(field(pax, 156, 1)).toBe('x')
     expect(checksumOk(pax)).toBe(true)
@@ -66,13 +66,13 @@ describe('tar headers', () => {
 
   test('a name of multi-byte characters past 100 bytes but not 100 characters: a PAX path record', () => {
     const name = `${'名'.repeat(40)}.txt` // 124 bytes in UTF-8
-    const bytes = head({ path: name, kind: 'file', mode: 0o644, size: 1, absolute: '/x' })
+    const bytes = head({ path: name, kind: 'file', mode: 0o644, size: 1, diskPath: '/x' })
     expect(bytes.subarray(BLOCK, 2 * BLOCK).toString()).toContain(` path=${name}\n`)
     expect(checksumOk(bytes.subarray(bytes.length - BLOCK))).toBe(true)
   })
 
   test('a name of exactly 100 bytes fits the ustar field: no PAX record', () => {
-    const bytes = head({ path: 'x'.repeat(100), kind: 'file', mode: 0o644, size: 0, absolute: '/x' })
+    const bytes = head({ path: 'x'.repeat(100), kind: 'file', mode: 0o644, size: 0, diskPath: '/x' })
     expect(bytes.length).toBe(BLOCK)
     expect(field(bytes, 0, 100)).toBe('x'.repeat(100))
   })

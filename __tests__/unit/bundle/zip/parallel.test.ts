@@ -98,7 +98,7 @@ describe('the same bytes whatever the number of workers', () => {
     expect(run('unzip', ['-tq', files[0]!])).toMatch(/No errors detected/)
     const zip = new AdmZip(files[0]!)
     for (const e of entries.filter(x => x.kind === 'file')) {
-      expect({ path: e.path, same: zip.getEntry(e.path)!.getData().equals(fs.readFileSync(e.absolute)) }).toEqual({
+      expect({ path: e.path, same: zip.getEntry(e.path)!.getData().equals(fs.readFileSync(e.diskPath)) }).toEqual({
         path: e.path,
         same: true
       })

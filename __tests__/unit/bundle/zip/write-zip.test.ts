@@ -121,7 +121,7 @@ describe('zip bundle: what is inside', () => {
     expect(files.length).toBeGreaterThan(8)
     for (const e of files) {
       const data = zip.getEntry(e.path)?.getData()
-      expect({ path: e.path, equal: data !== undefined && data.equals(fs.readFileSync(e.absolute)) }).toEqual({ path: e.path, equal: true })
+      expect({ path: e.path, equal: data !== undefined && data.equals(fs.readFileSync(e.diskPath)) }).toEqual({ path: e.path, equal: true })
     }
   })
 
