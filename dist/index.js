@@ -73630,10 +73630,13 @@ async function writeArchive(source, file, options) {
         signal.addEventListener('abort', stop, { once: true });
     });
     stopped.catch(() => undefined);
+    // Opened while the first pieces are built: nothing waits on it before the first write.
+    const opening = external_node_fs_.promises.open(file, 'w');
+    opening.catch(() => undefined);
     try {
-        handle = await external_node_fs_.promises.open(file, 'w');
         let position = 0;
         const write = async (data) => {
+            handle ??= await opening;
             for (let done = 0; done < data.length;) {
                 const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
                 done += bytesWritten;
@@ -73643,8 +73646,6 @@ async function writeArchive(source, file, options) {
             await options.onFinal?.(position);
         };
         const gzip = options.level !== undefined;
-        if (gzip)
-            await write(GZIP_HEADER);
         const ahead = [];
         // The buffers pieces are built in go round (here, to a worker, back): memory stays fixed.
         const buffers = [];
@@ -73680,6 +73681,8 @@ async function writeArchive(source, file, options) {
             const change = snapshots.check(piece.seen);
             if (change)
                 throw changedWhileBundling(entries[change.entry].path, change.how);
+            if (index === 0 && gzip)
+                await write(GZIP_HEADER);
             await write(piece.data);
             buffers.push(piece.data.buffer);
             crc = index === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length);
@@ -73693,13 +73696,14 @@ async function writeArchive(source, file, options) {
             trailer.writeUInt32LE(layout.total % 2 ** 32, 4);
             await write(trailer);
         }
+        handle ??= await opening;
         await handle.close();
         handle = undefined;
         return position;
     }
     catch (error) {
         // Nothing half-written is left behind: the file is removed (and the workers stopped, below).
-        await handle?.close().catch(() => undefined);
+        await (handle ?? (await opening.catch(() => undefined)))?.close().catch(() => undefined);
         await external_node_fs_.promises.rm(file, { force: true }).catch(() => undefined);
         throw explainPieceError(error, entries);
     }
@@ -74950,7 +74954,8 @@ function explainReadError(error, entries) {
 async function writeBundle(source, type, options) {
     // One feed for the writer and the count: a list given whole is one that has already ended.
     const feed = entryFeed(source);
-    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(options.tempRoot ?? external_node_os_.tmpdir(), 'codedeploy-bundle-'));
+    // Made at once (one quick call): awaited, the writer would start only when the walk next lets the event loop run.
+    const dir = external_node_fs_.mkdtempSync(external_node_path_.join(options.tempRoot ?? external_node_os_.tmpdir(), 'codedeploy-bundle-'));
     const file = external_node_path_.join(dir, `bundle.${type}`);
     const follower = options.follow?.(file);
     const onFinal = follower?.onFinal ?? options.onFinal;

@@ -50,7 +50,8 @@ export async function writeBundle(
 ): Promise<Bundle> {
   // One feed for the writer and the count: a list given whole is one that has already ended.
   const feed = entryFeed(source)
-  const dir = await fs.promises.mkdtemp(path.join(options.tempRoot ?? os.tmpdir(), 'codedeploy-bundle-'))
+  // Made at once (one quick call): awaited, the writer would start only when the walk next lets the event loop run.
+  const dir = fs.mkdtempSync(path.join(options.tempRoot ?? os.tmpdir(), 'codedeploy-bundle-'))
   const file = path.join(dir, `bundle.${type}`)
   const follower = options.follow?.(file)
   const onFinal = follower?.onFinal ?? options.onFinal

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { writeTgz } from '../../../src/bundle/tar/write-tgz.js'
+import { writeBundle } from '../../../src/bundle/write-bundle.js'
 import { writeZip } from '../../../src/bundle/zip/write-zip.js'
 import { EntryFeed } from '../../../src/source/entry-feed.js'
 import type { Entry } from '../../../src/source/walk-tree.js'
@@ -94,4 +95,35 @@ test.each([
   }
   // Neither FIFO held the bytes the walk listed: the writer refuses the bundle.
   expect(await outcome).toMatch(/a-first|c-second/)
+})
+
+/** Waits `ms` without letting the event loop turn: as the walk holds it while it lists a directory. */
+function holdEventLoop(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+test('tgz: the first piece goes to a thread before the event loop turns once (the walk holds it a directory at a time)', async () => {
+  const root = temp.make('cda-first-piece-')
+  const first = fifo(root, 'a-first')
+  const filler = path.join(root, 'b-filler')
+  fs.writeFileSync(filler, Buffer.alloc(4.5 * MB, 'x'))
+  const feed = new EntryFeed()
+  const writing = writeBundle(feed, 'tgz', writeOptions({ tempRoot: temp.make() }))
+  const outcome = writing.then(
+    () => 'written',
+    (error: unknown) => String(error)
+  )
+  // The walk finds a piece's worth of entries, and goes on listing without a turn of the event loop.
+  feed.push([entry(root, 'a-first', 1), entry(root, 'b-filler', 4.5 * MB)])
+  for (let i = 0; i < 100; i++) await Promise.resolve()
+  let opened = false
+  try {
+    for (const until = Date.now() + 5000; !opened && Date.now() < until; holdEventLoop(5)) opened = release(first)
+  } finally {
+    release(first)
+    feed.end()
+  }
+  expect(opened).toBe(true)
+  // The FIFO did not hold the byte the walk listed: the writer refuses the bundle.
+  expect(await outcome).toMatch(/a-first/)
 })

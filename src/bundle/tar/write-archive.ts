@@ -52,10 +52,13 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
     signal.addEventListener('abort', stop, { once: true })
   })
   stopped.catch(() => undefined)
+  // Opened while the first pieces are built: nothing waits on it before the first write.
+  const opening = fs.promises.open(file, 'w')
+  opening.catch(() => undefined)
   try {
-    handle = await fs.promises.open(file, 'w')
     let position = 0
     const write = async (data: Buffer): Promise<void> => {
+      handle ??= await opening
       for (let done = 0; done < data.length;) {
         const { bytesWritten } = await handle!.write(data, done, data.length - done, position + done)
         done += bytesWritten
@@ -65,7 +68,6 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
       await options.onFinal?.(position)
     }
     const gzip = options.level !== undefined
-    if (gzip) await write(GZIP_HEADER)
     const ahead: Array<Promise<PieceResult>> = []
     // The buffers pieces are built in go round (here, to a worker, back): memory stays fixed.
     const buffers: ArrayBuffer[] = []
@@ -97,6 +99,7 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
       const piece = await Promise.race([ahead.shift()!, stopped])
       const change = snapshots.check(piece.seen)
       if (change) throw changedWhileBundling(entries[change.entry]!.path, change.how)
+      if (index === 0 && gzip) await write(GZIP_HEADER)
       await write(piece.data)
       buffers.push(piece.data.buffer as ArrayBuffer)
       crc = index === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length)
@@ -110,12 +113,13 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
       trailer.writeUInt32LE(layout.total % 2 ** 32, 4)
       await write(trailer)
     }
+    handle ??= await opening
     await handle.close()
     handle = undefined
     return position
   } catch (error) {
     // Nothing half-written is left behind: the file is removed (and the workers stopped, below).
-    await handle?.close().catch(() => undefined)
+    await (handle ?? (await opening.catch(() => undefined)))?.close().catch(() => undefined)
     await fs.promises.rm(file, { force: true }).catch(() => undefined)
     throw explainPieceError(error, entries)
   } finally {
