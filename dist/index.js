@@ -73184,20 +73184,23 @@ class TarLayout {
     ready(index) {
         return this.ended ? index < this.pieces : (index + 1) * PIECE <= this.starts[this.heads.length];
     }
-    /** Source bytes (file data) inside piece `index`, for progress. */
-    sourceBytes(index) {
-        const start = index * PIECE;
-        const end = this.pieceEnd(index);
-        let bytes = 0;
-        this.forEachFileRange(start, end, (_entry, _i, _dataAt, _position, length) => (bytes += length));
-        return bytes;
-    }
     /** The worker's task for piece `index`, in `buffer` (PIECE_BUFFER_BYTES): headers rendered, file ranges listed. */
     piece(index, buffer) {
         const start = index * PIECE;
         const end = this.pieceEnd(index);
         const from = Math.max(0, start - WINDOW);
-        const target = Buffer.from(buffer, 0, end - from).fill(0);
+        this.renderHeads(Buffer.from(buffer, 0, end - from).fill(0), from, end);
+        return {
+            index,
+            buffer,
+            used: end - from,
+            dictionary: start - from,
+            last: this.ended && end === this.total,
+            ...this.listReads(from, start, end)
+        };
+    }
+    /** Writes the headers of the entries in [from, end) into `target`, which holds those bytes. */
+    renderHeads(target, from, end) {
         for (let i = this.firstEntryAfter(from); i < this.heads.length && this.starts[i] < end; i++) {
             const head = this.starts[i];
             const headEnd = head + this.heads[i];
@@ -73214,56 +73217,51 @@ class TarLayout {
                 whole.copy(target, Math.max(0, head - from), Math.max(0, from - head), Math.min(whole.length, end - head));
             }
         }
+    }
+    /**
+     * The reads that fill [from, end) (the window, then the piece from `start`), in stream order,
+     * with the ranges long enough to go stored and the file bytes inside the piece itself. An empty
+     * file has no range, but is still opened once (in the piece where its data would start) to
+     * check it is still empty. One loop, no callback: it runs once per entry of every piece.
+     */
+    listReads(from, start, end) {
+        const first = this.firstEntryAfter(from);
         const paths = [];
         // At most one read per entry in the window and the piece: written in place, not pushed number by number.
-        const reads = new Float64Array((this.firstEntryAfter(end) - this.firstEntryAfter(from) + 1) * READ_FIELDS);
+        const reads = new Float64Array((this.firstEntryAfter(end) - first + 1) * READ_FIELDS);
         const candidates = [];
-        this.forEachFileRange(from, end, (entry, i, dataAt, position, length) => {
-            putRead(reads, paths.length, dataAt - from, i, position, length, entry);
+        let sourceBytes = 0;
+        for (let i = first; i < this.heads.length && this.starts[i] < end; i++) {
+            const entry = this.entries[i];
+            if (entry.kind !== 'file')
+                continue;
+            const data = this.starts[i] + this.heads[i];
+            if (entry.size === 0) {
+                if (data < start || data >= end)
+                    continue;
+                putRead(reads, paths.length, data - from, i, 0, 0, entry);
+                paths.push(entry.diskPath);
+                continue;
+            }
+            const lo = Math.max(data, from);
+            const hi = Math.min(data + entry.size, end);
+            if (hi <= lo)
+                continue;
+            putRead(reads, paths.length, lo - from, i, lo - data, hi - lo, entry);
             paths.push(entry.diskPath);
             // The part inside the piece itself (not the window before it) may go stored.
-            const own = Math.max(dataAt, start);
-            if (dataAt + length - own >= STORE_MIN)
-                candidates.push(own - start, dataAt + length - own);
-        });
-        // An empty file has no range, but is still opened once (in the piece where its data would
-        // start) to check it is still empty.
-        for (let i = this.firstEntryAfter(start); i < this.heads.length && this.starts[i] < end; i++) {
-            const entry = this.entries[i];
-            const dataAt = this.starts[i] + this.heads[i];
-            if (entry.kind === 'file' && entry.size === 0 && dataAt >= start && dataAt < end) {
-                putRead(reads, paths.length, dataAt - from, i, 0, 0, entry);
-                paths.push(entry.diskPath);
-            }
+            const own = Math.max(lo, start);
+            if (hi > own)
+                sourceBytes += hi - own;
+            if (hi - own >= STORE_MIN)
+                candidates.push(own - start, hi - own);
         }
-        return {
-            index,
-            buffer,
-            used: end - from,
-            dictionary: start - from,
-            last: this.ended && end === this.total,
-            paths,
-            reads: reads.slice(0, paths.length * READ_FIELDS),
-            candidates: Float64Array.from(candidates)
-        };
+        return { paths, reads: reads.slice(0, paths.length * READ_FIELDS), candidates: Float64Array.from(candidates), sourceBytes };
     }
     /** Where piece `index` ends: PIECE bytes on, or the stream's end. */
     pieceEnd(index) {
         const end = (index + 1) * PIECE;
         return this.ended ? Math.min(this.total, end) : end;
-    }
-    /** Calls `visit` for each file's data bytes inside [from, end): where they sit, and where in the file they come from. */
-    forEachFileRange(from, end, visit) {
-        for (let i = this.firstEntryAfter(from); i < this.heads.length && this.starts[i] < end; i++) {
-            const entry = this.entries[i];
-            if (entry.kind !== 'file' || entry.size === 0)
-                continue;
-            const data = this.starts[i] + this.heads[i];
-            const lo = Math.max(data, from);
-            const hi = Math.min(data + entry.size, end);
-            if (hi > lo)
-                visit(entry, i, lo, lo - data, hi - lo);
-        }
     }
     /** The first entry whose bytes reach past `offset` (binary search over the starts). */
     firstEntryAfter(offset) {
@@ -73369,10 +73367,16 @@ function readRange(path, reads, r, target, seen, n) {
 }
 
 ${PIECE_DEFLATE_SOURCE}
-function piece(task) {
-  const buffer = Buffer.from(task.buffer, 0, task.used)
+/** Every read of the task into buffer; what each saw. A loop of its own: the engine optimizes it while it runs. */
+function readAll(task, buffer) {
   const seen = new Float64Array(task.paths.length * SEEN_FIELDS)
   for (let n = 0; n < task.paths.length; n++) readRange(task.paths[n], task.reads, n * READ_FIELDS, buffer, seen, n)
+  return seen
+}
+
+function piece(task) {
+  const buffer = Buffer.from(task.buffer, 0, task.used)
+  const seen = readAll(task, buffer)
   const body = buffer.subarray(task.dictionary)
   const crc = zlib.crc32(body)
   if (level === undefined) return { crc, length: body.length, output: task.buffer, offset: task.dictionary, size: body.length, seen }
@@ -73647,6 +73651,8 @@ async function writeArchive(source, file, options) {
         };
         const gzip = options.level !== undefined;
         const ahead = [];
+        /** The file bytes in each piece of `ahead`, told as progress once it is written. */
+        const aheadBytes = [];
         // The buffers pieces are built in go round (here, to a worker, back): memory stays fixed.
         const buffers = [];
         let next = 0;
@@ -73656,10 +73662,12 @@ async function writeArchive(source, file, options) {
             for (;;) {
                 layout.update(feed.done);
                 while (layout.ready(next) && next - index < AHEAD_PER_WORKER * pool.size + 1) {
-                    const built = pool.run(layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES)));
+                    const task = layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES));
+                    const built = pool.run(task);
                     // Kept from surfacing as unhandled before its turn to be written comes.
                     built.catch(() => undefined);
                     ahead.push(built);
+                    aheadBytes.push(task.sourceBytes);
                 }
                 const head = ahead[0];
                 // Every piece there will be is built or queued, or as many as memory allows: write the next.
@@ -73686,7 +73694,7 @@ async function writeArchive(source, file, options) {
             await write(piece.data);
             buffers.push(piece.data.buffer);
             crc = index === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length);
-            read += layout.sourceBytes(index);
+            read += aheadBytes.shift();
             options.onProgress?.(read);
             signal.throwIfAborted();
         }

@@ -33,6 +33,8 @@ export interface PieceTask {
   reads: Float64Array
   /** Pairs (offset in the piece, length) of file ranges long enough to be stored when they do not compress. */
   candidates: Float64Array
+  /** File bytes inside the piece itself (not its window), for progress. */
+  sourceBytes: number
 }
 
 export const READ_FIELDS = 8
@@ -92,21 +94,24 @@ export class TarLayout {
     return this.ended ? index < this.pieces : (index + 1) * PIECE <= this.starts[this.heads.length]!
   }
 
-  /** Source bytes (file data) inside piece `index`, for progress. */
-  sourceBytes(index: number): number {
-    const start = index * PIECE
-    const end = this.pieceEnd(index)
-    let bytes = 0
-    this.forEachFileRange(start, end, (_entry, _i, _dataAt, _position, length) => (bytes += length))
-    return bytes
-  }
-
   /** The worker's task for piece `index`, in `buffer` (PIECE_BUFFER_BYTES): headers rendered, file ranges listed. */
   piece(index: number, buffer: ArrayBuffer): PieceTask {
     const start = index * PIECE
     const end = this.pieceEnd(index)
     const from = Math.max(0, start - WINDOW)
-    const target = Buffer.from(buffer, 0, end - from).fill(0)
+    this.renderHeads(Buffer.from(buffer, 0, end - from).fill(0), from, end)
+    return {
+      index,
+      buffer,
+      used: end - from,
+      dictionary: start - from,
+      last: this.ended && end === this.total,
+      ...this.listReads(from, start, end)
+    }
+  }
+
+  /** Writes the headers of the entries in [from, end) into `target`, which holds those bytes. */
+  private renderHeads(target: Buffer, from: number, end: number): void {
     for (let i = this.firstEntryAfter(from); i < this.heads.length && this.starts[i]! < end; i++) {
       const head = this.starts[i]!
       const headEnd = head + this.heads[i]!
@@ -121,59 +126,48 @@ export class TarLayout {
         whole.copy(target, Math.max(0, head - from), Math.max(0, from - head), Math.min(whole.length, end - head))
       }
     }
+  }
+
+  /**
+   * The reads that fill [from, end) (the window, then the piece from `start`), in stream order,
+   * with the ranges long enough to go stored and the file bytes inside the piece itself. An empty
+   * file has no range, but is still opened once (in the piece where its data would start) to
+   * check it is still empty. One loop, no callback: it runs once per entry of every piece.
+   */
+  private listReads(from: number, start: number, end: number): Pick<PieceTask, 'paths' | 'reads' | 'candidates' | 'sourceBytes'> {
+    const first = this.firstEntryAfter(from)
     const paths: string[] = []
     // At most one read per entry in the window and the piece: written in place, not pushed number by number.
-    const reads = new Float64Array((this.firstEntryAfter(end) - this.firstEntryAfter(from) + 1) * READ_FIELDS)
+    const reads = new Float64Array((this.firstEntryAfter(end) - first + 1) * READ_FIELDS)
     const candidates: number[] = []
-    this.forEachFileRange(from, end, (entry, i, dataAt, position, length) => {
-      putRead(reads, paths.length, dataAt - from, i, position, length, entry)
+    let sourceBytes = 0
+    for (let i = first; i < this.heads.length && this.starts[i]! < end; i++) {
+      const entry = this.entries[i]!
+      if (entry.kind !== 'file') continue
+      const data = this.starts[i]! + this.heads[i]!
+      if (entry.size === 0) {
+        if (data < start || data >= end) continue
+        putRead(reads, paths.length, data - from, i, 0, 0, entry)
+        paths.push(entry.diskPath)
+        continue
+      }
+      const lo = Math.max(data, from)
+      const hi = Math.min(data + entry.size, end)
+      if (hi <= lo) continue
+      putRead(reads, paths.length, lo - from, i, lo - data, hi - lo, entry)
       paths.push(entry.diskPath)
       // The part inside the piece itself (not the window before it) may go stored.
-      const own = Math.max(dataAt, start)
-      if (dataAt + length - own >= STORE_MIN) candidates.push(own - start, dataAt + length - own)
-    })
-    // An empty file has no range, but is still opened once (in the piece where its data would
-    // start) to check it is still empty.
-    for (let i = this.firstEntryAfter(start); i < this.heads.length && this.starts[i]! < end; i++) {
-      const entry = this.entries[i]!
-      const dataAt = this.starts[i]! + this.heads[i]!
-      if (entry.kind === 'file' && entry.size === 0 && dataAt >= start && dataAt < end) {
-        putRead(reads, paths.length, dataAt - from, i, 0, 0, entry)
-        paths.push(entry.diskPath)
-      }
+      const own = Math.max(lo, start)
+      if (hi > own) sourceBytes += hi - own
+      if (hi - own >= STORE_MIN) candidates.push(own - start, hi - own)
     }
-    return {
-      index,
-      buffer,
-      used: end - from,
-      dictionary: start - from,
-      last: this.ended && end === this.total,
-      paths,
-      reads: reads.slice(0, paths.length * READ_FIELDS),
-      candidates: Float64Array.from(candidates)
-    }
+    return { paths, reads: reads.slice(0, paths.length * READ_FIELDS), candidates: Float64Array.from(candidates), sourceBytes }
   }
 
   /** Where piece `index` ends: PIECE bytes on, or the stream's end. */
   private pieceEnd(index: number): number {
     const end = (index + 1) * PIECE
     return this.ended ? Math.min(this.total, end) : end
-  }
-
-  /** Calls `visit` for each file's data bytes inside [from, end): where they sit, and where in the file they come from. */
-  private forEachFileRange(
-    from: number,
-    end: number,
-    visit: (entry: Entry, i: number, dataAt: number, position: number, length: number) => void
-  ): void {
-    for (let i = this.firstEntryAfter(from); i < this.heads.length && this.starts[i]! < end; i++) {
-      const entry = this.entries[i]!
-      if (entry.kind !== 'file' || entry.size === 0) continue
-      const data = this.starts[i]! + this.heads[i]!
-      const lo = Math.max(data, from)
-      const hi = Math.min(data + entry.size, end)
-      if (hi > lo) visit(entry, i, lo, lo - data, hi - lo)
-    }
   }
 
   /** The first entry whose bytes reach past `offset` (binary search over the starts). */

@@ -75,10 +75,16 @@ function readRange(path, reads, r, target, seen, n) {
 }
 
 ${PIECE_DEFLATE_SOURCE}
-function piece(task) {
-  const buffer = Buffer.from(task.buffer, 0, task.used)
+/** Every read of the task into buffer; what each saw. A loop of its own: the engine optimizes it while it runs. */
+function readAll(task, buffer) {
   const seen = new Float64Array(task.paths.length * SEEN_FIELDS)
   for (let n = 0; n < task.paths.length; n++) readRange(task.paths[n], task.reads, n * READ_FIELDS, buffer, seen, n)
+  return seen
+}
+
+function piece(task) {
+  const buffer = Buffer.from(task.buffer, 0, task.used)
+  const seen = readAll(task, buffer)
   const body = buffer.subarray(task.dictionary)
   const crc = zlib.crc32(body)
   if (level === undefined) return { crc, length: body.length, output: task.buffer, offset: task.dictionary, size: body.length, seen }

@@ -69,6 +69,8 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
     }
     const gzip = options.level !== undefined
     const ahead: Array<Promise<PieceResult>> = []
+    /** The file bytes in each piece of `ahead`, told as progress once it is written. */
+    const aheadBytes: number[] = []
     // The buffers pieces are built in go round (here, to a worker, back): memory stays fixed.
     const buffers: ArrayBuffer[] = []
     let next = 0
@@ -78,10 +80,12 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
       for (;;) {
         layout.update(feed.done)
         while (layout.ready(next) && next - index < AHEAD_PER_WORKER * pool.size + 1) {
-          const built = pool.run(layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES)))
+          const task = layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES))
+          const built = pool.run(task)
           // Kept from surfacing as unhandled before its turn to be written comes.
           built.catch(() => undefined)
           ahead.push(built)
+          aheadBytes.push(task.sourceBytes)
         }
         const head = ahead[0]
         // Every piece there will be is built or queued, or as many as memory allows: write the next.
@@ -103,7 +107,7 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
       await write(piece.data)
       buffers.push(piece.data.buffer as ArrayBuffer)
       crc = index === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length)
-      read += layout.sourceBytes(index)
+      read += aheadBytes.shift()!
       options.onProgress?.(read)
       signal.throwIfAborted()
     }
