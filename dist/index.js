@@ -74721,11 +74721,11 @@ async function writeZip(source, file, options) {
     const pool = new DeflatePool(workers, level, SLOTS_PER_WORKER * Math.max(1, workers));
     const onAbort = () => void pool.close();
     signal.addEventListener('abort', onAbort, { once: true });
-    const sink = await FileSink.create(file, options.onFinal).catch(async (error) => {
-        signal.removeEventListener('abort', onAbort);
-        await pool.close();
-        throw error;
-    });
+    // Opened while the first jobs go to the threads: awaited first, they would start only when the walk
+    // next lets the event loop run (a directory or more of lstat).
+    const opening = FileSink.create(file, options.onFinal);
+    opening.catch(() => undefined);
+    let sink;
     const central = new CentralDirectory();
     const jobs = plan(feed, pool, time);
     const queue = [];
@@ -74778,6 +74778,7 @@ async function writeZip(source, file, options) {
             queue.shift();
             const result = await job.result;
             signal.throwIfAborted();
+            sink ??= await opening;
             if (job.kind === 'batch')
                 await writeBatch(sink, central, job.entries, result, time);
             else if (job.kind === 'start')
@@ -74793,6 +74794,7 @@ async function writeZip(source, file, options) {
         }
         if (!planned || waiting)
             throw new Error('the zip writer stopped before the last entry');
+        sink ??= await opening;
         const dirOffset = sink.position;
         for (const chunk of central.chunks())
             await sink.write(chunk);
@@ -74800,7 +74802,7 @@ async function writeZip(source, file, options) {
         return await sink.close();
     }
     catch (error) {
-        await sink.abandon();
+        await (sink ?? (await opening.catch(() => undefined)))?.abandon();
         // Once cancelled, whatever the closed pool rejected with is the cancel.
         signal.throwIfAborted();
         throw explainReadError(error, entries);

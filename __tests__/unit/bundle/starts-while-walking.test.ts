@@ -3,7 +3,8 @@
  * read: a second thread does not wait idle for the first to finish. The earlier job is held up by
  * a FIFO nobody writes to (opening it for reading blocks until a writer comes); the later one holds
  * another FIFO, and opening that one for writing without blocking succeeds only once a worker
- * has opened it for reading, which shows the later job was started.
+ * has opened it for reading, which shows the later job was started. And a writer's first job goes
+ * to a thread while the walk still holds the event loop: the writer awaits nothing of its own first.
  */
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -102,28 +103,35 @@ function holdEventLoop(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
-test('tgz: the first piece goes to a thread before the event loop turns once (the walk holds it a directory at a time)', async () => {
-  const root = temp.make('cda-first-piece-')
-  const first = fifo(root, 'a-first')
-  const filler = path.join(root, 'b-filler')
-  fs.writeFileSync(filler, Buffer.alloc(4.5 * MB, 'x'))
-  const feed = new EntryFeed()
-  const writing = writeBundle(feed, 'tgz', writeOptions({ tempRoot: temp.make() }))
-  const outcome = writing.then(
-    () => 'written',
-    (error: unknown) => String(error)
-  )
-  // The walk finds a piece's worth of entries, and goes on listing without a turn of the event loop.
-  feed.push([entry(root, 'a-first', 1), entry(root, 'b-filler', 4.5 * MB)])
-  for (let i = 0; i < 100; i++) await Promise.resolve()
-  let opened = false
-  try {
-    for (const until = Date.now() + 5000; !opened && Date.now() < until; holdEventLoop(5)) opened = release(first)
-  } finally {
-    release(first)
-    feed.end()
+test.each([
+  // A piece's worth: the FIFO and a 4.5 MB file.
+  ['tgz', 1, 4.5 * MB],
+  // 512 KB is a whole batch.
+  ['zip', 512 * KB, 0]
+] as const)(
+  '%s: the first job goes to a thread before the event loop turns once (the walk holds it a directory at a time)',
+  async (type, size, filler) => {
+    const root = temp.make('cda-first-job-')
+    const first = fifo(root, 'a-first')
+    fs.writeFileSync(path.join(root, 'b-filler'), Buffer.alloc(filler, 'x'))
+    const feed = new EntryFeed()
+    const writing = writeBundle(feed, type, writeOptions({ tempRoot: temp.make() }))
+    const outcome = writing.then(
+      () => 'written',
+      (error: unknown) => String(error)
+    )
+    // The walk finds a job's worth of entries, and goes on listing without a turn of the event loop.
+    feed.push(filler > 0 ? [entry(root, 'a-first', size), entry(root, 'b-filler', filler)] : [entry(root, 'a-first', size)])
+    for (let i = 0; i < 100; i++) await Promise.resolve()
+    let opened = false
+    try {
+      for (const until = Date.now() + 5000; !opened && Date.now() < until; holdEventLoop(5)) opened = release(first)
+    } finally {
+      release(first)
+      feed.end()
+    }
+    expect(opened).toBe(true)
+    // The FIFO did not hold the bytes the walk listed: the writer refuses the bundle.
+    expect(await outcome).toMatch(/a-first/)
   }
-  expect(opened).toBe(true)
-  // The FIFO did not hold the byte the walk listed: the writer refuses the bundle.
-  expect(await outcome).toMatch(/a-first/)
-})
+)

@@ -69,11 +69,11 @@ export async function writeZip(source: readonly Entry[] | EntryFeed, file: strin
   const pool = new DeflatePool(workers, level, SLOTS_PER_WORKER * Math.max(1, workers))
   const onAbort = (): void => void pool.close()
   signal.addEventListener('abort', onAbort, { once: true })
-  const sink = await FileSink.create(file, options.onFinal).catch(async error => {
-    signal.removeEventListener('abort', onAbort)
-    await pool.close()
-    throw error
-  })
+  // Opened while the first jobs go to the threads: awaited first, they would start only when the walk
+  // next lets the event loop run (a directory or more of lstat).
+  const opening = FileSink.create(file, options.onFinal)
+  opening.catch(() => undefined)
+  let sink: FileSink | undefined
   const central = new CentralDirectory()
   const jobs = plan(feed, pool, time)
   const queue: Job[] = []
@@ -122,6 +122,7 @@ export async function writeZip(source: readonly Entry[] | EntryFeed, file: strin
       queue.shift()
       const result = await job.result
       signal.throwIfAborted()
+      sink ??= await opening
       if (job.kind === 'batch') await writeBatch(sink, central, job.entries, result as BatchResult, time)
       else if (job.kind === 'start') await startBig(sink, job.big, result as boolean)
       else await writePiece(sink, central, pool, job.big, job.index, job.slot!, result as RangeResult)
@@ -131,12 +132,13 @@ export async function writeZip(source: readonly Entry[] | EntryFeed, file: strin
       fill()
     }
     if (!planned || waiting) throw new Error('the zip writer stopped before the last entry')
+    sink ??= await opening
     const dirOffset = sink.position
     for (const chunk of central.chunks()) await sink.write(chunk)
     await sink.write(endOfCentralDirectory(central.count, dirOffset, sink.position - dirOffset))
     return await sink.close()
   } catch (error) {
-    await sink.abandon()
+    await (sink ?? (await opening.catch(() => undefined)))?.abandon()
     // Once cancelled, whatever the closed pool rejected with is the cancel.
     signal.throwIfAborted()
     throw explainReadError(error, entries)
