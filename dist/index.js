@@ -73655,13 +73655,15 @@ async function writeArchive(source, file, options) {
         const aheadBytes = [];
         // The buffers pieces are built in go round (here, to a worker, back): memory stays fixed.
         const buffers = [];
+        /** Pieces built or queued ahead of the one being written, at most: every thread busy, memory bounded. */
+        const mostAhead = AHEAD_PER_WORKER * pool.size + 1;
         let next = 0;
         let crc = 0;
         let read = 0;
         for (let index = 0;; index++) {
             for (;;) {
                 layout.update(feed.done);
-                while (layout.ready(next) && next - index < AHEAD_PER_WORKER * pool.size + 1) {
+                while (layout.ready(next) && next - index < mostAhead) {
                     const task = layout.piece(next++, buffers.pop() ?? new ArrayBuffer(PIECE_BUFFER_BYTES));
                     const built = pool.run(task);
                     // Kept from surfacing as unhandled before its turn to be written comes.
@@ -73671,7 +73673,7 @@ async function writeArchive(source, file, options) {
                 }
                 const head = ahead[0];
                 // Every piece there will be is built or queued, or as many as memory allows: write the next.
-                if (layout.complete || next - index >= AHEAD_PER_WORKER * pool.size + 1)
+                if (layout.complete || next - index >= mostAhead)
                     break;
                 // Nothing to build until the walk finds more.
                 if (!head) {
