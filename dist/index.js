@@ -73627,7 +73627,6 @@ async function writeArchive(source, file, options) {
         : (options.workers ?? defaultWorkers());
     const pool = new PiecePool(workers, options.level);
     const snapshots = new FileSnapshots(entries);
-    let handle;
     let stop = () => undefined;
     const stopped = new Promise((_, reject) => {
         stop = () => reject(cancelled(signal));
@@ -73640,7 +73639,7 @@ async function writeArchive(source, file, options) {
     try {
         let position = 0;
         const write = async (data) => {
-            handle ??= await opening;
+            const handle = await opening;
             for (let done = 0; done < data.length;) {
                 const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
                 done += bytesWritten;
@@ -73706,14 +73705,12 @@ async function writeArchive(source, file, options) {
             trailer.writeUInt32LE(layout.total % 2 ** 32, 4);
             await write(trailer);
         }
-        handle ??= await opening;
-        await handle.close();
-        handle = undefined;
+        await (await opening).close();
         return position;
     }
     catch (error) {
         // Nothing half-written is left behind: the file is removed (and the workers stopped, below).
-        await (handle ?? (await opening.catch(() => undefined)))?.close().catch(() => undefined);
+        await opening.then(handle => handle.close()).catch(() => undefined);
         await external_node_fs_.promises.rm(file, { force: true }).catch(() => undefined);
         throw explainPieceError(error, entries);
     }
@@ -74727,7 +74724,6 @@ async function writeZip(source, file, options) {
     // next lets the event loop run (a directory or more of lstat).
     const opening = FileSink.create(file, options.onFinal);
     opening.catch(() => undefined);
-    let sink;
     const central = new CentralDirectory();
     const jobs = plan(feed, pool, time);
     const queue = [];
@@ -74780,7 +74776,7 @@ async function writeZip(source, file, options) {
             queue.shift();
             const result = await job.result;
             signal.throwIfAborted();
-            sink ??= await opening;
+            const sink = await opening;
             if (job.kind === 'batch')
                 await writeBatch(sink, central, job.entries, result, time);
             else if (job.kind === 'start')
@@ -74796,7 +74792,7 @@ async function writeZip(source, file, options) {
         }
         if (!planned || waiting)
             throw new Error('the zip writer stopped before the last entry');
-        sink ??= await opening;
+        const sink = await opening;
         const dirOffset = sink.position;
         for (const chunk of central.chunks())
             await sink.write(chunk);
@@ -74804,7 +74800,7 @@ async function writeZip(source, file, options) {
         return await sink.close();
     }
     catch (error) {
-        await (sink ?? (await opening.catch(() => undefined)))?.abandon();
+        await opening.then(sink => sink.abandon(), () => undefined);
         // Once cancelled, whatever the closed pool rejected with is the cancel.
         signal.throwIfAborted();
         throw explainReadError(error, entries);

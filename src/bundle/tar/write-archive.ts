@@ -45,7 +45,6 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
     : (options.workers ?? defaultWorkers())
   const pool = new PiecePool(workers, options.level)
   const snapshots = new FileSnapshots(entries)
-  let handle: fs.promises.FileHandle | undefined
   let stop: () => void = () => undefined
   const stopped = new Promise<never>((_, reject) => {
     stop = () => reject(cancelled(signal))
@@ -58,9 +57,9 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
   try {
     let position = 0
     const write = async (data: Buffer): Promise<void> => {
-      handle ??= await opening
+      const handle = await opening
       for (let done = 0; done < data.length;) {
-        const { bytesWritten } = await handle!.write(data, done, data.length - done, position + done)
+        const { bytesWritten } = await handle.write(data, done, data.length - done, position + done)
         done += bytesWritten
       }
       position += data.length
@@ -119,13 +118,11 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
       trailer.writeUInt32LE(layout.total % 2 ** 32, 4)
       await write(trailer)
     }
-    handle ??= await opening
-    await handle.close()
-    handle = undefined
+    await (await opening).close()
     return position
   } catch (error) {
     // Nothing half-written is left behind: the file is removed (and the workers stopped, below).
-    await (handle ?? (await opening.catch(() => undefined)))?.close().catch(() => undefined)
+    await opening.then(handle => handle.close()).catch(() => undefined)
     await fs.promises.rm(file, { force: true }).catch(() => undefined)
     throw explainPieceError(error, entries)
   } finally {

@@ -73,7 +73,6 @@ export async function writeZip(source: readonly Entry[] | EntryFeed, file: strin
   // next lets the event loop run (a directory or more of lstat).
   const opening = FileSink.create(file, options.onFinal)
   opening.catch(() => undefined)
-  let sink: FileSink | undefined
   const central = new CentralDirectory()
   const jobs = plan(feed, pool, time)
   const queue: Job[] = []
@@ -122,7 +121,7 @@ export async function writeZip(source: readonly Entry[] | EntryFeed, file: strin
       queue.shift()
       const result = await job.result
       signal.throwIfAborted()
-      sink ??= await opening
+      const sink = await opening
       if (job.kind === 'batch') await writeBatch(sink, central, job.entries, result as BatchResult, time)
       else if (job.kind === 'start') await startBig(sink, job.big, result as boolean)
       else await writePiece(sink, central, pool, job.big, job.index, job.slot!, result as RangeResult)
@@ -132,13 +131,16 @@ export async function writeZip(source: readonly Entry[] | EntryFeed, file: strin
       fill()
     }
     if (!planned || waiting) throw new Error('the zip writer stopped before the last entry')
-    sink ??= await opening
+    const sink = await opening
     const dirOffset = sink.position
     for (const chunk of central.chunks()) await sink.write(chunk)
     await sink.write(endOfCentralDirectory(central.count, dirOffset, sink.position - dirOffset))
     return await sink.close()
   } catch (error) {
-    await (sink ?? (await opening.catch(() => undefined)))?.abandon()
+    await opening.then(
+      sink => sink.abandon(),
+      () => undefined
+    )
     // Once cancelled, whatever the closed pool rejected with is the cancel.
     signal.throwIfAborted()
     throw explainReadError(error, entries)
