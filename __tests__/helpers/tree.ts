@@ -25,6 +25,17 @@ export class TempDirs {
   }
 }
 
+/** Runs `body` with the working directory at `dir` (as the action runs in the workspace), then puts it back. */
+export async function inDir<T>(dir: string, body: () => Promise<T>): Promise<T> {
+  const before = process.cwd()
+  process.chdir(dir)
+  try {
+    return await body()
+  } finally {
+    process.chdir(before)
+  }
+}
+
 /** Writes `spec` under `root` (parents created as needed) and returns `root`. */
 export function buildTree(root: string, spec: Record<string, Node>): string {
   for (const [rel, node] of Object.entries(spec)) {

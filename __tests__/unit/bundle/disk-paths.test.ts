@@ -10,7 +10,7 @@ import { writeBundle } from '../../../src/bundle/write-bundle.js'
 import type { BundleType } from '../../../src/core/domain.js'
 import { EntryFeed } from '../../../src/source/entry-feed.js'
 import { walkSourceTree } from '../../../src/source/walk-tree.js'
-import { buildTree, randomBytes, TempDirs, type Node } from '../../helpers/tree.js'
+import { buildTree, inDir, randomBytes, TempDirs, type Node } from '../../helpers/tree.js'
 import { writeOptions } from '../../helpers/write-options.js'
 
 const temp = new TempDirs()
@@ -23,9 +23,7 @@ spec['assets/link.bin'] = { symlink: 'big.bin' }
 
 /** The bundle's sha256 and the paths the walk gave, with the process in `cwd` while it walks and writes. */
 async function bundleFrom(cwd: string, root: string, type: BundleType): Promise<{ sha256: string; diskPaths: string[] }> {
-  const before = process.cwd()
-  process.chdir(cwd)
-  try {
+  return inDir(cwd, async () => {
     const feed = new EntryFeed()
     const writing = writeBundle(feed, type, writeOptions({ tempRoot: temp.make() }))
     writing.catch(() => undefined)
@@ -33,9 +31,7 @@ async function bundleFrom(cwd: string, root: string, type: BundleType): Promise<
     const bundle = await writing
     const sha256 = crypto.createHash('sha256').update(fs.readFileSync(bundle.file)).digest('hex')
     return { sha256, diskPaths: feed.entries.map(e => e.diskPath) }
-  } finally {
-    process.chdir(before)
-  }
+  })
 }
 
 describe.each(['zip', 'tgz'] as const)('%s', type => {

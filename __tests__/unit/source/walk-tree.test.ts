@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { walkSourceTree, type Entry, type FileVersion } from '../../../src/source/walk-tree.js'
 import { ActionError } from '../../../src/core/errors.js'
 import { EntryFeed } from '../../../src/source/entry-feed.js'
-import { buildTree, TempDirs, type Node } from '../../helpers/tree.js'
+import { buildTree, inDir, TempDirs, type Node } from '../../helpers/tree.js'
 
 const temp = new TempDirs()
 afterEach(() => temp.cleanup())
@@ -105,16 +105,6 @@ describe('walkSourceTree order and metadata', () => {
 })
 
 describe('how files are named to the file system (diskPath)', () => {
-  /** Runs `body` with the working directory at `dir`, as the action runs in the workspace. */
-  async function inDir<T>(dir: string, body: () => Promise<T>): Promise<T> {
-    const before = process.cwd()
-    process.chdir(dir)
-    try {
-      return await body()
-    } finally {
-      process.chdir(before)
-    }
-  }
   const spec: Record<string, Node> = { 'app.js': 'x', 'lib/util.js': 'y', 'lib/link.js': { symlink: 'util.js' } }
 
   test('inside the working directory: by a path from there (bare names at its root), the same entries otherwise', async () => {
