@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import ignore from 'ignore'
 import { ActionError } from '../core/errors.js'
 import { EntryFeed } from './entry-feed.js'
-import type { Entry } from './entry.js'
+import { ListedEntry, ListedVersion, type Entry } from './entry.js'
 import { ExcludeMatcher } from './exclude-matcher.js'
 
 export type { Entry, FileVersion } from './entry.js'
@@ -35,54 +35,20 @@ export async function walkSourceTree(root: string, exclude: readonly string[], f
   // `prefix`: how the directory is named to the file system, '' or ending in a separator (diskPrefix).
   const walk = async (realRoot: string, prefix: string, relDir: string): Promise<void> => {
     const relPrefix = relDir ? `${relDir}/` : ''
-    // One string for both paths when they are the same (the source is the working directory): 70,000 fewer to keep.
-    const samePaths = prefix === relPrefix
-    const items: Array<{ key: string; entry?: Entry; below?: string }> = []
-    for (const item of namesIn(prefix || '.')) {
-      const name = typeof item === 'string' ? item : item[0]
-      const raw = typeof item === 'string' ? undefined : item[1]
-      if (name === ALWAYS_EXCLUDED) continue
-      const rel = relPrefix + name
-      // Joined by hand: path.join normalizes every path again, a tenth of the walk on a tree of tiny files.
-      const diskPath = samePaths ? rel : prefix + name
-      // By its bytes when the name is not UTF-8: its decoded name names no file on disk.
-      const stat = fs.lstatSync(raw ? Buffer.concat([Buffer.from(prefix), raw]) : diskPath)
-      if (stat.isDirectory()) {
-        if (matcher.excludesDir(rel)) continue
-        refuseBackslash(rel)
-        if (raw) refuseNonUtf8(raw, name, relDir)
-        items.push({ key: name, entry: { path: rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0, diskPath } })
-        items.push({ key: `${name}/`, below: diskPath + path.sep })
-        continue
-      }
-      // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
-      if (matcher.excludesFile(rel) || (stat.isSymbolicLink() && isDirectory(diskPath) && matcher.excludesDir(rel))) continue
-      refuseBackslash(rel)
-      if (raw) refuseNonUtf8(raw, name, relDir)
-      if (stat.isSymbolicLink()) {
-        const linkTarget = fs.readlinkSync(diskPath)
-        refuseEscapingLink(realRoot, diskPath, rel, linkTarget)
-        items.push({ key: name, entry: { path: rel, kind: 'symlink', mode: 0o777, size: 0, diskPath, linkTarget } })
-      } else if (stat.isFile()) {
-        const listed = { ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs }
-        items.push({ key: name, entry: { path: rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, diskPath, listed } })
-      }
-      // Sockets, FIFOs and devices cannot be deployed; they are left out.
+    const { entries, below } = listDirectory(matcher, realRoot, prefix, relDir)
+    // A directory's contents sort by its name and a '/': after a sibling named `lib.js` or `lib-x`, before `lib0`.
+    const keys = below.map(dir => ({ dir, key: `${relPrefix}${dir.name}/` })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    let from = 0
+    for (const { dir, key } of keys) {
+      let to = from
+      while (to < entries.length && entries[to]!.path < key) to++
+      out.push(entries.slice(from, to))
+      sinceYield += to - from
+      from = to
+      await walk(realRoot, dir.diskPrefix, relPrefix + dir.name)
     }
-    items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    let found: Entry[] = []
-    for (const item of items) {
-      if (item.entry) {
-        found.push(item.entry)
-        continue
-      }
-      out.push(found)
-      sinceYield += found.length
-      found = []
-      await walk(realRoot, item.below!, relPrefix + item.key.slice(0, -1))
-    }
-    out.push(found)
-    sinceYield += found.length
+    out.push(from === 0 ? entries : entries.slice(from))
+    sinceYield += entries.length - from
     if (sinceYield >= YIELD_EVERY) {
       sinceYield = 0
       await new Promise(resolve => setImmediate(resolve))
@@ -98,6 +64,57 @@ export async function walkSourceTree(root: string, exclude: readonly string[], f
     out.fail(error)
     throw error
   }
+}
+
+/** A directory to go down into: its name, and how its contents are named to the file system (diskPrefix). */
+interface Below {
+  name: string
+  diskPrefix: string
+}
+
+/**
+ * The directory `relDir` (named `prefix` to the file system), listed: its entries in name order,
+ * and the directories to go down into. A synchronous loop of its own, apart from the walk's
+ * recursion (an async function, which the engine compiles at several times the cost).
+ */
+function listDirectory(matcher: ExcludeMatcher, realRoot: string, prefix: string, relDir: string): { entries: Entry[]; below: Below[] } {
+  const relPrefix = relDir ? `${relDir}/` : ''
+  // One string for both paths when they are the same (the source is the working directory): 70,000 fewer to keep.
+  const samePaths = prefix === relPrefix
+  const entries: Entry[] = []
+  const below: Below[] = []
+  for (const item of namesIn(prefix || '.')) {
+    const name = typeof item === 'string' ? item : item[0]
+    const raw = typeof item === 'string' ? undefined : item[1]
+    if (name === ALWAYS_EXCLUDED) continue
+    const rel = relPrefix + name
+    // Joined by hand: path.join normalizes every path again, a tenth of the walk on a tree of tiny files.
+    const diskPath = samePaths ? rel : prefix + name
+    // By its bytes when the name is not UTF-8: its decoded name names no file on disk.
+    const stat = fs.lstatSync(raw ? Buffer.concat([Buffer.from(prefix), raw]) : diskPath)
+    if (stat.isDirectory()) {
+      if (matcher.excludesDir(rel)) continue
+      refuseBackslash(rel)
+      if (raw) refuseNonUtf8(raw, name, relDir)
+      entries.push(new ListedEntry(rel, 'dir', stat.mode & 0o7777, 0, diskPath, undefined, undefined))
+      below.push({ name, diskPrefix: diskPath + path.sep })
+      continue
+    }
+    // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
+    if (matcher.excludesFile(rel) || (stat.isSymbolicLink() && isDirectory(diskPath) && matcher.excludesDir(rel))) continue
+    refuseBackslash(rel)
+    if (raw) refuseNonUtf8(raw, name, relDir)
+    if (stat.isSymbolicLink()) {
+      const linkTarget = fs.readlinkSync(diskPath)
+      refuseEscapingLink(realRoot, diskPath, rel, linkTarget)
+      entries.push(new ListedEntry(rel, 'symlink', 0o777, 0, diskPath, linkTarget, undefined))
+    } else if (stat.isFile()) {
+      const listed = new ListedVersion(stat.ino, stat.mtimeMs, stat.ctimeMs)
+      entries.push(new ListedEntry(rel, 'file', stat.mode & 0o7777, stat.size, diskPath, undefined, listed))
+    }
+    // Sockets, FIFOs and devices cannot be deployed; they are left out.
+  }
+  return { entries, below }
 }
 
 /**

@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import { walkSourceTree, type Entry, type FileVersion } from '../../../src/source/walk-tree.js'
 import { ActionError } from '../../../src/core/errors.js'
 import { EntryFeed } from '../../../src/source/entry-feed.js'
+import { ListedEntry } from '../../../src/source/entry.js'
 import { buildTree, inDir, TempDirs, type Node } from '../../helpers/tree.js'
 
 const temp = new TempDirs()
@@ -34,6 +35,8 @@ describe('walkSourceTree order and metadata', () => {
       'b.txt': 'b',
       'a/z.txt': 'z',
       'a-b.txt': 'ab',
+      // A folder whose name sorts after 'a' but whose contents sort before a/'s ('-' < '/').
+      'a-c/d.txt': 'd',
       'A.txt': 'upper',
       'a/b/c.txt': 'c',
       '_x.txt': 'x',
@@ -41,8 +44,20 @@ describe('walkSourceTree order and metadata', () => {
     })
     const entries = await walkSourceTree(root, [])
     const list = entries.map(e => e.path)
-    expect(list).toEqual(['A.txt', '_x.txt', 'a', 'a-b.txt', 'a.txt', 'a/b', 'a/b/c.txt', 'a/z.txt', 'b.txt'])
+    expect(list).toEqual(['A.txt', '_x.txt', 'a', 'a-b.txt', 'a-c', 'a-c/d.txt', 'a.txt', 'a/b', 'a/b/c.txt', 'a/z.txt', 'b.txt'])
     expect(list).toEqual([...list].sort())
+  })
+
+  test('files, directories and links are listed in one shape, with the same fields in the same order', async () => {
+    // Per-entry code in the writers then sees one shape, not one per kind (see ListedEntry).
+    const entries = await walkSourceTree(tree({ 'app.js': 'x', 'lib/util.js': 'y', 'lib/link.js': { symlink: 'util.js' } }), [])
+    expect(entries.map(e => e.kind)).toEqual(['file', 'dir', 'symlink', 'file'])
+    for (const entry of entries) {
+      expect(entry).toBeInstanceOf(ListedEntry)
+      expect(Object.keys(entry)).toEqual(['path', 'kind', 'mode', 'size', 'diskPath', 'linkTarget', 'listed'])
+    }
+    expect(entries.find(e => e.kind === 'symlink')?.linkTarget).toBe('util.js')
+    expect(entries.filter(e => e.listed !== undefined).map(e => e.path)).toEqual(['app.js', 'lib/util.js'])
   })
 
   test('with a feed: the same entries in the same order, handed out while the walk goes on', async () => {
