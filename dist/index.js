@@ -73649,9 +73649,8 @@ async function writeArchive(source, file, options) {
             await options.onFinal?.(position);
         };
         const gzip = options.level !== undefined;
+        /** Pieces built or queued, in order, with their file bytes (told as progress once each is written). */
         const ahead = [];
-        /** The file bytes in each piece of `ahead`, told as progress once it is written. */
-        const aheadBytes = [];
         // The buffers pieces are built in go round (here, to a worker, back): memory stays fixed.
         const buffers = [];
         /** Pieces built or queued ahead of the one being written, at most: every thread busy, memory bounded. */
@@ -73667,10 +73666,9 @@ async function writeArchive(source, file, options) {
                     const built = pool.run(task);
                     // Kept from surfacing as unhandled before its turn to be written comes.
                     built.catch(() => undefined);
-                    ahead.push(built);
-                    aheadBytes.push(task.sourceBytes);
+                    ahead.push({ built, sourceBytes: task.sourceBytes });
                 }
-                const head = ahead[0];
+                const head = ahead[0]?.built;
                 // Every piece there will be is built or queued, or as many as memory allows: write the next.
                 if (layout.complete || next - index >= mostAhead)
                     break;
@@ -73686,7 +73684,8 @@ async function writeArchive(source, file, options) {
             }
             if (ahead.length === 0)
                 break;
-            const piece = await Promise.race([ahead.shift(), stopped]);
+            const { built, sourceBytes } = ahead.shift();
+            const piece = await Promise.race([built, stopped]);
             const change = snapshots.check(piece.seen);
             if (change)
                 throw changedWhileBundling(entries[change.entry].path, change.how);
@@ -73695,7 +73694,7 @@ async function writeArchive(source, file, options) {
             await write(piece.data);
             buffers.push(piece.data.buffer);
             crc = index === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length);
-            read += aheadBytes.shift();
+            read += sourceBytes;
             options.onProgress?.(read);
             signal.throwIfAborted();
         }
@@ -87684,19 +87683,16 @@ async function walkSourceTree(root, exclude, feed) {
     // and a '/', so going down where that key comes gives exactly the order of the paths.
     // `prefix`: how the directory is named to the file system, '' or ending in a separator (diskPrefix).
     const walk = async (realRoot, prefix, relDir) => {
-        const relPrefix = relDir ? `${relDir}/` : '';
         const { entries, below } = listDirectory(matcher, realRoot, prefix, relDir);
-        // A directory's contents sort by its name and a '/': after a sibling named `lib.js` or `lib-x`, before `lib0`.
-        const keys = below.map(dir => ({ dir, key: `${relPrefix}${dir.name}/` })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         let from = 0;
-        for (const { dir, key } of keys) {
+        for (const dir of below) {
             let to = from;
-            while (to < entries.length && entries[to].path < key)
+            while (to < entries.length && entries[to].path < dir.key)
                 to++;
             out.push(entries.slice(from, to));
             sinceYield += to - from;
             from = to;
-            await walk(realRoot, dir.diskPrefix, relPrefix + dir.name);
+            await walk(realRoot, dir.diskPrefix, dir.path);
         }
         out.push(from === 0 ? entries : entries.slice(from));
         sinceYield += entries.length - from;
@@ -87718,8 +87714,9 @@ async function walkSourceTree(root, exclude, feed) {
 }
 /**
  * The directory `relDir` (named `prefix` to the file system), listed: its entries in name order,
- * and the directories to go down into. A synchronous loop of its own, apart from the walk's
- * recursion (an async function, which the engine compiles at several times the cost).
+ * and the directories to go down into in the order of their contents. A synchronous loop of its
+ * own, apart from the walk's recursion (an async function, which the engine compiles at several
+ * times the cost).
  */
 function listDirectory(matcher, realRoot, prefix, relDir) {
     const relPrefix = relDir ? `${relDir}/` : '';
@@ -87744,7 +87741,7 @@ function listDirectory(matcher, realRoot, prefix, relDir) {
             if (raw)
                 refuseNonUtf8(raw, name, relDir);
             entries.push(new ListedEntry(rel, 'dir', stat.mode & 0o7777, 0, diskPath, undefined, undefined));
-            below.push({ name, diskPrefix: diskPath + external_node_path_.sep });
+            below.push({ path: rel, key: `${rel}/`, diskPrefix: diskPath + external_node_path_.sep });
             continue;
         }
         // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
@@ -87764,6 +87761,8 @@ function listDirectory(matcher, realRoot, prefix, relDir) {
         }
         // Sockets, FIFOs and devices cannot be deployed; they are left out.
     }
+    // A directory's contents sort by its path and a '/': after a sibling named `lib.js` or `lib-x`, before `lib0`.
+    below.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { entries, below };
 }
 /**

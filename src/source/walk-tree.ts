@@ -34,18 +34,15 @@ export async function walkSourceTree(root: string, exclude: readonly string[], f
   // and a '/', so going down where that key comes gives exactly the order of the paths.
   // `prefix`: how the directory is named to the file system, '' or ending in a separator (diskPrefix).
   const walk = async (realRoot: string, prefix: string, relDir: string): Promise<void> => {
-    const relPrefix = relDir ? `${relDir}/` : ''
     const { entries, below } = listDirectory(matcher, realRoot, prefix, relDir)
-    // A directory's contents sort by its name and a '/': after a sibling named `lib.js` or `lib-x`, before `lib0`.
-    const keys = below.map(dir => ({ dir, key: `${relPrefix}${dir.name}/` })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     let from = 0
-    for (const { dir, key } of keys) {
+    for (const dir of below) {
       let to = from
-      while (to < entries.length && entries[to]!.path < key) to++
+      while (to < entries.length && entries[to]!.path < dir.key) to++
       out.push(entries.slice(from, to))
       sinceYield += to - from
       from = to
-      await walk(realRoot, dir.diskPrefix, relPrefix + dir.name)
+      await walk(realRoot, dir.diskPrefix, dir.path)
     }
     out.push(from === 0 ? entries : entries.slice(from))
     sinceYield += entries.length - from
@@ -66,16 +63,18 @@ export async function walkSourceTree(root: string, exclude: readonly string[], f
   }
 }
 
-/** A directory to go down into: its name, and how its contents are named to the file system (diskPrefix). */
+/** A directory to go down into: its path, where its contents sort (`key`), and how they are named to the file system (diskPrefix). */
 interface Below {
-  name: string
+  path: string
+  key: string
   diskPrefix: string
 }
 
 /**
  * The directory `relDir` (named `prefix` to the file system), listed: its entries in name order,
- * and the directories to go down into. A synchronous loop of its own, apart from the walk's
- * recursion (an async function, which the engine compiles at several times the cost).
+ * and the directories to go down into in the order of their contents. A synchronous loop of its
+ * own, apart from the walk's recursion (an async function, which the engine compiles at several
+ * times the cost).
  */
 function listDirectory(matcher: ExcludeMatcher, realRoot: string, prefix: string, relDir: string): { entries: Entry[]; below: Below[] } {
   const relPrefix = relDir ? `${relDir}/` : ''
@@ -97,7 +96,7 @@ function listDirectory(matcher: ExcludeMatcher, realRoot: string, prefix: string
       refuseBackslash(rel)
       if (raw) refuseNonUtf8(raw, name, relDir)
       entries.push(new ListedEntry(rel, 'dir', stat.mode & 0o7777, 0, diskPath, undefined, undefined))
-      below.push({ name, diskPrefix: diskPath + path.sep })
+      below.push({ path: rel, key: `${rel}/`, diskPrefix: diskPath + path.sep })
       continue
     }
     // A link to a directory is matched like one: a node_modules/ symlink (pnpm, a restored cache) stays out too.
@@ -114,6 +113,8 @@ function listDirectory(matcher: ExcludeMatcher, realRoot: string, prefix: string
     }
     // Sockets, FIFOs and devices cannot be deployed; they are left out.
   }
+  // A directory's contents sort by its path and a '/': after a sibling named `lib.js` or `lib-x`, before `lib0`.
+  below.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   return { entries, below }
 }
 

@@ -67,9 +67,8 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
       await options.onFinal?.(position)
     }
     const gzip = options.level !== undefined
-    const ahead: Array<Promise<PieceResult>> = []
-    /** The file bytes in each piece of `ahead`, told as progress once it is written. */
-    const aheadBytes: number[] = []
+    /** Pieces built or queued, in order, with their file bytes (told as progress once each is written). */
+    const ahead: Array<{ built: Promise<PieceResult>; sourceBytes: number }> = []
     // The buffers pieces are built in go round (here, to a worker, back): memory stays fixed.
     const buffers: ArrayBuffer[] = []
     /** Pieces built or queued ahead of the one being written, at most: every thread busy, memory bounded. */
@@ -85,10 +84,9 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
           const built = pool.run(task)
           // Kept from surfacing as unhandled before its turn to be written comes.
           built.catch(() => undefined)
-          ahead.push(built)
-          aheadBytes.push(task.sourceBytes)
+          ahead.push({ built, sourceBytes: task.sourceBytes })
         }
-        const head = ahead[0]
+        const head = ahead[0]?.built
         // Every piece there will be is built or queued, or as many as memory allows: write the next.
         if (layout.complete || next - index >= mostAhead) break
         // Nothing to build until the walk finds more.
@@ -101,14 +99,15 @@ export async function writeArchive(source: readonly Entry[] | EntryFeed, file: s
         if (await Promise.race([feed.settlesFirst(head, entries.length, signal), stopped])) break
       }
       if (ahead.length === 0) break
-      const piece = await Promise.race([ahead.shift()!, stopped])
+      const { built, sourceBytes } = ahead.shift()!
+      const piece = await Promise.race([built, stopped])
       const change = snapshots.check(piece.seen)
       if (change) throw changedWhileBundling(entries[change.entry]!.path, change.how)
       if (index === 0 && gzip) await write(GZIP_HEADER)
       await write(piece.data)
       buffers.push(piece.data.buffer as ArrayBuffer)
       crc = index === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length)
-      read += aheadBytes.shift()!
+      read += sourceBytes
       options.onProgress?.(read)
       signal.throwIfAborted()
     }
